@@ -1,0 +1,38 @@
+/** @type {import('jest').Config} */
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      target: 'es2022',
+    },
+    module: { type: 'commonjs' },
+  },
+];
+
+const common = {
+  rootDir: __dirname,
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': swc, '^.+\\.js$': swc },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  // ESM-only dependencies required from CommonJS (Node 20 loads them natively, jest does not).
+  transformIgnorePatterns: ['/node_modules/(?!(content-disposition)/)'],
+};
+
+module.exports = {
+  // Servers started by integration/e2e tests live under one run folder; teardown reaps leftovers.
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  maxWorkers: 2,
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.spec.ts'],
+      testTimeout: 60_000,
+    },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'], testTimeout: 180_000 },
+  ],
+};

@@ -1,0 +1,96 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AppReplica } from './app-replica';
+import { MariaDbServer } from './mariadb';
+import { runMigrations } from './migrations';
+import { NginxServer } from './nginx';
+import { RedisServer } from './redis';
+
+/** What to start. Every server listens on a free port inside `root` (a new temp folder by default). */
+export interface LocalStackOptions {
+  replicas?: number;
+  /** Independent Redis nodes for MultiLock/RedLock, besides the main one. */
+  lockNodes?: number;
+  /** Use this database (tests share one MariaDB) instead of starting a MariaDB. */
+  mysqlUrl?: string;
+  /** Extra environment for the replicas. */
+  env?: NodeJS.ProcessEnv;
+  nginxPort?: number;
+  root?: string;
+}
+
+/** Handles to every server of a running local stack, for use and for fault injection. */
+export interface LocalStack {
+  root: string;
+  /** Absent when the stack was given `mysqlUrl`. */
+  mariadb?: MariaDbServer;
+  mysqlUrl: string;
+  redis: RedisServer;
+  lockNodes: RedisServer[];
+  replicas: AppReplica[];
+  nginx?: NginxServer;
+  env: NodeJS.ProcessEnv;
+  stop(): Promise<void>;
+}
+
+export const DEV_JWT_SECRET = 'local-stack-dev-secret-change-me-0123456789';
+
+/** Starts MariaDB, Redis, N replicas of dist/main.js and nginx in front of them. */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const root = options.root ?? mkdtempSync(join(tmpdir(), 'seckill-stack-'));
+  const started: { stop(): Promise<void> }[] = [];
+  const stopAll = async () => {
+    for (const server of started.reverse()) {
+      await server.stop().catch(() => undefined);
+    }
+    if (options.root === undefined) {
+      rmSync(root, { recursive: true, force: true });
+    }
+  };
+  try {
+    let mariadb: MariaDbServer | undefined;
+    let mysqlUrl = options.mysqlUrl;
+    if (mysqlUrl === undefined) {
+      mariadb = await MariaDbServer.start(join(root, 'mariadb'));
+      started.push(mariadb);
+      mysqlUrl = await mariadb.createDatabase('seckill');
+    }
+    const redis = await RedisServer.start(join(root, 'redis'), 'redis');
+    started.push(redis);
+    const lockNodes: RedisServer[] = [];
+    for (let i = 0; i < (options.lockNodes ?? 0); i++) {
+      const node = await RedisServer.start(join(root, `redis-lock-${i + 1}`), `redis-lock-${i + 1}`);
+      started.push(node);
+      lockNodes.push(node);
+    }
+    await runMigrations(mysqlUrl);
+    const env: NodeJS.ProcessEnv = {
+      NODE_ENV: 'production',
+      MYSQL_URL: mysqlUrl,
+      REDIS_URL: redis.url,
+      REDIS_LOCK_NODES: (lockNodes.length ? lockNodes : [redis]).map((node) => node.url).join(','),
+      AUTH_JWT_SECRET: DEV_JWT_SECRET,
+      AUTH_DEV_TOKENS: 'true',
+      LOG_LEVEL: 'warn',
+      ...options.env,
+    };
+    const replicas: AppReplica[] = await Promise.all(
+      Array.from({ length: options.replicas ?? 0 }, (_, i) => AppReplica.start(join(root, 'app'), `app-${i + 1}`, env)),
+    );
+    started.push(...replicas);
+    let nginx: NginxServer | undefined;
+    if (replicas.length > 0) {
+      nginx = await NginxServer.start(
+        join(root, 'nginx'),
+        replicas.map((replica) => replica.port),
+        options.nginxPort,
+      );
+      started.push(nginx);
+    }
+    return { root, mariadb, mysqlUrl, redis, lockNodes, replicas, nginx, env, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

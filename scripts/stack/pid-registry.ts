@@ -1,0 +1,74 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * Every server the stack starts is recorded as `<registry>/<pid>` holding the process start
+ * time, so a reaper can tell our process from an unrelated one that reused the pid.
+ * The registry folder comes from STACK_PID_DIR (set by jest global setup) or defaults to
+ * a per-process folder.
+ */
+const registryDir = (): string | undefined => process.env.STACK_PID_DIR;
+
+const live = new Set<number>();
+
+function startTimeOf(pid: number): string | undefined {
+  try {
+    // Field 22 of /proc/<pid>/stat is the start time; the command name (field 2) may hold spaces.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+export function registerPid(pid: number): void {
+  live.add(pid);
+  const dir = registryDir();
+  if (dir) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, String(pid)), startTimeOf(pid) ?? '');
+  }
+}
+
+export function unregisterPid(pid: number): void {
+  live.delete(pid);
+  const dir = registryDir();
+  if (dir) {
+    rmSync(join(dir, String(pid)), { force: true });
+  }
+}
+
+/** Kills every recorded process that is still the one we started. */
+export function reapRegistered(dir: string): number {
+  if (!existsSync(dir)) {
+    return 0;
+  }
+  let reaped = 0;
+  for (const entry of readdirSync(dir)) {
+    const pid = Number(entry);
+    const recorded = readFileSync(join(dir, entry), 'utf8');
+    if (Number.isInteger(pid) && recorded !== '' && startTimeOf(pid) === recorded) {
+      try {
+        process.kill(pid, 'SIGCONT');
+        process.kill(pid, 'SIGKILL');
+        reaped++;
+      } catch {
+        // already gone
+      }
+    }
+    rmSync(join(dir, entry), { force: true });
+  }
+  return reaped;
+}
+
+// Last line of defence for this process: whatever it started dies with it.
+process.once('exit', () => {
+  for (const pid of live) {
+    try {
+      process.kill(pid, 'SIGCONT');
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});

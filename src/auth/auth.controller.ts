@@ -1,0 +1,21 @@
+import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Public } from './auth.decorators';
+import { AuthService } from './auth.service';
+import { DevTokensEnabledGuard } from './dev-tokens-enabled.guard';
+import { DevTokenRequest, DevTokenResponse } from './dto/dev-token.dto';
+
+@ApiTags('auth')
+@Controller('auth')
+export class AuthController {
+  constructor(private readonly auth: AuthService) {}
+
+  @Public()
+  @UseGuards(DevTokensEnabledGuard)
+  @Post('dev-token')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Mint a token for any user (only when AUTH_DEV_TOKENS=true; 404 otherwise)' })
+  devToken(@Body() body: DevTokenRequest): DevTokenResponse {
+    return { token: this.auth.sign({ id: body.userId, role: body.role }) };
+  }
+}

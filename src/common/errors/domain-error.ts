@@ -1,0 +1,31 @@
+/**
+ * An expected business outcome with a stable machine-readable `code` and the HTTP status it
+ * maps to. Subclasses set `name = X.name` so logs name the class.
+ */
+export abstract class DomainError extends Error {
+  abstract readonly status: number;
+  abstract readonly code: string;
+}
+
+/** A request that names something malformed (an id that is not an id, say). */
+export class InvalidInputError extends DomainError {
+  override readonly name = InvalidInputError.name;
+  readonly status = 400;
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class ResourceNotFoundError extends DomainError {
+  override readonly name = ResourceNotFoundError.name;
+  readonly status = 404;
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

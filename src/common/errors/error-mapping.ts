@@ -1,0 +1,60 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+import { DomainError } from './domain-error';
+import { ErrorBody } from './error-body';
+
+/** Infrastructure errors (lock, ID, Redis layers) register their HTTP mapping here, keyed by class name. */
+const infrastructureErrors = new Map<string, { status: number; code: string }>();
+
+/** Maps an error class of a library layer (which knows nothing of HTTP) to a status and code. */
+export function mapErrorToHttp(errorClass: { name: string }, status: number, code: string): void {
+  infrastructureErrors.set(errorClass.name, { status, code });
+}
+
+const statusCodes: Record<number, string> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'TOO_MANY_REQUESTS',
+  503: 'SERVICE_UNAVAILABLE',
+};
+
+function httpExceptionBody(exception: HttpException): ErrorBody {
+  const status = exception.getStatus();
+  const response = exception.getResponse();
+  const message =
+    typeof response === 'object' && response !== null && 'message' in response ? response.message : exception.message;
+  if (Array.isArray(message)) {
+    return { code: 'VALIDATION_FAILED', message: 'The request is invalid', details: message.map(String) };
+  }
+  // Nest rethrows Fastify's body-parser errors as plain HttpExceptions; only the message tells them apart.
+  if (status === 400 && typeof message === 'string' && message.startsWith('Body is not valid JSON')) {
+    return { code: 'INVALID_JSON', message: 'The request body is not valid JSON' };
+  }
+  const code =
+    typeof response === 'object' && response !== null && 'code' in response && typeof response.code === 'string'
+      ? response.code
+      : (statusCodes[status] ?? HttpStatus[status] ?? 'ERROR');
+  return { code, message: String(message) };
+}
+
+/** Turns anything thrown into a status and an `ErrorBody`; unknown errors become an opaque 500. */
+export function toErrorResponse(exception: unknown): { status: number; body: ErrorBody; unexpected: boolean } {
+  if (exception instanceof DomainError) {
+    return { status: exception.status, body: { code: exception.code, message: exception.message }, unexpected: false };
+  }
+  if (exception instanceof HttpException) {
+    return { status: exception.getStatus(), body: httpExceptionBody(exception), unexpected: false };
+  }
+  if (exception instanceof Error) {
+    const mapped = infrastructureErrors.get(exception.name);
+    if (mapped) {
+      return { status: mapped.status, body: { code: mapped.code, message: exception.message }, unexpected: false };
+    }
+  }
+  return { status: 500, body: { code: 'INTERNAL_ERROR', message: 'Internal server error' }, unexpected: true };
+}

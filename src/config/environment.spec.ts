@@ -1,0 +1,54 @@
+import { InvalidConfigurationError, validateEnvironment } from './environment';
+
+const valid = {
+  MYSQL_URL: 'mysql://app:app@127.0.0.1:3306/seckill',
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  AUTH_JWT_SECRET: 'x'.repeat(32),
+};
+
+describe(validateEnvironment.name, () => {
+  it('applies defaults to a minimal valid environment', () => {
+    const env = validateEnvironment(valid);
+    expect(env.PORT).toBe(3000);
+    expect(env.LOCK_MODE).toBe('redis');
+    expect(env.AUTH_DEV_TOKENS).toBe(false);
+    expect(env.REDIS_LOCK_NODES).toEqual(['redis://127.0.0.1:6379']);
+    expect(env.INSTANCE_ID).toMatch(/-\d+$/);
+  });
+
+  it('parses numbers, booleans and node lists from strings', () => {
+    const env = validateEnvironment({
+      ...valid,
+      PORT: '8080',
+      AUTH_DEV_TOKENS: 'true',
+      REDIS_LOCK_NODES: 'redis://a:1, redis://b:2,redis://c:3',
+    });
+    expect(env.PORT).toBe(8080);
+    expect(env.AUTH_DEV_TOKENS).toBe(true);
+    expect(env.REDIS_LOCK_NODES).toEqual(['redis://a:1', 'redis://b:2', 'redis://c:3']);
+  });
+
+  it('names every bad or missing key in one error', () => {
+    let error: unknown;
+    try {
+      validateEnvironment({
+        PORT: 'eighty',
+        REDIS_URL: 'http://nope',
+        LOCK_MODE: 'zookeeper',
+        AUTH_JWT_SECRET: 'short',
+      });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(InvalidConfigurationError);
+    const message = (error as Error).message;
+    for (const key of ['PORT', 'MYSQL_URL', 'REDIS_URL', 'LOCK_MODE', 'AUTH_JWT_SECRET']) {
+      expect(message).toContain(key);
+    }
+  });
+
+  it('ignores unrelated variables', () => {
+    const env = validateEnvironment({ ...valid, PATH: '/bin' }) as unknown as Record<string, unknown>;
+    expect(env.PATH).toBeUndefined();
+  });
+});

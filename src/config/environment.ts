@@ -1,0 +1,111 @@
+import { hostname } from 'node:os';
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  getMetadataStorage,
+  validateSync,
+} from 'class-validator';
+
+const toBoolean = ({ value }: { value: unknown }) =>
+  typeof value === 'string' ? ['true', '1', 'yes'].includes(value.toLowerCase()) : value;
+const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
+const toList = ({ value }: { value: unknown }) =>
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((part) => part.trim())
+        .filter(Boolean)
+    : value;
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const LOCK_MODES = ['redis', 'local'] as const;
+export const ORDER_MODES = ['sync', 'async'] as const;
+
+/**
+ * The process environment, validated once at start-up. Names are a public contract:
+ * operators and black-box tests set them.
+ */
+export class Environment {
+  /** HTTP port. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(65535) PORT = 3000;
+
+  /** `mysql://user:pass@host:port/db` */
+  @IsString()
+  @Matches(/^mysql:\/\/[^/\s]+\/\w+/, { message: 'MYSQL_URL must look like mysql://user:pass@host:port/db' })
+  MYSQL_URL: string;
+
+  /** Connections in the MySQL pool of each replica. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(1000) MYSQL_POOL_SIZE = 20;
+
+  /** `redis://host:port` for commands, pub/sub, stock and IDs. */
+  @IsString()
+  @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must look like redis://host:port' })
+  REDIS_URL: string;
+
+  /** Comma-separated Redis URLs of independent nodes for MultiLock/RedLock; defaults to REDIS_URL. */
+  @IsOptional()
+  @Transform(toList)
+  @Matches(/^rediss?:\/\/\S+$/, { each: true, message: 'REDIS_LOCK_NODES must be comma-separated redis:// URLs' })
+  REDIS_LOCK_NODES: string[] = [];
+
+  /** Identifies this replica in `X-Instance-Id` and in lock owner ids. */
+  @IsOptional() @IsString() @IsNotEmpty() INSTANCE_ID = `${hostname()}-${process.pid}`;
+
+  /** HS256 secret shared by every replica (and by whoever mints tokens). */
+  @IsString() @MinLength(32, { message: 'AUTH_JWT_SECRET must be at least 32 characters' }) AUTH_JWT_SECRET: string;
+
+  /** Enables `POST /auth/dev-token` (local, demo, tests only). */
+  @IsOptional() @Transform(toBoolean) @IsBoolean() AUTH_DEV_TOKENS = false;
+
+  @IsOptional() @IsIn(LOG_LEVELS) LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
+
+  /** `sync`: order in the request; `async`: Redis Lua check + stream, persisted by a consumer. */
+  @IsOptional() @IsIn(ORDER_MODES) ORDER_MODE: (typeof ORDER_MODES)[number] = 'sync';
+
+  /** `redis`: distributed lock. `local`: in-process mutex, UNSAFE across replicas (negative control only). */
+  @IsOptional() @IsIn(LOCK_MODES) LOCK_MODE: (typeof LOCK_MODES)[number] = 'redis';
+
+  /** Lease of watchdog-renewed locks, renewed every third of it. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1000) LOCK_WATCHDOG_TIMEOUT_MS = 30_000;
+
+  /** How long SIGTERM waits for in-flight requests before the process exits anyway. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) SHUTDOWN_DRAIN_MS = 10_000;
+
+  /** Largest accepted request body. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1024) BODY_LIMIT_BYTES = 16 * 1024;
+}
+
+/** Thrown at start-up; the message names every bad key. */
+export class InvalidConfigurationError extends Error {
+  override readonly name = InvalidConfigurationError.name;
+}
+
+export function validateEnvironment(raw: Record<string, unknown>): Environment {
+  const known = new Set(
+    getMetadataStorage()
+      .getTargetValidationMetadatas(Environment, '', true, false)
+      .map((metadata) => metadata.propertyName),
+  );
+  const defined = Object.fromEntries(
+    Object.entries(raw).filter(([key, value]) => known.has(key) && value !== undefined && value !== ''),
+  );
+  const env = plainToInstance(Environment, defined, { exposeDefaultValues: true });
+  const errors = validateSync(env, { skipMissingProperties: false, forbidUnknownValues: false });
+  if (errors.length > 0) {
+    const lines = errors.map((error) => `  ${error.property}: ${Object.values(error.constraints ?? {}).join('; ')}`);
+    throw new InvalidConfigurationError(`Invalid configuration, fix these environment variables:\n${lines.join('\n')}`);
+  }
+  if (env.REDIS_LOCK_NODES.length === 0) {
+    env.REDIS_LOCK_NODES = [env.REDIS_URL];
+  }
+  return env;
+}

@@ -1,0 +1,36 @@
+import { ClsPluginTransactional } from '@nestjs-cls/transactional';
+import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { Module } from '@nestjs/common';
+import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
+import { ClsModule } from 'nestjs-cls';
+import { appConfig, AppConfig } from '../config/app-config';
+import { buildDataSourceOptions } from './typeorm-options';
+
+/**
+ * MySQL through TypeORM, plus `@Transactional()` (nestjs-cls): repositories read the active
+ * EntityManager from the TransactionHost instead of receiving it as a parameter.
+ */
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [appConfig.KEY],
+      useFactory: (config: AppConfig) => ({
+        ...buildDataSourceOptions(config.MYSQL_URL, config.MYSQL_POOL_SIZE),
+        autoLoadEntities: true,
+        retryAttempts: 3,
+        retryDelay: 500,
+      }),
+    }),
+    ClsModule.forRoot({
+      global: true,
+      middleware: { mount: true },
+      plugins: [
+        new ClsPluginTransactional({
+          imports: [TypeOrmModule],
+          adapter: new TransactionalAdapterTypeOrm({ dataSourceToken: getDataSourceToken() }),
+        }),
+      ],
+    }),
+  ],
+})
+export class DatabaseModule {}

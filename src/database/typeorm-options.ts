@@ -1,0 +1,24 @@
+import { join } from 'node:path';
+import type { DataSourceOptions } from 'typeorm';
+
+/**
+ * One definition of the MySQL connection for the app and the migration CLI.
+ * BIGINT ids come back as decimal strings (`supportBigNumbers` + `bigNumberStrings`) so
+ * values above 2^53 never pass through a JS number.
+ */
+export function buildDataSourceOptions(mysqlUrl: string, poolSize = 20): DataSourceOptions {
+  return {
+    type: 'mysql',
+    url: mysqlUrl,
+    entities: [join(__dirname, '..', '**', '*.entity.{ts,js}')],
+    migrations: [join(__dirname, 'migrations', '*.{ts,js}')],
+    synchronize: false,
+    migrationsRun: false,
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    timezone: 'Z',
+    charset: 'utf8mb4',
+    poolSize,
+    extra: { connectionLimit: poolSize, enableKeepAlive: true },
+  };
+}

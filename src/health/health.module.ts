@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { RedisHealthIndicator } from '../redis/redis.health';
+import { HealthController } from './health.controller';
+import { ShutdownState } from './shutdown-state';
+
+@Module({
+  imports: [TerminusModule.forRoot({ errorLogStyle: 'pretty', gracefulShutdownTimeoutMs: 0 })],
+  controllers: [HealthController],
+  providers: [RedisHealthIndicator, ShutdownState],
+})
+export class HealthModule {}

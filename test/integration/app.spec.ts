@@ -1,0 +1,120 @@
+import { startTestApp, TestApp } from '../support/test-app';
+
+describe('App (real MariaDB + Redis)', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t?.close());
+
+  describe('health', () => {
+    it('is live and ready with MySQL and Redis up', async () => {
+      const live = await t.app.inject({ method: 'GET', url: '/health/live' });
+      expect(live.statusCode).toBe(200);
+      const ready = await t.app.inject({ method: 'GET', url: '/health/ready' });
+      expect(ready.statusCode).toBe(200);
+      expect(ready.json()).toMatchObject({
+        status: 'ok',
+        details: { mysql: { status: 'up' }, redis: { status: 'up' } },
+      });
+    });
+
+    it('tags every response, errors included, with X-Instance-Id', async () => {
+      const missing = await t.app.inject({ method: 'GET', url: '/no-such-route' });
+      expect(missing.statusCode).toBe(404);
+      expect(missing.headers['x-instance-id']).toBe('test-app');
+      expect(missing.json()).toEqual({ code: 'NOT_FOUND', message: 'Cannot GET /no-such-route' });
+    });
+  });
+
+  describe('auth', () => {
+    it('refuses admin routes without a token, with a user token, and serves them to admins', async () => {
+      const anonymous = await t.app.inject({ method: 'GET', url: '/admin/info' });
+      expect(anonymous.statusCode).toBe(401);
+      expect(anonymous.json()).toMatchObject({ code: 'UNAUTHORIZED' });
+
+      const asUser = await t.app.inject({
+        method: 'GET',
+        url: '/admin/info',
+        headers: { authorization: `Bearer ${await t.token('7')}` },
+      });
+      expect(asUser.statusCode).toBe(403);
+      expect(asUser.json()).toMatchObject({ code: 'FORBIDDEN' });
+
+      const asAdmin = await t.app.inject({
+        method: 'GET',
+        url: '/admin/info',
+        headers: { authorization: `Bearer ${await t.token('1', 'admin')}` },
+      });
+      expect(asAdmin.statusCode).toBe(200);
+      expect(asAdmin.json()).toMatchObject({ instanceId: 'test-app' });
+    });
+
+    it('rejects a forged token', async () => {
+      const token = await t.token('1', 'user');
+      const [header, , signature] = token.split('.');
+      const forgedPayload = Buffer.from(JSON.stringify({ sub: '1', role: 'admin' })).toString('base64url');
+      const response = await t.app.inject({
+        method: 'GET',
+        url: '/admin/info',
+        headers: { authorization: `Bearer ${header}.${forgedPayload}.${signature}` },
+      });
+      expect(response.statusCode).toBe(401);
+    });
+  });
+
+  describe('bad input', () => {
+    it('answers malformed JSON with 400 and a code', async () => {
+      const response = await t.app.inject({
+        method: 'POST',
+        url: '/auth/dev-token',
+        headers: { 'content-type': 'application/json' },
+        payload: '{"userId":',
+      });
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toMatchObject({ code: 'INVALID_JSON' });
+    });
+
+    it('rejects unknown fields and invalid values with VALIDATION_FAILED', async () => {
+      const response = await t.app.inject({
+        method: 'POST',
+        url: '/auth/dev-token',
+        payload: { userId: '-1', role: 'root', extra: true },
+      });
+      expect(response.statusCode).toBe(400);
+      const body = response.json<{ code: string; details: string[] }>();
+      expect(body.code).toBe('VALIDATION_FAILED');
+      expect(body.details).toEqual(
+        expect.arrayContaining([expect.stringContaining('extra'), expect.stringContaining('userId')]),
+      );
+    });
+
+    it('answers an oversize body with 413 PAYLOAD_TOO_LARGE', async () => {
+      const response = await t.app.inject({
+        method: 'POST',
+        url: '/auth/dev-token',
+        payload: { userId: '1', role: 'user', pad: 'x'.repeat(64 * 1024) },
+      });
+      expect(response.statusCode).toBe(413);
+      expect(response.json()).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+    });
+  });
+});
+
+describe('App with AUTH_DEV_TOKENS=false', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp({ AUTH_DEV_TOKENS: 'false' });
+  });
+  afterAll(() => t?.close());
+
+  it('hides the dev-token route with 404, even for an invalid body', async () => {
+    for (const payload of [{ userId: '1', role: 'admin' }, { nonsense: true }]) {
+      const response = await t.app.inject({ method: 'POST', url: '/auth/dev-token', payload });
+      expect(response.statusCode).toBe(404);
+      expect(response.json()).toMatchObject({ code: 'NOT_FOUND' });
+    }
+  });
+});

@@ -1,0 +1,106 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { parse } from 'yaml';
+import { PROJECT_ROOT } from '../../scripts/stack/app-replica';
+import { findBinary } from '../../scripts/stack/binaries';
+import { renderLocalNginxConfig } from '../../scripts/stack/nginx';
+import { testDir } from '../support/shared-stack';
+
+const run = promisify(execFile);
+
+/** `nginx -t`; `ownPid` = the config sets its own pid file (the local template does). */
+async function nginxTest(conf: string, ownPid = false): Promise<string> {
+  const prefix = testDir('nginx-t');
+  mkdirSync(join(prefix, 'tmp'), { recursive: true });
+  const { stderr } = await run(findBinary('nginx'), [
+    '-t',
+    '-p',
+    prefix,
+    '-c',
+    conf,
+    '-e',
+    join(prefix, 'error.log'),
+    ...(ownPid ? [] : ['-g', `pid ${join(prefix, 'nginx.pid')};`]),
+  ]);
+  return stderr;
+}
+
+interface ComposeService {
+  image?: string;
+  build?: unknown;
+  container_name?: string;
+  ports?: unknown[];
+  expose?: string[];
+  healthcheck?: { test: string[] };
+  stop_grace_period?: string;
+  environment?: Record<string, string>;
+}
+
+const seconds = (duration: string) => Number(/^(\d+)s$/.exec(duration)?.[1] ?? NaN);
+
+describe('Deployment configuration (static checks; no Docker engine here)', () => {
+  it('ships an nginx.conf for compose that nginx -t accepts', async () => {
+    expect(await nginxTest(join(PROJECT_ROOT, 'nginx/nginx.conf'))).toContain('test is successful');
+  });
+
+  it('re-resolves replicas through Docker DNS and never retries POST', () => {
+    const conf = readFileSync(join(PROJECT_ROOT, 'nginx/nginx.conf'), 'utf8');
+    expect(conf).toMatch(/resolver 127\.0\.0\.11 valid=\d+s/);
+    // A variable in proxy_pass is what makes nginx resolve at request time.
+    expect(conf).toMatch(/set \$\w+ http:\/\/app:3000;/);
+    expect(conf).toMatch(/proxy_pass \$\w+;/);
+    expect(conf).toMatch(/proxy_next_upstream error timeout;/);
+    expect(conf).not.toContain('non_idempotent');
+    expect(conf).toMatch(/add_header X-Upstream \$upstream_addr always;/);
+  });
+
+  it('renders a local nginx config that nginx -t accepts', async () => {
+    const dir = testDir('nginx-local');
+    mkdirSync(join(dir, 'tmp'), { recursive: true });
+    const file = join(dir, 'nginx.conf');
+    writeFileSync(file, renderLocalNginxConfig(18080, [13001, 13002, 13003], dir));
+    expect(await nginxTest(file, true)).toContain('test is successful');
+  });
+
+  describe('docker-compose.yml', () => {
+    const compose = parse(readFileSync(join(PROJECT_ROOT, 'docker-compose.yml'), 'utf8')) as {
+      services: Record<string, ComposeService>;
+    };
+    const app = compose.services.app;
+
+    it('has mysql 8, redis 7, app and nginx services', () => {
+      expect(compose.services.mysql.image).toMatch(/^mysql:8/);
+      expect(compose.services.redis.image).toMatch(/^redis:7/);
+      expect(app.build).toBeDefined();
+      expect(compose.services.nginx.image).toMatch(/^nginx:/);
+    });
+
+    it('lets app scale: no container_name, no host ports, an exposed port', () => {
+      expect(app.container_name).toBeUndefined();
+      expect(app.ports).toBeUndefined();
+      expect(app.expose).toContain('3000');
+    });
+
+    it('health-checks app on /health/ready and waits longer than the drain time on stop', () => {
+      expect(app.healthcheck?.test.join(' ')).toContain('/health/ready');
+      expect(seconds(app.stop_grace_period ?? '')).toBeGreaterThan(Number(app.environment?.SHUTDOWN_DRAIN_MS) / 1000);
+    });
+
+    it('mounts the shipped nginx.conf', () => {
+      expect(JSON.stringify(compose.services.nginx)).toContain('./nginx/nginx.conf:/etc/nginx/nginx.conf');
+    });
+  });
+
+  describe('Dockerfile', () => {
+    const dockerfile = readFileSync(join(PROJECT_ROOT, 'Dockerfile'), 'utf8');
+
+    it('is multi-stage, runs as a non-root user and uses an exec-form CMD', () => {
+      expect(dockerfile.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(2);
+      expect(dockerfile).toMatch(/^USER (?!root)\w+/m);
+      const cmd = /^CMD (.+)$/m.exec(dockerfile)?.[1] ?? '';
+      expect(JSON.parse(cmd)).toEqual(['node', 'dist/main.js']);
+    });
+  });
+});

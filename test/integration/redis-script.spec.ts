@@ -1,0 +1,47 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { RedisScript } from '../../src/redis/redis-script';
+import type { RedisServer } from '../../scripts/stack/redis';
+import { startTestRedis } from '../support/shared-stack';
+
+describe(RedisScript.name, () => {
+  let server: RedisServer;
+  let redis: Redis;
+  const dir = mkdtempSync(join(tmpdir(), 'lua-'));
+  writeFileSync(
+    join(dir, 'incr-by.lua'),
+    "local key = KEYS[1]\nlocal by = tonumber(ARGV[1])\nreturn redis.call('INCRBY', key, by)\n",
+  );
+  const script = RedisScript.fromFile(dir, 'incr-by.lua', 1);
+
+  beforeAll(async () => {
+    server = await startTestRedis();
+    redis = new Redis(server.url);
+  });
+  afterAll(async () => {
+    redis?.disconnect();
+    await server?.stop();
+  });
+
+  it('runs by SHA, loading the script on NOSCRIPT', async () => {
+    await redis.script('FLUSH');
+    expect(await script.run(redis, ['counter'], [2])).toBe(2);
+    await redis.script('FLUSH');
+    expect(await script.run(redis, ['counter'], [3])).toBe(5);
+  });
+
+  it('recovers a pipeline from NOSCRIPT and returns per-call results', async () => {
+    await redis.script('FLUSH');
+    const results = await script.runPipeline(redis, [
+      { keys: ['a'], args: [1] },
+      { keys: ['b'], args: [10] },
+    ]);
+    expect(results).toEqual([1, 10]);
+  });
+
+  it('refuses a call with the wrong number of keys', async () => {
+    await expect(script.run(redis, [], [1])).rejects.toThrow('takes 1 keys');
+  });
+});
