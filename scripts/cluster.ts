@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     [
       `seckill cluster up: ${replicas} replica(s) behind nginx`,
       `  URL        ${stack.nginx?.url ?? '(no replicas)'}`,
-      `  API docs   ${stack.nginx?.url ?? ''}/docs`,
+      `  OpenAPI    ${stack.nginx?.url ?? ''}/docs/openapi.json`,
       `  MySQL      ${stack.mysqlUrl}`,
       `  Redis      ${stack.redis.url}`,
       `  logs       ${stack.root}`,
