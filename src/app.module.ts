@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
+import type { Redis } from 'ioredis';
 import { LoggerModule } from 'nestjs-pino';
 import { AdminModule } from './admin/admin.module';
 import { AuthModule } from './auth/auth.module';
@@ -10,7 +11,10 @@ import { appConfig, AppConfig } from './config/app-config';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { LockModule } from './lock/lock.module';
+import { LockMetrics } from './metrics/lock-metrics';
 import { RedisModule } from './redis/redis.module';
+import { REDIS_CLIENT, REDIS_LOCK_NODES, REDIS_SUBSCRIBER } from './redis/redis.tokens';
 
 @Module({
   imports: [
@@ -31,10 +35,25 @@ import { RedisModule } from './redis/redis.module';
     MetricsModule,
     DatabaseModule,
     RedisModule,
+    LockModule.forRootAsync({
+      inject: [appConfig.KEY, REDIS_CLIENT, REDIS_SUBSCRIBER, REDIS_LOCK_NODES],
+      useFactory: (config: AppConfig, client: Redis, subscriber: Redis, lockNodes: Redis[]) => {
+        // Node 0 (REDIS_URL) serves single-node locks; REDIS_LOCK_NODES are the independent nodes.
+        const nodes = [client, ...lockNodes.filter((node) => node !== client)];
+        return {
+          mode: config.LOCK_MODE,
+          instanceId: config.INSTANCE_ID,
+          nodes,
+          subscriber,
+          watchdogTimeoutMs: config.LOCK_WATCHDOG_TIMEOUT_MS,
+          independentNodes: lockNodes.map((node) => nodes.indexOf(node)),
+        };
+      },
+    }),
     AuthModule,
     HealthModule,
     AdminModule,
   ],
-  providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
+  providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }, LockMetrics],
 })
 export class AppModule {}

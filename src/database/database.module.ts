@@ -1,15 +1,18 @@
 import { ClsPluginTransactional } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
 import { ClsModule } from 'nestjs-cls';
 import { appConfig, AppConfig } from '../config/app-config';
+import { LOCK_TRANSACTION_BRIDGE } from '../lock/lock.tokens';
+import { LockTransactionBridgeTypeOrm } from './lock-transaction.bridge';
 import { buildDataSourceOptions } from './typeorm-options';
 
 /**
  * MySQL through TypeORM, plus `@Transactional()` (nestjs-cls): repositories read the active
  * EntityManager from the TransactionHost instead of receiving it as a parameter.
  */
+@Global()
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
@@ -32,5 +35,7 @@ import { buildDataSourceOptions } from './typeorm-options';
       ],
     }),
   ],
+  providers: [{ provide: LOCK_TRANSACTION_BRIDGE, useClass: LockTransactionBridgeTypeOrm }],
+  exports: [LOCK_TRANSACTION_BRIDGE],
 })
 export class DatabaseModule {}

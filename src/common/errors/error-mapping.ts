@@ -1,14 +1,29 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
+import { StaleFencingTokenError } from '../../lock/fencing';
+import {
+  InvalidLockKeyError,
+  LockLostError,
+  LockNotHeldError,
+  LockTimeoutError,
+  LockUnavailableError,
+} from '../../lock/lock.errors';
 import { DomainError } from './domain-error';
 import { ErrorBody } from './error-body';
 
-/** Infrastructure errors (lock, ID, Redis layers) register their HTTP mapping here, keyed by class name. */
-const infrastructureErrors = new Map<string, { status: number; code: string }>();
+type ErrorClass = abstract new (...args: never[]) => Error;
 
-/** Maps an error class of a library layer (which knows nothing of HTTP) to a status and code. */
-export function mapErrorToHttp(errorClass: { name: string }, status: number, code: string): void {
-  infrastructureErrors.set(errorClass.name, { status, code });
-}
+/**
+ * Errors of the library layers (lock, ID, Redis), which know nothing of HTTP, and their HTTP meaning.
+ * Checked in order with instanceof.
+ */
+const infrastructureErrors: [ErrorClass, number, string][] = [
+  [LockTimeoutError, 409, 'LOCK_TIMEOUT'],
+  [LockNotHeldError, 409, 'LOCK_NOT_HELD'],
+  [StaleFencingTokenError, 409, 'STALE_FENCING_TOKEN'],
+  [InvalidLockKeyError, 400, 'INVALID_LOCK_KEY'],
+  [LockLostError, 503, 'LOCK_LOST'],
+  [LockUnavailableError, 503, 'LOCK_UNAVAILABLE'],
+];
 
 const statusCodes: Record<number, string> = {
   400: 'BAD_REQUEST',
@@ -50,11 +65,10 @@ export function toErrorResponse(exception: unknown): { status: number; body: Err
   if (exception instanceof HttpException) {
     return { status: exception.getStatus(), body: httpExceptionBody(exception), unexpected: false };
   }
-  if (exception instanceof Error) {
-    const mapped = infrastructureErrors.get(exception.name);
-    if (mapped) {
-      return { status: mapped.status, body: { code: mapped.code, message: exception.message }, unexpected: false };
-    }
+  const mapped = infrastructureErrors.find(([errorClass]) => exception instanceof errorClass);
+  if (mapped) {
+    const [, status, code] = mapped;
+    return { status, body: { code, message: (exception as Error).message }, unexpected: false };
   }
   return { status: 500, body: { code: 'INTERNAL_ERROR', message: 'Internal server error' }, unexpected: true };
 }

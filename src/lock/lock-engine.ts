@@ -1,0 +1,338 @@
+import { EventEmitter } from 'node:events';
+import type { Redis } from 'ioredis';
+import { LocalGate } from './local-gate';
+import { LockKeys, lockKeys } from './lock-keys';
+import { LockOwners } from './lock-owner';
+import { LockPubSub } from './lock-pubsub';
+import { lockScripts } from './lock-scripts';
+import { LockLostError, LockNotHeldError, LockUnavailableError } from './lock.errors';
+import type { LockLostEvent, LockReleasedEvent } from './lock.types';
+
+/** Configuration of the lock library. */
+export interface LockEngineOptions {
+  /** Identifies this process in owner ids (`INSTANCE_ID`). */
+  instanceId: string;
+  /** Redis nodes; node 0 is the default for single-node locks. Independent nodes serve MultiLock/RedLock. */
+  nodes: Redis[];
+  /** Subscriber connection for node 0; other nodes get a duplicate of their connection on first wait. */
+  subscriber?: Redis;
+  /** Prefix of every key (default `lock:`). */
+  keyPrefix?: string;
+  /** Lease of watchdog locks in ms (default 30 000), renewed every third. */
+  watchdogTimeoutMs?: number;
+  /** How long an idle fence counter is kept (default 7 days); see acquire.lua for why it may expire. */
+  fenceTtlMs?: number;
+  logger?: { warn(message: string): void };
+}
+
+/** Local bookkeeping of one (node, lock, owner) held by this process. */
+export interface HeldLock {
+  node: number;
+  name: string;
+  owner: string;
+  keys: LockKeys;
+  count: number;
+  fencingToken: number;
+  controller: AbortController;
+  /** Renewed by the watchdog (no fixed lease). */
+  watchdog: boolean;
+  leaseMs: number;
+  lastRenewedAt: number;
+  leaseTimer?: NodeJS.Timeout;
+  releasing: boolean;
+  lost?: LockLostError;
+}
+
+type AcquireReply = [1, number, number] | [0, number];
+
+const isRedisError = (error: unknown) => error instanceof Error;
+
+/**
+ * The machinery shared by every lock of one LockService: connections, scripts, the in-process
+ * gate, pub/sub waiting, the held-lock registry and one watchdog timer for all of them.
+ */
+export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockReleased: [LockReleasedEvent] }> {
+  readonly owners: LockOwners;
+  readonly gate = new LocalGate();
+  readonly watchdogTimeoutMs: number;
+  private readonly keyPrefix: string;
+  private readonly fenceTtlMs: number;
+  private readonly held = new Map<string, HeldLock>();
+  private readonly pubsubs = new Map<number, LockPubSub>();
+  private readonly ownedSubscribers: Redis[] = [];
+  private watchdogTimer?: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(readonly options: LockEngineOptions) {
+    super();
+    if (options.nodes.length === 0) {
+      throw new Error('LockEngine needs at least one Redis node');
+    }
+    this.owners = new LockOwners(options.instanceId);
+    this.keyPrefix = options.keyPrefix ?? 'lock:';
+    this.watchdogTimeoutMs = options.watchdogTimeoutMs ?? 30_000;
+    this.fenceTtlMs = options.fenceTtlMs ?? 7 * 24 * 3600 * 1000;
+  }
+
+  keys(name: string): LockKeys {
+    return lockKeys(this.keyPrefix, name);
+  }
+
+  node(index: number): Redis {
+    const node = this.options.nodes[index];
+    if (!node) {
+      throw new Error(`No Redis lock node ${index} (configured: ${this.options.nodes.length})`);
+    }
+    return node;
+  }
+
+  get nodeCount(): number {
+    return this.options.nodes.length;
+  }
+
+  heldLock(node: number, name: string, owner: string): HeldLock | undefined {
+    return this.held.get(heldKey(node, name, owner));
+  }
+
+  /** One acquire attempt in Redis. */
+  async attempt(node: number, keys: LockKeys, owner: string, leaseMs: number): Promise<AcquireReply> {
+    try {
+      return await lockScripts.acquire.run<AcquireReply>(this.node(node), [keys.lock, keys.fence], [
+        owner,
+        leaseMs,
+        this.fenceTtlMs,
+      ]);
+    } catch (error) {
+      throw new LockUnavailableError(`Redis could not be reached to acquire ${keys.lock}`, keys.lock, {
+        cause: error,
+      });
+    }
+  }
+
+  /** Records a successful acquisition (first or re-entry) and returns its state. */
+  recordAcquired(node: number, name: string, keys: LockKeys, owner: string, token: number, count: number, leaseTime?: number) {
+    const id = heldKey(node, name, owner);
+    let state = this.held.get(id);
+    if (!state) {
+      state = {
+        node,
+        name,
+        owner,
+        keys,
+        count,
+        fencingToken: token,
+        controller: new AbortController(),
+        watchdog: leaseTime === undefined,
+        leaseMs: leaseTime ?? this.watchdogTimeoutMs,
+        lastRenewedAt: performance.now(),
+        releasing: false,
+      };
+      this.held.set(id, state);
+    } else {
+      state.count = count;
+      state.lastRenewedAt = performance.now();
+      if (leaseTime !== undefined) {
+        state.watchdog = false;
+        state.leaseMs = leaseTime;
+      }
+    }
+    clearTimeout(state.leaseTimer);
+    if (state.watchdog) {
+      this.ensureWatchdog();
+    } else {
+      // A fixed lease ends on its own in Redis; tell the holder when it may be gone.
+      const holder = state;
+      state.leaseTimer = setTimeout(() => this.markLost(holder, 'lease-elapsed'), state.leaseMs);
+      state.leaseTimer.unref();
+    }
+    return state;
+  }
+
+  /**
+   * Releases one hold of `owner`. At hold count zero the local state is dropped and the gate passes
+   * on. Rejects with LockLostError if the lock was lost while held, LockNotHeldError if never held.
+   */
+  async release(node: number, name: string, owner: string): Promise<void> {
+    const keys = this.keys(name);
+    const state = this.heldLock(node, name, owner);
+    const finalHold = state === undefined || state.count <= 1;
+    if (state && finalHold) {
+      state.releasing = true;
+    }
+    let remaining: number;
+    try {
+      remaining = await lockScripts.release.run<number>(this.node(node), [keys.lock, keys.channel], [
+        owner,
+        state?.leaseMs ?? this.watchdogTimeoutMs,
+      ]);
+    } catch (error) {
+      if (state && finalHold) {
+        // Redis is unreachable: the lease will free the lock; locally we are done with it.
+        this.forget(state);
+      }
+      throw new LockUnavailableError(`Redis could not be reached to release ${keys.lock}`, name, { cause: error });
+    }
+    if (remaining === -1) {
+      if (!state) {
+        throw new LockNotHeldError(`Lock ${name} is not held by this owner`, name);
+      }
+      const lost = state.lost ?? new LockLostError(`Lock ${name} was lost before it was released`, name);
+      if (!state.lost) {
+        this.markLost(state, 'expired-or-taken');
+      }
+      this.forget(state);
+      throw lost;
+    }
+    if (remaining === 0) {
+      this.emit('lockReleased', { name, owner });
+    }
+    if (state) {
+      state.count = remaining;
+      if (remaining === 0) {
+        this.forget(state);
+        if (state.lost) {
+          throw state.lost;
+        }
+      } else {
+        state.releasing = false;
+      }
+    }
+  }
+
+  /** Checks in Redis that `state` is still held (extending its lease); marks it lost otherwise. */
+  async verify(state: HeldLock): Promise<void> {
+    if (state.lost) {
+      throw state.lost;
+    }
+    let renewed: number;
+    try {
+      renewed = await lockScripts.renew.run<number>(this.node(state.node), [state.keys.lock], [
+        state.owner,
+        state.leaseMs,
+      ]);
+    } catch (error) {
+      throw new LockUnavailableError(`Redis could not be reached to check ${state.name}`, state.name, {
+        cause: error,
+      });
+    }
+    if (renewed !== 1) {
+      throw this.markLost(state, 'expired-or-taken');
+    }
+  }
+
+  /** Deletes a lock whoever holds it (administrative); waiters are notified. */
+  async forceRelease(node: number, name: string): Promise<boolean> {
+    const keys = this.keys(name);
+    return (await lockScripts.forceRelease.run<number>(this.node(node), [keys.lock, keys.channel], [])) === 1;
+  }
+
+  pubsub(node: number): LockPubSub {
+    let pubsub = this.pubsubs.get(node);
+    if (!pubsub) {
+      let subscriber = node === 0 ? this.options.subscriber : undefined;
+      if (!subscriber) {
+        subscriber = this.node(node).duplicate();
+        this.ownedSubscribers.push(subscriber);
+      }
+      pubsub = new LockPubSub(subscriber);
+      this.pubsubs.set(node, pubsub);
+    }
+    return pubsub;
+  }
+
+  /** Stops renewing (shutdown); held locks then end with their lease. */
+  close(): void {
+    this.closed = true;
+    clearInterval(this.watchdogTimer);
+    this.watchdogTimer = undefined;
+    for (const state of this.held.values()) {
+      clearTimeout(state.leaseTimer);
+    }
+    for (const subscriber of this.ownedSubscribers) {
+      subscriber.disconnect();
+    }
+  }
+
+  private forget(state: HeldLock): void {
+    clearTimeout(state.leaseTimer);
+    const id = heldKey(state.node, state.name, state.owner);
+    if (this.held.get(id) === state) {
+      this.held.delete(id);
+      this.gate.leave(gateKey(state.node, state.name), state.owner);
+    }
+    if (this.watchdogTimer && this.held.size === 0) {
+      clearInterval(this.watchdogTimer);
+      this.watchdogTimer = undefined;
+    }
+  }
+
+  /** Marks a held lock lost (once): aborts its signal, logs, emits `lockLost`. Returns the error. */
+  markLost(state: HeldLock, reason: LockLostEvent['reason']): LockLostError {
+    if (state.lost) {
+      return state.lost;
+    }
+    if (state.releasing) {
+      return new LockLostError(`Lock ${state.name} is being released`, state.name);
+    }
+    clearTimeout(state.leaseTimer);
+    state.lost = new LockLostError(`Lock ${state.name} was lost (${reason})`, state.name);
+    state.watchdog = false;
+    this.options.logger?.warn(`Lock ${state.name} lost by ${state.owner}: ${reason}`);
+    state.controller.abort(state.lost);
+    this.emit('lockLost', { name: state.name, owner: state.owner, reason });
+    return state.lost;
+  }
+
+  private ensureWatchdog(): void {
+    if (this.watchdogTimer || this.closed) {
+      return;
+    }
+    this.watchdogTimer = setInterval(() => void this.renewAll(), Math.max(1, Math.floor(this.watchdogTimeoutMs / 3)));
+    this.watchdogTimer.unref();
+  }
+
+  /** One watchdog tick: renews every watchdog lock, one pipeline (one round trip) per node. */
+  private async renewAll(): Promise<void> {
+    const byNode = new Map<number, HeldLock[]>();
+    const now = performance.now();
+    for (const state of this.held.values()) {
+      if (state.watchdog && !state.lost && !state.releasing && now - state.lastRenewedAt >= state.leaseMs) {
+        // No successful renewal for a whole lease (e.g. renewals hang): the key may have expired.
+        this.markLost(state, 'redis-unreachable');
+      } else if (state.watchdog && !state.lost && !state.releasing) {
+        byNode.set(state.node, [...(byNode.get(state.node) ?? []), state]);
+      }
+    }
+    await Promise.all(
+      [...byNode].map(async ([node, states]) => {
+        const startedAt = performance.now();
+        let results: (number | Error)[];
+        try {
+          results = await lockScripts.renew.runPipeline<number>(
+            this.node(node),
+            states.map((state) => ({ keys: [state.keys.lock], args: [state.owner, state.leaseMs] })),
+          );
+        } catch (error) {
+          results = states.map(() => (isRedisError(error) ? (error as Error) : new Error(String(error))));
+        }
+        states.forEach((state, i) => {
+          const result = results[i];
+          if (state.releasing || state.lost) {
+            return;
+          }
+          if (result === 1) {
+            state.lastRenewedAt = startedAt;
+          } else if (result === 0) {
+            this.markLost(state, 'expired-or-taken');
+          } else if (performance.now() - state.lastRenewedAt >= state.leaseMs) {
+            // Unreachable for a whole lease: Redis has expired the key by now (or will, before we could prove otherwise).
+            this.markLost(state, 'redis-unreachable');
+          }
+        });
+      }),
+    );
+  }
+}
+
+export const heldKey = (node: number, name: string, owner: string) => `${node}|${name}|${owner}`;
+export const gateKey = (node: number, name: string) => `${node}|${name}`;

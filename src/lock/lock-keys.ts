@@ -1,0 +1,31 @@
+import { InvalidLockKeyError } from './lock.errors';
+
+const MAX_NAME_LENGTH = 200;
+
+/**
+ * Redis keys of one lock. The `{name}` hash tag puts the hash, the fence counter and the channel of
+ * a lock in the same cluster slot, so one script can touch all of them.
+ */
+export interface LockKeys {
+  lock: string;
+  fence: string;
+  channel: string;
+}
+
+export function validateLockName(name: string): void {
+  if (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME_LENGTH) {
+    throw new InvalidLockKeyError(`Lock name must be 1..${MAX_NAME_LENGTH} characters`, String(name));
+  }
+  if (/[{}\s]/.test(name)) {
+    throw new InvalidLockKeyError('Lock name must not contain braces or white space', name);
+  }
+}
+
+export function lockKeys(prefix: string, name: string): LockKeys {
+  validateLockName(name);
+  return {
+    lock: `${prefix}{${name}}`,
+    fence: `${prefix}{${name}}:fence`,
+    channel: `${prefix}{${name}}:released`,
+  };
+}

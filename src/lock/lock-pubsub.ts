@@ -1,0 +1,79 @@
+import type { Redis } from 'ioredis';
+
+interface Channel {
+  refs: number;
+  /** Bumped on every release message; a waiter compares it to see if it missed one. */
+  version: number;
+  listeners: Set<() => void>;
+  subscribed: Promise<unknown>;
+}
+
+/**
+ * Release notifications over one subscriber connection per Redis node, multiplexed over channels
+ * and reference-counted: a waiter subscribes to its lock's channel and sleeps until a release
+ * message (or its timeout), instead of polling.
+ */
+export class LockPubSub {
+  private readonly channels = new Map<string, Channel>();
+
+  constructor(private readonly subscriber: Redis) {
+    subscriber.on('message', (channel: string) => {
+      const entry = this.channels.get(channel);
+      if (entry) {
+        entry.version++;
+        for (const listener of [...entry.listeners]) {
+          listener();
+        }
+      }
+    });
+  }
+
+  /** Subscribes (once per channel per process); resolves when Redis confirmed the subscription. */
+  async acquire(channel: string): Promise<void> {
+    let entry = this.channels.get(channel);
+    if (!entry) {
+      entry = { refs: 0, version: 0, listeners: new Set(), subscribed: this.subscriber.subscribe(channel) };
+      this.channels.set(channel, entry);
+    }
+    entry.refs++;
+    try {
+      await entry.subscribed;
+    } catch (error) {
+      this.release(channel);
+      throw error;
+    }
+  }
+
+  release(channel: string): void {
+    const entry = this.channels.get(channel);
+    if (!entry || --entry.refs > 0) {
+      return;
+    }
+    this.channels.delete(channel);
+    this.subscriber.unsubscribe(channel).catch(() => undefined);
+  }
+
+  version(channel: string): number {
+    return this.channels.get(channel)?.version ?? 0;
+  }
+
+  /**
+   * Waits until a release message newer than `sinceVersion` arrives, or `timeoutMs` passes.
+   * Returns immediately if one already arrived since `sinceVersion`.
+   */
+  waitForRelease(channel: string, sinceVersion: number, timeoutMs: number): Promise<void> {
+    const entry = this.channels.get(channel);
+    if (!entry || entry.version !== sinceVersion || timeoutMs <= 0) {
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        entry.listeners.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      entry.listeners.add(done);
+    });
+  }
+}

@@ -1,0 +1,63 @@
+/** Options for one acquisition. */
+export interface AcquireOptions {
+  /**
+   * How long to wait for a busy lock, in ms. `tryLock` defaults to 0 (one attempt);
+   * `lock` defaults to waiting forever.
+   */
+  waitTime?: number;
+  /**
+   * Fixed lease in ms: the lock expires on its own after this long and is not renewed.
+   * Omit it to get a watchdog lease (`watchdogTimeoutMs`, renewed every third of it while held).
+   */
+  leaseTime?: number;
+}
+
+/** What a critical section gets: fires `signal` if the lock is lost; `fencingToken` for writes. */
+export interface LockContext {
+  /** Aborted (with a `LockLostError` as reason) when the lock is lost while held. */
+  signal: AbortSignal;
+  /**
+   * Strictly increasing per lock name across acquisitions; pass it to the resource you write so it
+   * can reject a stale holder (see `fencedUpdate`). Re-entries reuse the first token.
+   */
+  fencingToken: number;
+  /**
+   * Asks Redis whether the lock is still held by this owner (and extends the lease); rejects with
+   * `LockLostError` if not. Call it right before an irreversible step such as a commit.
+   */
+  assertHeld(): Promise<void>;
+}
+
+/** A held lock. `unlock()` releases one hold (reentrant locks are released at hold count zero). */
+export interface LockHandle extends LockContext {
+  readonly name: string;
+  /** Hold count after this acquisition (1 for a first acquisition). */
+  readonly holdCount: number;
+  /**
+   * Releases this hold. Rejects with `LockLostError` if the lock was lost while held (the critical
+   * section may have overlapped another owner's), `LockNotHeldError` if it was never held.
+   */
+  unlock(): Promise<void>;
+}
+
+/** Anything that can be locked: a single reentrant lock, a MultiLock, a RedLock. */
+export interface Lockable {
+  readonly name: string;
+  /** Resolves with a handle, or null if the lock stayed busy for `waitTime`. */
+  tryLock(options?: AcquireOptions): Promise<LockHandle | null>;
+  /** Like `tryLock` but waits forever by default and rejects with `LockTimeoutError` on timeout. */
+  lock(options?: AcquireOptions): Promise<LockHandle>;
+}
+
+/** Emitted as `lockReleased` when a lock is fully released (hold count zero). */
+export interface LockReleasedEvent {
+  name: string;
+  owner: string;
+}
+
+/** Emitted as `lockLost` by the LockService. */
+export interface LockLostEvent {
+  name: string;
+  owner: string;
+  reason: 'expired-or-taken' | 'redis-unreachable' | 'lease-elapsed';
+}

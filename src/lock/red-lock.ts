@@ -1,0 +1,142 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { LockEngine } from './lock-engine';
+import { LockKeys } from './lock-keys';
+import { LockLostError, LockTimeoutError, LockUnavailableError } from './lock.errors';
+import type { AcquireOptions, LockHandle, Lockable } from './lock.types';
+
+/** RedLock tuning. */
+export interface RedLockOptions {
+  /** Per-node time budget for one acquire attempt (default 100 ms); a slow node counts as failed. */
+  nodeTimeoutMs?: number;
+  /** Upper bound of the random pause between rounds (default 50 ms). */
+  retryJitterMs?: number;
+  /** Allowance for clock rate differences between nodes, as a fraction of the lease (default 0.01). */
+  clockDriftFactor?: number;
+}
+
+const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> =>
+  Promise.race([promise, sleep(ms, undefined, { ref: false }).then(() => Promise.reject(new Error('node timeout')))]);
+
+/**
+ * RedLock over N independent Redis nodes: the lock is held when a majority (N/2+1) granted it
+ * within the validity time (lease − elapsed − drift). On failure every node is released.
+ * Rounds are retried after a random pause (pub/sub would need every node's channel; a RedLock is
+ * for rare, coarse locks). Each node's part is watchdog-renewed like a single lock; the handle's
+ * signal fires once a majority of the parts is lost. Fencing tokens are the largest token of the
+ * granting nodes: increasing in practice, but not guaranteed across node failures (docs/LOCKS.md).
+ */
+export class RedLock implements Lockable {
+  private readonly keys: LockKeys;
+  private readonly quorum: number;
+
+  constructor(
+    private readonly engine: LockEngine,
+    readonly name: string,
+    readonly owner: string,
+    private readonly nodes: number[],
+    private readonly options: RedLockOptions = {},
+  ) {
+    this.keys = engine.keys(name);
+    this.quorum = Math.floor(nodes.length / 2) + 1;
+  }
+
+  async tryLock(options: AcquireOptions = {}): Promise<LockHandle | null> {
+    const deadline = performance.now() + (options.waitTime ?? 0);
+    const leaseMs = options.leaseTime ?? this.engine.watchdogTimeoutMs;
+    const drift = leaseMs * (this.options.clockDriftFactor ?? 0.01) + 2;
+    for (;;) {
+      const startedAt = performance.now();
+      const results = await Promise.allSettled(
+        this.nodes.map((node) =>
+          withTimeout(this.engine.attempt(node, this.keys, this.owner, leaseMs), this.options.nodeTimeoutMs ?? 100),
+        ),
+      );
+      const granted: { node: number; token: number; count: number }[] = [];
+      let unreachable = 0;
+      results.forEach((result, i) => {
+        if (result.status === 'rejected') {
+          unreachable++;
+        } else if (result.value[0] === 1) {
+          granted.push({ node: this.nodes[i], token: result.value[1], count: result.value[2] });
+        }
+      });
+      const validity = leaseMs - (performance.now() - startedAt) - drift;
+      if (granted.length >= this.quorum && validity > 0) {
+        return this.handle(granted, options.leaseTime);
+      }
+      await this.releaseNodes(this.nodes);
+      if (unreachable > this.nodes.length - this.quorum) {
+        throw new LockUnavailableError(
+          `RedLock ${this.name}: ${unreachable} of ${this.nodes.length} nodes unreachable, no majority possible`,
+          this.name,
+        );
+      }
+      const remaining = deadline - performance.now();
+      if (remaining <= 0) {
+        return null;
+      }
+      await sleep(Math.min(remaining, Math.random() * (this.options.retryJitterMs ?? 50)));
+    }
+  }
+
+  async lock(options: AcquireOptions = {}): Promise<LockHandle> {
+    const handle = await this.tryLock({ ...options, waitTime: options.waitTime ?? Number.POSITIVE_INFINITY });
+    if (!handle) {
+      throw new LockTimeoutError(`RedLock ${this.name} stayed busy for ${options.waitTime} ms`, this.name);
+    }
+    return handle;
+  }
+
+  private handle(granted: { node: number; token: number; count: number }[], leaseTime?: number): LockHandle {
+    const parts = granted.map((part) =>
+      this.engine.recordAcquired(part.node, this.name, this.keys, this.owner, part.token, part.count, leaseTime),
+    );
+    const controller = new AbortController();
+    // The RedLock is lost when so many parts are lost that no majority remains.
+    let lost = 0;
+    for (const part of parts) {
+      part.controller.signal.addEventListener('abort', () => {
+        lost++;
+        if (parts.length - lost < this.quorum && !controller.signal.aborted) {
+          controller.abort(new LockLostError(`RedLock ${this.name} lost its majority`, this.name));
+        }
+      });
+    }
+    let released = false;
+    return {
+      name: this.name,
+      fencingToken: Math.max(...granted.map((part) => part.token)),
+      holdCount: Math.min(...granted.map((part) => part.count)),
+      signal: controller.signal,
+      assertHeld: async () => {
+        const results = await Promise.allSettled(parts.map((part) => this.engine.verify(part)));
+        const held = results.filter((result) => result.status === 'fulfilled').length;
+        if (held < this.quorum) {
+          throw new LockLostError(`RedLock ${this.name} is held by only ${held} node(s)`, this.name);
+        }
+      },
+      unlock: async () => {
+        if (released) {
+          return;
+        }
+        released = true;
+        const results = await Promise.allSettled(
+          granted.map((part) => this.engine.release(part.node, this.name, this.owner)),
+        );
+        const ok = results.filter((result) => result.status === 'fulfilled').length;
+        if (ok < this.quorum || controller.signal.aborted) {
+          throw new LockLostError(`RedLock ${this.name} was held by only ${ok} node(s) at release`, this.name);
+        }
+      },
+    };
+  }
+
+  /** Best-effort release on every node (a node that never granted it answers "not held"). */
+  private async releaseNodes(nodes: number[]): Promise<void> {
+    await Promise.allSettled(
+      nodes.map((node) =>
+        withTimeout(this.engine.release(node, this.name, this.owner), this.options.nodeTimeoutMs ?? 100),
+      ),
+    );
+  }
+}

@@ -1,0 +1,130 @@
+import { gateKey, LockEngine } from './lock-engine';
+import { LockKeys } from './lock-keys';
+import { LockTimeoutError } from './lock.errors';
+import type { AcquireOptions, LockHandle, Lockable } from './lock.types';
+
+/**
+ * Redisson-style reentrant lock on one Redis node. The owner is fixed when the object is created:
+ * the current async call chain's owner (see `LockOwners`), or a fresh one outside any chain.
+ * Waiting is FIFO within the process and woken by pub/sub across processes.
+ */
+export class ReentrantLock implements Lockable {
+  private readonly keys: LockKeys;
+
+  constructor(
+    private readonly engine: LockEngine,
+    readonly name: string,
+    readonly owner: string,
+    readonly node = 0,
+  ) {
+    this.keys = engine.keys(name);
+  }
+
+  async tryLock(options: AcquireOptions = {}): Promise<LockHandle | null> {
+    const waitTime = options.waitTime ?? 0;
+    const leaseMs = options.leaseTime ?? this.engine.watchdogTimeoutMs;
+    const held = this.engine.heldLock(this.node, this.name, this.owner);
+    if (held) {
+      // Re-entry: the hold count lives in Redis too, so it survives exactly as long as the lock.
+      const reply = held.lost ? undefined : await this.engine.attempt(this.node, this.keys, this.owner, leaseMs);
+      if (reply?.[0] === 1) {
+        return this.handle(reply[1], reply[2], options.leaseTime);
+      }
+      throw this.engine.markLost(held, 'expired-or-taken');
+    }
+    const deadline = performance.now() + waitTime;
+    const gate = gateKey(this.node, this.name);
+    const entered = this.engine.gate.enter(gate, this.owner, waitTime);
+    if (!(entered === true || (await entered))) {
+      return null;
+    }
+    let acquired = false;
+    let subscribed = false;
+    const channel = this.keys.channel;
+    const pubsub = waitTime > 0 ? this.engine.pubsub(this.node) : undefined;
+    try {
+      for (;;) {
+        const version = pubsub?.version(channel) ?? 0;
+        const reply = await this.engine.attempt(this.node, this.keys, this.owner, leaseMs);
+        if (reply[0] === 1) {
+          acquired = true;
+          return this.handle(reply[1], reply[2], options.leaseTime);
+        }
+        const remaining = deadline - performance.now();
+        if (!pubsub || remaining <= 0) {
+          return null;
+        }
+        if (!subscribed) {
+          // Subscribe, then try again at once: a release between the attempt and the subscription would be missed.
+          await pubsub.acquire(channel);
+          subscribed = true;
+          continue;
+        }
+        const ttl = reply[1] > 0 ? reply[1] : remaining;
+        await pubsub.waitForRelease(channel, version, Math.min(ttl, remaining));
+      }
+    } finally {
+      if (subscribed) {
+        pubsub?.release(channel);
+      }
+      if (!acquired) {
+        this.engine.gate.leave(gate, this.owner);
+      }
+    }
+  }
+
+  async lock(options: AcquireOptions = {}): Promise<LockHandle> {
+    const handle = await this.tryLock({ ...options, waitTime: options.waitTime ?? Number.POSITIVE_INFINITY });
+    if (!handle) {
+      throw new LockTimeoutError(`Lock ${this.name} stayed busy for ${options.waitTime} ms`, this.name);
+    }
+    return handle;
+  }
+
+  /** Releases one hold of this owner; see `LockHandle.unlock`. */
+  unlock(): Promise<void> {
+    return this.engine.release(this.node, this.name, this.owner);
+  }
+
+  /** Whether this owner holds the lock, asked of Redis (not the local bookkeeping). */
+  async isHeld(): Promise<boolean> {
+    return (await this.engine.node(this.node).hexists(this.keys.lock, this.owner)) === 1;
+  }
+
+  /** Remaining lease in ms as Redis sees it; -2 if the lock is free. */
+  remainingTtl(): Promise<number> {
+    return this.engine.node(this.node).pttl(this.keys.lock);
+  }
+
+  /** Deletes the lock whoever holds it (administrative use: a stuck holder). */
+  forceUnlock(): Promise<boolean> {
+    return this.engine.forceRelease(this.node, this.name);
+  }
+
+  private handle(fencingToken: number, holdCount: number, leaseTime: number | undefined): LockHandle {
+    const state = this.engine.recordAcquired(
+      this.node,
+      this.name,
+      this.keys,
+      this.owner,
+      fencingToken,
+      holdCount,
+      leaseTime,
+    );
+    let released = false;
+    return {
+      name: this.name,
+      fencingToken,
+      holdCount,
+      signal: state.controller.signal,
+      assertHeld: () => this.engine.verify(state),
+      unlock: () => {
+        if (released) {
+          return Promise.resolve();
+        }
+        released = true;
+        return this.unlock();
+      },
+    };
+  }
+}

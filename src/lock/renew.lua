@@ -1,0 +1,11 @@
+-- Watchdog renewal: extends the lease only if this owner still holds the lock.
+-- Returns 1 when renewed, 0 when the lock is gone or held by someone else.
+local lockKey = KEYS[1]
+local owner = ARGV[1]
+local leaseMs = tonumber(ARGV[2])
+
+if redis.call('hexists', lockKey, owner) == 1 then
+  redis.call('pexpire', lockKey, leaseMs)
+  return 1
+end
+return 0
