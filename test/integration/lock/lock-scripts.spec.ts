@@ -1,0 +1,128 @@
+import { Redis } from 'ioredis';
+import { lockKeys } from '../../../src/lock/lock-keys';
+import { lockScripts } from '../../../src/lock/lock-scripts';
+import type { RedisServer } from '../../../scripts/stack/redis';
+import { startTestRedis } from '../../support/shared-stack';
+
+describe('lock Lua scripts (real Redis)', () => {
+  let server: RedisServer;
+  let redis: Redis;
+  let subscriber: Redis;
+  const keys = lockKeys('lock:', 'scripts');
+  const acquire = (owner: string, leaseMs = 10_000) =>
+    lockScripts.acquire.run<number[]>(redis, [keys.lock, keys.fence], [owner, leaseMs, 60_000]);
+  const release = (owner: string) => lockScripts.release.run<number>(redis, [keys.lock, keys.channel], [owner, 10_000]);
+
+  beforeAll(async () => {
+    server = await startTestRedis();
+    redis = new Redis(server.url);
+    subscriber = new Redis(server.url);
+  });
+  beforeEach(() => redis.flushall());
+  afterAll(async () => {
+    redis?.disconnect();
+    subscriber?.disconnect();
+    await server?.stop();
+  });
+
+  it('uses one hash tag for the lock, its fence counter and its channel', () => {
+    expect(keys).toEqual({
+      lock: 'lock:{scripts}',
+      fence: 'lock:{scripts}:fence',
+      channel: 'lock:{scripts}:released',
+    });
+  });
+
+  describe('acquire.lua', () => {
+    it('takes a free lock with hold count 1, a lease, and a fencing token', async () => {
+      const [ok, token, count] = await acquire('a:1', 5000);
+      expect([ok, count]).toEqual([1, 1]);
+      expect(token).toBeGreaterThan(1_600_000_000_000_000);
+      expect(await redis.hget(keys.lock, 'a:1')).toBe('1');
+      const ttl = await redis.pttl(keys.lock);
+      expect(ttl).toBeGreaterThan(4000);
+      expect(ttl).toBeLessThanOrEqual(5000);
+    });
+
+    it('re-enters for the same owner, counting holds and keeping the token', async () => {
+      const [, token] = await acquire('a:1');
+      expect(await acquire('a:1')).toEqual([1, token, 2]);
+      expect(await acquire('a:1')).toEqual([1, token, 3]);
+    });
+
+    it('answers another owner with the remaining TTL and changes nothing', async () => {
+      await acquire('a:1', 8000);
+      const [busy, ttl] = await acquire('b:1');
+      expect(busy).toBe(0);
+      expect(ttl).toBeGreaterThan(7000);
+      expect(await redis.hkeys(keys.lock)).toEqual(['a:1', 'fence']);
+    });
+
+    it('issues strictly increasing tokens, also after the fence counter was lost', async () => {
+      const tokens: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        tokens.push((await acquire(`o:${i}`))[1]);
+        await release(`o:${i}`);
+      }
+      await redis.del(keys.fence);
+      tokens.push((await acquire('after:loss'))[1]);
+      for (let i = 1; i < tokens.length; i++) {
+        expect(tokens[i]).toBeGreaterThan(tokens[i - 1]);
+      }
+    });
+  });
+
+  describe('release.lua', () => {
+    it('refuses an owner that does not hold the lock and deletes nothing', async () => {
+      await acquire('a:1');
+      expect(await release('b:1')).toBe(-1);
+      expect(await redis.hget(keys.lock, 'a:1')).toBe('1');
+    });
+
+    it('decrements re-entries and deletes at zero, publishing a release message', async () => {
+      const messages: string[] = [];
+      await subscriber.subscribe(keys.channel);
+      subscriber.on('message', (channel: string) => messages.push(channel));
+      await acquire('a:1');
+      await acquire('a:1');
+      expect(await release('a:1')).toBe(1);
+      expect(await redis.exists(keys.lock)).toBe(1);
+      expect(await release('a:1')).toBe(0);
+      expect(await redis.exists(keys.lock)).toBe(0);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(messages).toEqual([keys.channel]);
+      await subscriber.unsubscribe(keys.channel);
+    });
+  });
+
+  describe('renew.lua', () => {
+    it('extends the lease of the owner only', async () => {
+      await acquire('a:1', 1000);
+      expect(await lockScripts.renew.run(redis, [keys.lock], ['b:1', 60_000])).toBe(0);
+      expect(await redis.pttl(keys.lock)).toBeLessThanOrEqual(1000);
+      expect(await lockScripts.renew.run(redis, [keys.lock], ['a:1', 60_000])).toBe(1);
+      expect(await redis.pttl(keys.lock)).toBeGreaterThan(50_000);
+    });
+
+    it('reports a vanished lock', async () => {
+      expect(await lockScripts.renew.run(redis, [keys.lock], ['a:1', 1000])).toBe(0);
+    });
+  });
+
+  describe('force-release.lua', () => {
+    it('deletes a lock whoever holds it', async () => {
+      await acquire('a:1');
+      expect(await lockScripts.forceRelease.run(redis, [keys.lock, keys.channel], [])).toBe(1);
+      expect(await lockScripts.forceRelease.run(redis, [keys.lock, keys.channel], [])).toBe(0);
+    });
+  });
+
+  describe('simple-release.lua', () => {
+    it('deletes only when the value is the caller’s', async () => {
+      await redis.set('simple', 'owner-a');
+      expect(await lockScripts.simpleRelease.run(redis, ['simple'], ['owner-b'])).toBe(0);
+      expect(await redis.get('simple')).toBe('owner-a');
+      expect(await lockScripts.simpleRelease.run(redis, ['simple'], ['owner-a'])).toBe(1);
+    });
+  });
+});

@@ -1,0 +1,211 @@
+import { Redis } from 'ioredis';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LockLostError, LockNotHeldError, LockTimeoutError } from '../../../src/lock/lock.errors';
+import type { LockService } from '../../../src/lock/lock.service';
+import { SimpleLock } from '../../../src/lock/simple-lock';
+import type { RedisServer } from '../../../scripts/stack/redis';
+import { LockServices } from '../../support/lock-services';
+import { startTestRedis } from '../../support/shared-stack';
+
+describe('ReentrantLock (real Redis)', () => {
+  let server: RedisServer;
+  let redis: Redis;
+  const services = new LockServices();
+  let replicaA: LockService;
+  let replicaB: LockService;
+  let name = '';
+  let counter = 0;
+
+  beforeAll(async () => {
+    server = await startTestRedis();
+    redis = new Redis(server.url);
+    replicaA = services.create([server.url]);
+    replicaB = services.create([server.url]);
+  });
+  beforeEach(() => {
+    name = `res-${++counter}`;
+  });
+  afterAll(async () => {
+    services.closeAll();
+    redis?.disconnect();
+    await server?.stop();
+  });
+
+  describe('reentrancy', () => {
+    it('re-enters within one async call chain and releases at hold count zero', async () => {
+      await replicaA.withLock(name, {}, async () => {
+        const inner = await replicaA.getLock(name).tryLock();
+        expect(inner?.holdCount).toBe(2);
+        await replicaA.withLock(name, {}, async () => {
+          expect(await redis.hget(`lock:{${name}}`, replicaA.currentOwnerId()!)).toBe('3');
+        });
+        await inner!.unlock();
+        expect(await redis.hget(`lock:{${name}}`, replicaA.currentOwnerId()!)).toBe('1');
+      });
+      expect(await redis.exists(`lock:{${name}}`)).toBe(0);
+    });
+
+    it('supports deep nesting', async () => {
+      const depth = 25;
+      const nest = async (level: number): Promise<number> =>
+        level === depth ? level : replicaA.withLock(name, {}, () => nest(level + 1));
+      expect(await nest(0)).toBe(depth);
+      expect(await redis.exists(`lock:{${name}}`)).toBe(0);
+    });
+
+    it('keeps the same fencing token for re-entries', async () => {
+      await replicaA.withLock(name, {}, async (outer) => {
+        await replicaA.withLock(name, {}, async (inner) => {
+          expect(inner.fencingToken).toBe(outer.fencingToken);
+        });
+      });
+    });
+  });
+
+  describe('owner isolation', () => {
+    it('makes two concurrent async chains in one process different owners that exclude each other', async () => {
+      const events: string[] = [];
+      const section = (id: string) =>
+        replicaA.withLock(name, {}, async () => {
+          events.push(`${id}:in`);
+          await sleep(30);
+          events.push(`${id}:out`);
+        });
+      await Promise.all([section('x'), section('y')]);
+      expect(events).toEqual(['x:in', 'x:out', 'y:in', 'y:out']);
+    });
+
+    it('gives a lock object created outside any chain its own owner', async () => {
+      const first = await replicaA.getLock(name).tryLock();
+      expect(first).not.toBeNull();
+      expect(await replicaA.getLock(name).tryLock()).toBeNull();
+      await first!.unlock();
+    });
+
+    it('excludes another replica', async () => {
+      const held = await replicaA.getLock(name).tryLock();
+      expect(await replicaB.getLock(name).tryLock()).toBeNull();
+      await held!.unlock();
+      expect(await replicaB.getLock(name).tryLock()).not.toBeNull();
+    });
+  });
+
+  describe('waiting', () => {
+    it('wakes a waiter from another replica by pub/sub as soon as the lock is released', async () => {
+      const held = await replicaA.getLock(name).tryLock({ leaseTime: 20_000 });
+      const waiting = replicaB.getLock(name).tryLock({ waitTime: 10_000 });
+      await sleep(100);
+      const releasedAt = performance.now();
+      await held!.unlock();
+      const acquired = await waiting;
+      expect(acquired).not.toBeNull();
+      // The holder's lease had 20 s left: only the release message can explain a prompt wake-up.
+      expect(performance.now() - releasedAt).toBeLessThan(500);
+      await acquired!.unlock();
+    });
+
+    it('returns null from tryLock and rejects lock() with LockTimeoutError after waitTime', async () => {
+      const held = await replicaA.getLock(name).tryLock();
+      const startedAt = performance.now();
+      expect(await replicaB.getLock(name).tryLock({ waitTime: 200 })).toBeNull();
+      expect(performance.now() - startedAt).toBeGreaterThanOrEqual(190);
+      await expect(replicaB.getLock(name).lock({ waitTime: 100 })).rejects.toBeInstanceOf(LockTimeoutError);
+      await held!.unlock();
+    });
+
+    it('serves waiters of one process in arrival order', async () => {
+      const held = await replicaA.getLock(name).tryLock();
+      const order: number[] = [];
+      const waiters = [1, 2, 3, 4, 5].map((id) =>
+        replicaA.withLock(name, { waitTime: 5000 }, async () => {
+          order.push(id);
+          await sleep(5);
+        }),
+      );
+      await sleep(50);
+      await held!.unlock();
+      await Promise.all(waiters);
+      expect(order).toEqual([1, 2, 3, 4, 5]);
+    });
+  });
+
+  describe('leases', () => {
+    it('lets a fixed lease expire without renewal and signals the holder', async () => {
+      const held = await replicaA.getLock(name).tryLock({ leaseTime: 300 });
+      await sleep(450);
+      expect(held!.signal.aborted).toBe(true);
+      expect(await replicaB.getLock(name).tryLock()).not.toBeNull();
+      await expect(held!.unlock()).rejects.toBeInstanceOf(LockLostError);
+    });
+
+    it('keeps a watchdog lock alive for three times its lease', async () => {
+      const fastWatchdog = services.create([server.url], { watchdogTimeoutMs: 400 });
+      await fastWatchdog.withLock(name, {}, async ({ signal }) => {
+        await sleep(1200);
+        expect(signal.aborted).toBe(false);
+        expect(await replicaB.getLock(name).tryLock()).toBeNull();
+        expect(await redis.pttl(`lock:{${name}}`)).toBeGreaterThan(0);
+      });
+      expect(await redis.exists(`lock:{${name}}`)).toBe(0);
+    });
+  });
+
+  describe('release safety', () => {
+    it('refuses unlock by a non-owner and deletes nothing', async () => {
+      const held = await replicaA.getLock(name).tryLock();
+      await expect(replicaB.getLock(name).unlock()).rejects.toBeInstanceOf(LockNotHeldError);
+      expect(await redis.exists(`lock:{${name}}`)).toBe(1);
+      await held!.unlock();
+    });
+
+    it("never deletes B's lock when A's lease expired and A releases late (the seed's v2 bug)", async () => {
+      const a = await replicaA.getLock(name).tryLock({ leaseTime: 200 });
+      await sleep(300); // A is "paused" past its lease; the key expired
+      const b = await replicaB.getLock(name).tryLock({ leaseTime: 10_000 });
+      expect(b).not.toBeNull();
+      await expect(a!.unlock()).rejects.toBeInstanceOf(LockLostError);
+      expect(await redis.exists(`lock:{${name}}`)).toBe(1);
+      expect(await replicaA.getLock(name).tryLock()).toBeNull(); // B still holds it
+      await b!.unlock();
+    });
+
+    it('shows the same sequence breaking a plain DEL lock (negative control)', async () => {
+      // v1: SET NX PX + unconditional DEL
+      await redis.set(name, 'A', 'PX', 200, 'NX');
+      await sleep(300);
+      await redis.set(name, 'B', 'PX', 10_000, 'NX');
+      await redis.del(name); // A's late release
+      expect(await redis.get(name)).toBeNull(); // B's lock is gone: the bug v3 and ours prevent
+      // v3 (SimpleLock) does not delete B's lock.
+      const simpleA = new SimpleLock(redis, `${name}:v3`, 200);
+      expect(await simpleA.tryLock()).toBe(true);
+      await sleep(300);
+      const simpleB = new SimpleLock(redis, `${name}:v3`, 10_000);
+      expect(await simpleB.tryLock()).toBe(true);
+      expect(await simpleA.unlock()).toBe(false);
+      expect(await redis.exists(`${name}:v3`)).toBe(1);
+    });
+  });
+
+  describe('forceUnlock', () => {
+    it('frees a lock held by someone else and wakes waiters', async () => {
+      await replicaA.getLock(name).tryLock();
+      const waiting = replicaB.getLock(name).tryLock({ waitTime: 5000 });
+      await sleep(50);
+      expect(await replicaB.getLock(name).forceUnlock()).toBe(true);
+      expect(await waiting).not.toBeNull();
+    });
+  });
+
+  describe('isHeld and remainingTtl', () => {
+    it('reports ownership and lease as Redis sees them', async () => {
+      const lock = replicaA.getLock(name);
+      expect(await lock.isHeld()).toBe(false);
+      expect(await lock.remainingTtl()).toBe(-2);
+      const handle = await lock.tryLock({ leaseTime: 5000 });
+      expect(await lock.isHeld()).toBe(true);
+      expect(await lock.remainingTtl()).toBeGreaterThan(4000);
+      await handle!.unlock();
+    });
+  });
+});

@@ -1,0 +1,100 @@
+/**
+ * A separate process that uses the lock library, driven over IPC by integration tests
+ * (`forkLockWorker`). Commands arrive as messages; results go back as messages.
+ */
+import { Redis } from 'ioredis';
+import { createConnection } from 'mysql2/promise';
+import { assertFencedWrite, fencedUpdate } from '../../src/lock/fencing';
+import { LocalLockService } from '../../src/lock/local-lock.service';
+import { LockService, type LockExecutor } from '../../src/lock/lock.service';
+import type { LockHandle } from '../../src/lock/lock.types';
+
+export type WorkerCommand =
+  | {
+      type: 'contend';
+      redisUrl: string;
+      name: string;
+      contenders: number;
+      iterations: number;
+      criticalSectionMs: number;
+      mode: 'redis' | 'local';
+    }
+  | { type: 'hold'; redisUrl: string; name: string; leaseTime?: number; watchdogTimeoutMs?: number }
+  | { type: 'fenced-write'; mysqlUrl: string; table: string; id: number; value: string };
+
+export interface ContendResult {
+  type: 'contended';
+  overlaps: number;
+  sections: number;
+  waitsMs: number[];
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+let held: LockHandle | undefined;
+
+async function contend(command: Extract<WorkerCommand, { type: 'contend' }>): Promise<ContendResult> {
+  const redis = new Redis(command.redisUrl);
+  const probe = new Redis(command.redisUrl);
+  const service = new LockService({ instanceId: `worker-${process.pid}`, nodes: [redis], subscriber: new Redis(command.redisUrl) });
+  const executor: LockExecutor = command.mode === 'local' ? new LocalLockService() : service;
+  let overlaps = 0;
+  let sections = 0;
+  const waitsMs: number[] = [];
+  await Promise.all(
+    Array.from({ length: command.contenders }, async () => {
+      for (let i = 0; i < command.iterations; i++) {
+        const requestedAt = performance.now();
+        await executor.withLock(command.name, {}, async () => {
+          waitsMs.push(performance.now() - requestedAt);
+          // The counter lives in Redis so sections of every process are counted together.
+          if ((await probe.incr(`cs-inside:${command.name}`)) !== 1) {
+            overlaps++;
+          }
+          await sleep(command.criticalSectionMs);
+          await probe.decr(`cs-inside:${command.name}`);
+          sections++;
+        });
+      }
+    }),
+  );
+  service.close();
+  return { type: 'contended', overlaps, sections, waitsMs };
+}
+
+process.on('message', (command: WorkerCommand) => {
+  void (async () => {
+    try {
+      if (command.type === 'contend') {
+        process.send!(await contend(command));
+      } else if (command.type === 'hold') {
+        const service = new LockService({
+          instanceId: `holder-${process.pid}`,
+          nodes: [new Redis(command.redisUrl)],
+          watchdogTimeoutMs: command.watchdogTimeoutMs,
+        });
+        held = await service.getLock(command.name).lock({ leaseTime: command.leaseTime });
+        process.send!({ type: 'held', token: held.fencingToken });
+      } else if (command.type === 'fenced-write') {
+        const conn = await createConnection(command.mysqlUrl);
+        const update = fencedUpdate({
+          table: command.table,
+          key: { column: 'id', value: command.id },
+          set: { value: command.value },
+          token: held!.fencingToken,
+        });
+        const [result] = await conn.execute(update.sql, update.params as (string | number)[]);
+        await conn.end();
+        try {
+          assertFencedWrite((result as { affectedRows: number }).affectedRows, update as never);
+          process.send!({ type: 'written' });
+        } catch (error) {
+          process.send!({ type: 'refused', error: (error as Error).name });
+        }
+      }
+    } catch (error) {
+      process.send!({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+    }
+  })();
+});
+
+process.send!({ type: 'ready' });
