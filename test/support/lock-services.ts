@@ -7,23 +7,18 @@ export class LockServices {
   private readonly connections: Redis[] = [];
   private readonly services: LockService[] = [];
 
-  connect(url: string, options: { failFast?: boolean } = {}): Redis {
-    const connection = new Redis(url, {
-      maxRetriesPerRequest: options.failFast ? 0 : 2,
-      enableOfflineQueue: !options.failFast,
-      retryStrategy: () => 100,
-      lazyConnect: false,
-    });
+  connect(url: string): Redis {
+    const connection = new Redis(url, { maxRetriesPerRequest: 2, retryStrategy: () => 100 });
     connection.on('error', () => undefined);
     this.connections.push(connection);
     return connection;
   }
 
   /** A LockService (a stand-in for one replica) over the given node URLs; node 0 gets a subscriber. */
-  create(urls: string[], options: Partial<LockEngineOptions> & { failFast?: boolean } = {}): LockService {
+  create(urls: string[], options: Partial<LockEngineOptions> = {}): LockService {
     const service = new LockService({
       instanceId: `test-${this.services.length + 1}`,
-      nodes: urls.map((url) => this.connect(url, options)),
+      nodes: urls.map((url) => this.connect(url)),
       subscriber: this.connect(urls[0]),
       ...options,
     });

@@ -1,0 +1,180 @@
+import { Redis } from 'ioredis';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createConnection } from 'mysql2/promise';
+import { assertFencedWrite, fencedUpdate } from '../../../src/lock/fencing';
+import { LockLostError } from '../../../src/lock/lock.errors';
+import type { RedisServer } from '../../../scripts/stack/redis';
+import type { ContendResult } from '../../support/lock-worker';
+import { LockWorker } from '../../support/lock-worker-client';
+import { LockServices } from '../../support/lock-services';
+import { createTestDatabase, startTestRedis } from '../../support/shared-stack';
+
+async function contendFromProcesses(
+  workers: LockWorker[],
+  command: { redisUrl: string; name: string; mode: 'redis' | 'local' },
+): Promise<{ overlaps: number; sections: number; waitsMs: number[] }> {
+  const results = await Promise.all(
+    workers.map((worker) =>
+      worker.request<ContendResult>(
+        { type: 'contend', contenders: 16, iterations: 3, criticalSectionMs: 2, ...command },
+        'contended',
+      ),
+    ),
+  );
+  return {
+    overlaps: results.reduce((sum, result) => sum + result.overlaps, 0),
+    sections: results.reduce((sum, result) => sum + result.sections, 0),
+    waitsMs: results.flatMap((result) => result.waitsMs),
+  };
+}
+
+describe('Locks across processes (real Redis, real child processes)', () => {
+  let server: RedisServer;
+  let redis: Redis;
+  const services = new LockServices();
+  const workers: LockWorker[] = [];
+  const startWorker = async () => {
+    const worker = await LockWorker.start();
+    workers.push(worker);
+    return worker;
+  };
+
+  beforeAll(async () => {
+    server = await startTestRedis();
+    redis = new Redis(server.url);
+  });
+  afterAll(async () => {
+    await Promise.all(workers.map((worker) => worker.kill()));
+    services.closeAll();
+    redis?.disconnect();
+    await server?.stop();
+  });
+
+  describe('mutual exclusion: 64 contenders over 4 processes on one key', () => {
+    let pool: LockWorker[];
+    beforeAll(async () => {
+      pool = await Promise.all([1, 2, 3, 4].map(() => startWorker()));
+    });
+
+    it('never lets two critical sections overlap, and every contender gets its turns', async () => {
+      const result = await contendFromProcesses(pool, { redisUrl: server.url, name: 'hot-key', mode: 'redis' });
+      expect(result.sections).toBe(64 * 3);
+      expect(result.overlaps).toBe(0);
+      // No starvation: the longest wait stays within a small multiple of a full round of 64 sections.
+      const longest = Math.max(...result.waitsMs);
+      const mean = result.waitsMs.reduce((sum, wait) => sum + wait, 0) / result.waitsMs.length;
+      expect(longest).toBeLessThan(Math.max(8 * mean, 2000));
+    });
+
+    it('catches overlaps when each process only has an in-process lock (negative control)', async () => {
+      const result = await contendFromProcesses(pool, { redisUrl: server.url, name: 'hot-key-local', mode: 'local' });
+      expect(result.sections).toBe(64 * 3);
+      expect(result.overlaps).toBeGreaterThan(0);
+    });
+  });
+
+  it('frees the lock of a SIGKILLed holder once its lease runs out', async () => {
+    const holder = await startWorker();
+    await holder.request({ type: 'hold', redisUrl: server.url, name: 'killed', watchdogTimeoutMs: 1000 }, 'held');
+    await holder.kill('SIGKILL');
+    const startedAt = performance.now();
+    const lock = services.create([server.url]).getLock('killed');
+    const handle = await lock.tryLock({ waitTime: 5000 });
+    expect(handle).not.toBeNull();
+    // Not before the dead holder's last renewed lease ran out.
+    expect(performance.now() - startedAt).toBeGreaterThan(200);
+    await handle!.unlock();
+  });
+
+  it('rejects the stale write of a holder paused (SIGSTOP) past its lease, by fencing token', async () => {
+    const mysqlUrl = await createTestDatabase('fencing');
+    const db = await createConnection(mysqlUrl);
+    await db.query('CREATE TABLE fenced_doc (id INT PRIMARY KEY, value VARCHAR(50) NOT NULL, fence BIGINT NOT NULL DEFAULT 0)');
+    await db.query("INSERT INTO fenced_doc (id, value) VALUES (1, 'initial')");
+
+    const paused = await startWorker();
+    const first = await paused.request<{ token: number }>(
+      { type: 'hold', redisUrl: server.url, name: 'fenced', watchdogTimeoutMs: 600 },
+      'held',
+    );
+    paused.child.kill('SIGSTOP');
+    const later = services.create([server.url]);
+    const handle = await later.getLock('fenced').tryLock({ waitTime: 5000 });
+    expect(handle).not.toBeNull();
+    expect(handle!.fencingToken).toBeGreaterThan(first.token);
+
+    const update = fencedUpdate({
+      table: 'fenced_doc',
+      key: { column: 'id', value: 1 },
+      set: { value: 'later holder' },
+      token: handle!.fencingToken,
+    });
+    const [result] = await db.execute(update.sql, update.params as (string | number)[]);
+    assertFencedWrite((result as { affectedRows: number }).affectedRows, { table: 'fenced_doc', token: handle!.fencingToken });
+
+    paused.child.kill('SIGCONT');
+    const stale = await paused.request<{ type: string; error?: string }>(
+      { type: 'fenced-write', mysqlUrl, table: 'fenced_doc', id: 1, value: 'stale holder' },
+      'written',
+      'refused',
+    );
+    expect(stale).toEqual({ type: 'refused', error: 'StaleFencingTokenError' });
+    const [rows] = await db.query('SELECT value, fence FROM fenced_doc WHERE id = 1');
+    expect(rows).toEqual([{ value: 'later holder', fence: handle!.fencingToken }]);
+    await handle!.unlock();
+    await db.end();
+  });
+});
+
+describe('Redis restart while locks are held', () => {
+  let server: RedisServer;
+  const services = new LockServices();
+
+  beforeAll(async () => {
+    server = await startTestRedis();
+  });
+  afterAll(async () => {
+    services.closeAll();
+    await server?.stop();
+  });
+
+  it('signals lock-lost to every holder, rejects unlock with LockLostError, and does not crash', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const service = services.create([server.url], { watchdogTimeoutMs: 600 });
+      const lostEvents: string[] = [];
+      service.onLockLost((event) => lostEvents.push(`${event.name}:${event.reason}`));
+      const handles = await Promise.all(['r1', 'r2', 'r3'].map((name) => service.getLock(name).lock()));
+      await server.process.restart(); // restarts empty: the keys are gone
+      await sleep(1500);
+      for (const handle of handles) {
+        expect(handle.signal.aborted).toBe(true);
+        expect(handle.signal.reason).toBeInstanceOf(LockLostError);
+        await expect(handle.unlock()).rejects.toBeInstanceOf(LockLostError);
+      }
+      expect(lostEvents.sort()).toEqual(['r1:expired-or-taken', 'r2:expired-or-taken', 'r3:expired-or-taken']);
+      // The service is still usable after the restart.
+      const again = await service.getLock('r1').tryLock({ waitTime: 2000 });
+      expect(again).not.toBeNull();
+      await again!.unlock();
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it('signals lock-lost when Redis stays unreachable past the lease', async () => {
+    const service = services.create([server.url], { watchdogTimeoutMs: 600 });
+    const handle = await service.getLock('down').lock();
+    server.process.pause(); // SIGSTOP: the connection stays open but nothing answers
+    try {
+      await sleep(1200);
+      expect(handle.signal.aborted).toBe(true);
+    } finally {
+      server.process.resume();
+    }
+    await expect(handle.unlock()).rejects.toBeInstanceOf(LockLostError);
+  });
+});

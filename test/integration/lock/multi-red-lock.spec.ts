@@ -1,0 +1,110 @@
+import { Redis } from 'ioredis';
+import { LockUnavailableError } from '../../../src/lock/lock.errors';
+import type { RedisServer } from '../../../scripts/stack/redis';
+import { LockServices } from '../../support/lock-services';
+import { startTestRedis } from '../../support/shared-stack';
+
+describe('MultiLock and RedLock over 5 independent Redis nodes', () => {
+  let nodes: RedisServer[];
+  let clients: Redis[];
+  const services = new LockServices();
+  const urls = () => nodes.map((node) => node.url);
+  let counter = 0;
+  const uniqueName = (prefix: string) => `${prefix}-${++counter}`;
+
+  beforeAll(async () => {
+    nodes = await Promise.all([1, 2, 3, 4, 5].map((i) => startTestRedis(`redis-node-${i}`)));
+    clients = nodes.map((node) => new Redis(node.url));
+  });
+  afterAll(async () => {
+    services.closeAll();
+    clients?.forEach((client) => client.disconnect());
+    await Promise.all((nodes ?? []).map((node) => node.stop()));
+  });
+
+  describe('MultiLock', () => {
+    it('takes the lock on every node, all or nothing', async () => {
+      const name = uniqueName('multi');
+      const replica = services.create(urls());
+      const handle = await replica.multiLockOnAllNodes(name).tryLock();
+      expect(handle).not.toBeNull();
+      for (const client of clients) {
+        expect(await client.exists(`lock:{${name}}`)).toBe(1);
+      }
+      await handle!.unlock();
+      for (const client of clients) {
+        expect(await client.exists(`lock:{${name}}`)).toBe(0);
+      }
+    });
+
+    it('rolls back the locks it got when one part is held by someone else', async () => {
+      const name = uniqueName('multi-partial');
+      const other = services.create([urls()[3]]);
+      const blocker = await other.getLock(name).tryLock();
+      const replica = services.create(urls());
+      expect(await replica.multiLockOnAllNodes(name).tryLock({ waitTime: 100 })).toBeNull();
+      // Nodes 0-2 were acquired before node 3 refused; all were released again.
+      for (const i of [0, 1, 2, 4]) {
+        expect(await clients[i].exists(`lock:{${name}}`)).toBe(0);
+      }
+      expect(await clients[3].exists(`lock:{${name}}`)).toBe(1);
+      await blocker!.unlock();
+    });
+
+    it('combines locks of different names', async () => {
+      const replica = services.create([urls()[0]]);
+      const [a, b] = [uniqueName('acct'), uniqueName('acct')];
+      const handle = await replica.multiLock([replica.getLock(a), replica.getLock(b)]).tryLock();
+      expect(handle).not.toBeNull();
+      expect(await services.create([urls()[0]]).getLock(b).tryLock()).toBeNull();
+      await handle!.unlock();
+    });
+  });
+
+  describe('RedLock', () => {
+    it('succeeds with 1 of 5 nodes down', async () => {
+      await nodes[4].process.kill();
+      try {
+        const replica = services.create(urls());
+        const name = uniqueName('red');
+        const handle = await replica.redLock(name).tryLock({ leaseTime: 5000 });
+        expect(handle).not.toBeNull();
+        let granted = 0;
+        for (const client of clients.slice(0, 4)) {
+          granted += await client.exists(`lock:{${name}}`);
+        }
+        expect(granted).toBe(4);
+        // A second owner cannot get a majority while it is held.
+        expect(await services.create(urls()).redLock(name).tryLock({ leaseTime: 5000 })).toBeNull();
+        await handle!.unlock();
+      } finally {
+        await nodes[4].process.start();
+      }
+    });
+
+    it('fails cleanly with 3 of 5 nodes down and leaves nothing behind', async () => {
+      await Promise.all([nodes[2], nodes[3], nodes[4]].map((node) => node.process.kill()));
+      try {
+        const replica = services.create(urls());
+        const name = uniqueName('red-down');
+        await expect(replica.redLock(name).tryLock({ leaseTime: 5000, waitTime: 300 })).rejects.toBeInstanceOf(
+          LockUnavailableError,
+        );
+        expect(await clients[0].exists(`lock:{${name}}`)).toBe(0);
+        expect(await clients[1].exists(`lock:{${name}}`)).toBe(0);
+      } finally {
+        await Promise.all([nodes[2], nodes[3], nodes[4]].map((node) => node.process.start()));
+      }
+    });
+
+    it('refuses when a majority is held by another owner', async () => {
+      const name = uniqueName('red-busy');
+      const other = services.create(urls().slice(0, 3));
+      const blockers = await Promise.all([0, 1, 2].map((node) => other.getLock(name, { node }).tryLock()));
+      const replica = services.create(urls());
+      expect(await replica.redLock(name).tryLock({ leaseTime: 5000, waitTime: 200 })).toBeNull();
+      expect(await clients[3].exists(`lock:{${name}}`)).toBe(0);
+      await Promise.all(blockers.map((blocker) => blocker!.unlock()));
+    });
+  });
+});
