@@ -45,8 +45,6 @@ export interface HeldLock {
 
 type AcquireReply = [1, number, number] | [0, number];
 
-const isRedisError = (error: unknown) => error instanceof Error;
-
 /**
  * The machinery shared by every lock of one LockService: connections, scripts, the in-process
  * gate, pub/sub waiting, the held-lock registry and one watchdog timer for all of them.
@@ -97,11 +95,11 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
   /** One acquire attempt in Redis. */
   async attempt(node: number, keys: LockKeys, owner: string, leaseMs: number): Promise<AcquireReply> {
     try {
-      return await lockScripts.acquire.run<AcquireReply>(this.node(node), [keys.lock, keys.fence], [
-        owner,
-        leaseMs,
-        this.fenceTtlMs,
-      ]);
+      return await lockScripts.acquire.run<AcquireReply>(
+        this.node(node),
+        [keys.lock, keys.fence],
+        [owner, leaseMs, this.fenceTtlMs],
+      );
     } catch (error) {
       throw new LockUnavailableError(`Redis could not be reached to acquire ${keys.lock}`, keys.lock, {
         cause: error,
@@ -110,7 +108,15 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
   }
 
   /** Records a successful acquisition (first or re-entry) and returns its state. */
-  recordAcquired(node: number, name: string, keys: LockKeys, owner: string, token: number, count: number, leaseTime?: number) {
+  recordAcquired(
+    node: number,
+    name: string,
+    keys: LockKeys,
+    owner: string,
+    token: number,
+    count: number,
+    leaseTime?: number,
+  ) {
     const id = heldKey(node, name, owner);
     let state = this.held.get(id);
     if (!state) {
@@ -161,10 +167,11 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
     }
     let remaining: number;
     try {
-      remaining = await lockScripts.release.run<number>(this.node(node), [keys.lock, keys.channel], [
-        owner,
-        state?.leaseMs ?? this.watchdogTimeoutMs,
-      ]);
+      remaining = await lockScripts.release.run<number>(
+        this.node(node),
+        [keys.lock, keys.channel],
+        [owner, state?.leaseMs ?? this.watchdogTimeoutMs],
+      );
     } catch (error) {
       if (state && finalHold) {
         // Redis is unreachable: the lease will free the lock; locally we are done with it.
@@ -206,10 +213,11 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
     }
     let renewed: number;
     try {
-      renewed = await lockScripts.renew.run<number>(this.node(state.node), [state.keys.lock], [
-        state.owner,
-        state.leaseMs,
-      ]);
+      renewed = await lockScripts.renew.run<number>(
+        this.node(state.node),
+        [state.keys.lock],
+        [state.owner, state.leaseMs],
+      );
     } catch (error) {
       throw new LockUnavailableError(`Redis could not be reached to check ${state.name}`, state.name, {
         cause: error,
@@ -220,10 +228,16 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
     }
   }
 
-  /** Deletes a lock whoever holds it (administrative); waiters are notified. */
+  /** Deletes a lock whoever holds it (administrative); waiters are notified, a local holder is told it lost it. */
   async forceRelease(node: number, name: string): Promise<boolean> {
     const keys = this.keys(name);
-    return (await lockScripts.forceRelease.run<number>(this.node(node), [keys.lock, keys.channel], [])) === 1;
+    const released = (await lockScripts.forceRelease.run<number>(this.node(node), [keys.lock, keys.channel], [])) === 1;
+    for (const state of this.held.values()) {
+      if (state.node === node && state.name === name) {
+        this.markLost(state, 'expired-or-taken');
+      }
+    }
+    return released;
   }
 
   pubsub(node: number): LockPubSub {
@@ -278,6 +292,8 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
     state.lost = new LockLostError(`Lock ${state.name} was lost (${reason})`, state.name);
     state.watchdog = false;
     this.options.logger?.warn(`Lock ${state.name} lost by ${state.owner}: ${reason}`);
+    // The lost holder no longer holds anything: let the next local waiter compete in Redis.
+    this.gate.leave(gateKey(state.node, state.name), state.owner);
     state.controller.abort(state.lost);
     this.emit('lockLost', { name: state.name, owner: state.owner, reason });
     return state.lost;
@@ -313,7 +329,8 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
             states.map((state) => ({ keys: [state.keys.lock], args: [state.owner, state.leaseMs] })),
           );
         } catch (error) {
-          results = states.map(() => (isRedisError(error) ? (error as Error) : new Error(String(error))));
+          const failure = error instanceof Error ? error : new Error(String(error));
+          results = states.map(() => failure);
         }
         states.forEach((state, i) => {
           const result = results[i];

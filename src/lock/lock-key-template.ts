@@ -32,7 +32,10 @@ export function parameterNames(fn: (...args: never[]) => unknown): (string | nul
     .map((param) => param.replace(/\/\*[\s\S]*?\*\//g, '').trim())
     .filter((param) => param.length > 0)
     .map((param) => {
-      const name = param.replace(/^\.\.\./, '').split('=')[0].trim();
+      const name = param
+        .replace(/^\.\.\./, '')
+        .split('=')[0]
+        .trim();
       return /^[A-Za-z_$][\w$]*$/.test(name) ? name : null;
     });
 }

@@ -1,3 +1,4 @@
+import { LockService } from '../../src/lock/lock.service';
 import { startTestApp, TestApp } from '../support/test-app';
 
 describe('App (real MariaDB + Redis)', () => {
@@ -49,6 +50,18 @@ describe('App (real MariaDB + Redis)', () => {
       });
       expect(asAdmin.statusCode).toBe(200);
       expect(asAdmin.json()).toMatchObject({ instanceId: 'test-app' });
+    });
+
+    it('lets an admin force-unlock a stuck lock, and maps bad lock names to 400', async () => {
+      const admin = { authorization: `Bearer ${await t.token('1', 'admin')}` };
+      const locks = t.app.get(LockService);
+      await locks.getLock('stuck').tryLock();
+      const released = await t.app.inject({ method: 'DELETE', url: '/admin/locks/stuck', headers: admin });
+      expect(released.json()).toEqual({ released: true });
+      expect(await locks.getLock('stuck').tryLock()).not.toBeNull();
+      const invalid = await t.app.inject({ method: 'DELETE', url: '/admin/locks/a%7Bb%7D', headers: admin });
+      expect(invalid.statusCode).toBe(400);
+      expect(invalid.json()).toMatchObject({ code: 'INVALID_LOCK_KEY' });
     });
 
     it('rejects a forged token', async () => {

@@ -35,7 +35,11 @@ let held: LockHandle | undefined;
 async function contend(command: Extract<WorkerCommand, { type: 'contend' }>): Promise<ContendResult> {
   const redis = new Redis(command.redisUrl);
   const probe = new Redis(command.redisUrl);
-  const service = new LockService({ instanceId: `worker-${process.pid}`, nodes: [redis], subscriber: new Redis(command.redisUrl) });
+  const service = new LockService({
+    instanceId: `worker-${process.pid}`,
+    nodes: [redis],
+    subscriber: new Redis(command.redisUrl),
+  });
   const executor: LockExecutor = command.mode === 'local' ? new LocalLockService() : service;
   let overlaps = 0;
   let sections = 0;

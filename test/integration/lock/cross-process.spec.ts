@@ -58,6 +58,10 @@ describe('Locks across processes (real Redis, real child processes)', () => {
 
     it('never lets two critical sections overlap, and every contender gets its turns', async () => {
       const result = await contendFromProcesses(pool, { redisUrl: server.url, name: 'hot-key', mode: 'redis' });
+      const sorted = [...result.waitsMs].sort((a, b) => a - b);
+      process.stdout.write(
+        `hot key over 4 processes: overlaps=${result.overlaps} p50=${sorted[sorted.length >> 1].toFixed(1)}ms max=${sorted[sorted.length - 1].toFixed(1)}ms\n`,
+      );
       expect(result.sections).toBe(64 * 3);
       expect(result.overlaps).toBe(0);
       // No starvation: the longest wait stays within a small multiple of a full round of 64 sections.
@@ -89,7 +93,9 @@ describe('Locks across processes (real Redis, real child processes)', () => {
   it('rejects the stale write of a holder paused (SIGSTOP) past its lease, by fencing token', async () => {
     const mysqlUrl = await createTestDatabase('fencing');
     const db = await createConnection(mysqlUrl);
-    await db.query('CREATE TABLE fenced_doc (id INT PRIMARY KEY, value VARCHAR(50) NOT NULL, fence BIGINT NOT NULL DEFAULT 0)');
+    await db.query(
+      'CREATE TABLE fenced_doc (id INT PRIMARY KEY, value VARCHAR(50) NOT NULL, fence BIGINT NOT NULL DEFAULT 0)',
+    );
     await db.query("INSERT INTO fenced_doc (id, value) VALUES (1, 'initial')");
 
     const paused = await startWorker();
@@ -110,7 +116,10 @@ describe('Locks across processes (real Redis, real child processes)', () => {
       token: handle!.fencingToken,
     });
     const [result] = await db.execute(update.sql, update.params as (string | number)[]);
-    assertFencedWrite((result as { affectedRows: number }).affectedRows, { table: 'fenced_doc', token: handle!.fencingToken });
+    assertFencedWrite((result as { affectedRows: number }).affectedRows, {
+      table: 'fenced_doc',
+      token: handle!.fencingToken,
+    });
 
     paused.child.kill('SIGCONT');
     const stale = await paused.request<{ type: string; error?: string }>(

@@ -55,8 +55,9 @@ describe('ReentrantLock (real Redis)', () => {
 
     it('keeps the same fencing token for re-entries', async () => {
       await replicaA.withLock(name, {}, async (outer) => {
-        await replicaA.withLock(name, {}, async (inner) => {
+        await replicaA.withLock(name, {}, (inner) => {
           expect(inner.fencingToken).toBe(outer.fencingToken);
+          return Promise.resolve();
         });
       });
     });
