@@ -33,7 +33,8 @@ export interface HeldLock {
   keys: LockKeys;
   count: number;
   fencingToken: number;
-  controller: AbortController;
+  /** Created on first use: most critical sections never look at their signal. */
+  controller?: AbortController;
   /** Renewed by the watchdog (no fixed lease). */
   watchdog: boolean;
   leaseMs: number;
@@ -54,7 +55,7 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
   readonly gate = new LocalGate();
   readonly watchdogTimeoutMs: number;
   private readonly keyPrefix: string;
-  private readonly fenceTtlMs: number;
+  private readonly fenceTtlMs: string;
   private readonly held = new Map<string, HeldLock>();
   private readonly pubsubs = new Map<number, LockPubSub>();
   private readonly ownedSubscribers: Redis[] = [];
@@ -69,7 +70,7 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
     this.owners = new LockOwners(options.instanceId);
     this.keyPrefix = options.keyPrefix ?? 'lock:';
     this.watchdogTimeoutMs = options.watchdogTimeoutMs ?? 30_000;
-    this.fenceTtlMs = options.fenceTtlMs ?? 7 * 24 * 3600 * 1000;
+    this.fenceTtlMs = String(options.fenceTtlMs ?? 7 * 24 * 3600 * 1000);
   }
 
   keys(name: string): LockKeys {
@@ -127,7 +128,6 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
         keys,
         count,
         fencingToken: token,
-        controller: new AbortController(),
         watchdog: leaseTime === undefined,
         leaseMs: leaseTime ?? this.watchdogTimeoutMs,
         lastRenewedAt: performance.now(),
@@ -159,8 +159,8 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
    * on. Rejects with LockLostError if the lock was lost while held, LockNotHeldError if never held.
    */
   async release(node: number, name: string, owner: string): Promise<void> {
-    const keys = this.keys(name);
     const state = this.heldLock(node, name, owner);
+    const keys = state?.keys ?? this.keys(name);
     const finalHold = state === undefined || state.count <= 1;
     if (state && finalHold) {
       state.releasing = true;
@@ -274,10 +274,6 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
       this.held.delete(id);
       this.gate.leave(gateKey(state.node, state.name), state.owner);
     }
-    if (this.watchdogTimer && this.held.size === 0) {
-      clearInterval(this.watchdogTimer);
-      this.watchdogTimer = undefined;
-    }
   }
 
   /** Marks a held lock lost (once): aborts its signal, logs, emits `lockLost`. Returns the error. */
@@ -294,7 +290,7 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
     this.options.logger?.warn(`Lock ${state.name} lost by ${state.owner}: ${reason}`);
     // The lost holder no longer holds anything: let the next local waiter compete in Redis.
     this.gate.leave(gateKey(state.node, state.name), state.owner);
-    state.controller.abort(state.lost);
+    state.controller?.abort(state.lost);
     this.emit('lockLost', { name: state.name, owner: state.owner, reason });
     return state.lost;
   }
@@ -309,6 +305,12 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
 
   /** One watchdog tick: renews every watchdog lock, one pipeline (one round trip) per node. */
   private async renewAll(): Promise<void> {
+    if (this.held.size === 0) {
+      // Stopped here rather than at each release, so a busy process does not re-arm it per lock.
+      clearInterval(this.watchdogTimer);
+      this.watchdogTimer = undefined;
+      return;
+    }
     const byNode = new Map<number, HeldLock[]>();
     const now = performance.now();
     for (const state of this.held.values()) {
@@ -349,6 +351,17 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
       }),
     );
   }
+}
+
+/** The AbortSignal of a held lock, created lazily; already aborted if the lock was lost. */
+export function signalOf(state: HeldLock): AbortSignal {
+  if (!state.controller) {
+    state.controller = new AbortController();
+    if (state.lost) {
+      state.controller.abort(state.lost);
+    }
+  }
+  return state.controller.signal;
 }
 
 export const heldKey = (node: number, name: string, owner: string) => `${node}|${name}|${owner}`;

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { LockEngine } from './lock-engine';
+import { signalOf, type LockEngine } from './lock-engine';
 import { LockKeys } from './lock-keys';
 import { LockLostError, LockTimeoutError, LockUnavailableError } from './lock.errors';
 import type { AcquireOptions, LockHandle, Lockable } from './lock.types';
@@ -95,7 +95,7 @@ export class RedLock implements Lockable {
     // The RedLock is lost when so many parts are lost that no majority remains.
     let lost = 0;
     for (const part of parts) {
-      part.controller.signal.addEventListener('abort', () => {
+      signalOf(part).addEventListener('abort', () => {
         lost++;
         if (parts.length - lost < this.quorum && !controller.signal.aborted) {
           controller.abort(new LockLostError(`RedLock ${this.name} lost its majority`, this.name));

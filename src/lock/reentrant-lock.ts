@@ -1,4 +1,4 @@
-import { gateKey, LockEngine } from './lock-engine';
+import { gateKey, HeldLock, LockEngine, signalOf } from './lock-engine';
 import { LockKeys } from './lock-keys';
 import { LockTimeoutError } from './lock.errors';
 import type { AcquireOptions, LockHandle, Lockable } from './lock.types';
@@ -73,12 +73,13 @@ export class ReentrantLock implements Lockable {
     }
   }
 
-  async lock(options: AcquireOptions = {}): Promise<LockHandle> {
-    const handle = await this.tryLock({ ...options, waitTime: options.waitTime ?? Number.POSITIVE_INFINITY });
-    if (!handle) {
-      throw new LockTimeoutError(`Lock ${this.name} stayed busy for ${options.waitTime} ms`, this.name);
-    }
-    return handle;
+  lock(options: AcquireOptions = {}): Promise<LockHandle> {
+    return this.tryLock({ ...options, waitTime: options.waitTime ?? Number.POSITIVE_INFINITY }).then((handle) => {
+      if (!handle) {
+        throw new LockTimeoutError(`Lock ${this.name} stayed busy for ${options.waitTime} ms`, this.name);
+      }
+      return handle;
+    });
   }
 
   /** Releases one hold of this owner; see `LockHandle.unlock`. */
@@ -96,6 +97,11 @@ export class ReentrantLock implements Lockable {
     return this.engine.node(this.node).pttl(this.keys.lock);
   }
 
+  /** @internal used by handles */
+  assertHeld(state: HeldLock): Promise<void> {
+    return this.engine.verify(state);
+  }
+
   /** Deletes the lock whoever holds it (administrative use: a stuck holder). */
   forceUnlock(): Promise<boolean> {
     return this.engine.forceRelease(this.node, this.name);
@@ -111,20 +117,38 @@ export class ReentrantLock implements Lockable {
       holdCount,
       leaseTime,
     );
-    let released = false;
-    return {
-      name: this.name,
-      fencingToken,
-      holdCount,
-      signal: state.controller.signal,
-      assertHeld: () => this.engine.verify(state),
-      unlock: () => {
-        if (released) {
-          return Promise.resolve();
-        }
-        released = true;
-        return this.unlock();
-      },
-    };
+    return new ReentrantLockHandle(this, state, fencingToken, holdCount);
+  }
+}
+
+/** A hold of a ReentrantLock; `signal` is created only when read. */
+class ReentrantLockHandle implements LockHandle {
+  private released = false;
+
+  constructor(
+    private readonly lock: ReentrantLock,
+    private readonly state: HeldLock,
+    readonly fencingToken: number,
+    readonly holdCount: number,
+  ) {}
+
+  get name(): string {
+    return this.lock.name;
+  }
+
+  get signal(): AbortSignal {
+    return signalOf(this.state);
+  }
+
+  assertHeld(): Promise<void> {
+    return this.lock.assertHeld(this.state);
+  }
+
+  unlock(): Promise<void> {
+    if (this.released) {
+      return Promise.resolve();
+    }
+    this.released = true;
+    return this.lock.unlock();
   }
 }

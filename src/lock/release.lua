@@ -6,14 +6,15 @@ local owner = ARGV[1]
 local leaseMs = tonumber(ARGV[2])
 
 -- Only the owner may release: a late release after expiry must not delete another owner's lock.
-if redis.call('hexists', lockKey, owner) == 0 then
+local count = tonumber(redis.call('hget', lockKey, owner))
+if not count then
   return -1
 end
 
-local count = redis.call('hincrby', lockKey, owner, -1)
-if count > 0 then
+if count > 1 then
+  redis.call('hincrby', lockKey, owner, -1)
   redis.call('pexpire', lockKey, leaseMs)
-  return count
+  return count - 1
 end
 
 redis.call('del', lockKey)

@@ -27,16 +27,20 @@ export class RedisScript {
     return new RedisScript(file, readFileSync(`${dir}/${file}`, 'utf8'), numberOfKeys);
   }
 
-  async run<T = unknown>(client: Redis, keys: string[], args: Arg[]): Promise<T> {
-    this.assertKeys(keys);
-    try {
-      return (await client.evalsha(this.sha, keys.length, ...keys, ...args)) as T;
-    } catch (error) {
-      if (!isNoScript(error)) {
-        throw error;
-      }
-      return (await client.eval(this.source, keys.length, ...keys, ...args)) as T;
+  run<T = unknown>(client: Redis, keys: string[], args: Arg[]): Promise<T> {
+    if (keys.length !== this.numberOfKeys) {
+      return Promise.reject(this.keyCountError(keys));
     }
+    // No async wrapper: this sits on every lock operation's hot path.
+    return client.evalsha(this.sha, keys.length, ...keys, ...args).then(
+      (result) => result as T,
+      (error: unknown) => {
+        if (!isNoScript(error)) {
+          throw error;
+        }
+        return client.eval(this.source, keys.length, ...keys, ...args) as Promise<T>;
+      },
+    );
   }
 
   /** Queues the script on a pipeline; pair with `runPipeline` to recover from NOSCRIPT. */
@@ -72,7 +76,11 @@ export class RedisScript {
 
   private assertKeys(keys: string[]): void {
     if (keys.length !== this.numberOfKeys) {
-      throw new Error(`Script ${this.name} takes ${this.numberOfKeys} keys, got ${keys.length}`);
+      throw this.keyCountError(keys);
     }
+  }
+
+  private keyCountError(keys: string[]): Error {
+    return new Error(`Script ${this.name} takes ${this.numberOfKeys} keys, got ${keys.length}`);
   }
 }

@@ -1,0 +1,195 @@
+/**
+ * `npm run bench:lock` — our reentrant lock vs the minimal SET NX lock vs redis-semaphore's Mutex vs
+ * @sesamecare-oss/redlock, side by side against one isolated redis-server.
+ *
+ * Uncontended: acquire+release pairs/s at concurrency 1 and 64 (each task its own key).
+ * Hot key: 64 tasks loop acquire → tiny critical section → release on one key; sections/s, wait
+ * p50/p99 and the longest single wait.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redlock } from '@sesamecare-oss/redlock';
+import { MultiBar, Presets } from 'cli-progress';
+import { Redis } from 'ioredis';
+import { Mutex } from 'redis-semaphore';
+import { LockService } from '../src/lock/lock.service';
+import { SimpleLock } from '../src/lock/simple-lock';
+import { RedisServer } from '../scripts/stack/redis';
+
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3000);
+const HOT_CONTENDERS = 64;
+
+/** One acquire/release implementation under test; `acquire` waits (retrying its own way) until it holds the lock. */
+interface Contender {
+  name: string;
+  acquire(key: string): Promise<() => Promise<unknown>>;
+}
+
+function contenders(redis: Redis, subscriber: Redis): Contender[] {
+  const ours = new LockService({ instanceId: 'bench', nodes: [redis], subscriber });
+  const redlock = new Redlock([redis], { retryCount: -1 });
+  return [
+    {
+      name: 'ours (ReentrantLock)',
+      acquire: async (key) => {
+        const handle = await ours.getLock(key).lock();
+        return () => handle.unlock();
+      },
+    },
+    {
+      name: 'minimal SET NX + Lua DEL',
+      acquire: async (key) => {
+        const lock = new SimpleLock(redis, key, 30_000);
+        // The seed's way of waiting: retry every 10 ms.
+        while (!(await lock.tryLock())) {
+          await sleep(10);
+        }
+        return () => lock.unlock();
+      },
+    },
+    {
+      name: 'redis-semaphore Mutex',
+      acquire: async (key) => {
+        const mutex = new Mutex(redis, key, { acquireTimeout: 60_000, lockTimeout: 30_000, refreshInterval: 0 });
+        await mutex.acquire();
+        return () => mutex.release();
+      },
+    },
+    {
+      name: '@sesamecare-oss/redlock',
+      acquire: async (key) => {
+        const lock = await redlock.acquire([key], 30_000);
+        return () => lock.release();
+      },
+    },
+  ];
+}
+
+const percentile = (sorted: number[], p: number) =>
+  sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
+async function uncontended(contender: Contender, concurrency: number, tick: () => void): Promise<number> {
+  let pairs = 0;
+  const until = performance.now() + DURATION_MS;
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, task) => {
+      const key = `bench:free:${contender.name.length}:${task}`;
+      while (performance.now() < until) {
+        const release = await contender.acquire(key);
+        await release();
+        pairs++;
+        tick();
+      }
+    }),
+  );
+  return pairs / (DURATION_MS / 1000);
+}
+
+interface HotResult {
+  sectionsPerSecond: number;
+  p50: number;
+  p99: number;
+  longest: number;
+  starvedTasks: number;
+}
+
+async function hotKey(contender: Contender, tick: () => void): Promise<HotResult> {
+  const waits: number[] = [];
+  const perTask = new Array<number>(HOT_CONTENDERS).fill(0);
+  const key = `bench:hot:${contender.name.length}`;
+  const until = performance.now() + DURATION_MS;
+  let inside = 0;
+  await Promise.all(
+    Array.from({ length: HOT_CONTENDERS }, async (_, task) => {
+      while (performance.now() < until) {
+        const requestedAt = performance.now();
+        const release = await contender.acquire(key);
+        waits.push(performance.now() - requestedAt);
+        if (++inside !== 1) {
+          throw new Error(`${contender.name}: two holders at once`);
+        }
+        await new Promise((resolve) => setImmediate(resolve));
+        inside--;
+        await release();
+        perTask[task]++;
+        tick();
+      }
+    }),
+  );
+  // Waits still open at the end are not counted; a task that never got in is "starved".
+  waits.sort((a, b) => a - b);
+  return {
+    sectionsPerSecond: waits.length / (DURATION_MS / 1000),
+    p50: percentile(waits, 50),
+    p99: percentile(waits, 99),
+    longest: waits[waits.length - 1] ?? NaN,
+    starvedTasks: perTask.filter((count) => count === 0).length,
+  };
+}
+
+const fmt = (value: number, digits = 0) =>
+  Number.isFinite(value)
+    ? value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+    : '—';
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-lock-'));
+  const server = await RedisServer.start(dir, 'bench-redis');
+  const redis = new Redis(server.url);
+  const subscriber = new Redis(server.url);
+  const all = contenders(redis, subscriber);
+  const bars = new MultiBar(
+    { format: '{name} {phase} |{bar}| {value} ops', hideCursor: true, clearOnComplete: true },
+    Presets.shades_classic,
+  );
+  const rows: { name: string; c1: number; c64: number; hot: HotResult }[] = [];
+  try {
+    for (const contender of all) {
+      const bar = bars.create(0, 0, { name: contender.name.padEnd(26), phase: '' });
+      const tick = () => bar.increment();
+      bar.update(0, { phase: 'uncontended c=1 ' });
+      const c1 = await uncontended(contender, 1, tick);
+      bar.update(0, { phase: 'uncontended c=64' });
+      const c64 = await uncontended(contender, 64, tick);
+      bar.update(0, { phase: 'hot key 64      ' });
+      const hot = await hotKey(contender, tick);
+      bars.remove(bar);
+      rows.push({ name: contender.name, c1, c64, hot });
+      await redis.flushall();
+    }
+  } finally {
+    bars.stop();
+    redis.disconnect();
+    subscriber.disconnect();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const minimal = rows[1];
+  const lines = [
+    `Lock benchmark — ${DURATION_MS} ms per scenario, one redis-server ${server.url}, Node ${process.version}`,
+    '',
+    '| lock | uncontended c=1 pairs/s | c=64 pairs/s | hot key sections/s | wait p50 ms | wait p99 ms | longest wait ms | starved tasks |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map(
+      (row) =>
+        `| ${row.name} | ${fmt(row.c1)} | ${fmt(row.c64)} | ${fmt(row.hot.sectionsPerSecond)} | ${fmt(row.hot.p50, 1)} | ${fmt(row.hot.p99, 1)} | ${fmt(row.hot.longest, 1)} | ${row.hot.starvedTasks} |`,
+    ),
+    '',
+  ];
+  const ours = rows[0];
+  const peers = rows.slice(2);
+  const bestPeerP99 = Math.min(...peers.map((row) => row.hot.p99));
+  const bestPeerThroughput = Math.max(...peers.map((row) => row.hot.sectionsPerSecond));
+  lines.push(
+    `Ratios: uncontended ours/minimal c=1 ${(ours.c1 / minimal.c1).toFixed(2)}×, c=64 ${(ours.c64 / minimal.c64).toFixed(2)}×; ` +
+      `hot key p99 wait best peer/ours ${(bestPeerP99 / ours.hot.p99).toFixed(1)}×, throughput ours/best peer ${(ours.hot.sectionsPerSecond / bestPeerThroughput).toFixed(2)}×`,
+  );
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
