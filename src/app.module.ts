@@ -11,6 +11,8 @@ import { appConfig, AppConfig } from './config/app-config';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { OrderModule } from './order/order.module';
+import { VoucherModule } from './voucher/voucher.module';
 import { LockModule } from './lock/lock.module';
 import { LockMetrics } from './metrics/lock-metrics';
 import { RedisModule } from './redis/redis.module';
@@ -53,6 +55,8 @@ import { REDIS_CLIENT, REDIS_LOCK_NODES, REDIS_SUBSCRIBER } from './redis/redis.
     AuthModule,
     HealthModule,
     AdminModule,
+    VoucherModule,
+    OrderModule,
   ],
   providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }, LockMetrics],
 })

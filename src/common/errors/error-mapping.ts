@@ -1,4 +1,5 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
+import { IdSequenceExhaustedError, IdWorkerUnavailableError } from '../../id-worker/id-worker.errors';
 import { StaleFencingTokenError } from '../../lock/fencing';
 import {
   InvalidLockKeyError,
@@ -23,6 +24,8 @@ const infrastructureErrors: [ErrorClass, number, string][] = [
   [InvalidLockKeyError, 400, 'INVALID_LOCK_KEY'],
   [LockLostError, 503, 'LOCK_LOST'],
   [LockUnavailableError, 503, 'LOCK_UNAVAILABLE'],
+  [IdSequenceExhaustedError, 503, 'ID_SEQUENCE_EXHAUSTED'],
+  [IdWorkerUnavailableError, 503, 'ID_UNAVAILABLE'],
 ];
 
 const statusCodes: Record<number, string> = {

@@ -1,0 +1,15 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+export class SeckillOrderResponse {
+  @ApiProperty({ example: '1234567890123456789', description: 'Decimal string (64-bit, above 2^53)' })
+  orderId: string;
+}
+
+export class VoucherOrderResponse {
+  @ApiProperty({ description: 'Decimal string' }) id: string;
+  @ApiProperty() userId: string;
+  @ApiProperty() voucherId: string;
+  @ApiProperty({ description: '1 unpaid, 2 paid, 3 used, 4 cancelled, 5 refunding, 6 refunded' }) status: number;
+  @ApiProperty() payType: number;
+  @ApiProperty() createTime: string;
+}

@@ -1,0 +1,25 @@
+import { Injectable } from '@nestjs/common';
+import { Counter } from 'prom-client';
+import { MetricsService } from '../metrics/metrics.service';
+
+/** Outcomes of seckill orders, and the duplicate-key rejections the lock should make impossible. */
+@Injectable()
+export class OrderMetrics {
+  /** Orders that reached the UNIQUE(user_id, voucher_id) key: 0 under the distributed lock. */
+  readonly duplicateKeyRejections: Counter;
+  readonly outcomes: Counter<'outcome'>;
+
+  constructor(metrics: MetricsService) {
+    this.duplicateKeyRejections = new Counter({
+      name: 'seckill_order_duplicate_key_rejections_total',
+      help: 'Seckill orders rejected by the database unique key (the lock should keep this at 0)',
+      registers: [metrics.registry],
+    });
+    this.outcomes = new Counter({
+      name: 'seckill_order_outcomes_total',
+      help: 'Seckill order attempts by outcome (created or an error code)',
+      labelNames: ['outcome'],
+      registers: [metrics.registry],
+    });
+  }
+}

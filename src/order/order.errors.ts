@@ -1,0 +1,31 @@
+import { DomainError } from '../common/errors/domain-error';
+
+abstract class SeckillRejection extends DomainError {
+  readonly status = 409;
+}
+
+export class SaleNotStartedError extends SeckillRejection {
+  override readonly name = SaleNotStartedError.name;
+  readonly code = 'NOT_STARTED';
+}
+
+export class SaleEndedError extends SeckillRejection {
+  override readonly name = SaleEndedError.name;
+  readonly code = 'ENDED';
+}
+
+export class SoldOutError extends SeckillRejection {
+  override readonly name = SoldOutError.name;
+  readonly code = 'SOLD_OUT';
+}
+
+export class AlreadyOrderedError extends SeckillRejection {
+  override readonly name = AlreadyOrderedError.name;
+  readonly code = 'ALREADY_ORDERED';
+}
+
+export class OrderNotFoundError extends DomainError {
+  override readonly name = OrderNotFoundError.name;
+  readonly status = 404;
+  readonly code = 'ORDER_NOT_FOUND';
+}

@@ -1,0 +1,51 @@
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { Injectable } from '@nestjs/common';
+import { VoucherOrder } from './voucher-order.entity';
+
+/** The unique key violation that backs "one order per user" in the database. */
+export class DuplicateOrderError extends Error {
+  override readonly name = DuplicateOrderError.name;
+}
+
+const isDuplicateKey = (error: unknown) =>
+  typeof error === 'object' &&
+  error !== null &&
+  ((error as { code?: string }).code === 'ER_DUP_ENTRY' ||
+    (error as { driverError?: { code?: string } }).driverError?.code === 'ER_DUP_ENTRY');
+
+/** MySQL access for orders; joins the active transaction. */
+@Injectable()
+export class OrderRepository {
+  constructor(private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>) {}
+
+  async exists(userId: string, voucherId: string): Promise<boolean> {
+    const rows: unknown[] = await this.txHost.tx.query(
+      'SELECT 1 FROM tb_voucher_order WHERE user_id = ? AND voucher_id = ? LIMIT 1',
+      [userId, voucherId],
+    );
+    return rows.length > 0;
+  }
+
+  /** Inserts an unpaid order; a second order of the same user for the same voucher throws DuplicateOrderError. */
+  async insert(order: { id: string; userId: string; voucherId: string }): Promise<void> {
+    try {
+      await this.txHost.tx.query('INSERT INTO tb_voucher_order (id, user_id, voucher_id) VALUES (?, ?, ?)', [
+        order.id,
+        order.userId,
+        order.voucherId,
+      ]);
+    } catch (error) {
+      if (isDuplicateKey(error)) {
+        throw new DuplicateOrderError(`User ${order.userId} already has an order for voucher ${order.voucherId}`, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  findById(id: string): Promise<VoucherOrder | null> {
+    return this.txHost.tx.getRepository(VoucherOrder).findOneBy({ id });
+  }
+}

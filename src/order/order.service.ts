@@ -1,0 +1,112 @@
+import { Injectable } from '@nestjs/common';
+import { DomainError } from '../common/errors/domain-error';
+import { IdWorker } from '../id-worker/id-worker.service';
+import { DistributedLock } from '../lock/distributed-lock.decorator';
+import { SeckillStateStore } from '../voucher/seckill-state.store';
+import { VoucherNotFoundError } from '../voucher/voucher.errors';
+import { VoucherRepository } from '../voucher/voucher.repository';
+import { VoucherService } from '../voucher/voucher.service';
+import { OrderMetrics } from './order-metrics';
+import {
+  AlreadyOrderedError,
+  OrderNotFoundError,
+  SaleEndedError,
+  SaleNotStartedError,
+  SoldOutError,
+} from './order.errors';
+import { DuplicateOrderError, OrderRepository } from './order.repository';
+import type { AuthUser } from '../auth/auth-user';
+import type { VoucherOrderResponse } from './dto/voucher-order.response';
+
+/** How long a user's second concurrent order waits for the first before a 409 LOCK_TIMEOUT. */
+const USER_LOCK_WAIT_MS = 10_000;
+
+@Injectable()
+export class OrderService {
+  constructor(
+    private readonly vouchers: VoucherService,
+    private readonly voucherRepository: VoucherRepository,
+    private readonly saleState: SeckillStateStore,
+    private readonly orders: OrderRepository,
+    private readonly idWorker: IdWorker,
+    private readonly metrics: OrderMetrics,
+  ) {}
+
+  /**
+   * Places one seckill order for `userId`. Checks, in order: voucher exists, sale window (this
+   * server's clock), stock, one order per user. Sold-out, out-of-window and repeat requests are
+   * answered from Redis; the rest go through the per-user lock and one MySQL transaction.
+   */
+  async seckill(userId: string, voucherId: string): Promise<string> {
+    try {
+      const sale = await this.vouchers.saleState(voucherId, userId);
+      if (!sale) {
+        throw new VoucherNotFoundError(`Seckill voucher ${voucherId} does not exist`);
+      }
+      const now = Date.now();
+      if (now < sale.beginMs) {
+        throw new SaleNotStartedError('The sale has not started yet');
+      }
+      if (now >= sale.endMs) {
+        throw new SaleEndedError('The sale has ended');
+      }
+      if (sale.stock <= 0) {
+        throw new SoldOutError('Sold out');
+      }
+      if (sale.alreadyBought) {
+        throw new AlreadyOrderedError('You already ordered this voucher');
+      }
+      const orderId = await this.placeOrder(userId, voucherId);
+      // Advisory copy only (MySQL decided); a failure here is repaired by the reconciler.
+      await this.saleState.recordSale(voucherId, userId, sale.endMs).catch(() => undefined);
+      this.metrics.outcomes.inc({ outcome: 'created' });
+      return orderId;
+    } catch (error) {
+      this.metrics.outcomes.inc({ outcome: error instanceof DomainError ? error.code : 'error' });
+      throw error;
+    }
+  }
+
+  /**
+   * One user at a time (per-user distributed lock); the decorator opens the transaction inside
+   * the lock and releases the lock only after commit or rollback.
+   */
+  @DistributedLock('order:{userId}', { waitTime: USER_LOCK_WAIT_MS })
+  async placeOrder(userId: string, voucherId: string): Promise<string> {
+    if (await this.orders.exists(userId, voucherId)) {
+      throw new AlreadyOrderedError('You already ordered this voucher');
+    }
+    const orderId = (await this.idWorker.nextId('order')).toString();
+    try {
+      // Insert before the stock update: the hot stock row stays locked only for UPDATE + COMMIT.
+      await this.orders.insert({ id: orderId, userId, voucherId });
+    } catch (error) {
+      if (error instanceof DuplicateOrderError) {
+        this.metrics.duplicateKeyRejections.inc();
+        throw new AlreadyOrderedError('You already ordered this voucher');
+      }
+      throw error;
+    }
+    if (!(await this.voucherRepository.decrementStock(voucherId))) {
+      await this.saleState.markSoldOut(voucherId).catch(() => undefined);
+      throw new SoldOutError('Sold out');
+    }
+    return orderId;
+  }
+
+  async findForUser(id: string, user: AuthUser): Promise<VoucherOrderResponse> {
+    const order = await this.orders.findById(id);
+    // Someone else's order is reported as missing, not forbidden: ids must not leak existence.
+    if (!order || (user.role !== 'admin' && order.userId !== user.id)) {
+      throw new OrderNotFoundError(`Order ${id} does not exist`);
+    }
+    return {
+      id: order.id,
+      userId: order.userId,
+      voucherId: order.voucherId,
+      status: order.status,
+      payType: order.payType,
+      createTime: order.createTime.toISOString(),
+    };
+  }
+}

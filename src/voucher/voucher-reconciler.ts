@@ -1,0 +1,53 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { Interval } from '@nestjs/schedule';
+import { LockService } from '../lock/lock.service';
+import { SeckillStateStore } from './seckill-state.store';
+import { VoucherRepository } from './voucher.repository';
+
+const EVERY_MS = 30_000;
+const GRACE_MS = 24 * 3600 * 1000;
+
+/**
+ * Repairs the Redis sale state from MySQL (the source of truth in synchronous mode): a publish that
+ * failed at creation, a Redis restart, drift. One replica does it per round (a lock, not a leader).
+ */
+@Injectable()
+export class VoucherReconciler {
+  private readonly logger = new Logger(VoucherReconciler.name);
+
+  constructor(
+    private readonly repository: VoucherRepository,
+    private readonly saleState: SeckillStateStore,
+    private readonly locks: LockService,
+  ) {}
+
+  @Interval(EVERY_MS)
+  async scheduled(): Promise<void> {
+    try {
+      await this.reconcile();
+    } catch (error) {
+      this.logger.warn(`Reconciliation failed: ${String(error)}`);
+    }
+  }
+
+  /** Returns how many vouchers were republished; 0 if another replica is on it. */
+  async reconcile(): Promise<number> {
+    const handle = await this.locks.getLock('voucher:reconcile').tryLock({ leaseTime: EVERY_MS });
+    if (!handle) {
+      return 0;
+    }
+    try {
+      const active = await this.repository.activeSeckills(new Date(), GRACE_MS);
+      let repaired = 0;
+      for (const seckill of active) {
+        if ((await this.saleState.stock(seckill.voucherId)) !== seckill.stock) {
+          await this.saleState.publish(seckill.voucherId, seckill);
+          repaired++;
+        }
+      }
+      return repaired;
+    } finally {
+      await handle.unlock().catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,44 @@
+import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Public, RequireRole } from '../auth/auth.decorators';
+import { ParseIdPipe } from '../common/parse-id.pipe';
+import { CreatedIdResponse, CreateSeckillVoucherRequest, CreateVoucherRequest } from './dto/create-voucher.dto';
+import { VoucherResponse } from './dto/voucher.response';
+import { VoucherService } from './voucher.service';
+
+@ApiTags('voucher')
+@Controller('voucher')
+export class VoucherController {
+  constructor(private readonly vouchers: VoucherService) {}
+
+  @Post()
+  @HttpCode(201)
+  @RequireRole('admin')
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Create a normal voucher (admin)' })
+  async create(@Body() body: CreateVoucherRequest): Promise<CreatedIdResponse> {
+    return { id: await this.vouchers.createVoucher(body) };
+  }
+
+  @Post('seckill')
+  @HttpCode(201)
+  @RequireRole('admin')
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Create a seckill voucher with stock and sale window (admin)' })
+  async createSeckill(@Body() body: CreateSeckillVoucherRequest): Promise<CreatedIdResponse> {
+    return { id: await this.vouchers.createSeckillVoucher(body) };
+  }
+
+  @Public()
+  @Get('list/:shopId')
+  @ApiOperation({ summary: "A shop's vouchers, with remaining stock and window for seckill ones" })
+  list(@Param('shopId', ParseIdPipe) shopId: string): Promise<VoucherResponse[]> {
+    return this.vouchers.listByShop(shopId);
+  }
+
+  @Public()
+  @Get(':id')
+  findOne(@Param('id', ParseIdPipe) id: string): Promise<VoucherResponse> {
+    return this.vouchers.findOne(id);
+  }
+}

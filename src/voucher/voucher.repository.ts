@@ -1,0 +1,82 @@
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { Injectable } from '@nestjs/common';
+import { SeckillVoucher } from './seckill-voucher.entity';
+import { Voucher } from './voucher.entity';
+
+export type VoucherWithSale = Voucher & { seckill?: SeckillVoucher };
+
+/** MySQL access for vouchers; joins the active transaction if there is one. */
+@Injectable()
+export class VoucherRepository {
+  constructor(private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>) {}
+
+  private get vouchers() {
+    return this.txHost.tx.getRepository(Voucher);
+  }
+
+  private get seckills() {
+    return this.txHost.tx.getRepository(SeckillVoucher);
+  }
+
+  async insertVoucher(voucher: Partial<Voucher>): Promise<string> {
+    const result = await this.vouchers.insert(voucher);
+    return String(result.identifiers[0].id);
+  }
+
+  async insertSeckill(seckill: Pick<SeckillVoucher, 'voucherId' | 'stock' | 'beginTime' | 'endTime'>): Promise<void> {
+    await this.seckills.insert(seckill);
+  }
+
+  async findSeckill(voucherId: string): Promise<SeckillVoucher | null> {
+    return this.seckills.findOneBy({ voucherId });
+  }
+
+  async findWithSale(id: string): Promise<VoucherWithSale | null> {
+    const voucher = await this.vouchers.findOneBy({ id });
+    if (!voucher) {
+      return null;
+    }
+    return { ...voucher, seckill: (await this.seckills.findOneBy({ voucherId: id })) ?? undefined };
+  }
+
+  async listByShop(shopId: string): Promise<VoucherWithSale[]> {
+    const vouchers = await this.vouchers.find({ where: { shopId }, order: { id: 'ASC' } });
+    const seckills = vouchers.length
+      ? await this.seckills
+          .createQueryBuilder('s')
+          .where('s.voucher_id IN (:...ids)', { ids: vouchers.map((voucher) => voucher.id) })
+          .getMany()
+      : [];
+    const byId = new Map(seckills.map((seckill) => [seckill.voucherId, seckill]));
+    return vouchers.map((voucher) => ({ ...voucher, seckill: byId.get(voucher.id) }));
+  }
+
+  /**
+   * The oversell guard: one atomic conditional decrement. False when no stock is left.
+   * Takes the row lock until the transaction ends, so keep it late in the transaction.
+   */
+  async decrementStock(voucherId: string): Promise<boolean> {
+    const result: unknown = await this.txHost.tx.query(
+      'UPDATE tb_seckill_voucher SET stock = stock - 1 WHERE voucher_id = ? AND stock > 0',
+      [voucherId],
+    );
+    return affectedRows(result) === 1;
+  }
+
+  /** Seckill vouchers whose sale has not ended more than `graceMs` ago (for reconciliation). */
+  async activeSeckills(now: Date, graceMs: number): Promise<SeckillVoucher[]> {
+    return this.seckills
+      .createQueryBuilder('s')
+      .where('s.end_time > :since', { since: new Date(now.getTime() - graceMs) })
+      .getMany();
+  }
+}
+
+/** mysql2 answers UPDATE with a ResultSetHeader; TypeORM may wrap it as [rows, affected]. */
+export function affectedRows(result: unknown): number {
+  if (Array.isArray(result) && typeof result[1] === 'number') {
+    return result[1];
+  }
+  return (result as { affectedRows?: number }).affectedRows ?? 0;
+}

@@ -1,0 +1,123 @@
+import { Transactional } from '@nestjs-cls/transactional';
+import { Injectable, Logger } from '@nestjs/common';
+import { InvalidInputError } from '../common/errors/domain-error';
+import type { CreateSeckillVoucherRequest, CreateVoucherRequest } from './dto/create-voucher.dto';
+import type { VoucherResponse } from './dto/voucher.response';
+import { SaleState, SeckillStateStore } from './seckill-state.store';
+import { VoucherType } from './voucher.entity';
+import { VoucherNotFoundError } from './voucher.errors';
+import { VoucherRepository, VoucherWithSale } from './voucher.repository';
+
+const PUBLISH_ATTEMPTS = 3;
+
+@Injectable()
+export class VoucherService {
+  private readonly logger = new Logger(VoucherService.name);
+
+  constructor(
+    private readonly repository: VoucherRepository,
+    private readonly stateStore: SeckillStateStore,
+  ) {}
+
+  @Transactional()
+  async createVoucher(request: CreateVoucherRequest): Promise<string> {
+    return this.repository.insertVoucher({ ...voucherRow(request), type: VoucherType.Normal });
+  }
+
+  /** Writes both rows in one transaction, then publishes the sale state to Redis. */
+  async createSeckillVoucher(request: CreateSeckillVoucherRequest): Promise<string> {
+    const beginTime = new Date(request.beginTime);
+    const endTime = new Date(request.endTime);
+    if (!(beginTime.getTime() < endTime.getTime())) {
+      throw new InvalidInputError('INVALID_TIME_WINDOW', 'beginTime must be before endTime');
+    }
+    const id = await this.insertSeckill(request, beginTime, endTime);
+    await this.publishWithRetry(id, { stock: request.stock, beginTime, endTime });
+    return id;
+  }
+
+  async findOne(id: string): Promise<VoucherResponse> {
+    const voucher = await this.repository.findWithSale(id);
+    if (!voucher) {
+      throw new VoucherNotFoundError(`Voucher ${id} does not exist`);
+    }
+    return toResponse(voucher);
+  }
+
+  async listByShop(shopId: string): Promise<VoucherResponse[]> {
+    return (await this.repository.listByShop(shopId)).map(toResponse);
+  }
+
+  /**
+   * Sale state for the order path: from Redis, or — if Redis lost it or never got it — from MySQL,
+   * republishing it. Null if the voucher is not a seckill voucher.
+   */
+  async saleState(voucherId: string, userId: string): Promise<SaleState | null> {
+    const cached = await this.stateStore.read(voucherId, userId);
+    if (cached) {
+      return cached;
+    }
+    const seckill = await this.repository.findSeckill(voucherId);
+    if (!seckill) {
+      return null;
+    }
+    await this.stateStore.publish(voucherId, seckill);
+    // Whether this user already bought is decided under the lock from MySQL.
+    return {
+      stock: seckill.stock,
+      beginMs: seckill.beginTime.getTime(),
+      endMs: seckill.endTime.getTime(),
+      alreadyBought: false,
+    };
+  }
+
+  @Transactional()
+  private async insertSeckill(request: CreateSeckillVoucherRequest, beginTime: Date, endTime: Date): Promise<string> {
+    const id = await this.repository.insertVoucher({ ...voucherRow(request), type: VoucherType.Seckill });
+    await this.repository.insertSeckill({ voucherId: id, stock: request.stock, beginTime, endTime });
+    return id;
+  }
+
+  private async publishWithRetry(id: string, sale: { stock: number; beginTime: Date; endTime: Date }): Promise<void> {
+    for (let attempt = 1; attempt <= PUBLISH_ATTEMPTS; attempt++) {
+      try {
+        await this.stateStore.publish(id, sale);
+        return;
+      } catch (error) {
+        this.logger.warn(`Publishing sale state of voucher ${id} failed (attempt ${attempt}): ${String(error)}`);
+      }
+    }
+    // Not fatal: MySQL is authoritative; the order path and the reconciler republish it.
+  }
+}
+
+function voucherRow(request: CreateVoucherRequest | CreateSeckillVoucherRequest) {
+  return {
+    shopId: request.shopId,
+    title: request.title,
+    subTitle: request.subTitle ?? null,
+    rules: request.rules ?? null,
+    payValue: String(request.payValue),
+    actualValue: String(request.actualValue),
+  };
+}
+
+function toResponse(voucher: VoucherWithSale): VoucherResponse {
+  const response: VoucherResponse = {
+    id: voucher.id,
+    shopId: voucher.shopId,
+    title: voucher.title,
+    subTitle: voucher.subTitle,
+    rules: voucher.rules,
+    payValue: Number(voucher.payValue),
+    actualValue: Number(voucher.actualValue),
+    type: voucher.type,
+    status: voucher.status,
+  };
+  if (voucher.seckill) {
+    response.stock = voucher.seckill.stock;
+    response.beginTime = voucher.seckill.beginTime.toISOString();
+    response.endTime = voucher.seckill.endTime.toISOString();
+  }
+  return response;
+}

@@ -1,0 +1,221 @@
+import { createConnection, type Connection } from 'mysql2/promise';
+import { Redis } from 'ioredis';
+import { VoucherReconciler } from '../../src/voucher/voucher-reconciler';
+import { startTestApp, TestApp } from '../support/test-app';
+
+describe('Vouchers and seckill orders (in-process app, real MariaDB + Redis)', () => {
+  let t: TestApp;
+  let db: Connection;
+  let redis: Redis;
+  let admin: Record<string, string>;
+  const hour = 3600 * 1000;
+
+  const createSeckill = async (overrides: Record<string, unknown> = {}) => {
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/voucher/seckill',
+      headers: admin,
+      payload: {
+        shopId: 1,
+        title: '100 off',
+        subTitle: 'weekdays',
+        rules: 'one per user',
+        payValue: 8000,
+        actualValue: 10000,
+        stock: 3,
+        beginTime: new Date(Date.now() - hour).toISOString(),
+        endTime: new Date(Date.now() + hour).toISOString(),
+        ...overrides,
+      },
+    });
+    expect(response.statusCode).toBe(201);
+    return response.json<{ id: string }>().id;
+  };
+  const order = async (voucherId: string, userId: string) =>
+    t.app.inject({
+      method: 'POST',
+      url: `/voucher-order/seckill/${voucherId}`,
+      headers: { authorization: `Bearer ${await t.token(userId)}` },
+    });
+  const count = async (sql: string) => {
+    const [rows] = await db.query(sql);
+    return Number((rows as { n: number }[])[0].n);
+  };
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    db = await createConnection(t.mysqlUrl);
+    redis = new Redis(t.redis.url);
+    admin = { authorization: `Bearer ${await t.token('1', 'admin')}` };
+  });
+  afterAll(async () => {
+    await db?.end();
+    redis?.disconnect();
+    await t?.close();
+  });
+
+  describe('vouchers', () => {
+    it('creates a normal voucher and lists it with the shop', async () => {
+      const created = await t.app.inject({
+        method: 'POST',
+        url: '/voucher',
+        headers: admin,
+        payload: { shopId: '2', title: 'Coffee', payValue: 0, actualValue: 500 },
+      });
+      expect(created.statusCode).toBe(201);
+      const { id } = created.json<{ id: string }>();
+      expect(id).toMatch(/^\d+$/);
+      const list = await t.app.inject({ method: 'GET', url: '/voucher/list/2' });
+      expect(list.json()).toEqual([expect.objectContaining({ id, shopId: '2', type: 0, actualValue: 500 })]);
+    });
+
+    it('creates a seckill voucher in both tables and publishes its stock to Redis', async () => {
+      const id = await createSeckill({ stock: 42 });
+      expect(await count(`SELECT stock AS n FROM tb_seckill_voucher WHERE voucher_id = ${id}`)).toBe(42);
+      expect(await redis.hget(`seckill:{${id}}`, 'stock')).toBe('42');
+      const one = await t.app.inject({ method: 'GET', url: `/voucher/${id}` });
+      expect(one.json()).toMatchObject({ id, type: 1, stock: 42 });
+    });
+
+    it('refuses bad voucher input with 400 and writes nothing', async () => {
+      const before = await count('SELECT COUNT(*) AS n FROM tb_voucher');
+      const now = Date.now();
+      const cases: [Record<string, unknown>, string][] = [
+        [{ stock: 0 }, 'VALIDATION_FAILED'],
+        [{ stock: 10_000_001 }, 'VALIDATION_FAILED'],
+        [{ stock: 1.5 }, 'VALIDATION_FAILED'],
+        [{ payValue: -1 }, 'VALIDATION_FAILED'],
+        [{ shopId: 'shop-1' }, 'VALIDATION_FAILED'],
+        [{ shopId: -4 }, 'VALIDATION_FAILED'],
+        [{ beginTime: 'tomorrow' }, 'VALIDATION_FAILED'],
+        [{ type: 0 }, 'VALIDATION_FAILED'],
+        [{ unknownField: 1 }, 'VALIDATION_FAILED'],
+        [
+          { beginTime: new Date(now + hour).toISOString(), endTime: new Date(now).toISOString() },
+          'INVALID_TIME_WINDOW',
+        ],
+      ];
+      for (const [overrides, code] of cases) {
+        const response = await t.app.inject({
+          method: 'POST',
+          url: '/voucher/seckill',
+          headers: admin,
+          payload: {
+            shopId: 1,
+            title: 'x',
+            payValue: 1,
+            actualValue: 2,
+            stock: 5,
+            beginTime: new Date(now).toISOString(),
+            endTime: new Date(now + hour).toISOString(),
+            ...overrides,
+          },
+        });
+        expect({ overrides, status: response.statusCode, code: response.json<{ code: string }>().code }).toEqual({
+          overrides,
+          status: 400,
+          code,
+        });
+      }
+      expect(await count('SELECT COUNT(*) AS n FROM tb_voucher')).toBe(before);
+    });
+
+    it('keeps voucher administration for admins', async () => {
+      const response = await t.app.inject({
+        method: 'POST',
+        url: '/voucher',
+        headers: { authorization: `Bearer ${await t.token('5')}` },
+        payload: { shopId: 1, title: 'x', payValue: 1, actualValue: 2 },
+      });
+      expect(response.statusCode).toBe(403);
+    });
+  });
+
+  describe('seckill orders', () => {
+    it('sells one per user until sold out, then answers from Redis', async () => {
+      const voucherId = await createSeckill({ stock: 2 });
+      const first = await order(voucherId, '100');
+      expect(first.statusCode).toBe(201);
+      const { orderId } = first.json<{ orderId: string }>();
+      expect((await order(voucherId, '100')).json()).toMatchObject({ code: 'ALREADY_ORDERED' });
+      expect((await order(voucherId, '101')).statusCode).toBe(201);
+      const soldOut = await order(voucherId, '102');
+      expect(soldOut.statusCode).toBe(409);
+      expect(soldOut.json()).toMatchObject({ code: 'SOLD_OUT' });
+      expect(await count(`SELECT stock AS n FROM tb_seckill_voucher WHERE voucher_id = ${voucherId}`)).toBe(0);
+      expect(await count(`SELECT COUNT(*) AS n FROM tb_voucher_order WHERE voucher_id = ${voucherId}`)).toBe(2);
+      expect(orderId).toMatch(/^\d+$/);
+    });
+
+    it('carries an order id above 2^53 unchanged from API to MySQL and back', async () => {
+      const voucherId = await createSeckill();
+      const { orderId } = (await order(voucherId, '200')).json<{ orderId: string }>();
+      expect(BigInt(orderId) > BigInt(Number.MAX_SAFE_INTEGER)).toBe(true);
+      const [rows] = await db.query('SELECT CAST(id AS CHAR) AS id FROM tb_voucher_order WHERE user_id = 200');
+      expect(rows).toEqual([{ id: orderId }]);
+      const fetched = await t.app.inject({
+        method: 'GET',
+        url: `/voucher-order/${orderId}`,
+        headers: { authorization: `Bearer ${await t.token('200')}` },
+      });
+      expect(fetched.json()).toMatchObject({ id: orderId, userId: '200', voucherId, status: 1 });
+      // Another user does not see it; an admin does.
+      const other = await t.app.inject({
+        method: 'GET',
+        url: `/voucher-order/${orderId}`,
+        headers: { authorization: `Bearer ${await t.token('201')}` },
+      });
+      expect(other.statusCode).toBe(404);
+      const asAdmin = await t.app.inject({ method: 'GET', url: `/voucher-order/${orderId}`, headers: admin });
+      expect(asAdmin.json()).toMatchObject({ id: orderId });
+    });
+
+    it('refuses orders outside the window and for unknown vouchers, writing nothing', async () => {
+      const future = await createSeckill({
+        beginTime: new Date(Date.now() + hour).toISOString(),
+        endTime: new Date(Date.now() + 2 * hour).toISOString(),
+      });
+      const past = await createSeckill({
+        beginTime: new Date(Date.now() - 2 * hour).toISOString(),
+        endTime: new Date(Date.now() - hour).toISOString(),
+      });
+      const before = await count('SELECT COUNT(*) AS n FROM tb_voucher_order');
+      expect((await order(future, '300')).json()).toMatchObject({ code: 'NOT_STARTED' });
+      expect((await order(past, '300')).json()).toMatchObject({ code: 'ENDED' });
+      const unknown = await order('999999999', '300');
+      expect(unknown.statusCode).toBe(404);
+      expect(unknown.json()).toMatchObject({ code: 'VOUCHER_NOT_FOUND' });
+      for (const bad of ['abc', '-1', '1e999', '1'.repeat(30), '0']) {
+        const response = await order(bad, '300');
+        expect({ bad, status: response.statusCode, body: response.json() }).toMatchObject({
+          bad,
+          status: 400,
+          body: { code: 'INVALID_ID' },
+        });
+      }
+      expect(await count('SELECT COUNT(*) AS n FROM tb_voucher_order')).toBe(before);
+    });
+
+    it('falls back to MySQL when Redis lost the sale state, and republishes it', async () => {
+      const voucherId = await createSeckill({ stock: 5 });
+      await redis.del(`seckill:{${voucherId}}`);
+      expect((await order(voucherId, '400')).statusCode).toBe(201);
+      expect(await redis.hget(`seckill:{${voucherId}}`, 'stock')).toBe('4');
+    });
+
+    it('lets the reconciler repair drifted Redis stock from MySQL', async () => {
+      const voucherId = await createSeckill({ stock: 7 });
+      await redis.hset(`seckill:{${voucherId}}`, 'stock', 0);
+      expect((await order(voucherId, '500')).json()).toMatchObject({ code: 'SOLD_OUT' });
+      expect(await t.app.get(VoucherReconciler).reconcile()).toBeGreaterThanOrEqual(1);
+      expect(await redis.hget(`seckill:{${voucherId}}`, 'stock')).toBe('7');
+      expect((await order(voucherId, '500')).statusCode).toBe(201);
+    });
+
+    it('requires authentication', async () => {
+      const voucherId = await createSeckill();
+      const response = await t.app.inject({ method: 'POST', url: `/voucher-order/seckill/${voucherId}` });
+      expect(response.statusCode).toBe(401);
+    });
+  });
+});
