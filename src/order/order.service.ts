@@ -20,6 +20,18 @@ import type { VoucherOrderResponse } from './dto/voucher-order.response';
 
 /** How long a user's second concurrent order waits for the first before a 409 LOCK_TIMEOUT. */
 const USER_LOCK_WAIT_MS = 10_000;
+const TRANSACTION_ATTEMPTS = 3;
+
+/**
+ * InnoDB deadlock (1213) or lock wait timeout (1205): the transaction was rolled back and may be
+ * retried. Under the per-user lock they do not occur; without it (LOCK_MODE=local), concurrent
+ * inserts of one user's order can deadlock on the unique key.
+ */
+const isRetryableTransactionError = (error: unknown) => {
+  const errno =
+    (error as { errno?: number }).errno ?? (error as { driverError?: { errno?: number } }).driverError?.errno;
+  return errno === 1213 || errno === 1205;
+};
 
 @Injectable()
 export class OrderService {
@@ -56,7 +68,7 @@ export class OrderService {
       if (sale.alreadyBought) {
         throw new AlreadyOrderedError('You already ordered this voucher');
       }
-      const orderId = await this.placeOrder(userId, voucherId);
+      const orderId = await this.placeOrderWithRetry(userId, voucherId);
       // Advisory copy only (MySQL decided); a failure here is repaired by the reconciler.
       await this.saleState.recordSale(voucherId, userId, sale.endMs).catch(() => undefined);
       this.metrics.outcomes.inc({ outcome: 'created' });
@@ -64,6 +76,18 @@ export class OrderService {
     } catch (error) {
       this.metrics.outcomes.inc({ outcome: error instanceof DomainError ? error.code : 'error' });
       throw error;
+    }
+  }
+
+  private async placeOrderWithRetry(userId: string, voucherId: string): Promise<string> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.placeOrder(userId, voucherId);
+      } catch (error) {
+        if (attempt >= TRANSACTION_ATTEMPTS || !isRetryableTransactionError(error)) {
+          throw error;
+        }
+      }
     }
   }
 

@@ -4,13 +4,13 @@ import { createConnection } from 'mysql2/promise';
 import { assertFencedWrite, fencedUpdate } from '../../../src/lock/fencing';
 import { LockLostError } from '../../../src/lock/lock.errors';
 import type { RedisServer } from '../../../scripts/stack/redis';
-import type { ContendResult } from '../../support/lock-worker';
-import { LockWorker } from '../../support/lock-worker-client';
+import type { ContendResult } from '../../support/child-worker';
+import { ChildWorker } from '../../support/child-worker-client';
 import { LockServices } from '../../support/lock-services';
 import { createTestDatabase, startTestRedis } from '../../support/shared-stack';
 
 async function contendFromProcesses(
-  workers: LockWorker[],
+  workers: ChildWorker[],
   command: { redisUrl: string; name: string; mode: 'redis' | 'local' },
 ): Promise<{ overlaps: number; sections: number; waitsMs: number[] }> {
   const results = await Promise.all(
@@ -32,9 +32,9 @@ describe('Locks across processes (real Redis, real child processes)', () => {
   let server: RedisServer;
   let redis: Redis;
   const services = new LockServices();
-  const workers: LockWorker[] = [];
+  const workers: ChildWorker[] = [];
   const startWorker = async () => {
-    const worker = await LockWorker.start();
+    const worker = await ChildWorker.start();
     workers.push(worker);
     return worker;
   };
@@ -51,7 +51,7 @@ describe('Locks across processes (real Redis, real child processes)', () => {
   });
 
   describe('mutual exclusion: 64 contenders over 4 processes on one key', () => {
-    let pool: LockWorker[];
+    let pool: ChildWorker[];
     beforeAll(async () => {
       pool = await Promise.all([1, 2, 3, 4].map(() => startWorker()));
     });

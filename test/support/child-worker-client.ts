@@ -1,17 +1,17 @@
 import { ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
 import { registerPid, unregisterPid } from '../../scripts/stack/pid-registry';
-import type { WorkerCommand } from './lock-worker';
+import type { WorkerCommand } from './child-worker';
 
-/** A lock-library user in its own process (a real replica stand-in) that tests can SIGKILL or SIGSTOP. */
-export class LockWorker {
+/** A library user in its own process (a real replica stand-in) that tests can SIGKILL or SIGSTOP. */
+export class ChildWorker {
   private constructor(readonly child: ChildProcess) {}
 
-  static async start(): Promise<LockWorker> {
-    const child = fork(join(__dirname, 'lock-worker.ts'), [], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+  static async start(): Promise<ChildWorker> {
+    const child = fork(join(__dirname, 'child-worker.ts'), [], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
     registerPid(child.pid!);
     child.once('exit', () => unregisterPid(child.pid!));
-    const worker = new LockWorker(child);
+    const worker = new ChildWorker(child);
     await worker.next('ready');
     return worker;
   }
@@ -36,7 +36,7 @@ export class LockWorker {
           }
         }
       };
-      const onExit = () => reject(new Error('lock worker exited'));
+      const onExit = () => reject(new Error('child worker exited'));
       this.child.on('message', onMessage);
       this.child.once('exit', onExit);
     });

@@ -1,9 +1,10 @@
 /**
- * A separate process that uses the lock library, driven over IPC by integration tests
- * (`forkLockWorker`). Commands arrive as messages; results go back as messages.
+ * A separate process that uses the lock library or the IdWorker, driven over IPC by integration
+ * tests (`ChildWorker`). Commands arrive as messages; results go back as messages.
  */
 import { Redis } from 'ioredis';
 import { createConnection } from 'mysql2/promise';
+import { IdWorker } from '../../src/id-worker/id-worker.service';
 import { assertFencedWrite, fencedUpdate } from '../../src/lock/fencing';
 import { LocalLockService } from '../../src/lock/local-lock.service';
 import { LockService, type LockExecutor } from '../../src/lock/lock.service';
@@ -20,7 +21,16 @@ export type WorkerCommand =
       mode: 'redis' | 'local';
     }
   | { type: 'hold'; redisUrl: string; name: string; leaseTime?: number; watchdogTimeoutMs?: number }
-  | { type: 'fenced-write'; mysqlUrl: string; table: string; id: number; value: string };
+  | { type: 'fenced-write'; mysqlUrl: string; table: string; id: number; value: string }
+  | { type: 'ids'; redisUrl: string; tasks: number; idsPerTask: number };
+
+export interface IdsResult {
+  type: 'ids';
+  /** Decimal strings, in the order the ids were handed out in this process. */
+  inCompletionOrder: string[];
+  /** Each task's ids, in the order it received them. */
+  perTask: string[][];
+}
 
 export interface ContendResult {
   type: 'contended';
@@ -65,10 +75,31 @@ async function contend(command: Extract<WorkerCommand, { type: 'contend' }>): Pr
   return { type: 'contended', overlaps, sections, waitsMs };
 }
 
+async function generateIds(command: Extract<WorkerCommand, { type: 'ids' }>): Promise<IdsResult> {
+  const redis = new Redis(command.redisUrl);
+  const worker = new IdWorker(redis, () => Date.now());
+  const inCompletionOrder: string[] = [];
+  const perTask = await Promise.all(
+    Array.from({ length: command.tasks }, async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < command.idsPerTask; i++) {
+        const id = (await worker.nextId('order')).toString();
+        inCompletionOrder.push(id);
+        ids.push(id);
+      }
+      return ids;
+    }),
+  );
+  redis.disconnect();
+  return { type: 'ids', inCompletionOrder, perTask };
+}
+
 process.on('message', (command: WorkerCommand) => {
   void (async () => {
     try {
-      if (command.type === 'contend') {
+      if (command.type === 'ids') {
+        process.send!(await generateIds(command));
+      } else if (command.type === 'contend') {
         process.send!(await contend(command));
       } else if (command.type === 'hold') {
         const service = new LockService({

@@ -1,0 +1,100 @@
+import type { LocalStack } from '../../scripts/stack/local-stack';
+import {
+  createSeckillVoucher,
+  orderOnce,
+  readInvariants,
+  runFlashSale,
+  sumCounter,
+  type OrderAttempt,
+} from '../support/flash-sale';
+import { startTestCluster } from '../support/test-cluster';
+
+const DOCUMENTED_409 = ['SOLD_OUT', 'ALREADY_ORDERED', 'LOCK_TIMEOUT'];
+const SALE = { users: 1000, perUser: 3, greedy: 50, concurrentUsers: 100 };
+const DUPLICATE_KEY_COUNTER = 'seckill_order_duplicate_key_rejections_total';
+
+async function flashSale(cluster: LocalStack & { url: string }) {
+  const voucherId = await createSeckillVoucher(cluster.url, 100);
+  const attempts = await runFlashSale(cluster.url, voucherId, SALE);
+  const invariants = await readInvariants(cluster.mysqlUrl, voucherId);
+  const duplicateKeyRejections = await sumCounter(
+    cluster.replicas.map((replica) => replica.url),
+    DUPLICATE_KEY_COUNTER,
+  );
+  return { voucherId, attempts, invariants, duplicateKeyRejections };
+}
+
+function expectNoOversell(attempts: OrderAttempt[], invariants: Awaited<ReturnType<typeof readInvariants>>) {
+  expect(attempts).toHaveLength(SALE.users * SALE.perUser + SALE.greedy);
+  expect(invariants.orders).toBe(100);
+  expect(invariants.stock).toBe(0);
+  expect(invariants.usersWithTwoOrders).toBe(0);
+  expect(invariants.distinctOrderIds).toBe(100);
+  const created = attempts.filter((attempt) => attempt.status === 201);
+  expect(created).toHaveLength(100);
+  for (const attempt of created) {
+    expect(invariants.orderIds.has(attempt.orderId!)).toBe(true);
+  }
+  const others = attempts.filter((attempt) => attempt.status !== 201);
+  for (const attempt of others) {
+    expect({ status: attempt.status, code: attempt.code }).toEqual({
+      status: 409,
+      code: expect.stringMatching(new RegExp(`^(${DOCUMENTED_409.join('|')})$`)),
+    });
+  }
+  // The greedy user got at most one order.
+  expect(created.filter((attempt) => attempt.userId === String(SALE.users + 1_000_000)).length).toBeLessThanOrEqual(1);
+}
+
+describe('Flash sale across 3 replicas behind nginx, with the distributed lock', () => {
+  let cluster: LocalStack & { url: string };
+
+  beforeAll(async () => {
+    cluster = await startTestCluster({ replicas: 3, env: { LOCK_MODE: 'redis' } });
+  });
+  afterAll(() => cluster?.stop());
+
+  it('sells exactly the stock, one per user, with no duplicate-key rejection', async () => {
+    const { attempts, invariants, duplicateKeyRejections } = await flashSale(cluster);
+    expectNoOversell(attempts, invariants);
+    const instances = new Set(attempts.map((attempt) => attempt.instance));
+    expect([...instances].sort()).toEqual(['app-1', 'app-2', 'app-3']);
+    expect(duplicateKeyRejections).toBe(0);
+  });
+
+  it('answers window, unknown-voucher and malformed-id requests with documented 4xx and writes nothing', async () => {
+    const notStarted = await createSeckillVoucher(cluster.url, 10, { fromMs: 3600_000, toMs: 7200_000 });
+    const ended = await createSeckillVoucher(cluster.url, 10, { fromMs: -7200_000, toMs: -3600_000 });
+    const before = await readInvariants(cluster.mysqlUrl, notStarted);
+    const checks: [string, number, string][] = [
+      [notStarted, 409, 'NOT_STARTED'],
+      [ended, 409, 'ENDED'],
+      ['987654321', 404, 'VOUCHER_NOT_FOUND'],
+      ['abc', 400, 'INVALID_ID'],
+      ['-1', 400, 'INVALID_ID'],
+      ['1e999', 400, 'INVALID_ID'],
+      ['123456789012345678901234567890', 400, 'INVALID_ID'],
+    ];
+    for (const [voucherId, status, code] of checks) {
+      const attempt = await orderOnce(cluster.url, voucherId, '77');
+      expect({ voucherId, status: attempt.status, code: attempt.code }).toEqual({ voucherId, status, code });
+    }
+    expect(await readInvariants(cluster.mysqlUrl, notStarted)).toEqual(before);
+    expect((await readInvariants(cluster.mysqlUrl, ended)).orders).toBe(0);
+  });
+});
+
+describe('Negative control: the same flash sale with LOCK_MODE=local (in-process mutex per replica)', () => {
+  let cluster: LocalStack & { url: string };
+
+  beforeAll(async () => {
+    cluster = await startTestCluster({ replicas: 3, env: { LOCK_MODE: 'local' } });
+  });
+  afterAll(() => cluster?.stop());
+
+  it('lets concurrent orders of one user reach the database (duplicate-key rejections > 0); the unique key still holds', async () => {
+    const { attempts, invariants, duplicateKeyRejections } = await flashSale(cluster);
+    expect(duplicateKeyRejections).toBeGreaterThan(0);
+    expectNoOversell(attempts, invariants);
+  });
+});

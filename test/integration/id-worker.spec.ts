@@ -1,0 +1,54 @@
+import { Redis } from 'ioredis';
+import { composeId, counterKey, decomposeId, IdWorker } from '../../src/id-worker/id-worker.service';
+import type { RedisServer } from '../../scripts/stack/redis';
+import type { IdsResult } from '../support/child-worker';
+import { ChildWorker } from '../support/child-worker-client';
+import { startTestRedis } from '../support/shared-stack';
+
+describe('IdWorker (real Redis)', () => {
+  let server: RedisServer;
+  let redis: Redis;
+  const workers: ChildWorker[] = [];
+
+  beforeAll(async () => {
+    server = await startTestRedis();
+    redis = new Redis(server.url);
+  });
+  afterAll(async () => {
+    await Promise.all(workers.map((worker) => worker.kill()));
+    redis?.disconnect();
+    await server?.stop();
+  });
+
+  it('hands out 30,000 distinct ids to 300 tasks in 3 processes, increasing within each process', async () => {
+    workers.push(...(await Promise.all([1, 2, 3].map(() => ChildWorker.start()))));
+    const results = await Promise.all(
+      workers.map((worker) =>
+        worker.request<IdsResult>({ type: 'ids', redisUrl: server.url, tasks: 100, idsPerTask: 100 }, 'ids'),
+      ),
+    );
+    const all = results.flatMap((result) => result.inCompletionOrder.map(BigInt));
+    expect(all).toHaveLength(30_000);
+    expect(new Set(all).size).toBe(30_000);
+    for (const result of results) {
+      const ids = result.inCompletionOrder.map(BigInt);
+      for (let i = 1; i < ids.length; i++) {
+        expect(ids[i] > ids[i - 1]).toBe(true);
+      }
+      for (const task of result.perTask) {
+        expect(task.map(BigInt)).toEqual([...task.map(BigInt)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+      }
+    }
+    expect(all.every((id) => id > BigInt(Number.MAX_SAFE_INTEGER))).toBe(true);
+  });
+
+  it('runs next-id.lua: counts per UTC day and expires the counter after the next day', async () => {
+    const worker = new IdWorker(redis, () => Date.UTC(2030, 0, 15, 12));
+    const id = await worker.nextId('test');
+    const key = counterKey('test', Date.UTC(2030, 0, 15, 12) / 1000);
+    expect(await redis.get(key)).toBe('1');
+    expect(await redis.expiretime(key)).toBe(Date.UTC(2030, 0, 17) / 1000);
+    expect(id).toBe(composeId(Date.UTC(2030, 0, 15, 12) / 1000, 1));
+    expect(decomposeId(await worker.nextId('test')).sequence).toBe(2);
+  });
+});

@@ -1,0 +1,2 @@
+// testTimeout is a global jest option; per-project budgets are set here instead.
+jest.setTimeout(180_000);
