@@ -16,6 +16,7 @@ export interface LocalStackOptions {
   mysqlUrl?: string;
   /** Extra environment for the replicas. */
   env?: NodeJS.ProcessEnv;
+  /** nginx port; omitted or 0 = any free port. */
   nginxPort?: number;
   root?: string;
 }

@@ -36,7 +36,7 @@ export class NginxServer {
 
   static async start(dir: string, upstreamPorts: number[], port?: number): Promise<NginxServer> {
     mkdirSync(join(dir, 'tmp'), { recursive: true });
-    const listen = port ?? (await freePort());
+    const listen = port || (await freePort());
     writeFileSync(join(dir, 'nginx.conf'), renderLocalNginxConfig(listen, upstreamPorts, dir));
     const server = new NginxServer(dir, listen);
     await server.process.start();

@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto';
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
@@ -11,7 +12,8 @@ import { AuthService } from './auth.service';
     JwtModule.registerAsync({
       inject: [appConfig.KEY],
       useFactory: (config: AppConfig) => ({
-        secret: config.AUTH_JWT_SECRET,
+        // A KeyObject once, instead of jsonwebtoken deriving one from the string on every call.
+        secret: createSecretKey(Buffer.from(config.AUTH_JWT_SECRET, 'utf8')) as unknown as string,
         signOptions: { algorithm: 'HS256' },
         verifyOptions: { algorithms: ['HS256'] },
       }),

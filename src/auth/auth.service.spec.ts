@@ -38,4 +38,17 @@ describe(AuthService.name, () => {
     });
     expect(() => service.verify(expired)).toThrow(UnauthenticatedError);
   });
+
+  it('answers a repeated token from its cache, but not after the token expired', () => {
+    jest.useFakeTimers({ now: Date.now() });
+    try {
+      const token = new JwtService({ secret }).sign({ sub: '5', role: 'user' }, { expiresIn: 60 });
+      expect(service.verify(token)).toEqual({ id: '5', role: 'user' });
+      expect(service.verify(token)).toEqual({ id: '5', role: 'user' });
+      jest.advanceTimersByTime(61_000);
+      expect(() => service.verify(token)).toThrow(UnauthenticatedError);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });

@@ -26,7 +26,6 @@ import { buildDataSourceOptions } from './typeorm-options';
     }),
     ClsModule.forRoot({
       global: true,
-      middleware: { mount: true },
       plugins: [
         new ClsPluginTransactional({
           imports: [TypeOrmModule],

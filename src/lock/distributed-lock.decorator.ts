@@ -13,6 +13,12 @@ export interface DistributedLockOptions extends WithLockOptions {
    * that do not touch the database.
    */
   transaction?: boolean;
+  /**
+   * How the lock is checked right before commit (see `LockContext.assertHeld`): `redis` (default)
+   * asks Redis — one round trip inside the transaction; `lease` trusts a fresh lease, so a hot row
+   * locked by the transaction is not held across a Redis round trip.
+   */
+  verifyBeforeCommit?: 'redis' | 'lease';
 }
 
 const EXECUTOR = '__distributedLockExecutor';
@@ -36,7 +42,7 @@ export function DistributedLock(template: string, options: DistributedLockOption
     Inject(LOCK_TRANSACTION_BRIDGE)(target, BRIDGE);
     const original = descriptor.value as (...args: unknown[]) => Promise<unknown>;
     const keyOf = compileKeyTemplate(template, parameterNames(original));
-    const { transaction, ...lockOptions } = options;
+    const { transaction, verifyBeforeCommit, ...lockOptions } = options;
     const wrapped = async function (this: Injected, ...args: unknown[]): Promise<unknown> {
       const executor = this[EXECUTOR];
       if (!executor) {
@@ -58,7 +64,7 @@ export function DistributedLock(template: string, options: DistributedLockOption
         return bridge.run(async () => {
           const result = await original.apply(this, args);
           // Commit only while the lock is provably ours; otherwise the transaction rolls back.
-          await context.assertHeld();
+          await context.assertHeld(verifyBeforeCommit);
           return result;
         });
       });

@@ -110,6 +110,7 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
 
   /** Records a successful acquisition (first or re-entry) and returns its state. */
   recordAcquired(
+    sentAt: number,
     node: number,
     name: string,
     keys: LockKeys,
@@ -130,13 +131,13 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
         fencingToken: token,
         watchdog: leaseTime === undefined,
         leaseMs: leaseTime ?? this.watchdogTimeoutMs,
-        lastRenewedAt: performance.now(),
+        lastRenewedAt: sentAt,
         releasing: false,
       };
       this.held.set(id, state);
     } else {
       state.count = count;
-      state.lastRenewedAt = performance.now();
+      state.lastRenewedAt = sentAt;
       if (leaseTime !== undefined) {
         state.watchdog = false;
         state.leaseMs = leaseTime;
@@ -207,11 +208,20 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
   }
 
   /** Checks in Redis that `state` is still held (extending its lease); marks it lost otherwise. */
-  async verify(state: HeldLock): Promise<void> {
+  async verify(state: HeldLock, mode: VerifyMode = 'redis'): Promise<void> {
     if (state.lost) {
       throw state.lost;
     }
+    if (
+      mode === 'lease' &&
+      performance.now() - state.lastRenewedAt < state.leaseMs - leaseSafetyMargin(state.leaseMs)
+    ) {
+      // Redis cannot have expired the key yet: less than a lease (minus a margin) has passed since a
+      // renewal that was sent after this instant. One machine's monotonic clock, no cross-machine comparison.
+      return;
+    }
     let renewed: number;
+    const sentAt = performance.now();
     try {
       renewed = await lockScripts.renew.run<number>(
         this.node(state.node),
@@ -226,6 +236,7 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
     if (renewed !== 1) {
       throw this.markLost(state, 'expired-or-taken');
     }
+    state.lastRenewedAt = sentAt;
   }
 
   /** Deletes a lock whoever holds it (administrative); waiters are notified, a local holder is told it lost it. */
@@ -352,6 +363,15 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
     );
   }
 }
+
+/**
+ * How `assertHeld` decides: `redis` asks Redis (one round trip; also sees a lock deleted by an
+ * admin or lost with a Redis restart); `lease` trusts a renewal younger than the lease minus a
+ * margin and asks Redis only after that (sees expiry from pauses, not deletions).
+ */
+export type VerifyMode = 'redis' | 'lease';
+
+const leaseSafetyMargin = (leaseMs: number) => Math.max(1000, leaseMs / 10);
 
 /** The AbortSignal of a held lock, created lazily; already aborted if the lock was lost. */
 export function signalOf(state: HeldLock): AbortSignal {

@@ -66,7 +66,7 @@ export class LockService implements LockExecutor {
         result = await fn({
           signal: handle.signal,
           fencingToken: handle.fencingToken,
-          assertHeld: () => handle.assertHeld(),
+          assertHeld: (mode) => handle.assertHeld(mode),
         });
       } catch (error) {
         await handle.unlock().catch(() => undefined);

@@ -22,10 +22,12 @@ export interface LockContext {
    */
   fencingToken: number;
   /**
-   * Asks Redis whether the lock is still held by this owner (and extends the lease); rejects with
-   * `LockLostError` if not. Call it right before an irreversible step such as a commit.
+   * Rejects with `LockLostError` unless the lock is still held by this owner. Call it right before
+   * an irreversible step such as a commit. `redis` (default) asks Redis (and extends the lease);
+   * `lease` answers without a round trip while the last confirmed renewal is younger than the
+   * lease minus a safety margin (catches expiry after a pause, not an admin's deletion).
    */
-  assertHeld(): Promise<void>;
+  assertHeld(mode?: 'redis' | 'lease'): Promise<void>;
 }
 
 /** A held lock. `unlock()` releases one hold (reentrant locks are released at hold count zero). */

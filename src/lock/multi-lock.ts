@@ -8,8 +8,8 @@ export function combineHandles(name: string, handles: LockHandle[]): LockHandle 
     fencingToken: Math.max(...handles.map((handle) => handle.fencingToken)),
     holdCount: Math.min(...handles.map((handle) => handle.holdCount)),
     signal: AbortSignal.any(handles.map((handle) => handle.signal)),
-    assertHeld: async () => {
-      await Promise.all(handles.map((handle) => handle.assertHeld()));
+    assertHeld: async (mode) => {
+      await Promise.all(handles.map((handle) => handle.assertHeld(mode)));
     },
     unlock: async () => {
       const results = await Promise.allSettled(handles.map((handle) => handle.unlock()));

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { signalOf, type LockEngine } from './lock-engine';
+import { signalOf, type LockEngine, type VerifyMode } from './lock-engine';
 import { LockKeys } from './lock-keys';
 import { LockLostError, LockTimeoutError, LockUnavailableError } from './lock.errors';
 import type { AcquireOptions, LockHandle, Lockable } from './lock.types';
@@ -62,7 +62,7 @@ export class RedLock implements Lockable {
       });
       const validity = leaseMs - (performance.now() - startedAt) - drift;
       if (granted.length >= this.quorum && validity > 0) {
-        return this.handle(granted, options.leaseTime);
+        return this.handle(startedAt, granted, options.leaseTime);
       }
       await this.releaseNodes(this.nodes);
       if (unreachable > this.nodes.length - this.quorum) {
@@ -87,9 +87,22 @@ export class RedLock implements Lockable {
     return handle;
   }
 
-  private handle(granted: { node: number; token: number; count: number }[], leaseTime?: number): LockHandle {
+  private handle(
+    sentAt: number,
+    granted: { node: number; token: number; count: number }[],
+    leaseTime?: number,
+  ): LockHandle {
     const parts = granted.map((part) =>
-      this.engine.recordAcquired(part.node, this.name, this.keys, this.owner, part.token, part.count, leaseTime),
+      this.engine.recordAcquired(
+        sentAt,
+        part.node,
+        this.name,
+        this.keys,
+        this.owner,
+        part.token,
+        part.count,
+        leaseTime,
+      ),
     );
     const controller = new AbortController();
     // The RedLock is lost when so many parts are lost that no majority remains.
@@ -108,8 +121,8 @@ export class RedLock implements Lockable {
       fencingToken: Math.max(...granted.map((part) => part.token)),
       holdCount: Math.min(...granted.map((part) => part.count)),
       signal: controller.signal,
-      assertHeld: async () => {
-        const results = await Promise.allSettled(parts.map((part) => this.engine.verify(part)));
+      assertHeld: async (mode?: VerifyMode) => {
+        const results = await Promise.allSettled(parts.map((part) => this.engine.verify(part, mode)));
         const held = results.filter((result) => result.status === 'fulfilled').length;
         if (held < this.quorum) {
           throw new LockLostError(`RedLock ${this.name} is held by only ${held} node(s)`, this.name);

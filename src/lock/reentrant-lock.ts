@@ -1,4 +1,4 @@
-import { gateKey, HeldLock, LockEngine, signalOf } from './lock-engine';
+import { gateKey, HeldLock, LockEngine, signalOf, type VerifyMode } from './lock-engine';
 import { LockKeys } from './lock-keys';
 import { LockTimeoutError } from './lock.errors';
 import type { AcquireOptions, LockHandle, Lockable } from './lock.types';
@@ -26,9 +26,10 @@ export class ReentrantLock implements Lockable {
     const held = this.engine.heldLock(this.node, this.name, this.owner);
     if (held) {
       // Re-entry: the hold count lives in Redis too, so it survives exactly as long as the lock.
+      const sentAt = performance.now();
       const reply = held.lost ? undefined : await this.engine.attempt(this.node, this.keys, this.owner, leaseMs);
       if (reply?.[0] === 1) {
-        return this.handle(reply[1], reply[2], options.leaseTime);
+        return this.handle(sentAt, reply[1], reply[2], options.leaseTime);
       }
       throw this.engine.markLost(held, 'expired-or-taken');
     }
@@ -45,10 +46,11 @@ export class ReentrantLock implements Lockable {
     try {
       for (;;) {
         const version = pubsub?.version(channel) ?? 0;
+        const sentAt = performance.now();
         const reply = await this.engine.attempt(this.node, this.keys, this.owner, leaseMs);
         if (reply[0] === 1) {
           acquired = true;
-          return this.handle(reply[1], reply[2], options.leaseTime);
+          return this.handle(sentAt, reply[1], reply[2], options.leaseTime);
         }
         const remaining = deadline - performance.now();
         if (!pubsub || remaining <= 0) {
@@ -98,8 +100,8 @@ export class ReentrantLock implements Lockable {
   }
 
   /** @internal used by handles */
-  assertHeld(state: HeldLock): Promise<void> {
-    return this.engine.verify(state);
+  assertHeld(state: HeldLock, mode?: VerifyMode): Promise<void> {
+    return this.engine.verify(state, mode);
   }
 
   /** Deletes the lock whoever holds it (administrative use: a stuck holder). */
@@ -107,8 +109,9 @@ export class ReentrantLock implements Lockable {
     return this.engine.forceRelease(this.node, this.name);
   }
 
-  private handle(fencingToken: number, holdCount: number, leaseTime: number | undefined): LockHandle {
+  private handle(sentAt: number, fencingToken: number, holdCount: number, leaseTime: number | undefined): LockHandle {
     const state = this.engine.recordAcquired(
+      sentAt,
       this.node,
       this.name,
       this.keys,
@@ -140,8 +143,8 @@ class ReentrantLockHandle implements LockHandle {
     return signalOf(this.state);
   }
 
-  assertHeld(): Promise<void> {
-    return this.lock.assertHeld(this.state);
+  assertHeld(mode?: VerifyMode): Promise<void> {
+    return this.lock.assertHeld(this.state, mode);
   }
 
   unlock(): Promise<void> {

@@ -46,37 +46,52 @@ export class OrderService {
 
   /**
    * Places one seckill order for `userId`. Checks, in order: voucher exists, sale window (this
-   * server's clock), stock, one order per user. Sold-out, out-of-window and repeat requests are
-   * answered from Redis; the rest go through the per-user lock and one MySQL transaction.
+   * server's clock), stock, one order per user. Redis admits at most about `stock` requests (one
+   * reserved unit each); sold-out, out-of-window and repeat requests never reach MySQL. Admitted
+   * requests go through the per-user lock and one MySQL transaction, which decides.
    */
   async seckill(userId: string, voucherId: string): Promise<string> {
     try {
-      const sale = await this.vouchers.saleState(voucherId, userId);
-      if (!sale) {
+      const admitted = await this.vouchers.admit(voucherId, userId, Date.now());
+      if (!admitted) {
         throw new VoucherNotFoundError(`Seckill voucher ${voucherId} does not exist`);
       }
-      const now = Date.now();
-      if (now < sale.beginMs) {
-        throw new SaleNotStartedError('The sale has not started yet');
+      switch (admitted.admission) {
+        case 'not-started':
+          throw new SaleNotStartedError('The sale has not started yet');
+        case 'ended':
+          throw new SaleEndedError('The sale has ended');
+        case 'sold-out':
+          throw new SoldOutError('Sold out');
+        case 'already-bought':
+          throw new AlreadyOrderedError('You already ordered this voucher');
+        case 'unpublished':
+          throw new VoucherNotFoundError(`Seckill voucher ${voucherId} does not exist`);
       }
-      if (now >= sale.endMs) {
-        throw new SaleEndedError('The sale has ended');
-      }
-      if (sale.stock <= 0) {
-        throw new SoldOutError('Sold out');
-      }
-      if (sale.alreadyBought) {
-        throw new AlreadyOrderedError('You already ordered this voucher');
-      }
-      const orderId = await this.placeOrderWithRetry(userId, voucherId);
-      // Advisory copy only (MySQL decided); a failure here is repaired by the reconciler.
-      await this.saleState.recordSale(voucherId, userId, sale.endMs).catch(() => undefined);
+      const orderId = await this.placeReservedOrder(userId, voucherId, admitted.endMs);
       this.metrics.outcomes.inc({ outcome: 'created' });
       return orderId;
     } catch (error) {
       this.metrics.outcomes.inc({ outcome: error instanceof DomainError ? error.code : 'error' });
       throw error;
     }
+  }
+
+  /** Turns a reserved unit into an order, or gives the unit back when no order was made. */
+  private async placeReservedOrder(userId: string, voucherId: string, endMs: number): Promise<string> {
+    let orderId: string;
+    try {
+      orderId = await this.placeOrderWithRetry(userId, voucherId);
+    } catch (error) {
+      // MySQL said sold out: Redis was marked 0 already; otherwise the unit goes back.
+      if (!(error instanceof SoldOutError)) {
+        await this.saleState.release(voucherId).catch(() => undefined);
+      }
+      throw error;
+    }
+    // Advisory copy only (MySQL decided); if this fails, the user's repeat is caught under the lock.
+    await this.saleState.confirm(voucherId, userId, endMs).catch(() => undefined);
+    return orderId;
   }
 
   private async placeOrderWithRetry(userId: string, voucherId: string): Promise<string> {
@@ -95,7 +110,9 @@ export class OrderService {
    * One user at a time (per-user distributed lock); the decorator opens the transaction inside
    * the lock and releases the lock only after commit or rollback.
    */
-  @DistributedLock('order:{userId}', { waitTime: USER_LOCK_WAIT_MS })
+  // `lease`: the stock row is locked from its UPDATE to COMMIT; a Redis round trip there would
+  // serialise every sale behind it. Expiry is still caught; the unique key is the last guard.
+  @DistributedLock('order:{userId}', { waitTime: USER_LOCK_WAIT_MS, verifyBeforeCommit: 'lease' })
   async placeOrder(userId: string, voucherId: string): Promise<string> {
     if (await this.orders.exists(userId, voucherId)) {
       throw new AlreadyOrderedError('You already ordered this voucher');

@@ -3,25 +3,22 @@ import type { Redis } from 'ioredis';
 import { RedisScript } from '../redis/redis-script';
 import { REDIS_CLIENT } from '../redis/redis.tokens';
 
-const precheckScript = RedisScript.fromFile(__dirname, 'seckill-precheck.lua', 2);
-const recordSaleScript = RedisScript.fromFile(__dirname, 'seckill-record-sale.lua', 2);
+const reserveScript = RedisScript.fromFile(__dirname, 'seckill-reserve.lua', 2);
+const confirmScript = RedisScript.fromFile(__dirname, 'seckill-confirm.lua', 1);
 
-/** What the order path needs to know before it takes a lock or touches MySQL. */
-export interface SaleState {
-  stock: number;
-  beginMs: number;
-  endMs: number;
-  alreadyBought: boolean;
-}
+/** Outcome of `reserve`, in the order the checks run. */
+export type Admission = 'unpublished' | 'not-started' | 'ended' | 'sold-out' | 'already-bought' | 'reserved';
+const ADMISSIONS: Admission[] = ['unpublished', 'not-started', 'ended', 'sold-out', 'already-bought', 'reserved'];
 
 /** Keys are kept a day past the sale's end, then Redis drops them. */
 const KEEP_AFTER_END_MS = 24 * 3600 * 1000;
 
 /**
  * The Redis copy of each seckill voucher's sale state (`seckill:{id}` hash: stock, begin, end) and
- * its buyers (`seckill:{id}:buyers`). In the synchronous order path MySQL stays authoritative: this
- * copy only lets sold-out, out-of-window and repeat requests be answered without MySQL, and it only
- * errs on the side of sending a request on to MySQL.
+ * its buyers (`seckill:{id}:buyers`). It is admission control in front of MySQL: a request that
+ * gets a reserved unit goes on to the locked MySQL transaction, everything else is answered here.
+ * MySQL stays authoritative (its conditional UPDATE decides); this copy may only err towards
+ * letting a request through, never towards selling more than MySQL has.
  */
 @Injectable()
 export class SeckillStateStore {
@@ -31,17 +28,24 @@ export class SeckillStateStore {
     return [`seckill:{${voucherId}}`, `seckill:{${voucherId}}:buyers`];
   }
 
-  /** Sale state plus whether `userId` already bought; null when not published (or lost). */
-  async read(voucherId: string, userId: string): Promise<SaleState | null> {
-    const reply = await precheckScript.run<[0] | [1, number, string, string, number]>(
+  /** Checks window, stock and buyer; on success one unit is reserved (confirm or release it). */
+  async reserve(voucherId: string, userId: string, nowMs: number): Promise<{ admission: Admission; endMs: number }> {
+    const [code, endMs] = await reserveScript.run<[number, string | number]>(
       this.redis,
       SeckillStateStore.keys(voucherId),
-      [userId],
+      [userId, nowMs],
     );
-    if (reply[0] === 0) {
-      return null;
-    }
-    return { stock: reply[1], beginMs: Number(reply[2]), endMs: Number(reply[3]), alreadyBought: reply[4] === 1 };
+    return { admission: ADMISSIONS[code], endMs: Number(endMs) };
+  }
+
+  /** The order committed: remember the buyer. */
+  async confirm(voucherId: string, userId: string, endMs: number): Promise<void> {
+    await confirmScript.run(this.redis, [SeckillStateStore.keys(voucherId)[1]], [userId, endMs + KEEP_AFTER_END_MS]);
+  }
+
+  /** The order did not happen (rejected or failed): give the reserved unit back. */
+  async release(voucherId: string): Promise<void> {
+    await this.redis.hincrby(SeckillStateStore.keys(voucherId)[0], 'stock', 1);
   }
 
   /** Publishes (or repairs) the state from MySQL's values. */
@@ -52,13 +56,8 @@ export class SeckillStateStore {
       .multi()
       .hset(stateKey, { stock: sale.stock, begin: sale.beginTime.getTime(), end: sale.endTime.getTime() })
       .pexpireat(stateKey, expireAt)
+      .pexpireat(buyersKey, expireAt)
       .exec();
-    // The buyers set may not exist yet; it gets its expiry when the first buyer is added.
-    await this.redis.pexpireat(buyersKey, expireAt);
-  }
-
-  async recordSale(voucherId: string, userId: string, endMs: number): Promise<void> {
-    await recordSaleScript.run(this.redis, SeckillStateStore.keys(voucherId), [userId, endMs + KEEP_AFTER_END_MS]);
   }
 
   async markSoldOut(voucherId: string): Promise<void> {

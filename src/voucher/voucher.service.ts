@@ -3,7 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InvalidInputError } from '../common/errors/domain-error';
 import type { CreateSeckillVoucherRequest, CreateVoucherRequest } from './dto/create-voucher.dto';
 import type { VoucherResponse } from './dto/voucher.response';
-import { SaleState, SeckillStateStore } from './seckill-state.store';
+import { Admission, SeckillStateStore } from './seckill-state.store';
 import { VoucherType } from './voucher.entity';
 import { VoucherNotFoundError } from './voucher.errors';
 import { VoucherRepository, VoucherWithSale } from './voucher.repository';
@@ -49,26 +49,24 @@ export class VoucherService {
   }
 
   /**
-   * Sale state for the order path: from Redis, or — if Redis lost it or never got it — from MySQL,
-   * republishing it. Null if the voucher is not a seckill voucher.
+   * Admission for the order path (see `SeckillStateStore.reserve`). If Redis lost the state or
+   * never got it, it is republished from MySQL first. Null if the voucher is not a seckill voucher.
    */
-  async saleState(voucherId: string, userId: string): Promise<SaleState | null> {
-    const cached = await this.stateStore.read(voucherId, userId);
-    if (cached) {
-      return cached;
+  async admit(
+    voucherId: string,
+    userId: string,
+    nowMs: number,
+  ): Promise<{ admission: Admission; endMs: number } | null> {
+    const first = await this.stateStore.reserve(voucherId, userId, nowMs);
+    if (first.admission !== 'unpublished') {
+      return first;
     }
     const seckill = await this.repository.findSeckill(voucherId);
     if (!seckill) {
       return null;
     }
     await this.stateStore.publish(voucherId, seckill);
-    // Whether this user already bought is decided under the lock from MySQL.
-    return {
-      stock: seckill.stock,
-      beginMs: seckill.beginTime.getTime(),
-      endMs: seckill.endTime.getTime(),
-      alreadyBought: false,
-    };
+    return this.stateStore.reserve(voucherId, userId, nowMs);
   }
 
   @Transactional()

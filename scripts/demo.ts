@@ -1,0 +1,149 @@
+/**
+ * `npm run demo`: the local cluster (3 replicas + nginx), one seckill voucher, a flash sale of
+ * thousands of virtual users driven by autocannon with a progress bar, then a report with the
+ * invariants read back from MySQL.
+ *
+ * Options: --users N (default 5000), --per-user N (default 2), --stock N (default 500),
+ * --connections N (default 200), --replicas N (default 3).
+ */
+import { JwtService } from '@nestjs/jwt';
+import autocannon from 'autocannon';
+import { SingleBar, Presets } from 'cli-progress';
+import { createConnection } from 'mysql2/promise';
+import { DEV_JWT_SECRET, startLocalStack } from './stack/local-stack';
+
+function option(name: string, fallback: number): number {
+  const index = process.argv.indexOf(`--${name}`);
+  const value = index >= 0 ? Number(process.argv[index + 1]) : fallback;
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new Error(`--${name} needs a positive whole number`);
+  }
+  return value;
+}
+
+const users = option('users', 5000);
+const perUser = option('per-user', 2);
+const stock = option('stock', 500);
+const connections = option('connections', 200);
+const replicas = option('replicas', 3);
+
+const jwt = new JwtService({ secret: DEV_JWT_SECRET, signOptions: { algorithm: 'HS256', expiresIn: 3600 } });
+
+async function main(): Promise<void> {
+  process.stdout.write(`Starting MariaDB, Redis, ${replicas} replicas and nginx…\n`);
+  const stack = await startLocalStack({ replicas, nginxPort: 0 });
+  const stop = () => stack.stop();
+  process.once('SIGINT', () => void stop().then(() => process.exit(130)));
+  try {
+    const baseUrl = stack.nginx!.url;
+    const admin = jwt.sign({ sub: '1', role: 'admin' });
+    const now = Date.now();
+    const created = await fetch(`${baseUrl}/voucher/seckill`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        shopId: 1,
+        title: 'Demo flash sale',
+        payValue: 100,
+        actualValue: 10_000,
+        stock,
+        beginTime: new Date(now - 60_000).toISOString(),
+        endTime: new Date(now + 3600_000).toISOString(),
+      }),
+    });
+    const { id: voucherId } = (await created.json()) as { id: string };
+    process.stdout.write(`Voucher ${voucherId}: stock ${stock}; ${users} users × ${perUser} requests\n`);
+
+    const tokens = Array.from({ length: users }, (_, i) => jwt.sign({ sub: String(10_000 + i), role: 'user' }));
+    const total = users * perUser;
+    let issued = 0;
+    const codes = new Map<string, number>();
+    const orderIds: string[] = [];
+    const bar = new SingleBar({ format: 'flash sale |{bar}| {value}/{total} requests' }, Presets.shades_classic);
+    bar.start(total, 0);
+    const result = await autocannon({
+      url: baseUrl,
+      connections,
+      amount: total,
+      requests: [
+        {
+          method: 'POST',
+          path: `/voucher-order/seckill/${voucherId}`,
+          setupRequest: (request) => ({
+            ...request,
+            // Each user's requests are spread over the run, interleaved with other users'.
+            headers: { ...request.headers, authorization: `Bearer ${tokens[issued++ % users]}` },
+          }),
+          onResponse: (status, body) => {
+            bar.increment();
+            let code = String(status);
+            try {
+              const parsed = JSON.parse(body) as { code?: string; orderId?: string };
+              if (parsed.orderId) {
+                orderIds.push(parsed.orderId);
+                code = 'CREATED';
+              } else if (parsed.code) {
+                code = parsed.code;
+              }
+            } catch {
+              // not JSON
+            }
+            codes.set(`${status} ${code}`, (codes.get(`${status} ${code}`) ?? 0) + 1);
+          },
+        },
+      ],
+    });
+    bar.stop();
+
+    const db = await createConnection({ uri: stack.mysqlUrl, supportBigNumbers: true, bigNumberStrings: true });
+    const [[counts]] = (await db.query(
+      'SELECT COUNT(*) AS orders, COUNT(DISTINCT id) AS ids, COUNT(DISTINCT user_id) AS buyers FROM tb_voucher_order WHERE voucher_id = ?',
+      [voucherId],
+    )) as unknown as [[{ orders: string; ids: string; buyers: string }]];
+    const [[left]] = (await db.query('SELECT stock FROM tb_seckill_voucher WHERE voucher_id = ?', [
+      voucherId,
+    ])) as unknown as [[{ stock: number }]];
+    const [ids] = (await db.query('SELECT id FROM tb_voucher_order WHERE voucher_id = ?', [voucherId])) as unknown as [
+      { id: string }[],
+    ];
+    await db.end();
+    const inDb = new Set(ids.map((row) => String(row.id)));
+    let duplicateKeyRejections = 0;
+    for (const replica of stack.replicas) {
+      const metrics = await (await fetch(`${replica.url}/metrics`)).text();
+      const line = metrics.split('\n').find((l) => l.startsWith('seckill_order_duplicate_key_rejections_total '));
+      duplicateKeyRejections += line ? Number(line.split(' ')[1]) : 0;
+    }
+
+    const orders = Number(counts.orders);
+    const checks: [string, boolean][] = [
+      [`orders (${orders}) = min(stock, users) = ${Math.min(stock, users)}`, orders === Math.min(stock, users)],
+      [`stock left (${left.stock}) = stock − orders`, left.stock === stock - orders],
+      ['no user has two orders', Number(counts.buyers) === orders],
+      ['all order ids distinct', Number(counts.ids) === orders],
+      [`every 201 orderId is in MySQL (${orderIds.length})`, orderIds.length === orders && orderIds.every((id) => inDb.has(id))],
+      [`duplicate-key rejections = 0 (${duplicateKeyRejections})`, duplicateKeyRejections === 0],
+    ];
+    const lines = [
+      '',
+      `Requests     ${result.requests.total} in ${result.duration.toFixed(1)} s (${connections} connections, ${replicas} replicas)`,
+      `Throughput   ${Math.round(result.requests.average).toLocaleString('en-US')} req/s`,
+      `Latency      p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, max ${result.latency.max} ms`,
+      'Status mix',
+      ...[...codes].sort((a, b) => b[1] - a[1]).map(([code, count]) => `  ${code.padEnd(24)} ${count}`),
+      `Orders       ${orders}`,
+      'Invariants (read back from MySQL)',
+      ...checks.map(([name, ok]) => `  ${ok ? 'PASS' : 'FAIL'}  ${name}`),
+      '',
+    ];
+    process.stdout.write(lines.join('\n'));
+    process.exitCode = checks.every(([, ok]) => ok) ? 0 : 1;
+  } finally {
+    await stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
