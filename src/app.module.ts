@@ -1,4 +1,4 @@
-import { Module, RequestMethod } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
@@ -25,9 +25,7 @@ import { REDIS_CLIENT, REDIS_LOCK_NODES, REDIS_SUBSCRIBER } from './redis/redis.
       inject: [appConfig.KEY],
       useFactory: (config: AppConfig) => ({
         // pino-http costs every request a child logger even with autoLogging off; only debug needs it.
-        ...(config.LOG_LEVEL === 'debug' || config.LOG_LEVEL === 'trace'
-          ? {}
-          : { exclude: [{ method: RequestMethod.ALL, path: '{*path}' }] }),
+        ...(config.LOG_LEVEL === 'debug' || config.LOG_LEVEL === 'trace' ? {} : { forRoutes: [] }),
         pinoHttp: {
           level: config.LOG_LEVEL,
           base: { instance: config.INSTANCE_ID },

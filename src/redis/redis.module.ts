@@ -4,9 +4,11 @@ import { appConfig, AppConfig } from '../config/app-config';
 import { REDIS_CLIENT, REDIS_LOCK_NODES, REDIS_SUBSCRIBER } from './redis.tokens';
 
 /** Shared connection options: fail fast while disconnected instead of queueing forever. */
-export function createRedisConnection(url: string, name: string): Redis {
+export function createRedisConnection(url: string, name: string, options: { autoPipelining?: boolean } = {}): Redis {
   return new Redis(url, {
     connectionName: name,
+    // Commands issued by concurrent requests in one event-loop turn share one socket write.
+    enableAutoPipelining: options.autoPipelining ?? false,
     maxRetriesPerRequest: 2,
     enableOfflineQueue: true,
     connectTimeout: 2000,
@@ -24,7 +26,8 @@ export function createRedisConnection(url: string, name: string): Redis {
     {
       provide: REDIS_CLIENT,
       inject: [appConfig.KEY],
-      useFactory: (config: AppConfig) => createRedisConnection(config.REDIS_URL, `${config.INSTANCE_ID}:cmd`),
+      useFactory: (config: AppConfig) =>
+        createRedisConnection(config.REDIS_URL, `${config.INSTANCE_ID}:cmd`, { autoPipelining: true }),
     },
     {
       provide: REDIS_SUBSCRIBER,

@@ -5,6 +5,15 @@
 export abstract class DomainError extends Error {
   abstract readonly status: number;
   abstract readonly code: string;
+
+  constructor(message: string) {
+    // Expected outcomes (sold out, already ordered) are answered thousands of times a second and
+    // never logged with a stack: skip capturing one.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    super(message);
+    Error.stackTraceLimit = limit;
+  }
 }
 
 /** A request that names something malformed (an id that is not an id, say). */

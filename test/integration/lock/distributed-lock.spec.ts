@@ -30,6 +30,13 @@ class LedgerService {
     return this.txHost.isTransactionActive();
   }
 
+  @DistributedLock('ledger:{accountId}', { verifyBeforeCommit: 'lease', leaseTime: 300 })
+  async postWithShortLease(accountId: string, amount: number, beforeReturn?: () => Promise<void>): Promise<string> {
+    await this.insert(accountId, amount);
+    await beforeReturn?.();
+    return 'posted';
+  }
+
   @Transactional()
   async insert(accountId: string, amount: number): Promise<void> {
     await this.txHost.tx.query('INSERT INTO ledger (account_id, amount) VALUES (?, ?)', [accountId, amount]);
@@ -91,6 +98,18 @@ describe('@DistributedLock with @Transactional (real MariaDB + Redis)', () => {
     await expect(ledger.post('acct-2', 20, loseLock)).rejects.toBeInstanceOf(LockLostError);
     expect(events).toEqual(['rollback']);
     expect(await ledger.rows('acct-2')).toEqual([]);
+  });
+
+  it('in lease mode, commits while the lock is held', async () => {
+    await expect(ledger.postWithShortLease('acct-7', 70)).resolves.toBe('posted');
+    expect(events).toEqual(['commit', 'unlock:ledger:acct-7']);
+  });
+
+  it('in lease mode, rolls back when the lease expired before commit (a paused holder)', async () => {
+    const pausePastLease = () => sleep(400);
+    await expect(ledger.postWithShortLease('acct-8', 80, pausePastLease)).rejects.toBeInstanceOf(LockLostError);
+    expect(events).toEqual(['rollback']);
+    expect(await ledger.rows('acct-8')).toEqual([]);
   });
 
   it('rolls back and releases when the method throws', async () => {

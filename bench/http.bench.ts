@@ -1,0 +1,112 @@
+/**
+ * `npm run bench:http [-- --replicas N]`: the flash-sale endpoint against raw Node http, both
+ * behind the same nginx config, side by side in one run on this machine.
+ *
+ * raw: a bare `http.createServer` answering the same 409 JSON body the sale endpoint sends once
+ * sold out. ours: `POST /voucher-order/seckill/:id` on a sold-out voucher with a valid JWT (the
+ * path every request but `stock` takes in a flash sale: auth, id validation, one Redis script).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { JwtService } from '@nestjs/jwt';
+import autocannon from 'autocannon';
+import { DEV_JWT_SECRET, startLocalStack } from '../scripts/stack/local-stack';
+import { NginxServer } from '../scripts/stack/nginx';
+import { freePort, probeTcp } from '../scripts/stack/ports';
+import { registerPid } from '../scripts/stack/pid-registry';
+
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 8);
+const CONNECTIONS = 100;
+const replicasArg = process.argv.indexOf('--replicas');
+const replicas = replicasArg >= 0 ? Number(process.argv[replicasArg + 1]) : 2;
+
+const RAW_SERVER = `
+const http = require('node:http');
+const body = JSON.stringify({ code: 'SOLD_OUT', message: 'Sold out' });
+http.createServer((req, res) => {
+  req.resume();
+  req.on('end', () => {
+    res.writeHead(409, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  });
+}).listen(Number(process.env.PORT), '127.0.0.1');
+`;
+
+async function load(url: string, headers: Record<string, string> = {}): Promise<{ rps: number; p50: number; p99: number; errors: number }> {
+  const result = await autocannon({ url, method: 'POST', headers, connections: CONNECTIONS, duration: DURATION_S });
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.non2xx - result['4xx'],
+  };
+}
+
+async function main(): Promise<void> {
+  const jwt = new JwtService({ secret: DEV_JWT_SECRET, signOptions: { algorithm: 'HS256', expiresIn: 3600 } });
+  const root = mkdtempSync(join(tmpdir(), 'bench-http-'));
+  const rawPort = await freePort();
+  const raw = spawn(process.execPath, ['-e', RAW_SERVER], { env: { ...process.env, PORT: String(rawPort) }, stdio: 'ignore' });
+  registerPid(raw.pid!);
+  const stack = await startLocalStack({ replicas, env: { LOG_LEVEL: 'warn' } });
+  try {
+    for (let i = 0; i < 50 && !(await probeTcp(rawPort).then(() => true, () => false)); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const rawNginx = await NginxServer.start(join(root, 'nginx-raw'), [rawPort]);
+    const base = stack.nginx!.url;
+    const admin = jwt.sign({ sub: '1', role: 'admin' });
+    const created = await fetch(`${base}/voucher/seckill`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        shopId: 1,
+        title: 'bench',
+        payValue: 1,
+        actualValue: 2,
+        stock: 1,
+        beginTime: new Date(Date.now() - 60_000).toISOString(),
+        endTime: new Date(Date.now() + 3_600_000).toISOString(),
+      }),
+    });
+    const { id } = (await created.json()) as { id: string };
+    const buyer = { authorization: `Bearer ${jwt.sign({ sub: '2', role: 'user' })}` };
+    await fetch(`${base}/voucher-order/seckill/${id}`, { method: 'POST', headers: buyer });
+    const latecomer = { authorization: `Bearer ${jwt.sign({ sub: '3', role: 'user' })}` };
+    const check = await fetch(`${base}/voucher-order/seckill/${id}`, { method: 'POST', headers: latecomer });
+    if (check.status !== 409) {
+      throw new Error(`expected a sold-out 409, got ${check.status}`);
+    }
+    const path = `/voucher-order/seckill/${id}`;
+    const rows: [string, Awaited<ReturnType<typeof load>>][] = [];
+    rows.push(['raw node http behind nginx', await load(`${rawNginx.url}${path}`)]);
+    rows.push([`sale endpoint, ${replicas} replica(s) behind nginx`, await load(`${base}${path}`, latecomer)]);
+    rows.push(['sale endpoint, 1 replica direct (no nginx)', await load(`${stack.replicas[0].url}${path}`, latecomer)]);
+    await rawNginx.stop();
+    const lines = [
+      `HTTP benchmark — ${DURATION_S} s per row, ${CONNECTIONS} connections, autocannon on the same ${
+        require('node:os').cpus().length
+      }-core machine, Node ${process.version}`,
+      '',
+      '| target | req/s | p50 ms | p99 ms | non-409 errors | vs raw |',
+      '|---|---:|---:|---:|---:|---:|',
+      ...rows.map(
+        ([name, r]) =>
+          `| ${name} | ${Math.round(r.rps).toLocaleString('en-US')} | ${r.p50} | ${r.p99} | ${r.errors} | ${(r.rps / rows[0][1].rps).toFixed(2)}× |`,
+      ),
+      '',
+    ];
+    process.stdout.write(lines.join('\n'));
+  } finally {
+    raw.kill('SIGKILL');
+    await stack.stop();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
