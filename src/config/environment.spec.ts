@@ -35,6 +35,7 @@ describe(validateEnvironment.name, () => {
         PORT: 'eighty',
         REDIS_URL: 'http://nope',
         LOCK_MODE: 'zookeeper',
+        ORDER_MODE: 'async',
         AUTH_JWT_SECRET: 'short',
       });
     } catch (caught) {
@@ -42,7 +43,7 @@ describe(validateEnvironment.name, () => {
     }
     expect(error).toBeInstanceOf(InvalidConfigurationError);
     const message = (error as Error).message;
-    for (const key of ['PORT', 'MYSQL_URL', 'REDIS_URL', 'LOCK_MODE', 'AUTH_JWT_SECRET']) {
+    for (const key of ['PORT', 'MYSQL_URL', 'REDIS_URL', 'LOCK_MODE', 'ORDER_MODE', 'AUTH_JWT_SECRET']) {
       expect(message).toContain(key);
     }
   });

@@ -28,7 +28,8 @@ const toList = ({ value }: { value: unknown }) =>
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const LOCK_MODES = ['redis', 'local'] as const;
-export const ORDER_MODES = ['sync', 'async'] as const;
+/** Only `sync` exists so far; an unknown mode fails fast instead of silently running another one. */
+export const ORDER_MODES = ['sync'] as const;
 
 /**
  * The process environment, validated once at start-up. Names are a public contract:
@@ -68,7 +69,7 @@ export class Environment {
 
   @IsOptional() @IsIn(LOG_LEVELS) LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
 
-  /** `sync`: order in the request; `async`: Redis Lua check + stream, persisted by a consumer. */
+  /** `sync`: the order is written to MySQL within the request. */
   @IsOptional() @IsIn(ORDER_MODES) ORDER_MODE: (typeof ORDER_MODES)[number] = 'sync';
 
   /** `redis`: distributed lock. `local`: in-process mutex, UNSAFE across replicas (negative control only). */
