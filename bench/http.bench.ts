@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JwtService } from '@nestjs/jwt';
 import autocannon from 'autocannon';
@@ -34,7 +34,10 @@ http.createServer((req, res) => {
 }).listen(Number(process.env.PORT), '127.0.0.1');
 `;
 
-async function load(url: string, headers: Record<string, string> = {}): Promise<{ rps: number; p50: number; p99: number; errors: number }> {
+async function load(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ rps: number; p50: number; p99: number; errors: number }> {
   const result = await autocannon({ url, method: 'POST', headers, connections: CONNECTIONS, duration: DURATION_S });
   return {
     rps: result.requests.average,
@@ -48,11 +51,22 @@ async function main(): Promise<void> {
   const jwt = new JwtService({ secret: DEV_JWT_SECRET, signOptions: { algorithm: 'HS256', expiresIn: 3600 } });
   const root = mkdtempSync(join(tmpdir(), 'bench-http-'));
   const rawPort = await freePort();
-  const raw = spawn(process.execPath, ['-e', RAW_SERVER], { env: { ...process.env, PORT: String(rawPort) }, stdio: 'ignore' });
+  const raw = spawn(process.execPath, ['-e', RAW_SERVER], {
+    env: { ...process.env, PORT: String(rawPort) },
+    stdio: 'ignore',
+  });
   registerPid(raw.pid!);
   const stack = await startLocalStack({ replicas, env: { LOG_LEVEL: 'warn' } });
   try {
-    for (let i = 0; i < 50 && !(await probeTcp(rawPort).then(() => true, () => false)); i++) {
+    for (
+      let i = 0;
+      i < 50 &&
+      !(await probeTcp(rawPort).then(
+        () => true,
+        () => false,
+      ));
+      i++
+    ) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const rawNginx = await NginxServer.start(join(root, 'nginx-raw'), [rawPort]);
@@ -87,7 +101,7 @@ async function main(): Promise<void> {
     await rawNginx.stop();
     const lines = [
       `HTTP benchmark — ${DURATION_S} s per row, ${CONNECTIONS} connections, autocannon on the same ${
-        require('node:os').cpus().length
+        cpus().length
       }-core machine, Node ${process.version}`,
       '',
       '| target | req/s | p50 ms | p99 ms | non-409 errors | vs raw |',

@@ -121,7 +121,10 @@ async function main(): Promise<void> {
       [`stock left (${left.stock}) = stock − orders`, left.stock === stock - orders],
       ['no user has two orders', Number(counts.buyers) === orders],
       ['all order ids distinct', Number(counts.ids) === orders],
-      [`every 201 orderId is in MySQL (${orderIds.length})`, orderIds.length === orders && orderIds.every((id) => inDb.has(id))],
+      [
+        `every 201 orderId is in MySQL (${orderIds.length})`,
+        orderIds.length === orders && orderIds.every((id) => inDb.has(id)),
+      ],
       [`duplicate-key rejections = 0 (${duplicateKeyRejections})`, duplicateKeyRejections === 0],
     ];
     const lines = [
