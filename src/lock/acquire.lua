@@ -2,11 +2,16 @@
 -- Returns {1, fencingToken, holdCount} when acquired or re-entered, {0, pttl} when busy.
 local lockKey = KEYS[1]
 local fenceKey = KEYS[2]
+local waitersKey = KEYS[3]
 local owner = ARGV[1]
 local leaseMs = tonumber(ARGV[2])
-local fenceTtlMs = tonumber(ARGV[3])
+-- How long to list the calling process (ARGV[4]) as waiting if the lock is busy; absent = do not list.
+local waiterTtlMs = tonumber(ARGV[3] or '0')
+local waiterId = ARGV[4]
+-- An idle fence counter is kept 7 days (see nextToken).
+local fenceTtlMs = 604800000
 
-if redis.call('exists', lockKey) == 0 then
+local function nextToken()
   -- Fencing token: strictly increasing per lock name. The counter key may expire (fenceTtlMs after
   -- it was started) or vanish with a Redis restart; it then restarts at the server time in µs,
   -- which is above every token issued before because no lock is taken a million times a second.
@@ -16,9 +21,17 @@ if redis.call('exists', lockKey) == 0 then
     token = tonumber(now[1]) * 1000000 + tonumber(now[2])
     redis.call('set', fenceKey, string.format('%.0f', token), 'px', fenceTtlMs)
   end
+  return token
+end
+
+if redis.call('exists', lockKey) == 0 then
+  local token = nextToken()
   -- 'fence' cannot collide with an owner field: owner ids always contain ':'.
   redis.call('hset', lockKey, owner, 1, 'fence', string.format('%.0f', token))
   redis.call('pexpire', lockKey, leaseMs)
+  if waiterTtlMs > 0 then
+    redis.call('zrem', waitersKey, waiterId)
+  end
   return {1, token, 1}
 end
 
@@ -29,4 +42,11 @@ if redis.call('hexists', lockKey, owner) == 1 then
   return {1, tonumber(redis.call('hget', lockKey, 'fence')), count}
 end
 
+if waiterTtlMs > 0 then
+  -- Listed waiters keep a releasing process from handing the lock to its own next waiter.
+  local now = redis.call('time')
+  local nowMs = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+  redis.call('zadd', waitersKey, nowMs + waiterTtlMs, waiterId)
+  redis.call('pexpire', waitersKey, waiterTtlMs)
+end
 return {0, redis.call('pttl', lockKey)}

@@ -1,6 +1,17 @@
+/** A lock already handed to the next waiter in Redis by the releasing owner (see release.lua). */
+export interface HandedOver {
+  fencingToken: number;
+  /** When the releasing call was sent: the new holder's lease runs from no earlier than this. */
+  sentAt: number;
+}
+
+/** What a waiter gets: false (timed out), true (compete in Redis now), or the lock itself. */
+export type GateGrant = boolean | HandedOver;
+
 interface Waiter {
   owner: string;
-  resolve: (granted: boolean) => void;
+  leaseMs: number;
+  resolve: (grant: GateGrant) => void;
   timer?: NodeJS.Timeout;
 }
 
@@ -12,13 +23,14 @@ interface GateState {
 /**
  * In-process FIFO in front of each Redis lock: at most one owner per process competes for (or
  * holds) a given lock in Redis, the others queue here in arrival order. This makes contention
- * within a process strictly fair and keeps a hot key from flooding Redis with retries.
+ * within a process strictly fair, keeps a hot key from flooding Redis with retries, and lets a
+ * releasing owner hand the lock straight to the next local waiter.
  */
 export class LocalGate {
   private readonly gates = new Map<string, GateState>();
 
-  /** Resolves true when `owner` may compete for `key`, false if `timeoutMs` passed first. */
-  enter(key: string, owner: string, timeoutMs: number): Promise<boolean> | boolean {
+  /** Grants at once (true) when the gate is free; otherwise queues `owner` for up to `timeoutMs`. */
+  enter(key: string, owner: string, timeoutMs: number, leaseMs = 0): Promise<GateGrant> | boolean {
     const gate = this.gates.get(key);
     if (!gate) {
       this.gates.set(key, { holder: owner, waiters: [] });
@@ -27,8 +39,8 @@ export class LocalGate {
     if (timeoutMs <= 0) {
       return false;
     }
-    return new Promise<boolean>((resolve) => {
-      const waiter: Waiter = { owner, resolve };
+    return new Promise<GateGrant>((resolve) => {
+      const waiter: Waiter = { owner, leaseMs, resolve };
       if (Number.isFinite(timeoutMs)) {
         waiter.timer = setTimeout(() => {
           const index = gate.waiters.indexOf(waiter);
@@ -42,20 +54,35 @@ export class LocalGate {
     });
   }
 
-  /** Passes the gate to the next waiter, or removes it. */
-  leave(key: string, owner: string): void {
+  /** The next waiter, if any: the candidate for a hand-over. */
+  peekNext(key: string): { owner: string; leaseMs: number } | undefined {
+    const next = this.gates.get(key)?.waiters[0];
+    return next && { owner: next.owner, leaseMs: next.leaseMs };
+  }
+
+  /**
+   * Passes the gate to the next waiter (with the lock itself if `handover` names it), or removes
+   * the gate. Returns the owner of a hand-over nobody can take any more (its waiter timed out in
+   * the meantime): the caller must release that owner's lock in Redis.
+   */
+  leave(key: string, owner: string, handover?: HandedOver & { to: string }): string | undefined {
     const gate = this.gates.get(key);
     if (!gate || gate.holder !== owner) {
-      return;
+      return handover?.to;
     }
     const next = gate.waiters.shift();
     if (!next) {
       this.gates.delete(key);
-      return;
+      return handover?.to;
     }
     clearTimeout(next.timer);
     gate.holder = next.owner;
+    if (handover && handover.to === next.owner) {
+      next.resolve({ fencingToken: handover.fencingToken, sentAt: handover.sentAt });
+      return undefined;
+    }
     next.resolve(true);
+    return handover?.to;
   }
 
   /** Owners queued behind the current one (for metrics and tests). */

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
-import { LocalGate } from './local-gate';
+import { HandedOver, LocalGate } from './local-gate';
 import { LockKeys, lockKeys } from './lock-keys';
 import { LockOwners } from './lock-owner';
 import { LockPubSub } from './lock-pubsub';
@@ -20,13 +20,14 @@ export interface LockEngineOptions {
   keyPrefix?: string;
   /** Lease of watchdog locks in ms (default 30 000), renewed every third. */
   watchdogTimeoutMs?: number;
-  /** How long an idle fence counter is kept (default 7 days); see acquire.lua for why it may expire. */
-  fenceTtlMs?: number;
   logger?: { warn(message: string): void };
 }
 
 /** Local bookkeeping of one (node, lock, owner) held by this process. */
 export interface HeldLock {
+  /** Registry key (`heldKey`) and gate key (`gateKey`), computed once. */
+  id: string;
+  gateId: string;
   node: number;
   name: string;
   owner: string;
@@ -45,6 +46,7 @@ export interface HeldLock {
 }
 
 type AcquireReply = [1, number, number] | [0, number];
+type ReleaseReply = [-1] | [0] | [1, number] | [2, number];
 
 /**
  * The machinery shared by every lock of one LockService: connections, scripts, the in-process
@@ -55,7 +57,6 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
   readonly gate = new LocalGate();
   readonly watchdogTimeoutMs: number;
   private readonly keyPrefix: string;
-  private readonly fenceTtlMs: string;
   private readonly held = new Map<string, HeldLock>();
   private readonly pubsubs = new Map<number, LockPubSub>();
   private readonly ownedSubscribers: Redis[] = [];
@@ -70,7 +71,6 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
     this.owners = new LockOwners(options.instanceId);
     this.keyPrefix = options.keyPrefix ?? 'lock:';
     this.watchdogTimeoutMs = options.watchdogTimeoutMs ?? 30_000;
-    this.fenceTtlMs = String(options.fenceTtlMs ?? 7 * 24 * 3600 * 1000);
   }
 
   keys(name: string): LockKeys {
@@ -93,19 +93,27 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
     return this.held.get(heldKey(node, name, owner));
   }
 
-  /** One acquire attempt in Redis. */
-  async attempt(node: number, keys: LockKeys, owner: string, leaseMs: number): Promise<AcquireReply> {
-    try {
-      return await lockScripts.acquire.run<AcquireReply>(
+  heldLockById(id: string): HeldLock | undefined {
+    return this.held.get(id);
+  }
+
+  /**
+   * One acquire attempt in Redis. With `waiterTtlMs` > 0 a busy answer also lists this process as
+   * waiting for that long, which stops other processes from handing the lock around among themselves.
+   */
+  attempt(node: number, keys: LockKeys, owner: string, leaseMs: number, waiterTtlMs = 0): Promise<AcquireReply> {
+    // No async wrapper: this sits on every acquisition's hot path.
+    return lockScripts.acquire
+      .run<AcquireReply>(
         this.node(node),
-        [keys.lock, keys.fence],
-        [owner, leaseMs, this.fenceTtlMs],
-      );
-    } catch (error) {
-      throw new LockUnavailableError(`Redis could not be reached to acquire ${keys.lock}`, keys.lock, {
-        cause: error,
+        [keys.lock, keys.fence, keys.waiters],
+        waiterTtlMs > 0 ? [owner, leaseMs, Math.ceil(waiterTtlMs), this.owners.processId] : [owner, leaseMs],
+      )
+      .catch((error: unknown) => {
+        throw new LockUnavailableError(`Redis could not be reached to acquire ${keys.lock}`, keys.lock, {
+          cause: error,
+        });
       });
-    }
   }
 
   /** Records a successful acquisition (first or re-entry) and returns its state. */
@@ -123,6 +131,8 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
     let state = this.held.get(id);
     if (!state) {
       state = {
+        id,
+        gateId: gateKey(node, name),
         node,
         name,
         owner,
@@ -157,21 +167,26 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
 
   /**
    * Releases one hold of `owner`. At hold count zero the local state is dropped and the gate passes
-   * on. Rejects with LockLostError if the lock was lost while held, LockNotHeldError if never held.
+   * on — with the lock itself when the next waiter is local and no other process waits.
+   * Rejects with LockLostError if the lock was lost while held, LockNotHeldError if never held.
    */
-  async release(node: number, name: string, owner: string): Promise<void> {
-    const state = this.heldLock(node, name, owner);
+  async release(node: number, name: string, owner: string, heldId?: string): Promise<void> {
+    const state = heldId === undefined ? this.heldLock(node, name, owner) : this.held.get(heldId);
     const keys = state?.keys ?? this.keys(name);
     const finalHold = state === undefined || state.count <= 1;
     if (state && finalHold) {
       state.releasing = true;
     }
-    let remaining: number;
+    const next = state && finalHold && !state.lost ? this.gate.peekNext(state.gateId) : undefined;
+    const sentAt = performance.now();
+    let reply: ReleaseReply;
     try {
-      remaining = await lockScripts.release.run<number>(
+      reply = await lockScripts.release.run<ReleaseReply>(
         this.node(node),
-        [keys.lock, keys.channel],
-        [owner, state?.leaseMs ?? this.watchdogTimeoutMs],
+        [keys.lock, keys.channel, keys.waiters, keys.fence],
+        next
+          ? [owner, state!.leaseMs, next.owner, next.leaseMs, this.owners.processId]
+          : [owner, state?.leaseMs ?? this.watchdogTimeoutMs],
       );
     } catch (error) {
       if (state && finalHold) {
@@ -180,7 +195,7 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
       }
       throw new LockUnavailableError(`Redis could not be reached to release ${keys.lock}`, name, { cause: error });
     }
-    if (remaining === -1) {
+    if (reply[0] === -1) {
       if (!state) {
         throw new LockNotHeldError(`Lock ${name} is not held by this owner`, name);
       }
@@ -191,18 +206,19 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
       this.forget(state);
       throw lost;
     }
-    if (remaining === 0) {
-      this.emit('lockReleased', { name, owner });
-    }
-    if (state) {
-      state.count = remaining;
-      if (remaining === 0) {
-        this.forget(state);
-        if (state.lost) {
-          throw state.lost;
-        }
-      } else {
+    if (reply[0] === 1) {
+      if (state) {
+        state.count = reply[1];
         state.releasing = false;
+      }
+      return;
+    }
+    this.emit('lockReleased', { name, owner });
+    if (state) {
+      const handover = reply[0] === 2 && next ? { to: next.owner, fencingToken: reply[1], sentAt } : undefined;
+      this.forget(state, handover);
+      if (state.lost) {
+        throw state.lost;
       }
     }
   }
@@ -278,12 +294,16 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
     }
   }
 
-  private forget(state: HeldLock): void {
+  private forget(state: HeldLock, handover?: HandedOver & { to: string }): void {
     clearTimeout(state.leaseTimer);
-    const id = heldKey(state.node, state.name, state.owner);
-    if (this.held.get(id) === state) {
-      this.held.delete(id);
-      this.gate.leave(gateKey(state.node, state.name), state.owner);
+    let orphan = handover?.to;
+    if (this.held.get(state.id) === state) {
+      this.held.delete(state.id);
+      orphan = this.gate.leave(state.gateId, state.owner, handover);
+    }
+    if (orphan) {
+      // Handed to a waiter that gave up meanwhile: release it for them so the lock does not sit idle.
+      void this.release(state.node, state.name, orphan).catch(() => undefined);
     }
   }
 
@@ -300,7 +320,7 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
     state.watchdog = false;
     this.options.logger?.warn(`Lock ${state.name} lost by ${state.owner}: ${reason}`);
     // The lost holder no longer holds anything: let the next local waiter compete in Redis.
-    this.gate.leave(gateKey(state.node, state.name), state.owner);
+    this.gate.leave(state.gateId, state.owner);
     state.controller?.abort(state.lost);
     this.emit('lockLost', { name: state.name, owner: state.owner, reason });
     return state.lost;

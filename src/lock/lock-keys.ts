@@ -10,6 +10,8 @@ export interface LockKeys {
   lock: string;
   fence: string;
   channel: string;
+  /** Sorted set of processes waiting in Redis (member: process id, score: listed-until ms). */
+  waiters: string;
 }
 
 export function validateLockName(name: string): void {
@@ -21,11 +23,30 @@ export function validateLockName(name: string): void {
   }
 }
 
+const cache = new Map<string, LockKeys>();
+const CACHE_LIMIT = 10_000;
+
+/** Keys of a lock; recently used names are cached (hot locks are taken over and over). */
 export function lockKeys(prefix: string, name: string): LockKeys {
+  const cacheKey = prefix + name;
+  const cached = cache.get(cacheKey);
+  if (cached) {
+    return cached;
+  }
+  const keys = buildKeys(prefix, name);
+  if (cache.size >= CACHE_LIMIT) {
+    cache.clear();
+  }
+  cache.set(cacheKey, keys);
+  return keys;
+}
+
+function buildKeys(prefix: string, name: string): LockKeys {
   validateLockName(name);
   return {
     lock: `${prefix}{${name}}`,
     fence: `${prefix}{${name}}:fence`,
     channel: `${prefix}{${name}}:released`,
+    waiters: `${prefix}{${name}}:waiters`,
   };
 }

@@ -12,17 +12,17 @@ interface OwnerFrame {
  */
 export class LockOwners {
   private readonly storage = new AsyncLocalStorage<OwnerFrame>();
-  // The nonce keeps ids unique even if an INSTANCE_ID is reused by a restarted process.
-  private readonly prefix: string;
+  /** This process (instance id plus a nonce, so a restarted process with a reused INSTANCE_ID differs). */
+  readonly processId: string;
   private counter = 0;
 
   constructor(instanceId: string) {
-    this.prefix = `${instanceId}:${randomBytes(4).toString('hex')}`;
+    this.processId = `${instanceId}:${randomBytes(4).toString('hex')}`;
   }
 
   /** A fresh owner id; always contains ':' (the Lua scripts rely on it). */
   newOwnerId(): string {
-    return `${this.prefix}:${++this.counter}`;
+    return `${this.processId}:${++this.counter}`;
   }
 
   /** The owner of the current async call chain, if a frame is active. */

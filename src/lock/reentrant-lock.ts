@@ -1,4 +1,4 @@
-import { gateKey, HeldLock, LockEngine, signalOf, type VerifyMode } from './lock-engine';
+import { gateKey, HeldLock, heldKey, LockEngine, signalOf, type VerifyMode } from './lock-engine';
 import { LockKeys } from './lock-keys';
 import { LockTimeoutError } from './lock.errors';
 import type { AcquireOptions, LockHandle, Lockable } from './lock.types';
@@ -10,6 +10,8 @@ import type { AcquireOptions, LockHandle, Lockable } from './lock.types';
  */
 export class ReentrantLock implements Lockable {
   private readonly keys: LockKeys;
+  private readonly gateId: string;
+  private readonly heldId: string;
 
   constructor(
     private readonly engine: LockEngine,
@@ -18,12 +20,14 @@ export class ReentrantLock implements Lockable {
     readonly node = 0,
   ) {
     this.keys = engine.keys(name);
+    this.gateId = gateKey(node, name);
+    this.heldId = heldKey(node, name, owner);
   }
 
   async tryLock(options: AcquireOptions = {}): Promise<LockHandle | null> {
     const waitTime = options.waitTime ?? 0;
     const leaseMs = options.leaseTime ?? this.engine.watchdogTimeoutMs;
-    const held = this.engine.heldLock(this.node, this.name, this.owner);
+    const held = this.engine.heldLockById(this.heldId);
     if (held) {
       // Re-entry: the hold count lives in Redis too, so it survives exactly as long as the lock.
       const sentAt = performance.now();
@@ -34,10 +38,15 @@ export class ReentrantLock implements Lockable {
       throw this.engine.markLost(held, 'expired-or-taken');
     }
     const deadline = performance.now() + waitTime;
-    const gate = gateKey(this.node, this.name);
-    const entered = this.engine.gate.enter(gate, this.owner, waitTime);
-    if (!(entered === true || (await entered))) {
+    const gate = this.gateId;
+    const entered = this.engine.gate.enter(gate, this.owner, waitTime, leaseMs);
+    const grant = entered === true ? true : await entered;
+    if (grant === false) {
       return null;
+    }
+    if (grant !== true) {
+      // The previous local holder handed the lock over in its release: no round trip needed.
+      return this.handle(grant.sentAt, grant.fencingToken, 1, options.leaseTime);
     }
     let acquired = false;
     let subscribed = false;
@@ -47,7 +56,9 @@ export class ReentrantLock implements Lockable {
       for (;;) {
         const version = pubsub?.version(channel) ?? 0;
         const sentAt = performance.now();
-        const reply = await this.engine.attempt(this.node, this.keys, this.owner, leaseMs);
+        // While waiting, list this process in Redis for a little longer than it may sleep.
+        const waiterTtl = pubsub ? Math.min(deadline - sentAt, this.engine.watchdogTimeoutMs) + 1000 : 0;
+        const reply = await this.engine.attempt(this.node, this.keys, this.owner, leaseMs, waiterTtl);
         if (reply[0] === 1) {
           acquired = true;
           return this.handle(sentAt, reply[1], reply[2], options.leaseTime);
@@ -86,7 +97,7 @@ export class ReentrantLock implements Lockable {
 
   /** Releases one hold of this owner; see `LockHandle.unlock`. */
   unlock(): Promise<void> {
-    return this.engine.release(this.node, this.name, this.owner);
+    return this.engine.release(this.node, this.name, this.owner, this.heldId);
   }
 
   /** Whether this owner holds the lock, asked of Redis (not the local bookkeeping). */

@@ -1,22 +1,53 @@
--- Owner-checked release of one hold. Returns the remaining hold count (0 = released and
--- waiters notified), or -1 when this owner does not hold the lock (nothing is changed).
+-- Owner-checked release of one hold. Returns {-1} when this owner does not hold the lock (nothing
+-- is changed), {1, holdsLeft} after releasing a re-entry, {0} when released (waiters are notified
+-- by pub/sub), or {2, fencingToken} when handed straight to `nextOwner` (a waiter of the same
+-- process) because no other process is waiting: one round trip per hand-over instead of two.
 local lockKey = KEYS[1]
 local channel = KEYS[2]
+local waitersKey = KEYS[3]
+local fenceKey = KEYS[4]
 local owner = ARGV[1]
 local leaseMs = tonumber(ARGV[2])
+-- Present only when the caller has a local waiter to hand over to.
+local nextOwner = ARGV[3]
+local nextLeaseMs = tonumber(ARGV[4] or '0')
+local processId = ARGV[5]
+-- An idle fence counter is kept 7 days (as in acquire.lua).
+local fenceTtlMs = 604800000
 
 -- Only the owner may release: a late release after expiry must not delete another owner's lock.
 local count = tonumber(redis.call('hget', lockKey, owner))
 if not count then
-  return -1
+  return {-1}
 end
 
 if count > 1 then
   redis.call('hincrby', lockKey, owner, -1)
   redis.call('pexpire', lockKey, leaseMs)
-  return count - 1
+  return {1, count - 1}
 end
 
 redis.call('del', lockKey)
+
+if nextOwner then
+  local now = redis.call('time')
+  local nowMs = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+  redis.call('zremrangebyscore', waitersKey, '-inf', nowMs)
+  local others = redis.call('zcard', waitersKey)
+  if redis.call('zscore', waitersKey, processId) then
+    others = others - 1
+  end
+  if others == 0 then
+    local token = redis.call('incr', fenceKey)
+    if token == 1 then
+      token = tonumber(now[1]) * 1000000 + tonumber(now[2])
+      redis.call('set', fenceKey, string.format('%.0f', token), 'px', fenceTtlMs)
+    end
+    redis.call('hset', lockKey, nextOwner, 1, 'fence', string.format('%.0f', token))
+    redis.call('pexpire', lockKey, nextLeaseMs)
+    return {2, token}
+  end
+end
+
 redis.call('publish', channel, 'released')
-return 0
+return {0}

@@ -9,9 +9,18 @@ describe('lock Lua scripts (real Redis)', () => {
   let redis: Redis;
   let subscriber: Redis;
   const keys = lockKeys('lock:', 'scripts');
-  const acquire = (owner: string, leaseMs = 10_000) =>
-    lockScripts.acquire.run<number[]>(redis, [keys.lock, keys.fence], [owner, leaseMs, 60_000]);
-  const release = (owner: string) => lockScripts.release.run<number>(redis, [keys.lock, keys.channel], [owner, 10_000]);
+  const acquire = (owner: string, leaseMs = 10_000, waiter = { id: 'proc-a', ttlMs: 0 }) =>
+    lockScripts.acquire.run<number[]>(
+      redis,
+      [keys.lock, keys.fence, keys.waiters],
+      waiter.ttlMs > 0 ? [owner, leaseMs, waiter.ttlMs, waiter.id] : [owner, leaseMs],
+    );
+  const release = (owner: string, next?: { owner: string; leaseMs: number }, processId = 'proc-a') =>
+    lockScripts.release.run<number[]>(
+      redis,
+      [keys.lock, keys.channel, keys.waiters, keys.fence],
+      next ? [owner, 10_000, next.owner, next.leaseMs, processId] : [owner, 10_000],
+    );
 
   beforeAll(async () => {
     server = await startTestRedis();
@@ -30,6 +39,7 @@ describe('lock Lua scripts (real Redis)', () => {
       lock: 'lock:{scripts}',
       fence: 'lock:{scripts}:fence',
       channel: 'lock:{scripts}:released',
+      waiters: 'lock:{scripts}:waiters',
     });
   });
 
@@ -58,6 +68,15 @@ describe('lock Lua scripts (real Redis)', () => {
       expect(await redis.hkeys(keys.lock)).toEqual(['a:1', 'fence']);
     });
 
+    it('lists a busy caller as a waiting process when asked to, and unlists it once it acquires', async () => {
+      await acquire('a:1');
+      await acquire('b:1', 10_000, { id: 'proc-b', ttlMs: 5000 });
+      expect(await redis.zrange(keys.waiters, 0, -1)).toEqual(['proc-b']);
+      await release('a:1');
+      await acquire('b:1', 10_000, { id: 'proc-b', ttlMs: 5000 });
+      expect(await redis.zrange(keys.waiters, 0, -1)).toEqual([]);
+    });
+
     it('issues strictly increasing tokens, also after the fence counter was lost', async () => {
       const tokens: number[] = [];
       for (let i = 0; i < 20; i++) {
@@ -75,7 +94,7 @@ describe('lock Lua scripts (real Redis)', () => {
   describe('release.lua', () => {
     it('refuses an owner that does not hold the lock and deletes nothing', async () => {
       await acquire('a:1');
-      expect(await release('b:1')).toBe(-1);
+      expect(await release('b:1')).toEqual([-1]);
       expect(await redis.hget(keys.lock, 'a:1')).toBe('1');
     });
 
@@ -85,13 +104,36 @@ describe('lock Lua scripts (real Redis)', () => {
       subscriber.on('message', (channel: string) => messages.push(channel));
       await acquire('a:1');
       await acquire('a:1');
-      expect(await release('a:1')).toBe(1);
+      expect(await release('a:1')).toEqual([1, 1]);
       expect(await redis.exists(keys.lock)).toBe(1);
-      expect(await release('a:1')).toBe(0);
+      expect(await release('a:1')).toEqual([0]);
       expect(await redis.exists(keys.lock)).toBe(0);
       await new Promise((resolve) => setTimeout(resolve, 50));
       expect(messages).toEqual([keys.channel]);
       await subscriber.unsubscribe(keys.channel);
+    });
+
+    it('hands the lock straight to the next local owner when no other process waits', async () => {
+      const [, first] = await acquire('a:1');
+      const [status, token] = await release('a:1', { owner: 'a:2', leaseMs: 7000 });
+      expect(status).toBe(2);
+      expect(token).toBeGreaterThan(first);
+      expect(await redis.hget(keys.lock, 'a:2')).toBe('1');
+      expect(await redis.pttl(keys.lock)).toBeGreaterThan(6000);
+    });
+
+    it('does not hand over while another process is listed as waiting; it publishes instead', async () => {
+      await acquire('a:1');
+      await acquire('b:1', 10_000, { id: 'proc-b', ttlMs: 5000 });
+      expect(await release('a:1', { owner: 'a:2', leaseMs: 7000 })).toEqual([0]);
+      expect(await redis.exists(keys.lock)).toBe(0);
+    });
+
+    it('ignores waiters whose listing expired', async () => {
+      await acquire('a:1');
+      await acquire('b:1', 10_000, { id: 'proc-b', ttlMs: 1 });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect((await release('a:1', { owner: 'a:2', leaseMs: 7000 }))[0]).toBe(2);
     });
   });
 
