@@ -2,7 +2,7 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Role } from './auth-user';
 import { AuthenticatedRequest, IS_PUBLIC, REQUIRED_ROLE } from './auth.decorators';
-import { ForbiddenRoleError, UnauthenticatedError } from './auth.errors';
+import { ForbiddenRoleError } from './auth.errors';
 import { AuthService } from './auth.service';
 
 /** Global guard: routes need a valid Bearer token unless marked `@Public()`. */
@@ -19,11 +19,7 @@ export class AuthGuard implements CanActivate {
       return true;
     }
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const header = request.headers.authorization;
-    if (!header?.startsWith('Bearer ')) {
-      throw new UnauthenticatedError('A bearer token is required');
-    }
-    const user = this.auth.verify(header.slice('Bearer '.length).trim());
+    const user = this.auth.authenticate(request.headers.authorization);
     const role = this.reflector.getAllAndOverride<Role | undefined>(REQUIRED_ROLE, targets);
     if (role && user.role !== role) {
       throw new ForbiddenRoleError(`This route needs the ${role} role`);

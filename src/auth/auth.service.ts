@@ -25,6 +25,14 @@ export class AuthService {
     return this.jwt.sign({ sub: user.id, role: user.role }, { expiresIn: expiresInSeconds });
   }
 
+  /** The caller named by an `Authorization: Bearer <token>` header; throws UnauthenticatedError otherwise. */
+  authenticate(header: string | undefined): AuthUser {
+    if (!header?.startsWith('Bearer ')) {
+      throw new UnauthenticatedError('A bearer token is required');
+    }
+    return this.verify(header.slice('Bearer '.length).trim());
+  }
+
   /** Verifies signature, algorithm and expiry; repeat tokens are answered from a bounded cache until they expire. */
   verify(token: string): AuthUser {
     const cached = this.verified.get(token);

@@ -16,9 +16,14 @@ export function isId(value: unknown): value is string {
 @Injectable()
 export class ParseIdPipe implements PipeTransform<string, string> {
   transform(value: string): string {
-    if (!isId(value)) {
-      throw new InvalidInputError('INVALID_ID', `"${String(value).slice(0, 40)}" is not a valid id`);
-    }
-    return value;
+    return parseId(value);
   }
+}
+
+/** `value` if it is an id (see `isId`), else a 400 `INVALID_ID`. */
+export function parseId(value: unknown): string {
+  if (!isId(value)) {
+    throw new InvalidInputError('INVALID_ID', `"${String(value).slice(0, 40)}" is not a valid id`);
+  }
+  return value;
 }

@@ -5,9 +5,11 @@ local fenceKey = KEYS[2]
 local waitersKey = KEYS[3]
 local owner = ARGV[1]
 local leaseMs = tonumber(ARGV[2])
--- How long to list the calling process (ARGV[4]) as waiting if the lock is busy; absent = do not list.
-local waiterTtlMs = tonumber(ARGV[3] or '0')
-local waiterId = ARGV[4]
+-- '1' when the caller already holds the lock and re-enters; '0' for a first acquisition.
+local reenter = ARGV[3] == '1'
+-- How long to list the calling process (ARGV[5]) as waiting if the lock is busy; absent = do not list.
+local waiterTtlMs = tonumber(ARGV[4] or '0')
+local waiterId = ARGV[5]
 -- An idle fence counter is kept 7 days (see nextToken).
 local fenceTtlMs = 604800000
 
@@ -36,7 +38,14 @@ if redis.call('exists', lockKey) == 0 then
 end
 
 if redis.call('hexists', lockKey, owner) == 1 then
-  local count = redis.call('hincrby', lockKey, owner, 1)
+  local count = 1
+  if reenter then
+    count = redis.call('hincrby', lockKey, owner, 1)
+  else
+    -- A first acquisition that finds itself already the owner: the lock was handed over to it, or
+    -- an earlier attempt ran but its reply was lost. Either way it holds exactly one hold now.
+    redis.call('hset', lockKey, owner, 1)
+  end
   redis.call('pexpire', lockKey, leaseMs)
   -- Re-entry keeps the token of the first acquisition.
   return {1, tonumber(redis.call('hget', lockKey, 'fence')), count}
@@ -47,6 +56,9 @@ if waiterTtlMs > 0 then
   local now = redis.call('time')
   local nowMs = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
   redis.call('zadd', waitersKey, nowMs + waiterTtlMs, waiterId)
-  redis.call('pexpire', waitersKey, waiterTtlMs)
+  -- Only ever extend the set's expiry: a short waiter must not drop a long waiter's entry.
+  if redis.call('pttl', waitersKey) < waiterTtlMs then
+    redis.call('pexpire', waitersKey, waiterTtlMs)
+  end
 end
 return {0, redis.call('pttl', lockKey)}

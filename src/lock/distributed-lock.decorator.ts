@@ -1,6 +1,6 @@
-import { Inject, Optional } from '@nestjs/common';
+import { Inject, Logger, Optional } from '@nestjs/common';
 import { compileKeyTemplate, parameterNames } from './lock-key-template';
-import { LockInsideTransactionError } from './lock.errors';
+import { LockInsideTransactionError, LockLostError, LockUnavailableError } from './lock.errors';
 import type { LockExecutor, WithLockOptions } from './lock.service';
 import { LOCK_EXECUTOR, LOCK_TRANSACTION_BRIDGE, type LockTransactionBridge } from './lock.tokens';
 
@@ -21,6 +21,7 @@ export interface DistributedLockOptions extends WithLockOptions {
   verifyBeforeCommit?: 'redis' | 'lease';
 }
 
+const logger = new Logger('DistributedLock');
 const EXECUTOR = '__distributedLockExecutor';
 const BRIDGE = '__distributedLockTransactionBridge';
 
@@ -57,17 +58,30 @@ export function DistributedLock(template: string, options: DistributedLockOption
           name,
         );
       }
-      return executor.withLock(name, lockOptions, (context) => {
-        if (!bridge || transaction === false) {
-          return original.apply(this, args);
-        }
-        return bridge.run(async () => {
-          const result = await original.apply(this, args);
-          // Commit only while the lock is provably ours; otherwise the transaction rolls back.
-          await context.assertHeld(verifyBeforeCommit);
+      let committed: { result: unknown } | undefined;
+      try {
+        return await executor.withLock(name, lockOptions, async (context) => {
+          if (!bridge || transaction === false) {
+            return original.apply(this, args);
+          }
+          const result = await bridge.run(async () => {
+            const value = await original.apply(this, args);
+            // Commit only while the lock is provably ours; otherwise the transaction rolls back.
+            await context.assertHeld(verifyBeforeCommit);
+            return value;
+          });
+          committed = { result };
           return result;
         });
-      });
+      } catch (error) {
+        if (committed && (error instanceof LockLostError || error instanceof LockUnavailableError)) {
+          // The transaction already committed: its outcome stands. Failing the call now would tell
+          // the caller it did not happen. The lock itself ends with its lease.
+          logger.warn(`Lock ${name} could not be released cleanly after commit: ${error.message}`);
+          return committed.result;
+        }
+        throw error;
+      }
     };
     for (const key of Reflect.getMetadataKeys(original)) {
       Reflect.defineMetadata(key, Reflect.getMetadata(key, original), wrapped);

@@ -41,7 +41,8 @@ export class LocalGate {
     }
     return new Promise<GateGrant>((resolve) => {
       const waiter: Waiter = { owner, leaseMs, resolve };
-      if (Number.isFinite(timeoutMs)) {
+      // setTimeout cannot wait longer than 2^31-1 ms; longer waits are treated as unbounded.
+      if (timeoutMs <= 2_147_483_647) {
         waiter.timer = setTimeout(() => {
           const index = gate.waiters.indexOf(waiter);
           if (index >= 0) {

@@ -101,13 +101,23 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
    * One acquire attempt in Redis. With `waiterTtlMs` > 0 a busy answer also lists this process as
    * waiting for that long, which stops other processes from handing the lock around among themselves.
    */
-  attempt(node: number, keys: LockKeys, owner: string, leaseMs: number, waiterTtlMs = 0): Promise<AcquireReply> {
+  attempt(
+    node: number,
+    keys: LockKeys,
+    owner: string,
+    leaseMs: number,
+    options: { reenter?: boolean; waiterTtlMs?: number } = {},
+  ): Promise<AcquireReply> {
+    const reenter = options.reenter ? '1' : '0';
+    const waiterTtlMs = options.waiterTtlMs ?? 0;
     // No async wrapper: this sits on every acquisition's hot path.
     return lockScripts.acquire
       .run<AcquireReply>(
         this.node(node),
         [keys.lock, keys.fence, keys.waiters],
-        waiterTtlMs > 0 ? [owner, leaseMs, Math.ceil(waiterTtlMs), this.owners.processId] : [owner, leaseMs],
+        waiterTtlMs > 0
+          ? [owner, leaseMs, reenter, Math.ceil(waiterTtlMs), this.owners.processId]
+          : [owner, leaseMs, reenter],
       )
       .catch((error: unknown) => {
         throw new LockUnavailableError(`Redis could not be reached to acquire ${keys.lock}`, keys.lock, {
@@ -148,21 +158,25 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
     } else {
       state.count = count;
       state.lastRenewedAt = sentAt;
-      if (leaseTime !== undefined) {
-        state.watchdog = false;
+      // A re-entry keeps the lock's mode: a watchdog lock stays renewed, a fixed lease takes the new length.
+      if (leaseTime !== undefined && !state.watchdog) {
         state.leaseMs = leaseTime;
       }
     }
-    clearTimeout(state.leaseTimer);
     if (state.watchdog) {
       this.ensureWatchdog();
     } else {
-      // A fixed lease ends on its own in Redis; tell the holder when it may be gone.
-      const holder = state;
-      state.leaseTimer = setTimeout(() => this.markLost(holder, 'lease-elapsed'), state.leaseMs);
-      state.leaseTimer.unref();
+      this.armLeaseTimer(state);
     }
     return state;
+  }
+
+  /** A fixed lease ends on its own in Redis; tell the holder when it may be gone (counted from the request). */
+  private armLeaseTimer(state: HeldLock): void {
+    clearTimeout(state.leaseTimer);
+    const left = state.leaseMs - (performance.now() - state.lastRenewedAt);
+    state.leaseTimer = setTimeout(() => this.markLost(state, 'lease-elapsed'), Math.max(0, left));
+    state.leaseTimer.unref();
   }
 
   /**
@@ -185,8 +199,8 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
         this.node(node),
         [keys.lock, keys.channel, keys.waiters, keys.fence],
         next
-          ? [owner, state!.leaseMs, next.owner, next.leaseMs, this.owners.processId]
-          : [owner, state?.leaseMs ?? this.watchdogTimeoutMs],
+          ? [owner, state!.leaseMs, '1', next.owner, next.leaseMs, this.owners.processId]
+          : [owner, state?.leaseMs ?? this.watchdogTimeoutMs, finalHold && state ? '1' : '0'],
       );
     } catch (error) {
       if (state && finalHold) {
@@ -199,10 +213,8 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
       if (!state) {
         throw new LockNotHeldError(`Lock ${name} is not held by this owner`, name);
       }
-      const lost = state.lost ?? new LockLostError(`Lock ${name} was lost before it was released`, name);
-      if (!state.lost) {
-        this.markLost(state, 'expired-or-taken');
-      }
+      state.releasing = false;
+      const lost = this.markLost(state, 'expired-or-taken');
       this.forget(state);
       throw lost;
     }
@@ -253,6 +265,10 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
       throw this.markLost(state, 'expired-or-taken');
     }
     state.lastRenewedAt = sentAt;
+    if (!state.watchdog) {
+      // renew.lua extended the fixed lease too.
+      this.armLeaseTimer(state);
+    }
   }
 
   /** Deletes a lock whoever holds it (administrative); waiters are notified, a local holder is told it lost it. */
@@ -322,7 +338,12 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
     // The lost holder no longer holds anything: let the next local waiter compete in Redis.
     this.gate.leave(state.gateId, state.owner);
     state.controller?.abort(state.lost);
-    this.emit('lockLost', { name: state.name, owner: state.owner, reason });
+    try {
+      this.emit('lockLost', { name: state.name, owner: state.owner, reason });
+    } catch (error) {
+      // A listener's bug must not turn a lost lock into a crash.
+      this.options.logger?.warn(`lockLost listener failed: ${String(error)}`);
+    }
     return state.lost;
   }
 

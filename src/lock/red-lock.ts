@@ -48,7 +48,12 @@ export class RedLock implements Lockable {
       const startedAt = performance.now();
       const results = await Promise.allSettled(
         this.nodes.map((node) =>
-          withTimeout(this.engine.attempt(node, this.keys, this.owner, leaseMs), this.options.nodeTimeoutMs ?? 100),
+          withTimeout(
+            this.engine.attempt(node, this.keys, this.owner, leaseMs, {
+              reenter: this.engine.heldLock(node, this.name, this.owner) !== undefined,
+            }),
+            this.options.nodeTimeoutMs ?? 100,
+          ),
         ),
       );
       const granted: { node: number; token: number; count: number }[] = [];
@@ -64,7 +69,10 @@ export class RedLock implements Lockable {
       if (granted.length >= this.quorum && validity > 0) {
         return this.handle(startedAt, granted, options.leaseTime);
       }
-      await this.releaseNodes(this.nodes);
+      // A re-entry round gives back only what it added; a first round clears every node (a node
+      // that timed out may still have granted it).
+      const reentering = this.nodes.some((node) => this.engine.heldLock(node, this.name, this.owner));
+      await this.releaseNodes(reentering ? granted.map((part) => part.node) : this.nodes);
       if (unreachable > this.nodes.length - this.quorum) {
         throw new LockUnavailableError(
           `RedLock ${this.name}: ${unreachable} of ${this.nodes.length} nodes unreachable, no majority possible`,

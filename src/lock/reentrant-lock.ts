@@ -26,12 +26,15 @@ export class ReentrantLock implements Lockable {
 
   async tryLock(options: AcquireOptions = {}): Promise<LockHandle | null> {
     const waitTime = options.waitTime ?? 0;
-    const leaseMs = options.leaseTime ?? this.engine.watchdogTimeoutMs;
+    const leaseMs = Math.ceil(options.leaseTime ?? this.engine.watchdogTimeoutMs);
     const held = this.engine.heldLockById(this.heldId);
     if (held) {
       // Re-entry: the hold count lives in Redis too, so it survives exactly as long as the lock.
       const sentAt = performance.now();
-      const reply = held.lost ? undefined : await this.engine.attempt(this.node, this.keys, this.owner, leaseMs);
+      const lease = held.watchdog ? held.leaseMs : leaseMs;
+      const reply = held.lost
+        ? undefined
+        : await this.engine.attempt(this.node, this.keys, this.owner, lease, { reenter: true });
       if (reply?.[0] === 1) {
         return this.handle(sentAt, reply[1], reply[2], options.leaseTime);
       }
@@ -58,7 +61,7 @@ export class ReentrantLock implements Lockable {
         const sentAt = performance.now();
         // While waiting, list this process in Redis for a little longer than it may sleep.
         const waiterTtl = pubsub ? Math.min(deadline - sentAt, this.engine.watchdogTimeoutMs) + 1000 : 0;
-        const reply = await this.engine.attempt(this.node, this.keys, this.owner, leaseMs, waiterTtl);
+        const reply = await this.engine.attempt(this.node, this.keys, this.owner, leaseMs, { waiterTtlMs: waiterTtl });
         if (reply[0] === 1) {
           acquired = true;
           return this.handle(sentAt, reply[1], reply[2], options.leaseTime);

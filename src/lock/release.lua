@@ -8,10 +8,12 @@ local waitersKey = KEYS[3]
 local fenceKey = KEYS[4]
 local owner = ARGV[1]
 local leaseMs = tonumber(ARGV[2])
+-- '1' when the caller releases its last hold: then the lock goes, whatever count drift Redis has.
+local final = ARGV[3] == '1'
 -- Present only when the caller has a local waiter to hand over to.
-local nextOwner = ARGV[3]
-local nextLeaseMs = tonumber(ARGV[4] or '0')
-local processId = ARGV[5]
+local nextOwner = ARGV[4]
+local nextLeaseMs = tonumber(ARGV[5] or '0')
+local processId = ARGV[6]
 -- An idle fence counter is kept 7 days (as in acquire.lua).
 local fenceTtlMs = 604800000
 
@@ -21,7 +23,7 @@ if not count then
   return {-1}
 end
 
-if count > 1 then
+if count > 1 and not final then
   redis.call('hincrby', lockKey, owner, -1)
   redis.call('pexpire', lockKey, leaseMs)
   return {1, count - 1}

@@ -9,6 +9,9 @@ export function createRedisConnection(url: string, name: string, options: { auto
     connectionName: name,
     // Commands issued by concurrent requests in one event-loop turn share one socket write.
     enableAutoPipelining: options.autoPipelining ?? false,
+    // Lock, stock and id scripts are not idempotent: a command whose reply was lost with the
+    // connection must fail, not run a second time after reconnecting.
+    autoResendUnfulfilledCommands: false,
     maxRetriesPerRequest: 2,
     enableOfflineQueue: true,
     connectTimeout: 2000,

@@ -14,6 +14,8 @@ const GRACE_MS = 24 * 3600 * 1000;
 @Injectable()
 export class VoucherReconciler {
   private readonly logger = new Logger(VoucherReconciler.name);
+  /** MySQL stock per voucher at the previous round, to tell a quiet sale from a running one. */
+  private lastSeen = new Map<string, number>();
 
   constructor(
     private readonly repository: VoucherRepository,
@@ -39,12 +41,20 @@ export class VoucherReconciler {
     try {
       const active = await this.repository.activeSeckills(new Date(), GRACE_MS);
       let repaired = 0;
+      const seen = new Map<string, number>();
       for (const seckill of active) {
-        if ((await this.saleState.stock(seckill.voucherId)) !== seckill.stock) {
+        seen.set(seckill.voucherId, seckill.stock);
+        const cached = await this.saleState.stock(seckill.voucherId);
+        // During a sale Redis is legitimately below MySQL by the units reserved in flight, so a
+        // differing stock is only repaired once MySQL stood still for a whole round; a missing
+        // state is repaired at once.
+        const idle = this.lastSeen.get(seckill.voucherId) === seckill.stock;
+        if (cached === null || (cached !== seckill.stock && idle)) {
           await this.saleState.publish(seckill.voucherId, seckill);
           repaired++;
         }
       }
+      this.lastSeen = seen;
       return repaired;
     } finally {
       await handle.unlock().catch(() => undefined);

@@ -2,17 +2,21 @@ import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { toErrorResponse } from './error-mapping';
 
-/** The one place where errors become HTTP responses: `{ code, message }` with the mapped status. */
+const logger = new Logger('AllExceptionsFilter');
+
+/** Sends `{ code, message }` with the mapped status; unexpected errors are logged with their stack. */
+export function replyWithError(reply: FastifyReply, exception: unknown): FastifyReply {
+  const { status, body, unexpected } = toErrorResponse(exception);
+  if (unexpected) {
+    logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+  }
+  return reply.status(status).send(body);
+}
+
+/** The one place where errors become HTTP responses (with `replyWithError` for the native sale route). */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
-  private readonly logger = new Logger(AllExceptionsFilter.name);
-
   catch(exception: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const { status, body, unexpected } = toErrorResponse(exception);
-    if (unexpected) {
-      this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
-    }
-    void reply.status(status).send(body);
+    void replyWithError(host.switchToHttp().getResponse<FastifyReply>(), exception);
   }
 }

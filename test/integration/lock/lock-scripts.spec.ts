@@ -9,17 +9,20 @@ describe('lock Lua scripts (real Redis)', () => {
   let redis: Redis;
   let subscriber: Redis;
   const keys = lockKeys('lock:', 'scripts');
-  const acquire = (owner: string, leaseMs = 10_000, waiter = { id: 'proc-a', ttlMs: 0 }) =>
+  const acquire = (owner: string, leaseMs = 10_000, waiter = { id: 'proc-a', ttlMs: 0 }, reenter = false) =>
     lockScripts.acquire.run<number[]>(
       redis,
       [keys.lock, keys.fence, keys.waiters],
-      waiter.ttlMs > 0 ? [owner, leaseMs, waiter.ttlMs, waiter.id] : [owner, leaseMs],
+      waiter.ttlMs > 0
+        ? [owner, leaseMs, reenter ? '1' : '0', waiter.ttlMs, waiter.id]
+        : [owner, leaseMs, reenter ? '1' : '0'],
     );
-  const release = (owner: string, next?: { owner: string; leaseMs: number }, processId = 'proc-a') =>
+  const reenter = (owner: string) => acquire(owner, 10_000, { id: 'proc-a', ttlMs: 0 }, true);
+  const release = (owner: string, next?: { owner: string; leaseMs: number }, final = false, processId = 'proc-a') =>
     lockScripts.release.run<number[]>(
       redis,
       [keys.lock, keys.channel, keys.waiters, keys.fence],
-      next ? [owner, 10_000, next.owner, next.leaseMs, processId] : [owner, 10_000],
+      next ? [owner, 10_000, '1', next.owner, next.leaseMs, processId] : [owner, 10_000, final ? '1' : '0'],
     );
 
   beforeAll(async () => {
@@ -56,8 +59,15 @@ describe('lock Lua scripts (real Redis)', () => {
 
     it('re-enters for the same owner, counting holds and keeping the token', async () => {
       const [, token] = await acquire('a:1');
-      expect(await acquire('a:1')).toEqual([1, token, 2]);
-      expect(await acquire('a:1')).toEqual([1, token, 3]);
+      expect(await reenter('a:1')).toEqual([1, token, 2]);
+      expect(await reenter('a:1')).toEqual([1, token, 3]);
+    });
+
+    it('treats a first acquisition by the current owner as one hold (a lost reply, a hand-over)', async () => {
+      const [, token] = await acquire('a:1');
+      await reenter('a:1');
+      expect(await acquire('a:1')).toEqual([1, token, 1]);
+      expect(await redis.hget(keys.lock, 'a:1')).toBe('1');
     });
 
     it('answers another owner with the remaining TTL and changes nothing', async () => {
@@ -103,7 +113,7 @@ describe('lock Lua scripts (real Redis)', () => {
       await subscriber.subscribe(keys.channel);
       subscriber.on('message', (channel: string) => messages.push(channel));
       await acquire('a:1');
-      await acquire('a:1');
+      await reenter('a:1');
       expect(await release('a:1')).toEqual([1, 1]);
       expect(await redis.exists(keys.lock)).toBe(1);
       expect(await release('a:1')).toEqual([0]);
@@ -134,6 +144,15 @@ describe('lock Lua scripts (real Redis)', () => {
       await acquire('b:1', 10_000, { id: 'proc-b', ttlMs: 1 });
       await new Promise((resolve) => setTimeout(resolve, 20));
       expect((await release('a:1', { owner: 'a:2', leaseMs: 7000 }))[0]).toBe(2);
+    });
+  });
+
+  describe('release.lua, final hold', () => {
+    it('releases the lock on the final hold even if Redis counted more holds', async () => {
+      await acquire('a:1');
+      await reenter('a:1');
+      expect(await release('a:1', undefined, true)).toEqual([0]);
+      expect(await redis.exists(keys.lock)).toBe(0);
     });
   });
 
