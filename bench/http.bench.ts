@@ -10,9 +10,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { JwtService } from '@nestjs/jwt';
 import autocannon from 'autocannon';
-import { DEV_JWT_SECRET, startLocalStack } from '../scripts/stack/local-stack';
+import { createSeckillVoucher, tokenFor } from '../scripts/stack/api-client';
+import { startLocalStack } from '../scripts/stack/local-stack';
 import { NginxServer } from '../scripts/stack/nginx';
 import { freePort, probeTcp } from '../scripts/stack/ports';
 import { registerPid } from '../scripts/stack/pid-registry';
@@ -48,7 +48,6 @@ async function load(
 }
 
 async function main(): Promise<void> {
-  const jwt = new JwtService({ secret: DEV_JWT_SECRET, signOptions: { algorithm: 'HS256', expiresIn: 3600 } });
   const root = mkdtempSync(join(tmpdir(), 'bench-http-'));
   const rawPort = await freePort();
   const raw = spawn(process.execPath, ['-e', RAW_SERVER], {
@@ -71,24 +70,10 @@ async function main(): Promise<void> {
     }
     const rawNginx = await NginxServer.start(join(root, 'nginx-raw'), [rawPort]);
     const base = stack.nginx!.url;
-    const admin = jwt.sign({ sub: '1', role: 'admin' });
-    const created = await fetch(`${base}/voucher/seckill`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        shopId: 1,
-        title: 'bench',
-        payValue: 1,
-        actualValue: 2,
-        stock: 1,
-        beginTime: new Date(Date.now() - 60_000).toISOString(),
-        endTime: new Date(Date.now() + 3_600_000).toISOString(),
-      }),
-    });
-    const { id } = (await created.json()) as { id: string };
-    const buyer = { authorization: `Bearer ${jwt.sign({ sub: '2', role: 'user' })}` };
+    const id = await createSeckillVoucher(base, 1);
+    const buyer = { authorization: `Bearer ${tokenFor('2')}` };
     await fetch(`${base}/voucher-order/seckill/${id}`, { method: 'POST', headers: buyer });
-    const latecomer = { authorization: `Bearer ${jwt.sign({ sub: '3', role: 'user' })}` };
+    const latecomer = { authorization: `Bearer ${tokenFor('3')}` };
     const check = await fetch(`${base}/voucher-order/seckill/${id}`, { method: 'POST', headers: latecomer });
     if (check.status !== 409) {
       throw new Error(`expected a sold-out 409, got ${check.status}`);

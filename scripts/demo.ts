@@ -6,11 +6,11 @@
  * Options: --users N (default 5000), --per-user N (default 2), --stock N (default 500),
  * --connections N (default 200), --replicas N (default 3).
  */
-import { JwtService } from '@nestjs/jwt';
 import autocannon from 'autocannon';
 import { SingleBar, Presets } from 'cli-progress';
 import { createConnection } from 'mysql2/promise';
-import { DEV_JWT_SECRET, startLocalStack } from './stack/local-stack';
+import { createSeckillVoucher, tokenFor } from './stack/api-client';
+import { startLocalStack } from './stack/local-stack';
 
 function option(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
@@ -27,8 +27,6 @@ const stock = option('stock', 500);
 const connections = option('connections', 200);
 const replicas = option('replicas', 3);
 
-const jwt = new JwtService({ secret: DEV_JWT_SECRET, signOptions: { algorithm: 'HS256', expiresIn: 3600 } });
-
 async function main(): Promise<void> {
   process.stdout.write(`Starting MariaDB, Redis, ${replicas} replicas and nginx…\n`);
   const stack = await startLocalStack({ replicas, nginxPort: 0 });
@@ -36,25 +34,10 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void stop().then(() => process.exit(130)));
   try {
     const baseUrl = stack.nginx!.url;
-    const admin = jwt.sign({ sub: '1', role: 'admin' });
-    const now = Date.now();
-    const created = await fetch(`${baseUrl}/voucher/seckill`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        shopId: 1,
-        title: 'Demo flash sale',
-        payValue: 100,
-        actualValue: 10_000,
-        stock,
-        beginTime: new Date(now - 60_000).toISOString(),
-        endTime: new Date(now + 3600_000).toISOString(),
-      }),
-    });
-    const { id: voucherId } = (await created.json()) as { id: string };
+    const voucherId = await createSeckillVoucher(baseUrl, stock, { fromMs: -60_000, toMs: 3_600_000 });
     process.stdout.write(`Voucher ${voucherId}: stock ${stock}; ${users} users × ${perUser} requests\n`);
 
-    const tokens = Array.from({ length: users }, (_, i) => jwt.sign({ sub: String(10_000 + i), role: 'user' }));
+    const tokens = Array.from({ length: users }, (_, i) => tokenFor(String(10_000 + i)));
     const total = users * perUser;
     let issued = 0;
     const codes = new Map<string, number>();

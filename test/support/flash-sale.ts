@@ -1,12 +1,8 @@
-import { JwtService } from '@nestjs/jwt';
 import { createConnection } from 'mysql2/promise';
-import { DEV_JWT_SECRET } from '../../scripts/stack/local-stack';
+import { createSeckillVoucher, tokenFor } from '../../scripts/stack/api-client';
 import { http } from './http';
 
-const jwt = new JwtService({ secret: DEV_JWT_SECRET, signOptions: { algorithm: 'HS256', expiresIn: 3600 } });
-
-/** Mints a token the way an operator would, with the shared secret. */
-export const tokenFor = (userId: string, role: 'user' | 'admin' = 'user') => jwt.sign({ sub: userId, role });
+export { createSeckillVoucher, tokenFor };
 
 export interface OrderAttempt {
   userId: string;
@@ -14,31 +10,6 @@ export interface OrderAttempt {
   code?: string;
   orderId?: string;
   instance: string | null;
-}
-
-/** Creates a seckill voucher through the API (admin) and returns its id. */
-export async function createSeckillVoucher(
-  baseUrl: string,
-  stock: number,
-  window = { fromMs: -3600_000, toMs: 3600_000 },
-) {
-  const now = Date.now();
-  const response = await http<{ id: string }>('POST', `${baseUrl}/voucher/seckill`, {
-    token: tokenFor('1', 'admin'),
-    body: {
-      shopId: 1,
-      title: 'Flash sale',
-      payValue: 100,
-      actualValue: 10_000,
-      stock,
-      beginTime: new Date(now + window.fromMs).toISOString(),
-      endTime: new Date(now + window.toMs).toISOString(),
-    },
-  });
-  if (response.status !== 201) {
-    throw new Error(`voucher creation failed: ${response.status} ${JSON.stringify(response.body)}`);
-  }
-  return response.body.id;
 }
 
 export async function orderOnce(baseUrl: string, voucherId: string, userId: string, token = tokenFor(userId)) {
