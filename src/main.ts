@@ -6,6 +6,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { validateEnvironment } from './config/environment';
+import { ShutdownState } from './health/shutdown-state';
 import { documentSeckillRoute } from './order/seckill.route';
 
 /** Creates the configured Fastify-based app (shared by main and the tests). */
@@ -24,8 +25,20 @@ export async function createApp(): Promise<NestFastifyApplication> {
   );
   app.enableShutdownHooks();
   const fastify = app.getHttpAdapter().getInstance();
+  const shutdown = app.get(ShutdownState);
   fastify.addHook('onRequest', (_request, reply, done) => {
     void reply.header('x-instance-id', env.INSTANCE_ID);
+    // While draining, answers close their connection, so keep-alive clients do not hold the
+    // server open after the last in-flight request.
+    if (shutdown.draining) {
+      void reply.header('connection', 'close');
+    }
+    done();
+  });
+  fastify.addHook('onSend', (_request, reply, _payload, done) => {
+    if (shutdown.draining) {
+      void reply.header('connection', 'close');
+    }
     done();
   });
   const document = SwaggerModule.createDocument(

@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import type { LocalStack } from '../../scripts/stack/local-stack';
 import {
   createSeckillVoucher,
@@ -81,6 +82,40 @@ describe('Flash sale across 3 replicas behind nginx, with the distributed lock',
     }
     expect(await readInvariants(cluster.mysqlUrl, notStarted)).toEqual(before);
     expect((await readInvariants(cluster.mysqlUrl, ended)).orders).toBe(0);
+  });
+});
+
+describe('Graceful shutdown of a replica during a sale', () => {
+  let cluster: LocalStack & { url: string };
+
+  beforeAll(async () => {
+    cluster = await startTestCluster({ replicas: 2 });
+  });
+  afterAll(() => cluster?.stop());
+
+  it('finishes an in-flight order after SIGTERM before the process exits', async () => {
+    const voucherId = await createSeckillVoucher(cluster.url, 10);
+    const redis = new Redis(cluster.redis.url);
+    try {
+      // Another owner holds this user's lock for 1.5 s, so the order waits inside the replica.
+      await redis.hset('lock:{order:555}', 'someone-else:x:1', 1);
+      await redis.pexpire('lock:{order:555}', 1500);
+      const replica = cluster.replicas[0];
+      const inFlight = orderOnce(replica.url, voucherId, '555');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const stopped = replica.process.stop(15_000);
+      const attempt = await inFlight;
+      expect(attempt.status).toBe(201);
+      const drainStarted = performance.now();
+      await stopped;
+      // It exits on its own, well before the drain deadline, rather than being cut off.
+      expect(performance.now() - drainStarted).toBeLessThan(5000);
+      expect(replica.process.exitStatus()).toEqual({ code: null, signal: 'SIGTERM' });
+      const invariants = await readInvariants(cluster.mysqlUrl, voucherId);
+      expect(invariants.orderIds.has(attempt.orderId!)).toBe(true);
+    } finally {
+      redis.disconnect();
+    }
   });
 });
 
