@@ -114,6 +114,32 @@ describe('ReentrantLock (real Redis)', () => {
       await held!.unlock();
     });
 
+    it('hands the lock to the next local waiter within the release, with a new fencing token', async () => {
+      const first = await replicaA.getLock(name).tryLock();
+      const next = replicaA.withLock(name, { waitTime: 5000 }, (context) => Promise.resolve(context.fencingToken));
+      await sleep(20);
+      await first!.unlock();
+      expect(await next).toBeGreaterThan(first!.fencingToken);
+      expect(await redis.exists(`lock:{${name}}`)).toBe(0);
+    });
+
+    it('releases a hand-over whose waiter gave up while the release was in flight', async () => {
+      const first = await replicaA.getLock(name).tryLock();
+      const waiter = replicaA.getLock(name).tryLock({ waitTime: 300 });
+      await sleep(20);
+      server.process.pause(); // the release below is sent, but answered only after the waiter gave up
+      const releasing = first!.unlock();
+      await sleep(400);
+      server.process.resume();
+      expect(await waiter).toBeNull();
+      await releasing;
+      await sleep(50);
+      // Nobody holds it: the orphaned hand-over was released, so another owner gets it at once.
+      const other = await replicaB.getLock(name).tryLock();
+      expect(other).not.toBeNull();
+      await other!.unlock();
+    });
+
     it('serves waiters of one process in arrival order', async () => {
       const held = await replicaA.getLock(name).tryLock();
       const order: number[] = [];
