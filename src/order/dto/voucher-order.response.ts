@@ -1,10 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
 
-export class SeckillOrderResponse {
-  @ApiProperty({ example: '1234567890123456789', description: 'Decimal string (64-bit, above 2^53)' })
-  orderId: string;
-}
-
 export class VoucherOrderResponse {
   @ApiProperty({ description: 'Decimal string' }) id: string;
   @ApiProperty() userId: string;
