@@ -1,0 +1,66 @@
+import { Redis } from 'ioredis';
+import { SeckillStateStore } from '../../src/voucher/seckill-state.store';
+import type { RedisServer } from '../../scripts/stack/redis';
+import { startTestRedis } from '../support/shared-stack';
+
+describe('SeckillStateStore scripts (seckill-reserve.lua, seckill-confirm.lua) on real Redis', () => {
+  let server: RedisServer;
+  let redis: Redis;
+  let store: SeckillStateStore;
+  const now = Date.now();
+  const sale = { stock: 2, beginTime: new Date(now - 1000), endTime: new Date(now + 60_000) };
+
+  beforeAll(async () => {
+    server = await startTestRedis();
+    redis = new Redis(server.url);
+    store = new SeckillStateStore(redis);
+  });
+  beforeEach(() => redis.flushall());
+  afterAll(async () => {
+    redis?.disconnect();
+    await server?.stop();
+  });
+
+  it('keeps one voucher’s keys under one hash tag', () => {
+    expect(SeckillStateStore.keys('42')).toEqual(['seckill:{42}', 'seckill:{42}:buyers']);
+  });
+
+  it('answers unpublished for a missing or partial state', async () => {
+    expect((await store.reserve('1', '7', now)).admission).toBe('unpublished');
+    await store.markSoldOut('1'); // only a stock field
+    expect((await store.reserve('1', '7', now)).admission).toBe('unpublished');
+  });
+
+  it('checks the window against the given time', async () => {
+    await store.publish('1', sale);
+    expect((await store.reserve('1', '7', now - 5000)).admission).toBe('not-started');
+    expect((await store.reserve('1', '7', now + 120_000)).admission).toBe('ended');
+    expect(await store.stock('1')).toBe(2);
+  });
+
+  it('reserves one unit per admission until none is left, and never goes below zero', async () => {
+    await store.publish('1', sale);
+    expect(await store.reserve('1', '7', now)).toEqual({ admission: 'reserved', endMs: sale.endTime.getTime() });
+    expect((await store.reserve('1', '8', now)).admission).toBe('reserved');
+    expect((await store.reserve('1', '9', now)).admission).toBe('sold-out');
+    expect(await store.stock('1')).toBe(0);
+  });
+
+  it('remembers confirmed buyers and gives released units back', async () => {
+    await store.publish('1', sale);
+    await store.reserve('1', '7', now);
+    await store.confirm('1', '7', sale.endTime.getTime());
+    expect((await store.reserve('1', '7', now)).admission).toBe('already-bought');
+    await store.reserve('1', '8', now);
+    await store.release('1');
+    expect(await store.stock('1')).toBe(1);
+    expect(await redis.pttl('seckill:{1}:buyers')).toBeGreaterThan(60_000);
+  });
+
+  it('expires the state a day after the sale ends', async () => {
+    await store.publish('1', sale);
+    const ttl = await redis.pttl('seckill:{1}');
+    expect(ttl).toBeGreaterThan(24 * 3600 * 1000);
+    expect(ttl).toBeLessThanOrEqual(24 * 3600 * 1000 + 60_000);
+  });
+});
