@@ -225,7 +225,9 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
       }
       return;
     }
-    this.emit('lockReleased', { name, owner });
+    if (this.listenerCount('lockReleased') > 0) {
+      this.emit('lockReleased', { name, owner });
+    }
     if (state) {
       const handover = reply[0] === 2 && next ? { to: next.owner, fencingToken: reply[1], sentAt } : undefined;
       this.forget(state, handover);
