@@ -111,19 +111,17 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
     const reenter = options.reenter ? '1' : '0';
     const waiterTtlMs = options.waiterTtlMs ?? 0;
     // No async wrapper: this sits on every acquisition's hot path.
-    return lockScripts.acquire
-      .run<AcquireReply>(
-        this.node(node),
-        [keys.lock, keys.fence, keys.waiters],
-        waiterTtlMs > 0
-          ? [owner, leaseMs, reenter, Math.ceil(waiterTtlMs), this.owners.processId]
-          : [owner, leaseMs, reenter],
-      )
-      .catch((error: unknown) => {
-        throw new LockUnavailableError(`Redis could not be reached to acquire ${keys.lock}`, keys.lock, {
-          cause: error,
-        });
-      });
+    return lockScripts.acquire.run<AcquireReply>(
+      this.node(node),
+      [keys.lock, keys.fence, keys.waiters],
+      waiterTtlMs > 0
+        ? [owner, leaseMs, reenter, Math.ceil(waiterTtlMs), this.owners.processId]
+        : options.reenter
+          ? [owner, leaseMs, reenter]
+          : [owner, leaseMs],
+      (error) =>
+        new LockUnavailableError(`Redis could not be reached to acquire ${keys.lock}`, keys.lock, { cause: error }),
+    );
   }
 
   /** Records a successful acquisition (first or re-entry) and returns its state. */
@@ -200,7 +198,9 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
         [keys.lock, keys.channel, keys.waiters, keys.fence],
         next
           ? [owner, state!.leaseMs, '1', next.owner, next.leaseMs, this.owners.processId]
-          : [owner, state?.leaseMs ?? this.watchdogTimeoutMs, finalHold && state ? '1' : '0'],
+          : finalHold && state
+            ? [owner]
+            : [owner, state?.leaseMs ?? this.watchdogTimeoutMs, '0'],
       );
     } catch (error) {
       if (state && finalHold) {

@@ -24,50 +24,104 @@ export class ReentrantLock implements Lockable {
     this.heldId = heldKey(node, name, owner);
   }
 
-  async tryLock(options: AcquireOptions = {}): Promise<LockHandle | null> {
-    const waitTime = options.waitTime ?? 0;
+  tryLock(options: AcquireOptions = {}): Promise<LockHandle | null> {
+    return this.acquire(options.waitTime ?? 0, options, false);
+  }
+
+  lock(options: AcquireOptions = {}): Promise<LockHandle> {
+    return this.acquire(options.waitTime ?? Number.POSITIVE_INFINITY, options, true) as Promise<LockHandle>;
+  }
+
+  /** `tryLock` and `lock` in one, so `lock` costs no extra promise: a timeout is null or a LockTimeoutError. */
+  private acquire(waitTime: number, options: AcquireOptions, throwOnTimeout: boolean): Promise<LockHandle | null> {
+    const timedOut = (): null => {
+      if (throwOnTimeout) {
+        throw new LockTimeoutError(`Lock ${this.name} stayed busy for ${waitTime} ms`, this.name);
+      }
+      return null;
+    };
     const leaseMs = Math.ceil(options.leaseTime ?? this.engine.watchdogTimeoutMs);
     const held = this.engine.heldLockById(this.heldId);
     if (held) {
-      // Re-entry: the hold count lives in Redis too, so it survives exactly as long as the lock.
-      const sentAt = performance.now();
-      const lease = held.watchdog ? held.leaseMs : leaseMs;
-      const reply = held.lost
-        ? undefined
-        : await this.engine.attempt(this.node, this.keys, this.owner, lease, { reenter: true });
-      if (reply?.[0] === 1) {
-        return this.handle(sentAt, reply[1], reply[2], options.leaseTime);
-      }
-      throw this.engine.markLost(held, 'expired-or-taken');
+      return this.reenter(held, leaseMs, options.leaseTime);
     }
     const deadline = performance.now() + waitTime;
-    const gate = this.gateId;
-    const entered = this.engine.gate.enter(gate, this.owner, waitTime, leaseMs);
-    const grant = entered === true ? true : await entered;
-    if (grant === false) {
-      return null;
+    const entered = this.engine.gate.enter(this.gateId, this.owner, waitTime, leaseMs);
+    if (entered === false) {
+      return Promise.resolve().then(timedOut);
     }
-    if (grant !== true) {
-      // The previous local holder handed the lock over in its release: no round trip needed.
-      return this.handle(grant.sentAt, grant.fencingToken, 1, options.leaseTime);
+    if (entered !== true) {
+      return entered.then((grant) => {
+        if (grant === false) {
+          return timedOut();
+        }
+        if (grant === true) {
+          return this.waitInRedis(deadline, leaseMs, options.leaseTime).then((handle) => handle ?? timedOut());
+        }
+        // The previous local holder handed the lock over in its release: no round trip needed.
+        return this.handle(grant.sentAt, grant.fencingToken, 1, options.leaseTime);
+      });
     }
+    // Fast path: most acquisitions find the lock free at the first attempt, which needs neither
+    // the waiter listing nor the waiting loop.
+    const sentAt = performance.now();
+    return this.engine.attempt(this.node, this.keys, this.owner, leaseMs).then(
+      (reply) => {
+        if (reply[0] === 1) {
+          return this.handle(sentAt, reply[1], reply[2], options.leaseTime);
+        }
+        if (waitTime <= 0) {
+          this.engine.gate.leave(this.gateId, this.owner);
+          return timedOut();
+        }
+        return this.waitInRedis(deadline, leaseMs, options.leaseTime).then((handle) => handle ?? timedOut());
+      },
+      (error: unknown) => {
+        this.engine.gate.leave(this.gateId, this.owner);
+        throw error;
+      },
+    );
+  }
+
+  /** Re-entry: the hold count lives in Redis too, so it survives exactly as long as the lock. */
+  private async reenter(held: HeldLock, leaseMs: number, leaseTime: number | undefined): Promise<LockHandle> {
+    const sentAt = performance.now();
+    const lease = held.watchdog ? held.leaseMs : leaseMs;
+    const reply = held.lost
+      ? undefined
+      : await this.engine.attempt(this.node, this.keys, this.owner, lease, { reenter: true });
+    if (reply?.[0] === 1) {
+      return this.handle(sentAt, reply[1], reply[2], leaseTime);
+    }
+    throw this.engine.markLost(held, 'expired-or-taken');
+  }
+
+  /**
+   * This owner holds the local gate and the lock is busy in Redis: list this process as waiting,
+   * subscribe to the release channel, retry on each release message (or after the lock's TTL).
+   */
+  private async waitInRedis(
+    deadline: number,
+    leaseMs: number,
+    leaseTime: number | undefined,
+  ): Promise<LockHandle | null> {
     let acquired = false;
     let subscribed = false;
     const channel = this.keys.channel;
-    const pubsub = waitTime > 0 ? this.engine.pubsub(this.node) : undefined;
+    const pubsub = this.engine.pubsub(this.node);
     try {
       for (;;) {
-        const version = pubsub?.version(channel) ?? 0;
+        const version = pubsub.version(channel);
         const sentAt = performance.now();
-        // While waiting, list this process in Redis for a little longer than it may sleep.
-        const waiterTtl = pubsub ? Math.min(deadline - sentAt, this.engine.watchdogTimeoutMs) + 1000 : 0;
-        const reply = await this.engine.attempt(this.node, this.keys, this.owner, leaseMs, { waiterTtlMs: waiterTtl });
+        // List this process in Redis for a little longer than it may sleep.
+        const waiterTtlMs = Math.min(deadline - sentAt, this.engine.watchdogTimeoutMs) + 1000;
+        const reply = await this.engine.attempt(this.node, this.keys, this.owner, leaseMs, { waiterTtlMs });
         if (reply[0] === 1) {
           acquired = true;
-          return this.handle(sentAt, reply[1], reply[2], options.leaseTime);
+          return this.handle(sentAt, reply[1], reply[2], leaseTime);
         }
         const remaining = deadline - performance.now();
-        if (!pubsub || remaining <= 0) {
+        if (remaining <= 0) {
           return null;
         }
         if (!subscribed) {
@@ -81,21 +135,12 @@ export class ReentrantLock implements Lockable {
       }
     } finally {
       if (subscribed) {
-        pubsub?.release(channel);
+        pubsub.release(channel);
       }
       if (!acquired) {
-        this.engine.gate.leave(gate, this.owner);
+        this.engine.gate.leave(this.gateId, this.owner);
       }
     }
-  }
-
-  lock(options: AcquireOptions = {}): Promise<LockHandle> {
-    return this.tryLock({ ...options, waitTime: options.waitTime ?? Number.POSITIVE_INFINITY }).then((handle) => {
-      if (!handle) {
-        throw new LockTimeoutError(`Lock ${this.name} stayed busy for ${options.waitTime} ms`, this.name);
-      }
-      return handle;
-    });
   }
 
   /** Releases one hold of this owner; see `LockHandle.unlock`. */

@@ -7,9 +7,10 @@ local channel = KEYS[2]
 local waitersKey = KEYS[3]
 local fenceKey = KEYS[4]
 local owner = ARGV[1]
-local leaseMs = tonumber(ARGV[2])
--- '1' when the caller releases its last hold: then the lock goes, whatever count drift Redis has.
-local final = ARGV[3] == '1'
+-- The lease to keep when a re-entry is released (absent for a final release).
+local leaseMs = tonumber(ARGV[2] or '0')
+-- A final release ('1' or absent) removes the lock whatever count drift Redis has; '0' releases one re-entry.
+local final = ARGV[3] ~= '0'
 -- Present only when the caller has a local waiter to hand over to.
 local nextOwner = ARGV[4]
 local nextLeaseMs = tonumber(ARGV[5] or '0')

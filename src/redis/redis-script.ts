@@ -27,20 +27,22 @@ export class RedisScript {
     return new RedisScript(file, readFileSync(`${dir}/${file}`, 'utf8'), numberOfKeys);
   }
 
-  run<T = unknown>(client: Redis, keys: string[], args: Arg[]): Promise<T> {
+  /**
+   * EVALSHA, falling back to EVAL on NOSCRIPT. `mapError` turns any other failure into the
+   * caller's error type inside the same handler (one promise less on hot paths).
+   */
+  run<T = unknown>(client: Redis, keys: string[], args: Arg[], mapError?: (error: unknown) => Error): Promise<T> {
     if (keys.length !== this.numberOfKeys) {
       return Promise.reject(this.keyCountError(keys));
     }
     // No async wrapper: this sits on every lock operation's hot path.
-    return client.evalsha(this.sha, keys.length, ...keys, ...args).then(
-      (result) => result as T,
-      (error: unknown) => {
-        if (!isNoScript(error)) {
-          throw error;
-        }
-        return client.eval(this.source, keys.length, ...keys, ...args) as Promise<T>;
-      },
-    );
+    return (client.evalsha(this.sha, keys.length, ...keys, ...args) as Promise<T>).catch((error: unknown) => {
+      if (!isNoScript(error)) {
+        throw mapError ? mapError(error) : error;
+      }
+      const retry = client.eval(this.source, keys.length, ...keys, ...args) as Promise<T>;
+      return mapError ? retry.catch((retryError: unknown) => Promise.reject(mapError(retryError))) : retry;
+    });
   }
 
   /** Queues the script on a pipeline; pair with `runPipeline` to recover from NOSCRIPT. */
