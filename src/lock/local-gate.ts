@@ -27,17 +27,22 @@ interface GateState {
  * releasing owner hand the lock straight to the next local waiter.
  */
 export class LocalGate {
-  private readonly gates = new Map<string, GateState>();
+  /** A plain string is a holder with nobody queued (no object per uncontended acquisition). */
+  private readonly gates = new Map<string, GateState | string>();
 
   /** Grants at once (true) when the gate is free; otherwise queues `owner` for up to `timeoutMs`. */
   enter(key: string, owner: string, timeoutMs: number, leaseMs = 0): Promise<GateGrant> | boolean {
-    const gate = this.gates.get(key);
-    if (!gate) {
-      this.gates.set(key, { holder: owner, waiters: [] });
+    const entry = this.gates.get(key);
+    if (entry === undefined) {
+      this.gates.set(key, owner);
       return true;
     }
     if (timeoutMs <= 0) {
       return false;
+    }
+    const gate = typeof entry === 'string' ? { holder: entry, waiters: [] } : entry;
+    if (typeof entry === 'string') {
+      this.gates.set(key, gate);
     }
     return new Promise<GateGrant>((resolve) => {
       const waiter: Waiter = { owner, leaseMs, resolve };
@@ -57,7 +62,8 @@ export class LocalGate {
 
   /** The next waiter, if any: the candidate for a hand-over. */
   peekNext(key: string): { owner: string; leaseMs: number } | undefined {
-    const next = this.gates.get(key)?.waiters[0];
+    const entry = this.gates.get(key);
+    const next = typeof entry === 'object' ? entry.waiters[0] : undefined;
     return next && { owner: next.owner, leaseMs: next.leaseMs };
   }
 
@@ -68,7 +74,11 @@ export class LocalGate {
    */
   leave(key: string, owner: string, handover?: HandedOver & { to: string }): string | undefined {
     const gate = this.gates.get(key);
-    if (!gate || gate.holder !== owner) {
+    if (gate === owner) {
+      this.gates.delete(key);
+      return handover?.to;
+    }
+    if (typeof gate !== 'object' || gate.holder !== owner) {
       return handover?.to;
     }
     const next = gate.waiters.shift();
@@ -88,6 +98,7 @@ export class LocalGate {
 
   /** Owners queued behind the current one (for metrics and tests). */
   queued(key: string): number {
-    return this.gates.get(key)?.waiters.length ?? 0;
+    const entry = this.gates.get(key);
+    return typeof entry === 'object' ? entry.waiters.length : 0;
   }
 }

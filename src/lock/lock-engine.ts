@@ -182,7 +182,7 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
    * on — with the lock itself when the next waiter is local and no other process waits.
    * Rejects with LockLostError if the lock was lost while held, LockNotHeldError if never held.
    */
-  async release(node: number, name: string, owner: string, heldId?: string): Promise<void> {
+  release(node: number, name: string, owner: string, heldId?: string): Promise<void> {
     const state = heldId === undefined ? this.heldLock(node, name, owner) : this.held.get(heldId);
     const keys = state?.keys ?? this.keys(name);
     const finalHold = state === undefined || state.count <= 1;
@@ -190,10 +190,10 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
       state.releasing = true;
     }
     const next = state && finalHold && !state.lost ? this.gate.peekNext(state.gateId) : undefined;
-    const sentAt = performance.now();
-    let reply: ReleaseReply;
-    try {
-      reply = await lockScripts.release.run<ReleaseReply>(
+    const sentAt = next ? performance.now() : 0;
+    // A promise chain, not an async function: this sits on every release's hot path.
+    return lockScripts.release
+      .run<ReleaseReply>(
         this.node(node),
         [keys.lock, keys.channel, keys.waiters, keys.fence],
         next
@@ -201,14 +201,25 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
           : finalHold && state
             ? [owner]
             : [owner, state?.leaseMs ?? this.watchdogTimeoutMs, '0'],
-      );
-    } catch (error) {
-      if (state && finalHold) {
-        // Redis is unreachable: the lease will free the lock; locally we are done with it.
-        this.forget(state);
-      }
-      throw new LockUnavailableError(`Redis could not be reached to release ${keys.lock}`, name, { cause: error });
-    }
+        (error) => {
+          if (state && finalHold) {
+            // Redis is unreachable: the lease will free the lock; locally we are done with it.
+            this.forget(state);
+          }
+          return new LockUnavailableError(`Redis could not be reached to release ${keys.lock}`, name, { cause: error });
+        },
+      )
+      .then((reply) => this.released(reply, state, name, owner, next, sentAt));
+  }
+
+  private released(
+    reply: ReleaseReply,
+    state: HeldLock | undefined,
+    name: string,
+    owner: string,
+    next: { owner: string } | undefined,
+    sentAt: number,
+  ): void {
     if (reply[0] === -1) {
       if (!state) {
         throw new LockNotHeldError(`Lock ${name} is not held by this owner`, name);
