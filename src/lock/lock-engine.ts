@@ -261,19 +261,14 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
       // renewal that was sent after this instant. One machine's monotonic clock, no cross-machine comparison.
       return;
     }
-    let renewed: number;
     const sentAt = performance.now();
-    try {
-      renewed = await lockScripts.renew.run<number>(
-        this.node(state.node),
-        [state.keys.lock],
-        [state.owner, state.leaseMs],
-      );
-    } catch (error) {
-      throw new LockUnavailableError(`Redis could not be reached to check ${state.name}`, state.name, {
-        cause: error,
-      });
-    }
+    const renewed = await lockScripts.renew.run<number>(
+      this.node(state.node),
+      [state.keys.lock],
+      [state.owner, state.leaseMs],
+      (error) =>
+        new LockUnavailableError(`Redis could not be reached to check ${state.name}`, state.name, { cause: error }),
+    );
     if (renewed !== 1) {
       throw this.markLost(state, 'expired-or-taken');
     }
@@ -383,7 +378,12 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
         // No successful renewal for a whole lease (e.g. renewals hang): the key may have expired.
         this.markLost(state, 'redis-unreachable');
       } else if (state.watchdog && !state.lost && !state.releasing) {
-        byNode.set(state.node, [...(byNode.get(state.node) ?? []), state]);
+        const states = byNode.get(state.node);
+        if (states) {
+          states.push(state);
+        } else {
+          byNode.set(state.node, [state]);
+        }
       }
     }
     await Promise.all(
