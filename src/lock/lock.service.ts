@@ -45,12 +45,12 @@ export class LockService implements LockExecutor {
 
   /** A MultiLock of the same name on every independent node (all must grant it). */
   multiLockOnAllNodes(name: string): MultiLock {
-    return new MultiLock(this.nodeIndexes().map((node) => this.getLock(name, { node })));
+    return new MultiLock(this.independentNodes.map((node) => this.getLock(name, { node })));
   }
 
   /** RedLock of `name` over the independent nodes (a majority must grant it). */
   redLock(name: string, options?: RedLockOptions): RedLock {
-    return new RedLock(this.engine, name, this.currentOwner(), this.nodeIndexes(), options);
+    return new RedLock(this.engine, name, this.currentOwner(), this.independentNodes, options);
   }
 
   /**
@@ -108,9 +108,5 @@ export class LockService implements LockExecutor {
 
   private currentOwner(): string {
     return this.engine.owners.current() ?? this.engine.owners.newOwnerId();
-  }
-
-  private nodeIndexes(): number[] {
-    return this.independentNodes;
   }
 }
