@@ -40,8 +40,9 @@ export function decomposeId(id: bigint): { epochSeconds: number; sequence: numbe
 /**
  * Globally unique, roughly time-ordered 64-bit ids (above 2^53: BigInt inside, decimal strings in
  * JSON, BIGINT in MySQL). Unique across replicas because the day of the counter key and the
- * timestamp come from the same reading of the clock; increasing within a process because that
- * reading never goes back.
+ * timestamp come from the same reading of the clock; each caller's successive ids increase because
+ * that reading never goes back. Concurrent calls may complete out of order (a NOSCRIPT retry
+ * re-sends an earlier reading), so ids are time-ordered to the second, not in completion order.
  */
 @Injectable()
 export class IdWorker {

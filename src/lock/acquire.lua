@@ -1,11 +1,15 @@
 -- Reentrant acquire (Redisson layout): a hash per lock, field = owner, value = hold count.
--- Returns {1, fencingToken, holdCount} when acquired or re-entered, {0, pttl} when busy.
+-- Replies are shaped for the hot path (integers parse cheapest):
+--   integer > 0        acquired, hold count 1; the integer is the fencing token
+--   integer <= 0       busy; its negation is the lock's remaining TTL in ms (0 = no TTL)
+--   {token, holdCount} re-entered (hold count > 1)
 local lockKey = KEYS[1]
 local fenceKey = KEYS[2]
+-- Sorted set of waiting processes; passed only by callers that ask to be listed (ARGV[4], ARGV[5]).
 local waitersKey = KEYS[3]
 local owner = ARGV[1]
 local leaseMs = tonumber(ARGV[2])
--- '1' when the caller already holds the lock and re-enters; '0' for a first acquisition.
+-- '1' when the caller already holds the lock and re-enters; '0' or absent for a first acquisition.
 local reenter = ARGV[3] == '1'
 -- How long to list the calling process (ARGV[5]) as waiting if the lock is busy; absent = do not list.
 local waiterTtlMs = tonumber(ARGV[4] or '0')
@@ -34,21 +38,20 @@ if redis.call('exists', lockKey) == 0 then
   if waiterTtlMs > 0 then
     redis.call('zrem', waitersKey, waiterId)
   end
-  return {1, token, 1}
+  return token
 end
 
 if redis.call('hexists', lockKey, owner) == 1 then
-  local count = 1
-  if reenter then
-    count = redis.call('hincrby', lockKey, owner, 1)
-  else
-    -- A first acquisition that finds itself already the owner: the lock was handed over to it, or
-    -- an earlier attempt ran but its reply was lost. Either way it holds exactly one hold now.
-    redis.call('hset', lockKey, owner, 1)
-  end
   redis.call('pexpire', lockKey, leaseMs)
   -- Re-entry keeps the token of the first acquisition.
-  return {1, tonumber(redis.call('hget', lockKey, 'fence')), count}
+  local token = tonumber(redis.call('hget', lockKey, 'fence'))
+  if reenter then
+    return {token, redis.call('hincrby', lockKey, owner, 1)}
+  end
+  -- A first acquisition that finds itself already the owner: the lock was handed over to it, or
+  -- an earlier attempt ran but its reply was lost. Either way it holds exactly one hold now.
+  redis.call('hset', lockKey, owner, 1)
+  return token
 end
 
 if waiterTtlMs > 0 then
@@ -61,4 +64,4 @@ if waiterTtlMs > 0 then
     redis.call('pexpire', waitersKey, waiterTtlMs)
   end
 end
-return {0, redis.call('pttl', lockKey)}
+return -math.max(redis.call('pttl', lockKey), 0)

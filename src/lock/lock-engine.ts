@@ -25,8 +25,7 @@ export interface LockEngineOptions {
 
 /** Local bookkeeping of one (node, lock, owner) held by this process. */
 export interface HeldLock {
-  /** Registry key (`heldKey`) and gate key (`gateKey`), computed once. */
-  id: string;
+  /** Key of the lock in the held registry and the local gate (see `gateKey`). */
   gateId: string;
   node: number;
   name: string;
@@ -45,8 +44,20 @@ export interface HeldLock {
   lost?: LockLostError;
 }
 
-type AcquireReply = [1, number, number] | [0, number];
-type ReleaseReply = [-1] | [0] | [1, number] | [2, number];
+/**
+ * Reply of acquire.lua: a positive integer is a first hold and its fencing token; zero or less is
+ * "busy" with the negated remaining TTL; `[token, holdCount]` is a re-entry.
+ */
+export type AcquireReply = number | [number, number];
+/** Reply of release.lua: -1 not held, 0 released, n > 0 holds left, `[token]` handed over. */
+type ReleaseReply = number | [number];
+
+/** The fencing token of an acquire reply, or 0 if the lock was busy. */
+export const grantedToken = (reply: AcquireReply): number =>
+  typeof reply === 'number' ? (reply > 0 ? reply : 0) : reply[0];
+
+/** The hold count of a granted acquire reply. */
+export const grantedCount = (reply: AcquireReply): number => (typeof reply === 'number' ? 1 : reply[1]);
 
 /**
  * The machinery shared by every lock of one LockService: connections, scripts, the in-process
@@ -57,6 +68,11 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
   readonly gate = new LocalGate();
   readonly watchdogTimeoutMs: number;
   private readonly keyPrefix: string;
+  /**
+   * Held locks by gate id. Redis lets one owner at a time hold a lock, so one entry per (node, lock)
+   * suffices; a lost holder's state may be replaced by the next holder's while its handle still
+   * refers to it.
+   */
   private readonly held = new Map<string, HeldLock>();
   private readonly pubsubs = new Map<number, LockPubSub>();
   private readonly ownedSubscribers: Redis[] = [];
@@ -89,58 +105,62 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
     return this.options.nodes.length;
   }
 
-  heldLock(node: number, name: string, owner: string): HeldLock | undefined {
-    return this.held.get(heldKey(node, name, owner));
-  }
-
-  heldLockById(id: string): HeldLock | undefined {
-    return this.held.get(id);
+  /** This process's state of `owner`'s hold on a lock, if it holds it. */
+  heldLock(gateId: string, owner: string): HeldLock | undefined {
+    const state = this.held.get(gateId);
+    return state !== undefined && state.owner === owner ? state : undefined;
   }
 
   /**
-   * One acquire attempt in Redis. With `waiterTtlMs` > 0 a busy answer also lists this process as
-   * waiting for that long, which stops other processes from handing the lock around among themselves.
+   * One acquire attempt in Redis; `onReply` runs in the same promise step. With `waiterTtlMs` > 0
+   * a busy answer also lists this process as waiting for that long, which stops other processes
+   * from handing the lock around among themselves. `onError` runs before a Redis failure is
+   * turned into `LockUnavailableError`.
    */
-  attempt(
+  attempt<R>(
     node: number,
     keys: LockKeys,
     owner: string,
     leaseMs: number,
-    options: { reenter?: boolean; waiterTtlMs?: number } = {},
-  ): Promise<AcquireReply> {
-    const reenter = options.reenter ? '1' : '0';
-    const waiterTtlMs = options.waiterTtlMs ?? 0;
-    // No async wrapper: this sits on every acquisition's hot path.
-    return lockScripts.acquire.run<AcquireReply>(
+    onReply: (reply: AcquireReply) => R | PromiseLike<R>,
+    reenter = false,
+    waiterTtlMs = 0,
+    onError?: () => void,
+  ): Promise<R> {
+    return lockScripts.acquire.call(
       this.node(node),
-      [keys.lock, keys.fence, keys.waiters],
+      waiterTtlMs > 0 ? keys.waitKeys : keys.acquireKeys,
       waiterTtlMs > 0
-        ? [owner, leaseMs, reenter, Math.ceil(waiterTtlMs), this.owners.processId]
-        : options.reenter
-          ? [owner, leaseMs, reenter]
+        ? [owner, leaseMs, reenter ? '1' : '0', Math.ceil(waiterTtlMs), this.owners.processId]
+        : reenter
+          ? [owner, leaseMs, '1']
           : [owner, leaseMs],
-      (error) =>
-        new LockUnavailableError(`Redis could not be reached to acquire ${keys.lock}`, keys.lock, { cause: error }),
+      onReply,
+      (error) => {
+        onError?.();
+        return new LockUnavailableError(`Redis could not be reached to acquire ${keys.lock}`, keys.lock, {
+          cause: error,
+        });
+      },
     );
   }
 
   /** Records a successful acquisition (first or re-entry) and returns its state. */
   recordAcquired(
-    sentAt: number,
+    gateId: string,
     node: number,
     name: string,
     keys: LockKeys,
     owner: string,
+    sentAt: number,
     token: number,
     count: number,
     leaseTime?: number,
-  ) {
-    const id = heldKey(node, name, owner);
-    let state = this.held.get(id);
-    if (!state) {
+  ): HeldLock {
+    let state = this.held.get(gateId);
+    if (state === undefined || state.owner !== owner) {
       state = {
-        id,
-        gateId: gateKey(node, name),
+        gateId,
         node,
         name,
         owner,
@@ -150,9 +170,12 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
         watchdog: leaseTime === undefined,
         leaseMs: leaseTime ?? this.watchdogTimeoutMs,
         lastRenewedAt: sentAt,
+        leaseTimer: undefined,
+        controller: undefined,
         releasing: false,
+        lost: undefined,
       };
-      this.held.set(id, state);
+      this.held.set(gateId, state);
     } else {
       state.count = count;
       state.lastRenewedAt = sentAt;
@@ -162,7 +185,9 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
       }
     }
     if (state.watchdog) {
-      this.ensureWatchdog();
+      if (this.watchdogTimer === undefined) {
+        this.ensureWatchdog();
+      }
     } else {
       this.armLeaseTimer(state);
     }
@@ -178,38 +203,37 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
   }
 
   /**
-   * Releases one hold of `owner`. At hold count zero the local state is dropped and the gate passes
-   * on — with the lock itself when the next waiter is local and no other process waits.
+   * Releases one hold of `owner` (`state`: its bookkeeping, when the caller has it). At hold count
+   * zero the local state is dropped and the gate passes on — with the lock itself when the next
+   * waiter is local and no other process waits.
    * Rejects with LockLostError if the lock was lost while held, LockNotHeldError if never held.
    */
-  release(node: number, name: string, owner: string, heldId?: string): Promise<void> {
-    const state = heldId === undefined ? this.heldLock(node, name, owner) : this.held.get(heldId);
+  release(node: number, name: string, owner: string, state?: HeldLock): Promise<void> {
     const keys = state?.keys ?? this.keys(name);
+    state ??= this.heldLock(gateKey(node, keys.lock), owner);
     const finalHold = state === undefined || state.count <= 1;
-    if (state && finalHold) {
+    if (state !== undefined && finalHold) {
       state.releasing = true;
     }
-    const next = state && finalHold && !state.lost ? this.gate.peekNext(state.gateId) : undefined;
+    const next = state !== undefined && finalHold && !state.lost ? this.gate.peekNext(state.gateId) : undefined;
     const sentAt = next ? performance.now() : 0;
-    // A promise chain, not an async function: this sits on every release's hot path.
-    return lockScripts.release
-      .run<ReleaseReply>(
-        this.node(node),
-        [keys.lock, keys.channel, keys.waiters, keys.fence],
-        next
-          ? [owner, state!.leaseMs, '1', next.owner, next.leaseMs, this.owners.processId]
-          : finalHold && state
-            ? [owner]
-            : [owner, state?.leaseMs ?? this.watchdogTimeoutMs, '0'],
-        (error) => {
-          if (state && finalHold) {
-            // Redis is unreachable: the lease will free the lock; locally we are done with it.
-            this.forget(state);
-          }
-          return new LockUnavailableError(`Redis could not be reached to release ${keys.lock}`, name, { cause: error });
-        },
-      )
-      .then((reply) => this.released(reply, state, name, owner, next, sentAt));
+    return lockScripts.release.call(
+      this.node(node),
+      next ? keys.handoverKeys : keys.releaseKeys,
+      next
+        ? [owner, state!.leaseMs, '1', next.owner, next.leaseMs, this.owners.processId]
+        : finalHold && state
+          ? [owner]
+          : [owner, state?.leaseMs ?? this.watchdogTimeoutMs, '0'],
+      (reply: ReleaseReply) => this.released(reply, state, name, owner, next, sentAt),
+      (error) => {
+        if (state && finalHold) {
+          // Redis is unreachable: the lease will free the lock; locally we are done with it.
+          this.forget(state);
+        }
+        return new LockUnavailableError(`Redis could not be reached to release ${keys.lock}`, name, { cause: error });
+      },
+    );
   }
 
   private released(
@@ -220,7 +244,7 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
     next: { owner: string } | undefined,
     sentAt: number,
   ): void {
-    if (reply[0] === -1) {
+    if (reply === -1) {
       if (!state) {
         throw new LockNotHeldError(`Lock ${name} is not held by this owner`, name);
       }
@@ -229,9 +253,9 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
       this.forget(state);
       throw lost;
     }
-    if (reply[0] === 1) {
+    if (typeof reply === 'number' && reply > 0) {
       if (state) {
-        state.count = reply[1];
+        state.count = reply;
         state.releasing = false;
       }
       return;
@@ -240,7 +264,8 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
       this.emit('lockReleased', { name, owner });
     }
     if (state) {
-      const handover = reply[0] === 2 && next ? { to: next.owner, fencingToken: reply[1], sentAt } : undefined;
+      const handover =
+        typeof reply !== 'number' && next ? { to: next.owner, fencingToken: reply[0], sentAt } : undefined;
       this.forget(state, handover);
       if (state.lost) {
         throw state.lost;
@@ -283,10 +308,9 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
   async forceRelease(node: number, name: string): Promise<boolean> {
     const keys = this.keys(name);
     const released = (await lockScripts.forceRelease.run<number>(this.node(node), [keys.lock, keys.channel], [])) === 1;
-    for (const state of this.held.values()) {
-      if (state.node === node && state.name === name) {
-        this.markLost(state, 'expired-or-taken');
-      }
+    const state = this.held.get(gateKey(node, keys.lock));
+    if (state) {
+      this.markLost(state, 'expired-or-taken');
     }
     return released;
   }
@@ -321,8 +345,8 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
   private forget(state: HeldLock, handover?: HandedOver & { to: string }): void {
     clearTimeout(state.leaseTimer);
     let orphan = handover?.to;
-    if (this.held.get(state.id) === state) {
-      this.held.delete(state.id);
+    if (this.held.get(state.gateId) === state) {
+      this.held.delete(state.gateId);
       orphan = this.gate.leave(state.gateId, state.owner, handover);
     }
     if (orphan) {
@@ -438,5 +462,5 @@ export function signalOf(state: HeldLock): AbortSignal {
   return state.controller.signal;
 }
 
-export const heldKey = (node: number, name: string, owner: string) => `${node}|${name}|${owner}`;
-export const gateKey = (node: number, name: string) => `${node}|${name}`;
+/** Identifies a lock of one node in this process; node 0's is the lock key itself (no string built per call). */
+export const gateKey = (node: number, lockKey: string) => (node === 0 ? lockKey : `${node}|${lockKey}`);

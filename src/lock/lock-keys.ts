@@ -12,6 +12,11 @@ export interface LockKeys {
   channel: string;
   /** Sorted set of processes waiting in Redis (member: process id, score: listed-until ms). */
   waiters: string;
+  /** KEYS of the scripts' calls, built once per name (acquire, acquire listing a waiter, release, release with hand-over). */
+  acquireKeys: readonly string[];
+  waitKeys: readonly string[];
+  releaseKeys: readonly string[];
+  handoverKeys: readonly string[];
 }
 
 export function validateLockName(name: string): void {
@@ -43,10 +48,18 @@ export function lockKeys(prefix: string, name: string): LockKeys {
 
 function buildKeys(prefix: string, name: string): LockKeys {
   validateLockName(name);
+  const lock = `${prefix}{${name}}`;
+  const fence = `${lock}:fence`;
+  const channel = `${lock}:released`;
+  const waiters = `${lock}:waiters`;
   return {
-    lock: `${prefix}{${name}}`,
-    fence: `${prefix}{${name}}:fence`,
-    channel: `${prefix}{${name}}:released`,
-    waiters: `${prefix}{${name}}:waiters`,
+    lock,
+    fence,
+    channel,
+    waiters,
+    acquireKeys: [lock, fence],
+    waitKeys: [lock, fence, waiters],
+    releaseKeys: [lock, channel],
+    handoverKeys: [lock, channel, waiters, fence],
   };
 }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { signalOf, type LockEngine, type VerifyMode } from './lock-engine';
+import { gateKey, grantedCount, grantedToken, signalOf, type LockEngine, type VerifyMode } from './lock-engine';
 import { LockKeys } from './lock-keys';
 import { LockLostError, LockTimeoutError, LockUnavailableError } from './lock.errors';
 import type { AcquireOptions, LockHandle, Lockable } from './lock.types';
@@ -49,9 +49,14 @@ export class RedLock implements Lockable {
       const results = await Promise.allSettled(
         this.nodes.map((node) =>
           withTimeout(
-            this.engine.attempt(node, this.keys, this.owner, leaseMs, {
-              reenter: this.engine.heldLock(node, this.name, this.owner) !== undefined,
-            }),
+            this.engine.attempt(
+              node,
+              this.keys,
+              this.owner,
+              leaseMs,
+              (reply) => reply,
+              this.heldOn(node) !== undefined,
+            ),
             this.options.nodeTimeoutMs ?? 100,
           ),
         ),
@@ -61,8 +66,8 @@ export class RedLock implements Lockable {
       results.forEach((result, i) => {
         if (result.status === 'rejected') {
           unreachable++;
-        } else if (result.value[0] === 1) {
-          granted.push({ node: this.nodes[i], token: result.value[1], count: result.value[2] });
+        } else if (grantedToken(result.value) > 0) {
+          granted.push({ node: this.nodes[i], token: grantedToken(result.value), count: grantedCount(result.value) });
         }
       });
       const validity = leaseMs - (performance.now() - startedAt) - drift;
@@ -71,7 +76,7 @@ export class RedLock implements Lockable {
       }
       // A re-entry round gives back only what it added; a first round clears every node (a node
       // that timed out may still have granted it).
-      const reentering = this.nodes.some((node) => this.engine.heldLock(node, this.name, this.owner));
+      const reentering = this.nodes.some((node) => this.heldOn(node));
       await this.releaseNodes(reentering ? granted.map((part) => part.node) : this.nodes);
       if (unreachable > this.nodes.length - this.quorum) {
         throw new LockUnavailableError(
@@ -102,11 +107,12 @@ export class RedLock implements Lockable {
   ): LockHandle {
     const parts = granted.map((part) =>
       this.engine.recordAcquired(
-        sentAt,
+        gateKey(part.node, this.keys.lock),
         part.node,
         this.name,
         this.keys,
         this.owner,
+        sentAt,
         part.token,
         part.count,
         leaseTime,
@@ -142,7 +148,7 @@ export class RedLock implements Lockable {
         }
         released = true;
         const results = await Promise.allSettled(
-          granted.map((part) => this.engine.release(part.node, this.name, this.owner)),
+          granted.map((part, i) => this.engine.release(part.node, this.name, this.owner, parts[i])),
         );
         const ok = results.filter((result) => result.status === 'fulfilled').length;
         if (ok < this.quorum || controller.signal.aborted) {
@@ -150,6 +156,10 @@ export class RedLock implements Lockable {
         }
       },
     };
+  }
+
+  private heldOn(node: number) {
+    return this.engine.heldLock(gateKey(node, this.keys.lock), this.owner);
   }
 
   /** Best-effort release on every node (a node that never granted it answers "not held"). */

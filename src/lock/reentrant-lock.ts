@@ -1,7 +1,18 @@
-import { gateKey, HeldLock, heldKey, LockEngine, signalOf, type VerifyMode } from './lock-engine';
+import {
+  type AcquireReply,
+  gateKey,
+  grantedCount,
+  grantedToken,
+  HeldLock,
+  LockEngine,
+  signalOf,
+  type VerifyMode,
+} from './lock-engine';
 import { LockKeys } from './lock-keys';
 import { LockTimeoutError } from './lock.errors';
 import type { AcquireOptions, LockHandle, Lockable } from './lock.types';
+
+const NO_OPTIONS: AcquireOptions = Object.freeze({});
 
 /**
  * Redisson-style reentrant lock on one Redis node. The owner is fixed when the object is created:
@@ -11,7 +22,6 @@ import type { AcquireOptions, LockHandle, Lockable } from './lock.types';
 export class ReentrantLock implements Lockable {
   private readonly keys: LockKeys;
   private readonly gateId: string;
-  private readonly heldId: string;
 
   constructor(
     private readonly engine: LockEngine,
@@ -20,80 +30,100 @@ export class ReentrantLock implements Lockable {
     readonly node = 0,
   ) {
     this.keys = engine.keys(name);
-    this.gateId = gateKey(node, name);
-    this.heldId = heldKey(node, name, owner);
+    this.gateId = gateKey(node, this.keys.lock);
   }
 
-  tryLock(options: AcquireOptions = {}): Promise<LockHandle | null> {
-    return this.acquire(options.waitTime ?? 0, options, false);
+  tryLock(options: AcquireOptions = NO_OPTIONS): Promise<LockHandle | null> {
+    return this.acquire(options.waitTime ?? 0, options.leaseTime, false);
   }
 
-  lock(options: AcquireOptions = {}): Promise<LockHandle> {
-    return this.acquire(options.waitTime ?? Number.POSITIVE_INFINITY, options, true) as Promise<LockHandle>;
+  lock(options: AcquireOptions = NO_OPTIONS): Promise<LockHandle> {
+    return this.acquire(options.waitTime ?? Number.POSITIVE_INFINITY, options.leaseTime, true) as Promise<LockHandle>;
   }
 
   /** `tryLock` and `lock` in one, so `lock` costs no extra promise: a timeout is null or a LockTimeoutError. */
-  private acquire(waitTime: number, options: AcquireOptions, throwOnTimeout: boolean): Promise<LockHandle | null> {
-    const timedOut = (): null => {
-      if (throwOnTimeout) {
-        throw new LockTimeoutError(`Lock ${this.name} stayed busy for ${waitTime} ms`, this.name);
-      }
-      return null;
-    };
-    const leaseMs = Math.ceil(options.leaseTime ?? this.engine.watchdogTimeoutMs);
-    const held = this.engine.heldLockById(this.heldId);
-    if (held) {
-      return this.reenter(held, leaseMs, options.leaseTime);
+  private acquire(
+    waitTime: number,
+    leaseTime: number | undefined,
+    throwOnTimeout: boolean,
+  ): Promise<LockHandle | null> {
+    const leaseMs = leaseTime === undefined ? this.engine.watchdogTimeoutMs : Math.ceil(leaseTime);
+    const held = this.engine.heldLock(this.gateId, this.owner);
+    if (held !== undefined) {
+      return this.reenter(held, leaseMs, leaseTime);
     }
-    const deadline = performance.now() + waitTime;
+    const startedAt = performance.now();
     const entered = this.engine.gate.enter(this.gateId, this.owner, waitTime, leaseMs);
     if (entered === false) {
-      return Promise.resolve().then(timedOut);
+      return Promise.resolve(this.timedOut(waitTime, throwOnTimeout));
     }
     if (entered !== true) {
       return entered.then((grant) => {
         if (grant === false) {
-          return timedOut();
+          return this.timedOut(waitTime, throwOnTimeout);
         }
         if (grant === true) {
-          return this.waitInRedis(deadline, leaseMs, options.leaseTime).then((handle) => handle ?? timedOut());
+          return this.waitInRedis(startedAt + waitTime, leaseMs, leaseTime).then(
+            (handle) => handle ?? this.timedOut(waitTime, throwOnTimeout),
+          );
         }
         // The previous local holder handed the lock over in its release: no round trip needed.
-        return this.handle(grant.sentAt, grant.fencingToken, 1, options.leaseTime);
+        return this.handle(grant.sentAt, grant.fencingToken, 1, leaseTime);
       });
     }
     // Fast path: most acquisitions find the lock free at the first attempt, which needs neither
     // the waiter listing nor the waiting loop.
-    const sentAt = performance.now();
-    return this.engine.attempt(this.node, this.keys, this.owner, leaseMs).then(
+    return this.engine.attempt(
+      this.node,
+      this.keys,
+      this.owner,
+      leaseMs,
       (reply) => {
-        if (reply[0] === 1) {
-          return this.handle(sentAt, reply[1], reply[2], options.leaseTime);
+        const token = grantedToken(reply);
+        if (token > 0) {
+          return this.handle(startedAt, token, grantedCount(reply), leaseTime);
         }
         if (waitTime <= 0) {
           this.engine.gate.leave(this.gateId, this.owner);
-          return timedOut();
+          return this.timedOut(waitTime, throwOnTimeout);
         }
-        return this.waitInRedis(deadline, leaseMs, options.leaseTime).then((handle) => handle ?? timedOut());
+        return this.waitInRedis(startedAt + waitTime, leaseMs, leaseTime).then(
+          (handle) => handle ?? this.timedOut(waitTime, throwOnTimeout),
+        );
       },
-      (error: unknown) => {
-        this.engine.gate.leave(this.gateId, this.owner);
-        throw error;
-      },
+      false,
+      0,
+      () => this.engine.gate.leave(this.gateId, this.owner),
     );
   }
 
-  /** Re-entry: the hold count lives in Redis too, so it survives exactly as long as the lock. */
-  private async reenter(held: HeldLock, leaseMs: number, leaseTime: number | undefined): Promise<LockHandle> {
-    const sentAt = performance.now();
-    const lease = held.watchdog ? held.leaseMs : leaseMs;
-    const reply = held.lost
-      ? undefined
-      : await this.engine.attempt(this.node, this.keys, this.owner, lease, { reenter: true });
-    if (reply?.[0] === 1) {
-      return this.handle(sentAt, reply[1], reply[2], leaseTime);
+  private timedOut(waitTime: number, throwOnTimeout: boolean): null {
+    if (throwOnTimeout) {
+      throw new LockTimeoutError(`Lock ${this.name} stayed busy for ${waitTime} ms`, this.name);
     }
-    throw this.engine.markLost(held, 'expired-or-taken');
+    return null;
+  }
+
+  /** Re-entry: the hold count lives in Redis too, so it survives exactly as long as the lock. */
+  private reenter(held: HeldLock, leaseMs: number, leaseTime: number | undefined): Promise<LockHandle> {
+    if (held.lost) {
+      return Promise.reject(held.lost);
+    }
+    const sentAt = performance.now();
+    return this.engine.attempt(
+      this.node,
+      this.keys,
+      this.owner,
+      held.watchdog ? held.leaseMs : leaseMs,
+      (reply: AcquireReply) => {
+        const token = grantedToken(reply);
+        if (token > 0) {
+          return this.handle(sentAt, token, grantedCount(reply), leaseTime);
+        }
+        throw this.engine.markLost(held, 'expired-or-taken');
+      },
+      true,
+    );
   }
 
   /**
@@ -115,10 +145,19 @@ export class ReentrantLock implements Lockable {
         const sentAt = performance.now();
         // List this process in Redis for a little longer than it may sleep.
         const waiterTtlMs = Math.min(deadline - sentAt, this.engine.watchdogTimeoutMs) + 1000;
-        const reply = await this.engine.attempt(this.node, this.keys, this.owner, leaseMs, { waiterTtlMs });
-        if (reply[0] === 1) {
+        const reply = await this.engine.attempt(
+          this.node,
+          this.keys,
+          this.owner,
+          leaseMs,
+          (value) => value,
+          false,
+          waiterTtlMs,
+        );
+        const token = grantedToken(reply);
+        if (token > 0) {
           acquired = true;
-          return this.handle(sentAt, reply[1], reply[2], leaseTime);
+          return this.handle(sentAt, token, grantedCount(reply), leaseTime);
         }
         const remaining = deadline - performance.now();
         if (remaining <= 0) {
@@ -130,7 +169,8 @@ export class ReentrantLock implements Lockable {
           subscribed = true;
           continue;
         }
-        const ttl = reply[1] > 0 ? reply[1] : remaining;
+        // A busy reply is the negated TTL; 0 when the lock has none.
+        const ttl = -(reply as number) > 0 ? -(reply as number) : remaining;
         await pubsub.waitForRelease(channel, version, Math.min(ttl, remaining));
       }
     } finally {
@@ -145,7 +185,7 @@ export class ReentrantLock implements Lockable {
 
   /** Releases one hold of this owner; see `LockHandle.unlock`. */
   unlock(): Promise<void> {
-    return this.engine.release(this.node, this.name, this.owner, this.heldId);
+    return this.engine.release(this.node, this.name, this.owner);
   }
 
   /** Whether this owner holds the lock, asked of Redis (not the local bookkeeping). */
@@ -163,6 +203,11 @@ export class ReentrantLock implements Lockable {
     return this.engine.verify(state, mode);
   }
 
+  /** @internal used by handles: releases the hold recorded in `state`. */
+  release(state: HeldLock): Promise<void> {
+    return this.engine.release(this.node, this.name, this.owner, state);
+  }
+
   /** Deletes the lock whoever holds it (administrative use: a stuck holder). */
   forceUnlock(): Promise<boolean> {
     return this.engine.forceRelease(this.node, this.name);
@@ -170,11 +215,12 @@ export class ReentrantLock implements Lockable {
 
   private handle(sentAt: number, fencingToken: number, holdCount: number, leaseTime: number | undefined): LockHandle {
     const state = this.engine.recordAcquired(
-      sentAt,
+      this.gateId,
       this.node,
       this.name,
       this.keys,
       this.owner,
+      sentAt,
       fencingToken,
       holdCount,
       leaseTime,
@@ -211,6 +257,6 @@ class ReentrantLockHandle implements LockHandle {
       return Promise.resolve();
     }
     this.released = true;
-    return this.lock.unlock();
+    return this.lock.release(this.state);
   }
 }

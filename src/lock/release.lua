@@ -1,9 +1,12 @@
--- Owner-checked release of one hold. Returns {-1} when this owner does not hold the lock (nothing
--- is changed), {1, holdsLeft} after releasing a re-entry, {0} when released (waiters are notified
--- by pub/sub), or {2, fencingToken} when handed straight to `nextOwner` (a waiter of the same
--- process) because no other process is waiting: one round trip per hand-over instead of two.
+-- Owner-checked release of one hold. Replies (integers on the hot path):
+--   -1        this owner does not hold the lock; nothing is changed
+--   0         released; waiters are notified by pub/sub
+--   n > 0     one re-entry released, n holds left
+--   {token}   handed straight to `nextOwner` (a waiter of the same process) because no other
+--             process is waiting: one round trip per hand-over instead of two
 local lockKey = KEYS[1]
 local channel = KEYS[2]
+-- Passed only with a hand-over candidate (ARGV[4..6]).
 local waitersKey = KEYS[3]
 local fenceKey = KEYS[4]
 local owner = ARGV[1]
@@ -11,7 +14,6 @@ local owner = ARGV[1]
 local leaseMs = tonumber(ARGV[2] or '0')
 -- A final release ('1' or absent) removes the lock whatever count drift Redis has; '0' releases one re-entry.
 local final = ARGV[3] ~= '0'
--- Present only when the caller has a local waiter to hand over to.
 local nextOwner = ARGV[4]
 local nextLeaseMs = tonumber(ARGV[5] or '0')
 local processId = ARGV[6]
@@ -21,13 +23,13 @@ local fenceTtlMs = 604800000
 -- Only the owner may release: a late release after expiry must not delete another owner's lock.
 local count = tonumber(redis.call('hget', lockKey, owner))
 if not count then
-  return {-1}
+  return -1
 end
 
 if count > 1 and not final then
   redis.call('hincrby', lockKey, owner, -1)
   redis.call('pexpire', lockKey, leaseMs)
-  return {1, count - 1}
+  return count - 1
 end
 
 redis.call('del', lockKey)
@@ -48,9 +50,9 @@ if nextOwner then
     end
     redis.call('hset', lockKey, nextOwner, 1, 'fence', string.format('%.0f', token))
     redis.call('pexpire', lockKey, nextLeaseMs)
-    return {2, token}
+    return {token}
   end
 end
 
 redis.call('publish', channel, 'released')
-return {0}
+return 0

@@ -44,4 +44,26 @@ describe(RedisScript.name, () => {
   it('refuses a call with the wrong number of keys', async () => {
     await expect(script.run(redis, [], [1])).rejects.toThrow('takes 1 keys');
   });
+
+  it('takes optional trailing keys within its declared range', async () => {
+    const optional = new RedisScript('optional', "local second = KEYS[2]\nreturn second or 'none'\n", [1, 2]);
+    expect(await optional.run(redis, ['x'], [])).toBe('none');
+    expect(await optional.run(redis, ['x', 'y'], [])).toBe('y');
+    await expect(optional.run(redis, ['x', 'y', 'z'], [])).rejects.toThrow('takes 1 to 2 keys');
+  });
+
+  it('hands the reply to `call`’s handler and maps failures with `mapError`', async () => {
+    expect(await script.call(redis, ['called'], [4], (reply: number) => reply * 10)).toBe(40);
+    const failing = new RedisScript('failing', "local key = KEYS[1]\nreturn redis.call('INCR', key)\n", 1);
+    await redis.set('text', 'not a number');
+    await expect(
+      failing.call(
+        redis,
+        ['text'],
+        [],
+        (reply) => reply,
+        (error) => new Error(`mapped: ${String(error)}`),
+      ),
+    ).rejects.toThrow('mapped:');
+  });
 });

@@ -10,18 +10,24 @@ describe('lock Lua scripts (real Redis)', () => {
   let subscriber: Redis;
   const keys = lockKeys('lock:', 'scripts');
   const acquire = (owner: string, leaseMs = 10_000, waiter = { id: 'proc-a', ttlMs: 0 }, reenter = false) =>
-    lockScripts.acquire.run<number[]>(
+    lockScripts.acquire.run<number | number[]>(
       redis,
-      [keys.lock, keys.fence, keys.waiters],
+      waiter.ttlMs > 0 ? keys.waitKeys : keys.acquireKeys,
       waiter.ttlMs > 0
         ? [owner, leaseMs, reenter ? '1' : '0', waiter.ttlMs, waiter.id]
         : [owner, leaseMs, reenter ? '1' : '0'],
     );
+  /** The token of a first hold (the script answers a bare positive integer). */
+  const firstHold = async (owner: string, leaseMs?: number) => {
+    const reply = await acquire(owner, leaseMs);
+    expect(typeof reply).toBe('number');
+    return reply as number;
+  };
   const reenter = (owner: string) => acquire(owner, 10_000, { id: 'proc-a', ttlMs: 0 }, true);
   const release = (owner: string, next?: { owner: string; leaseMs: number }, final = false, processId = 'proc-a') =>
-    lockScripts.release.run<number[]>(
+    lockScripts.release.run<number | number[]>(
       redis,
-      [keys.lock, keys.channel, keys.waiters, keys.fence],
+      next ? keys.handoverKeys : keys.releaseKeys,
       next ? [owner, 10_000, '1', next.owner, next.leaseMs, processId] : final ? [owner] : [owner, 10_000, '0'],
     );
 
@@ -38,18 +44,18 @@ describe('lock Lua scripts (real Redis)', () => {
   });
 
   it('uses one hash tag for the lock, its fence counter and its channel', () => {
-    expect(keys).toEqual({
+    expect(keys).toMatchObject({
       lock: 'lock:{scripts}',
       fence: 'lock:{scripts}:fence',
       channel: 'lock:{scripts}:released',
       waiters: 'lock:{scripts}:waiters',
     });
+    expect(keys.handoverKeys).toEqual([keys.lock, keys.channel, keys.waiters, keys.fence]);
   });
 
   describe('acquire.lua', () => {
     it('takes a free lock with hold count 1, a lease, and a fencing token', async () => {
-      const [ok, token, count] = await acquire('a:1', 5000);
-      expect([ok, count]).toEqual([1, 1]);
+      const token = await firstHold('a:1', 5000);
       expect(token).toBeGreaterThan(1_600_000_000_000_000);
       expect(await redis.hget(keys.lock, 'a:1')).toBe('1');
       const ttl = await redis.pttl(keys.lock);
@@ -58,24 +64,29 @@ describe('lock Lua scripts (real Redis)', () => {
     });
 
     it('re-enters for the same owner, counting holds and keeping the token', async () => {
-      const [, token] = await acquire('a:1');
-      expect(await reenter('a:1')).toEqual([1, token, 2]);
-      expect(await reenter('a:1')).toEqual([1, token, 3]);
+      const token = await firstHold('a:1');
+      expect(await reenter('a:1')).toEqual([token, 2]);
+      expect(await reenter('a:1')).toEqual([token, 3]);
     });
 
     it('treats a first acquisition by the current owner as one hold (a lost reply, a hand-over)', async () => {
-      const [, token] = await acquire('a:1');
+      const token = await firstHold('a:1');
       await reenter('a:1');
-      expect(await acquire('a:1')).toEqual([1, token, 1]);
+      expect(await acquire('a:1')).toBe(token);
       expect(await redis.hget(keys.lock, 'a:1')).toBe('1');
     });
 
     it('answers another owner with the remaining TTL and changes nothing', async () => {
       await acquire('a:1', 8000);
-      const [busy, ttl] = await acquire('b:1');
-      expect(busy).toBe(0);
-      expect(ttl).toBeGreaterThan(7000);
+      const busy = (await acquire('b:1')) as number;
+      expect(-busy).toBeGreaterThan(7000);
+      expect(-busy).toBeLessThanOrEqual(8000);
       expect(await redis.hkeys(keys.lock)).toEqual(['a:1', 'fence']);
+    });
+
+    it('answers busy as 0 when the lock has no TTL', async () => {
+      await redis.hset(keys.lock, 'a:1', 1);
+      expect(await acquire('b:1')).toBe(0);
     });
 
     it('lists a busy caller as a waiting process when asked to, and unlists it once it acquires', async () => {
@@ -90,11 +101,11 @@ describe('lock Lua scripts (real Redis)', () => {
     it('issues strictly increasing tokens, also after the fence counter was lost', async () => {
       const tokens: number[] = [];
       for (let i = 0; i < 20; i++) {
-        tokens.push((await acquire(`o:${i}`))[1]);
+        tokens.push(await firstHold(`o:${i}`));
         await release(`o:${i}`);
       }
       await redis.del(keys.fence);
-      tokens.push((await acquire('after:loss'))[1]);
+      tokens.push(await firstHold('after:loss'));
       for (let i = 1; i < tokens.length; i++) {
         expect(tokens[i]).toBeGreaterThan(tokens[i - 1]);
       }
@@ -104,7 +115,7 @@ describe('lock Lua scripts (real Redis)', () => {
   describe('release.lua', () => {
     it('refuses an owner that does not hold the lock and deletes nothing', async () => {
       await acquire('a:1');
-      expect(await release('b:1')).toEqual([-1]);
+      expect(await release('b:1')).toBe(-1);
       expect(await redis.hget(keys.lock, 'a:1')).toBe('1');
     });
 
@@ -114,9 +125,9 @@ describe('lock Lua scripts (real Redis)', () => {
       subscriber.on('message', (channel: string) => messages.push(channel));
       await acquire('a:1');
       await reenter('a:1');
-      expect(await release('a:1')).toEqual([1, 1]);
+      expect(await release('a:1')).toBe(1);
       expect(await redis.exists(keys.lock)).toBe(1);
-      expect(await release('a:1')).toEqual([0]);
+      expect(await release('a:1')).toBe(0);
       expect(await redis.exists(keys.lock)).toBe(0);
       await new Promise((resolve) => setTimeout(resolve, 50));
       expect(messages).toEqual([keys.channel]);
@@ -124,10 +135,10 @@ describe('lock Lua scripts (real Redis)', () => {
     });
 
     it('hands the lock straight to the next local owner when no other process waits', async () => {
-      const [, first] = await acquire('a:1');
-      const [status, token] = await release('a:1', { owner: 'a:2', leaseMs: 7000 });
-      expect(status).toBe(2);
-      expect(token).toBeGreaterThan(first);
+      const first = await firstHold('a:1');
+      const reply = await release('a:1', { owner: 'a:2', leaseMs: 7000 });
+      expect(reply).toEqual([expect.any(Number)]);
+      expect((reply as number[])[0]).toBeGreaterThan(first);
       expect(await redis.hget(keys.lock, 'a:2')).toBe('1');
       expect(await redis.pttl(keys.lock)).toBeGreaterThan(6000);
     });
@@ -135,7 +146,7 @@ describe('lock Lua scripts (real Redis)', () => {
     it('does not hand over while another process is listed as waiting; it publishes instead', async () => {
       await acquire('a:1');
       await acquire('b:1', 10_000, { id: 'proc-b', ttlMs: 5000 });
-      expect(await release('a:1', { owner: 'a:2', leaseMs: 7000 })).toEqual([0]);
+      expect(await release('a:1', { owner: 'a:2', leaseMs: 7000 })).toBe(0);
       expect(await redis.exists(keys.lock)).toBe(0);
     });
 
@@ -143,7 +154,7 @@ describe('lock Lua scripts (real Redis)', () => {
       await acquire('a:1');
       await acquire('b:1', 10_000, { id: 'proc-b', ttlMs: 1 });
       await new Promise((resolve) => setTimeout(resolve, 20));
-      expect((await release('a:1', { owner: 'a:2', leaseMs: 7000 }))[0]).toBe(2);
+      expect(await release('a:1', { owner: 'a:2', leaseMs: 7000 })).toEqual([expect.any(Number)]);
     });
   });
 
@@ -151,7 +162,7 @@ describe('lock Lua scripts (real Redis)', () => {
     it('releases the lock on the final hold even if Redis counted more holds', async () => {
       await acquire('a:1');
       await reenter('a:1');
-      expect(await release('a:1', undefined, true)).toEqual([0]);
+      expect(await release('a:1', undefined, true)).toBe(0);
       expect(await redis.exists(keys.lock)).toBe(0);
     });
   });
