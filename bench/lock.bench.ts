@@ -2,7 +2,9 @@
  * `npm run bench:lock` — our reentrant lock vs the minimal SET NX lock vs redis-semaphore's Mutex vs
  * @sesamecare-oss/redlock, side by side against one isolated redis-server.
  *
- * Uncontended: acquire+release pairs/s at concurrency 1 and 64 (each task its own key).
+ * Uncontended: acquire+release pairs/s at concurrency 1 and 64 (each task its own key), measured
+ * in short slices that rotate through the contenders, so drift in the machine's speed (a shared
+ * VM's neighbours, CPU placement) hits every contender alike; ratios are also given per slice pair.
  * Hot key: 64 tasks loop acquire → tiny critical section → release on one key; sections/s, wait
  * p50/p99 and the longest single wait.
  */
@@ -20,7 +22,8 @@ import { RedisServer } from '../scripts/stack/redis';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3000);
 const HOT_CONTENDERS = 64;
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const SLICES = Number(process.env.BENCH_SLICES ?? 12);
+const SLICE_MS = Number(process.env.BENCH_SLICE_MS ?? 500);
 
 /** One acquire/release implementation under test; `acquire` waits (retrying its own way) until it holds the lock. */
 interface Contender {
@@ -71,9 +74,15 @@ function contenders(redis: Redis, subscriber: Redis): Contender[] {
 const percentile = (sorted: number[], p: number) =>
   sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
-async function uncontended(contender: Contender, concurrency: number, tick: () => void): Promise<number> {
+/** Acquire+release pairs completed by `concurrency` tasks (own key each) in `durationMs`. */
+async function uncontended(
+  contender: Contender,
+  concurrency: number,
+  durationMs: number,
+  tick: () => void,
+): Promise<number> {
   let pairs = 0;
-  const until = performance.now() + DURATION_MS;
+  const until = performance.now() + durationMs;
   await Promise.all(
     Array.from({ length: concurrency }, async (_, task) => {
       const key = `bench:free:${contender.name.length}:${task}`;
@@ -85,7 +94,48 @@ async function uncontended(contender: Contender, concurrency: number, tick: () =
       }
     }),
   );
-  return pairs / (DURATION_MS / 1000);
+  return pairs;
+}
+
+const median = (values: number[]) => percentile([...values].sort((a, b) => a - b), 50);
+
+interface UncontendedResult {
+  /** pairs/s per contender over all its slices */
+  rates: number[];
+  /** ours/minimal per slice pair (the two ran back to back) */
+  ratios: number[];
+}
+
+/**
+ * SLICES slices per contender, in rotating order (slice k starts with contender k mod n), after
+ * one unmeasured warm-up slice each (JIT, connection buffers).
+ */
+async function uncontendedRotation(
+  all: Contender[],
+  concurrency: number,
+  bars: MultiBar,
+  redis: Redis,
+): Promise<UncontendedResult> {
+  const pairs = all.map(() => 0);
+  const ratios: number[] = [];
+  const bar = bars.create(SLICES + 1, 0, { name: 'uncontended'.padEnd(26), phase: `c=${concurrency}` });
+  for (const contender of all) {
+    await uncontended(contender, concurrency, SLICE_MS / 2, () => undefined);
+  }
+  bar.increment();
+  for (let slice = 0; slice < SLICES; slice++) {
+    const inSlice = all.map(() => 0);
+    for (let step = 0; step < all.length; step++) {
+      const i = (slice + step) % all.length;
+      inSlice[i] = await uncontended(all[i], concurrency, SLICE_MS, () => undefined);
+      pairs[i] += inSlice[i];
+    }
+    ratios.push(inSlice[0] / inSlice[1]);
+    bar.increment();
+    await redis.flushall();
+  }
+  bars.remove(bar);
+  return { rates: pairs.map((count) => count / ((SLICES * SLICE_MS) / 1000)), ratios };
 }
 
 interface HotResult {
@@ -142,7 +192,7 @@ async function main(): Promise<void> {
   const subscriber = new Redis(server.url);
   const all = contenders(redis, subscriber);
   const bars = new MultiBar(
-    { format: '{name} {phase} |{bar}| {value} ops', hideCursor: true, clearOnComplete: true },
+    { format: '{name} {phase} |{bar}| {value}', hideCursor: true, clearOnComplete: true },
     Presets.shades_classic,
   );
   const rows = all.map((contender) => ({
@@ -151,20 +201,17 @@ async function main(): Promise<void> {
     c64: 0,
     hot: undefined as unknown as HotResult,
   }));
+  let ratios1: number[] = [];
+  let ratios64: number[] = [];
   try {
-    // Uncontended rounds interleave the contenders (best of ROUNDS each), so JIT warm-up and
-    // machine noise do not favour whoever runs last.
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const [i, contender] of all.entries()) {
-        const bar = bars.create(0, 0, { name: contender.name.padEnd(26), phase: `round ${round + 1} c=1 ` });
-        const tick = () => bar.increment();
-        rows[i].c1 = Math.max(rows[i].c1, await uncontended(contender, 1, tick));
-        bar.update(0, { phase: `round ${round + 1} c=64` });
-        rows[i].c64 = Math.max(rows[i].c64, await uncontended(contender, 64, tick));
-        bars.remove(bar);
-        await redis.flushall();
-      }
-    }
+    const c1 = await uncontendedRotation(all, 1, bars, redis);
+    const c64 = await uncontendedRotation(all, 64, bars, redis);
+    rows.forEach((row, i) => {
+      row.c1 = c1.rates[i];
+      row.c64 = c64.rates[i];
+    });
+    ratios1 = c1.ratios;
+    ratios64 = c64.ratios;
     for (const [i, contender] of all.entries()) {
       const bar = bars.create(0, 0, { name: contender.name.padEnd(26), phase: 'hot key 64' });
       rows[i].hot = await hotKey(contender, () => bar.increment());
@@ -180,7 +227,7 @@ async function main(): Promise<void> {
   }
   const minimal = rows[1];
   const lines = [
-    `Lock benchmark — ${DURATION_MS} ms per scenario, uncontended best of ${ROUNDS} interleaved rounds, one redis-server, Node ${process.version}`,
+    `Lock benchmark — uncontended: ${SLICES} rotating slices of ${SLICE_MS} ms per lock and concurrency; hot key: ${DURATION_MS} ms per lock; one redis-server, Node ${process.version}`,
     '',
     '| lock | uncontended c=1 pairs/s | c=64 pairs/s | hot key sections/s | wait p50 ms | wait p99 ms | longest wait ms | starved tasks |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',
@@ -194,8 +241,11 @@ async function main(): Promise<void> {
   const peers = rows.slice(2);
   const bestPeerP99 = Math.min(...peers.map((row) => row.hot.p99));
   const bestPeerThroughput = Math.max(...peers.map((row) => row.hot.sectionsPerSecond));
+  const range = (values: number[]) =>
+    `median of slice pairs ${median(values).toFixed(2)}×, range ${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}`;
   lines.push(
-    `Ratios: uncontended ours/minimal c=1 ${(ours.c1 / minimal.c1).toFixed(2)}×, c=64 ${(ours.c64 / minimal.c64).toFixed(2)}×; ` +
+    `Ratios: uncontended ours/minimal c=1 ${(ours.c1 / minimal.c1).toFixed(2)}× (${range(ratios1)}), ` +
+      `c=64 ${(ours.c64 / minimal.c64).toFixed(2)}× (${range(ratios64)}); ` +
       `hot key p99 wait best peer/ours ${(bestPeerP99 / ours.hot.p99).toFixed(1)}×, throughput ours/best peer ${(ours.hot.sectionsPerSecond / bestPeerThroughput).toFixed(2)}×`,
   );
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -1,4 +1,5 @@
--- Reentrant acquire (Redisson layout): a hash per lock, field = owner, value = hold count.
+-- Reentrant acquire (Redisson layout): a hash per lock, field = owner, value = hold count; the
+-- fencing counter is a key of its own, so a final release leaves an empty hash, which Redis deletes.
 -- Replies are shaped for the hot path (integers parse cheapest):
 --   integer > 0        acquired, hold count 1; the integer is the fencing token
 --   integer <= 0       busy; its negation is the lock's remaining TTL in ms (0 = no TTL)
@@ -32,8 +33,7 @@ end
 
 if redis.call('exists', lockKey) == 0 then
   local token = nextToken()
-  -- 'fence' cannot collide with an owner field: owner ids always contain ':'.
-  redis.call('hset', lockKey, owner, 1, 'fence', string.format('%.0f', token))
+  redis.call('hset', lockKey, owner, 1)
   redis.call('pexpire', lockKey, leaseMs)
   if waiterTtlMs > 0 then
     redis.call('zrem', waitersKey, waiterId)
@@ -43,8 +43,9 @@ end
 
 if redis.call('hexists', lockKey, owner) == 1 then
   redis.call('pexpire', lockKey, leaseMs)
-  -- Re-entry keeps the token of the first acquisition.
-  local token = tonumber(redis.call('hget', lockKey, 'fence'))
+  -- While a lock is held nobody else can draw from its counter, so the counter is the holder's
+  -- token; if the counter was lost meanwhile, a fresh (higher) token stands in for it.
+  local token = tonumber(redis.call('get', fenceKey)) or nextToken()
   if reenter then
     return {token, redis.call('hincrby', lockKey, owner, 1)}
   end

@@ -116,9 +116,9 @@ export class ReentrantLock implements Lockable {
       this.owner,
       held.watchdog ? held.leaseMs : leaseMs,
       (reply: AcquireReply) => {
-        const token = grantedToken(reply);
-        if (token > 0) {
-          return this.handle(sentAt, token, grantedCount(reply), leaseTime);
+        if (grantedToken(reply) > 0) {
+          // A re-entry keeps the first acquisition's token.
+          return this.handle(sentAt, held.fencingToken, grantedCount(reply), leaseTime);
         }
         throw this.engine.markLost(held, 'expired-or-taken');
       },

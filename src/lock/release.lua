@@ -21,18 +21,23 @@ local processId = ARGV[6]
 local fenceTtlMs = 604800000
 
 -- Only the owner may release: a late release after expiry must not delete another owner's lock.
-local count = tonumber(redis.call('hget', lockKey, owner))
-if not count then
-  return -1
+if final then
+  -- The hash holds only its owner's field, so removing it removes the lock.
+  if redis.call('hdel', lockKey, owner) == 0 then
+    return -1
+  end
+else
+  local count = tonumber(redis.call('hget', lockKey, owner))
+  if not count then
+    return -1
+  end
+  if count > 1 then
+    redis.call('hincrby', lockKey, owner, -1)
+    redis.call('pexpire', lockKey, leaseMs)
+    return count - 1
+  end
+  redis.call('del', lockKey)
 end
-
-if count > 1 and not final then
-  redis.call('hincrby', lockKey, owner, -1)
-  redis.call('pexpire', lockKey, leaseMs)
-  return count - 1
-end
-
-redis.call('del', lockKey)
 
 if nextOwner then
   local now = redis.call('time')
@@ -48,7 +53,7 @@ if nextOwner then
       token = tonumber(now[1]) * 1000000 + tonumber(now[2])
       redis.call('set', fenceKey, string.format('%.0f', token), 'px', fenceTtlMs)
     end
-    redis.call('hset', lockKey, nextOwner, 1, 'fence', string.format('%.0f', token))
+    redis.call('hset', lockKey, nextOwner, 1)
     redis.call('pexpire', lockKey, nextLeaseMs)
     return {token}
   end

@@ -81,7 +81,15 @@ describe('lock Lua scripts (real Redis)', () => {
       const busy = (await acquire('b:1')) as number;
       expect(-busy).toBeGreaterThan(7000);
       expect(-busy).toBeLessThanOrEqual(8000);
-      expect(await redis.hkeys(keys.lock)).toEqual(['a:1', 'fence']);
+      expect(await redis.hgetall(keys.lock)).toEqual({ 'a:1': '1' });
+    });
+
+    it('answers a re-entry with a fresh, higher token if the fence counter was lost while held', async () => {
+      const token = await firstHold('a:1');
+      await redis.del(keys.fence);
+      const [reentryToken, count] = (await reenter('a:1')) as number[];
+      expect(count).toBe(2);
+      expect(reentryToken).toBeGreaterThan(token);
     });
 
     it('answers busy as 0 when the lock has no TTL', async () => {
@@ -116,6 +124,7 @@ describe('lock Lua scripts (real Redis)', () => {
     it('refuses an owner that does not hold the lock and deletes nothing', async () => {
       await acquire('a:1');
       expect(await release('b:1')).toBe(-1);
+      expect(await release('b:1', undefined, true)).toBe(-1);
       expect(await redis.hget(keys.lock, 'a:1')).toBe('1');
     });
 
