@@ -97,7 +97,11 @@ async function uncontended(
   return pairs;
 }
 
-const median = (values: number[]) => percentile([...values].sort((a, b) => a - b), 50);
+const median = (values: number[]) =>
+  percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
 
 interface UncontendedResult {
   /** pairs/s per contender over all its slices */
