@@ -1,3 +1,5 @@
+import { VacatingMap } from './vacating-map';
+
 /** A lock already handed to the next waiter in Redis by the releasing owner (see release.lua). */
 export interface HandedOver {
   fencingToken: number;
@@ -28,7 +30,7 @@ interface GateState {
  */
 export class LocalGate {
   /** A plain string is a holder with nobody queued (no object per uncontended acquisition). */
-  private readonly gates = new Map<string, GateState | string>();
+  private readonly gates = new VacatingMap<string, GateState | string>();
 
   /** Grants at once (true) when the gate is free; otherwise queues `owner` for up to `timeoutMs`. */
   enter(key: string, owner: string, timeoutMs: number, leaseMs = 0): Promise<GateGrant> | boolean {

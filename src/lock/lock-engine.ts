@@ -5,6 +5,7 @@ import { LockKeys, lockKeys } from './lock-keys';
 import { LockOwners } from './lock-owner';
 import { LockPubSub } from './lock-pubsub';
 import { lockScripts } from './lock-scripts';
+import { VacatingMap } from './vacating-map';
 import { LockLostError, LockNotHeldError, LockUnavailableError } from './lock.errors';
 import type { LockLostEvent, LockReleasedEvent } from './lock.types';
 
@@ -73,7 +74,7 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
    * suffices; a lost holder's state may be replaced by the next holder's while its handle still
    * refers to it.
    */
-  private readonly held = new Map<string, HeldLock>();
+  private readonly held = new VacatingMap<string, HeldLock>();
   private readonly pubsubs = new Map<number, LockPubSub>();
   private readonly ownedSubscribers: Redis[] = [];
   private watchdogTimer?: NodeJS.Timeout;
