@@ -22,7 +22,7 @@ import { RedisServer } from '../scripts/stack/redis';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3000);
 const HOT_CONTENDERS = 64;
-const SLICES = Number(process.env.BENCH_SLICES ?? 12);
+const SLICES = Number(process.env.BENCH_SLICES ?? 16);
 const SLICE_MS = Number(process.env.BENCH_SLICE_MS ?? 500);
 
 /** One acquire/release implementation under test; `acquire` waits (retrying its own way) until it holds the lock. */

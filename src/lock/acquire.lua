@@ -15,7 +15,7 @@ local reenter = ARGV[3] == '1'
 -- How long to list the calling process (ARGV[5]) as waiting if the lock is busy; absent = do not list.
 local waiterTtlMs = tonumber(ARGV[4] or '0')
 local waiterId = ARGV[5]
--- An idle fence counter is kept 7 days (see nextToken).
+-- A fence counter lives 7 days from its (re)start (INCR keeps the TTL), then restarts; see nextToken.
 local fenceTtlMs = 604800000
 
 local function nextToken()

@@ -17,7 +17,7 @@ local final = ARGV[3] ~= '0'
 local nextOwner = ARGV[4]
 local nextLeaseMs = tonumber(ARGV[5] or '0')
 local processId = ARGV[6]
--- An idle fence counter is kept 7 days (as in acquire.lua).
+-- A fence counter lives 7 days from its (re)start (as in acquire.lua).
 local fenceTtlMs = 604800000
 
 -- Only the owner may release: a late release after expiry must not delete another owner's lock.
