@@ -14,6 +14,7 @@ interface Waiter {
   owner: string;
   leaseMs: number;
   resolve: (grant: GateGrant) => void;
+  reject: (error: Error) => void;
   timer?: NodeJS.Timeout;
 }
 
@@ -46,8 +47,8 @@ export class LocalGate {
     if (typeof entry === 'string') {
       this.gates.set(key, gate);
     }
-    return new Promise<GateGrant>((resolve) => {
-      const waiter: Waiter = { owner, leaseMs, resolve };
+    return new Promise<GateGrant>((resolve, reject) => {
+      const waiter: Waiter = { owner, leaseMs, resolve, reject };
       // setTimeout cannot wait longer than 2^31-1 ms; longer waits are treated as unbounded.
       if (timeoutMs <= 2_147_483_647) {
         waiter.timer = setTimeout(() => {
@@ -96,6 +97,18 @@ export class LocalGate {
     }
     next.resolve(true);
     return handover?.to;
+  }
+
+  /** Rejects every queued waiter (shutdown) with `errorFor(key)`; holders keep their place until they leave. */
+  rejectWaiters(errorFor: (key: string) => Error): void {
+    for (const [key, entry] of this.gates.entries()) {
+      if (typeof entry === 'object') {
+        for (const waiter of entry.waiters.splice(0)) {
+          clearTimeout(waiter.timer);
+          waiter.reject(errorFor(key));
+        }
+      }
+    }
   }
 
   /** Owners queued behind the current one (for metrics and tests). */

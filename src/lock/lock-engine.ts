@@ -330,13 +330,31 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
     return pubsub;
   }
 
-  /** Stops renewing (shutdown); held locks then end with their lease. */
+  /** Whether `close()` was called: new acquisitions and waits are refused. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** The error every acquisition gets once the service is closed. */
+  closedError(name: string): LockUnavailableError {
+    return new LockUnavailableError(`Lock service is closed; ${name} was not acquired`, name);
+  }
+
+  /**
+   * Shutdown: stops renewing (held locks then end with their lease, or with their holders' own
+   * release) and ends every wait at once with `LockUnavailableError` instead of leaving it to its
+   * `waitTime`.
+   */
   close(): void {
     this.closed = true;
     clearInterval(this.watchdogTimer);
     this.watchdogTimer = undefined;
     for (const state of this.held.values()) {
       clearTimeout(state.leaseTimer);
+    }
+    this.gate.rejectWaiters((gateId) => this.closedError(gateId));
+    for (const pubsub of this.pubsubs.values()) {
+      pubsub.wakeAll();
     }
     for (const subscriber of this.ownedSubscribers) {
       subscriber.disconnect();

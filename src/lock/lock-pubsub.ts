@@ -53,6 +53,15 @@ export class LockPubSub {
     this.subscriber.unsubscribe(channel).catch(() => undefined);
   }
 
+  /** Wakes every waiter at once (shutdown): each returns to its loop, which sees the closed service. */
+  wakeAll(): void {
+    for (const entry of this.channels.values()) {
+      for (const listener of [...entry.listeners]) {
+        listener();
+      }
+    }
+  }
+
   version(channel: string): number {
     return this.channels.get(channel)?.version ?? 0;
   }

@@ -52,6 +52,9 @@ export class ReentrantLock implements Lockable {
     if (held !== undefined) {
       return this.reenter(held, leaseMs, leaseTime);
     }
+    if (this.engine.isClosed) {
+      return Promise.reject(this.engine.closedError(this.name));
+    }
     const startedAt = performance.now();
     const entered = this.engine.gate.enter(this.gateId, this.owner, waitTime, leaseMs);
     if (entered === false) {
@@ -171,7 +174,14 @@ export class ReentrantLock implements Lockable {
         }
         // A busy reply is the negated TTL; 0 when the lock has none.
         const ttl = -(reply as number) > 0 ? -(reply as number) : remaining;
+        if (this.engine.isClosed) {
+          // Closed while this waiter was not listening for the wake-up.
+          throw this.engine.closedError(this.name);
+        }
         await pubsub.waitForRelease(channel, version, Math.min(ttl, remaining));
+        if (this.engine.isClosed) {
+          throw this.engine.closedError(this.name);
+        }
       }
     } finally {
       if (subscribed) {

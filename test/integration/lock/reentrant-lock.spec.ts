@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LockLostError, LockNotHeldError, LockTimeoutError } from '../../../src/lock/lock.errors';
+import { LockLostError, LockNotHeldError, LockTimeoutError, LockUnavailableError } from '../../../src/lock/lock.errors';
 import type { LockService } from '../../../src/lock/lock.service';
 import { SimpleLock } from '../../../src/lock/simple-lock';
 import type { RedisServer } from '../../../scripts/stack/redis';
@@ -233,6 +233,25 @@ describe('ReentrantLock (real Redis)', () => {
       expect(await lock.isHeld()).toBe(true);
       expect(await lock.remainingTtl()).toBeGreaterThan(4000);
       await handle!.unlock();
+    });
+  });
+
+  describe('close', () => {
+    it('ends waits in the local queue and on pub/sub at once, and refuses new acquisitions', async () => {
+      const closing = services.create([server.url]);
+      const holder = await replicaA.getLock(name).tryLock();
+      // One waiter of `closing` waits in Redis (pub/sub), the other queues behind it in the process.
+      const inRedis = closing.getLock(name).lock({ waitTime: 20_000 });
+      const queued = closing.getLock(name).lock({ waitTime: 20_000 });
+      await sleep(100);
+      const startedAt = performance.now();
+      closing.close();
+      await expect(inRedis).rejects.toThrow(LockUnavailableError);
+      await expect(queued).rejects.toThrow(LockUnavailableError);
+      expect(performance.now() - startedAt).toBeLessThan(1000);
+      await expect(closing.getLock(`${name}:new`).tryLock()).rejects.toThrow(LockUnavailableError);
+      await holder!.unlock();
+      expect(await redis.exists(`lock:{${name}}`)).toBe(0);
     });
   });
 });
