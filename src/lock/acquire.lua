@@ -10,7 +10,8 @@ local fenceKey = KEYS[2]
 local waitersKey = KEYS[3]
 local owner = ARGV[1]
 local leaseMs = tonumber(ARGV[2])
--- '1' when the caller already holds the lock and re-enters; '0' or absent for a first acquisition.
+-- '1' when the caller already holds the lock and re-enters (never acquires anew); '0' or absent
+-- for a first acquisition.
 local reenter = ARGV[3] == '1'
 -- How long to list the calling process (ARGV[5]) as waiting if the lock is busy; absent = do not list.
 local waiterTtlMs = tonumber(ARGV[4] or '0')
@@ -31,6 +32,17 @@ local function nextToken()
   return token
 end
 
+if reenter then
+  -- A re-entry never takes the lock anew: if this owner's hold is gone, so is the outer critical
+  -- section's exclusivity, and the caller must learn it lost the lock.
+  if redis.call('hexists', lockKey, owner) == 0 then
+    return -math.max(redis.call('pttl', lockKey), 0)
+  end
+  redis.call('pexpire', lockKey, leaseMs)
+  local token = tonumber(redis.call('get', fenceKey)) or nextToken()
+  return {token, redis.call('hincrby', lockKey, owner, 1)}
+end
+
 if redis.call('exists', lockKey) == 0 then
   local token = nextToken()
   redis.call('hset', lockKey, owner, 1)
@@ -42,17 +54,13 @@ if redis.call('exists', lockKey) == 0 then
 end
 
 if redis.call('hexists', lockKey, owner) == 1 then
-  redis.call('pexpire', lockKey, leaseMs)
-  -- While a lock is held nobody else can draw from its counter, so the counter is the holder's
-  -- token; if the counter was lost meanwhile, a fresh (higher) token stands in for it.
-  local token = tonumber(redis.call('get', fenceKey)) or nextToken()
-  if reenter then
-    return {token, redis.call('hincrby', lockKey, owner, 1)}
-  end
   -- A first acquisition that finds itself already the owner: the lock was handed over to it, or
   -- an earlier attempt ran but its reply was lost. Either way it holds exactly one hold now.
   redis.call('hset', lockKey, owner, 1)
-  return token
+  redis.call('pexpire', lockKey, leaseMs)
+  -- While a lock is held nobody else can draw from its counter, so the counter is the holder's
+  -- token; if the counter was lost meanwhile, a fresh (higher) token stands in for it.
+  return tonumber(redis.call('get', fenceKey)) or nextToken()
 end
 
 if waiterTtlMs > 0 then

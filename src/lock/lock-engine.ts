@@ -160,6 +160,11 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
   ): HeldLock {
     let state = this.held.get(gateId);
     if (state === undefined || state.owner !== owner) {
+      if (state !== undefined) {
+        // Redis gave this lock to another owner, so the registered holder has lost it (a RedLock
+        // part, or a holder whose key expired): tell it now, not at its unlock.
+        this.markLost(state, 'expired-or-taken');
+      }
       state = {
         gateId,
         node,
@@ -210,6 +215,11 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
    * Rejects with LockLostError if the lock was lost while held, LockNotHeldError if never held.
    */
   release(node: number, name: string, owner: string, state?: HeldLock): Promise<void> {
+    if (state !== undefined && this.held.get(state.gateId) !== state) {
+      // A stale hold (lost and replaced, or already released): asking Redis could delete a newer
+      // hold of the same owner, taken after this one was lost.
+      return Promise.reject(state.lost ?? new LockNotHeldError(`Lock ${name} is not held by this hold`, name));
+    }
     const keys = state?.keys ?? this.keys(name);
     state ??= this.heldLock(gateKey(node, keys.lock), owner);
     const finalHold = state === undefined || state.count <= 1;

@@ -58,7 +58,8 @@ export class ReentrantLock implements Lockable {
     const startedAt = performance.now();
     const entered = this.engine.gate.enter(this.gateId, this.owner, waitTime, leaseMs);
     if (entered === false) {
-      return Promise.resolve(this.timedOut(waitTime, throwOnTimeout));
+      // In a promise step: `lock()` must reject, not throw.
+      return Promise.resolve().then(() => this.timedOut(waitTime, throwOnTimeout));
     }
     if (entered !== true) {
       return entered.then((grant) => {

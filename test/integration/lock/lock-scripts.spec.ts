@@ -92,6 +92,14 @@ describe('lock Lua scripts (real Redis)', () => {
       expect(reentryToken).toBeGreaterThan(token);
     });
 
+    it('never takes a lock anew for a re-entry whose hold is gone', async () => {
+      expect(await reenter('a:1')).toBe(0);
+      expect(await redis.exists(keys.lock)).toBe(0);
+      await acquire('b:1', 8000);
+      expect(-(await reenter('a:1'))).toBeGreaterThan(7000);
+      expect(await redis.hgetall(keys.lock)).toEqual({ 'b:1': '1' });
+    });
+
     it('answers busy as 0 when the lock has no TTL', async () => {
       await redis.hset(keys.lock, 'a:1', 1);
       expect(await acquire('b:1')).toBe(0);

@@ -105,6 +105,16 @@ describe('ReentrantLock (real Redis)', () => {
       await acquired!.unlock();
     });
 
+    it('rejects lock({ waitTime: 0 }) on a locally busy lock instead of throwing', async () => {
+      const held = await replicaA.getLock(name).tryLock();
+      let attempt: Promise<unknown> | undefined;
+      expect(() => {
+        attempt = replicaA.getLock(name).lock({ waitTime: 0 });
+      }).not.toThrow();
+      await expect(attempt).rejects.toBeInstanceOf(LockTimeoutError);
+      await held!.unlock();
+    });
+
     it('returns null from tryLock and rejects lock() with LockTimeoutError after waitTime', async () => {
       const held = await replicaA.getLock(name).tryLock();
       const startedAt = performance.now();
@@ -194,6 +204,41 @@ describe('ReentrantLock (real Redis)', () => {
       expect(await redis.exists(`lock:{${name}}`)).toBe(1);
       expect(await replicaA.getLock(name).tryLock()).toBeNull(); // B still holds it
       await b!.unlock();
+    });
+
+    it("never lets a lost hold's late unlock delete the same owner's newer hold", async () => {
+      const lockA = replicaA.getLock(name); // one owner for both of A's holds
+      const stale = await lockA.tryLock({ leaseTime: 200 });
+      await sleep(300); // lost: lease elapsed
+      const other = await replicaA.getLock(name).tryLock(); // another owner of the same process
+      await other!.unlock();
+      const fresh = await lockA.tryLock({ leaseTime: 10_000 });
+      expect(fresh).not.toBeNull();
+      await expect(stale!.unlock()).rejects.toBeInstanceOf(LockLostError);
+      expect(await redis.hget(`lock:{${name}}`, lockA.owner)).toBe('1');
+      expect(fresh!.signal.aborted).toBe(false);
+      await fresh!.unlock();
+    });
+
+    it('never re-enters a lock whose key vanished: the holder learns it lost it', async () => {
+      const section = replicaA.withLock(name, {}, async ({ signal }) => {
+        await redis.del(`lock:{${name}}`);
+        await expect(replicaA.getLock(name).tryLock()).rejects.toBeInstanceOf(LockLostError);
+        expect(signal.aborted).toBe(true);
+        expect(await redis.exists(`lock:{${name}}`)).toBe(0);
+      });
+      await expect(section).rejects.toBeInstanceOf(LockLostError);
+    });
+
+    it('signals a holder at once when Redis gave its lock to another owner of the process', async () => {
+      const held = await replicaA.getLock(name).lock();
+      await redis.del(`lock:{${name}}`); // e.g. expired while the process was paused
+      const redLock = await replicaA.redLock(name).tryLock(); // a single-node RedLock: no local gate
+      expect(redLock).not.toBeNull();
+      expect(held.signal.aborted).toBe(true);
+      await expect(held.unlock()).rejects.toBeInstanceOf(LockLostError);
+      await redLock!.unlock();
+      expect(await redis.exists(`lock:{${name}}`)).toBe(0);
     });
 
     it('shows the same sequence breaking a plain DEL lock (negative control)', async () => {
