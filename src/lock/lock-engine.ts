@@ -284,6 +284,22 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
     }
   }
 
+  /**
+   * Gives back one hold that a failed RedLock re-entry round added on `node`; the outer hold and
+   * its local state stay as they are.
+   */
+  releaseReentry(node: number, name: string, owner: string): Promise<void> {
+    const keys = this.keys(name);
+    const leaseMs = this.heldLock(gateKey(node, keys.lock), owner)?.leaseMs ?? this.watchdogTimeoutMs;
+    return lockScripts.release.call(
+      this.node(node),
+      keys.releaseKeys,
+      [owner, leaseMs, '0'],
+      () => undefined,
+      (error) => new LockUnavailableError(`Redis could not be reached to release ${keys.lock}`, name, { cause: error }),
+    );
+  }
+
   /** Checks in Redis that `state` is still held (extending its lease); marks it lost otherwise. */
   async verify(state: HeldLock, mode: VerifyMode = 'redis'): Promise<void> {
     if (state.lost) {
@@ -376,6 +392,9 @@ export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockRe
     let orphan = handover?.to;
     if (this.held.get(state.gateId) === state) {
       this.held.delete(state.gateId);
+      orphan = this.gate.leave(state.gateId, state.owner, handover);
+    } else if (this.heldLock(state.gateId, state.owner) === undefined) {
+      // Replaced while it was being released (its markLost could not leave the gate then).
       orphan = this.gate.leave(state.gateId, state.owner, handover);
     }
     if (orphan) {

@@ -1,5 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { gateKey, grantedCount, grantedToken, signalOf, type LockEngine, type VerifyMode } from './lock-engine';
+import {
+  gateKey,
+  grantedCount,
+  grantedToken,
+  type HeldLock,
+  signalOf,
+  type LockEngine,
+  type VerifyMode,
+} from './lock-engine';
 import { LockKeys } from './lock-keys';
 import { LockLostError, LockTimeoutError, LockUnavailableError } from './lock.errors';
 import type { AcquireOptions, LockHandle, Lockable } from './lock.types';
@@ -45,18 +53,17 @@ export class RedLock implements Lockable {
     const leaseMs = options.leaseTime ?? this.engine.watchdogTimeoutMs;
     const drift = leaseMs * (this.options.clockDriftFactor ?? 0.01) + 2;
     for (;;) {
+      if (this.engine.isClosed) {
+        throw this.engine.closedError(this.name);
+      }
+      // Parts this owner already holds: on those nodes this round is a re-entry.
+      const heldParts = this.nodes.map((node) => this.heldOn(node));
+      const reentering = heldParts.some((part) => part !== undefined);
       const startedAt = performance.now();
       const results = await Promise.allSettled(
-        this.nodes.map((node) =>
+        this.nodes.map((node, i) =>
           withTimeout(
-            this.engine.attempt(
-              node,
-              this.keys,
-              this.owner,
-              leaseMs,
-              (reply) => reply,
-              this.heldOn(node) !== undefined,
-            ),
+            this.engine.attempt(node, this.keys, this.owner, leaseMs, (reply) => reply, heldParts[i] !== undefined),
             this.options.nodeTimeoutMs ?? 100,
           ),
         ),
@@ -68,16 +75,26 @@ export class RedLock implements Lockable {
           unreachable++;
         } else if (grantedToken(result.value) > 0) {
           granted.push({ node: this.nodes[i], token: grantedToken(result.value), count: grantedCount(result.value) });
+        } else if (heldParts[i] !== undefined) {
+          // A re-entry found this part gone: the outer hold lost it.
+          this.engine.markLost(heldParts[i], 'expired-or-taken');
         }
       });
       const validity = leaseMs - (performance.now() - startedAt) - drift;
-      if (granted.length >= this.quorum && validity > 0) {
+      const majorityKept =
+        !reentering || heldParts.filter((part) => part !== undefined && !part.lost).length >= this.quorum;
+      if (granted.length >= this.quorum && validity > 0 && majorityKept && !this.engine.isClosed) {
         return this.handle(startedAt, granted, options.leaseTime);
       }
-      // A re-entry round gives back only what it added; a first round clears every node (a node
-      // that timed out may still have granted it).
-      const reentering = this.nodes.some((node) => this.heldOn(node));
-      await this.releaseNodes(reentering ? granted.map((part) => part.node) : this.nodes);
+      // A re-entry round gives back only the holds it added; a first round clears every node (a
+      // node that timed out may still have granted it).
+      await (reentering ? this.releaseRound(granted, heldParts) : this.releaseNodes(this.nodes));
+      if (!majorityKept) {
+        throw new LockLostError(`RedLock ${this.name} lost its majority`, this.name);
+      }
+      if (this.engine.isClosed) {
+        throw this.engine.closedError(this.name);
+      }
       if (unreachable > this.nodes.length - this.quorum) {
         throw new LockUnavailableError(
           `RedLock ${this.name}: ${unreachable} of ${this.nodes.length} nodes unreachable, no majority possible`,
@@ -160,6 +177,21 @@ export class RedLock implements Lockable {
 
   private heldOn(node: number) {
     return this.engine.heldLock(gateKey(node, this.keys.lock), this.owner);
+  }
+
+  /** Gives back what a failed re-entry round added: one hold where a part was held, the new hold elsewhere. */
+  private async releaseRound(granted: { node: number }[], heldParts: (HeldLock | undefined)[]): Promise<void> {
+    const timeout = this.options.nodeTimeoutMs ?? 100;
+    await Promise.allSettled(
+      granted.map(({ node }) =>
+        withTimeout(
+          heldParts[this.nodes.indexOf(node)] !== undefined
+            ? this.engine.releaseReentry(node, this.name, this.owner)
+            : this.engine.release(node, this.name, this.owner),
+          timeout,
+        ),
+      ),
+    );
   }
 
   /** Best-effort release on every node (a node that never granted it answers "not held"). */

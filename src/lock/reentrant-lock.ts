@@ -72,7 +72,7 @@ export class ReentrantLock implements Lockable {
           );
         }
         // The previous local holder handed the lock over in its release: no round trip needed.
-        return this.handle(grant.sentAt, grant.fencingToken, 1, leaseTime);
+        return this.firstHold(grant.sentAt, grant.fencingToken, leaseTime);
       });
     }
     // Fast path: most acquisitions find the lock free at the first attempt, which needs neither
@@ -85,7 +85,7 @@ export class ReentrantLock implements Lockable {
       (reply) => {
         const token = grantedToken(reply);
         if (token > 0) {
-          return this.handle(startedAt, token, grantedCount(reply), leaseTime);
+          return this.firstHold(startedAt, token, leaseTime);
         }
         if (waitTime <= 0) {
           this.engine.gate.leave(this.gateId, this.owner);
@@ -99,6 +99,20 @@ export class ReentrantLock implements Lockable {
       0,
       () => this.engine.gate.leave(this.gateId, this.owner),
     );
+  }
+
+  /** A first acquisition succeeded: its handle, unless the service was closed meanwhile (then it is given back). */
+  private firstHold(sentAt: number, fencingToken: number, leaseTime: number | undefined): LockHandle | Promise<never> {
+    if (!this.engine.isClosed) {
+      return this.handle(sentAt, fencingToken, 1, leaseTime);
+    }
+    return this.engine
+      .release(this.node, this.name, this.owner)
+      .catch(() => undefined)
+      .then(() => {
+        this.engine.gate.leave(this.gateId, this.owner);
+        throw this.engine.closedError(this.name);
+      });
   }
 
   private timedOut(waitTime: number, throwOnTimeout: boolean): null {
@@ -145,6 +159,9 @@ export class ReentrantLock implements Lockable {
     const pubsub = this.engine.pubsub(this.node);
     try {
       for (;;) {
+        if (this.engine.isClosed) {
+          throw this.engine.closedError(this.name);
+        }
         const version = pubsub.version(channel);
         const sentAt = performance.now();
         // List this process in Redis for a little longer than it may sleep.
@@ -159,6 +176,11 @@ export class ReentrantLock implements Lockable {
           waiterTtlMs,
         );
         const token = grantedToken(reply);
+        if (token > 0 && this.engine.isClosed) {
+          // Closed while this attempt was in flight: give the lock back (the gate is left below).
+          await this.engine.release(this.node, this.name, this.owner).catch(() => undefined);
+          throw this.engine.closedError(this.name);
+        }
         if (token > 0) {
           acquired = true;
           return this.handle(sentAt, token, grantedCount(reply), leaseTime);
@@ -169,7 +191,9 @@ export class ReentrantLock implements Lockable {
         }
         if (!subscribed) {
           // Subscribe, then try again at once: a release between the attempt and the subscription would be missed.
-          await pubsub.acquire(channel);
+          await pubsub.acquire(channel).catch((error: unknown) => {
+            throw this.engine.isClosed ? this.engine.closedError(this.name) : error;
+          });
           subscribed = true;
           continue;
         }
@@ -180,9 +204,6 @@ export class ReentrantLock implements Lockable {
           throw this.engine.closedError(this.name);
         }
         await pubsub.waitForRelease(channel, version, Math.min(ttl, remaining));
-        if (this.engine.isClosed) {
-          throw this.engine.closedError(this.name);
-        }
       }
     } finally {
       if (subscribed) {

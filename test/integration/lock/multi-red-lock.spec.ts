@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { LockUnavailableError } from '../../../src/lock/lock.errors';
+import { LockLostError, LockUnavailableError } from '../../../src/lock/lock.errors';
 import type { RedisServer } from '../../../scripts/stack/redis';
 import { LockServices } from '../../support/lock-services';
 import { startTestRedis } from '../../support/shared-stack';
@@ -104,6 +104,53 @@ describe('MultiLock and RedLock over 5 independent Redis nodes', () => {
       const replica = services.create(urls());
       expect(await replica.redLock(name).tryLock({ leaseTime: 5000, waitTime: 200 })).toBeNull();
       expect(await clients[3].exists(`lock:{${name}}`)).toBe(0);
+      await Promise.all(blockers.map((blocker) => blocker!.unlock()));
+    });
+
+    it('re-enters on every node it holds, and gives back only the re-entry holds', async () => {
+      const name = uniqueName('red-reenter');
+      const replica = services.create(urls());
+      await replica.withOwner(async () => {
+        const outer = await replica.redLock(name).tryLock();
+        const inner = await replica.redLock(name).tryLock();
+        expect(inner?.holdCount).toBe(2);
+        await inner!.unlock();
+        for (const client of clients) {
+          expect(await client.hvals(`lock:{${name}}`)).toEqual(['1']);
+        }
+        await outer!.unlock();
+      });
+      for (const client of clients) {
+        expect(await client.exists(`lock:{${name}}`)).toBe(0);
+      }
+    });
+
+    it('fails a re-entry with LockLostError, without touching the parts left, once a majority of parts is gone', async () => {
+      const name = uniqueName('red-reenter-lost');
+      const replica = services.create(urls());
+      await replica.withOwner(async () => {
+        const outer = await replica.redLock(name).tryLock();
+        await Promise.all([0, 1, 2].map((i) => clients[i].del(`lock:{${name}}`))); // e.g. expired during a pause
+        await expect(replica.redLock(name).lock({ waitTime: 5000 })).rejects.toBeInstanceOf(LockLostError);
+        expect(outer!.signal.aborted).toBe(true);
+        // The outer hold on the nodes that still have it is intact (one hold each).
+        for (const i of [3, 4]) {
+          expect(await clients[i].hvals(`lock:{${name}}`)).toEqual(['1']);
+        }
+        await expect(outer!.unlock()).rejects.toBeInstanceOf(LockLostError);
+      });
+    });
+
+    it('refuses to start or go on waiting once its service is closed', async () => {
+      const name = uniqueName('red-closed');
+      const other = services.create(urls().slice(0, 3));
+      const blockers = await Promise.all([0, 1, 2].map((node) => other.getLock(name, { node }).tryLock()));
+      const closing = services.create(urls());
+      const waiting = closing.redLock(name).lock({ waitTime: 20_000 });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      closing.close();
+      await expect(waiting).rejects.toBeInstanceOf(LockUnavailableError);
+      await expect(closing.redLock(`${name}:new`).tryLock()).rejects.toBeInstanceOf(LockUnavailableError);
       await Promise.all(blockers.map((blocker) => blocker!.unlock()));
     });
   });
