@@ -62,18 +62,24 @@ export class ReentrantLock implements Lockable {
       return Promise.resolve().then(() => this.timedOut(waitTime, throwOnTimeout));
     }
     if (entered !== true) {
-      return entered.then((grant) => {
-        if (grant === false) {
-          return this.timedOut(waitTime, throwOnTimeout);
-        }
-        if (grant === true) {
-          return this.waitInRedis(startedAt + waitTime, leaseMs, leaseTime).then(
-            (handle) => handle ?? this.timedOut(waitTime, throwOnTimeout),
-          );
-        }
-        // The previous local holder handed the lock over in its release: no round trip needed.
-        return this.firstHold(grant.sentAt, grant.fencingToken, leaseTime);
-      });
+      return entered.then(
+        (grant) => {
+          if (grant === false) {
+            return this.timedOut(waitTime, throwOnTimeout);
+          }
+          if (grant === true) {
+            return this.waitInRedis(startedAt + waitTime, leaseMs, leaseTime).then(
+              (handle) => handle ?? this.timedOut(waitTime, throwOnTimeout),
+            );
+          }
+          // The previous local holder handed the lock over in its release: no round trip needed.
+          return this.firstHold(grant.sentAt, grant.fencingToken, leaseTime);
+        },
+        // The gate only rejects its queue when the service closes; name this lock in the error.
+        () => {
+          throw this.engine.closedError(this.name);
+        },
+      );
     }
     // Fast path: most acquisitions find the lock free at the first attempt, which needs neither
     // the waiter listing nor the waiting loop.

@@ -292,7 +292,7 @@ describe('ReentrantLock (real Redis)', () => {
       const startedAt = performance.now();
       closing.close();
       await expect(inRedis).rejects.toThrow(LockUnavailableError);
-      await expect(queued).rejects.toThrow(LockUnavailableError);
+      await expect(queued).rejects.toMatchObject({ name: LockUnavailableError.name, lockName: name });
       expect(performance.now() - startedAt).toBeLessThan(1000);
       await expect(closing.getLock(`${name}:new`).tryLock()).rejects.toThrow(LockUnavailableError);
       await holder!.unlock();
