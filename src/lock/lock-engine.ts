@@ -7,7 +7,7 @@ import { LockPubSub } from './lock-pubsub';
 import { lockScripts } from './lock-scripts';
 import { VacatingMap } from './vacating-map';
 import { LockLostError, LockNotHeldError, LockUnavailableError } from './lock.errors';
-import type { LockLostEvent, LockReleasedEvent } from './lock.types';
+import type { LockAcquiredEvent, LockLostEvent, LockReleasedEvent, LockTimedOutEvent } from './lock.types';
 
 /** Configuration of the lock library. */
 export interface LockEngineOptions {
@@ -64,7 +64,12 @@ export const grantedCount = (reply: AcquireReply): number => (typeof reply === '
  * The machinery shared by every lock of one LockService: connections, scripts, the in-process
  * gate, pub/sub waiting, the held-lock registry and one watchdog timer for all of them.
  */
-export class LockEngine extends EventEmitter<{ lockLost: [LockLostEvent]; lockReleased: [LockReleasedEvent] }> {
+export class LockEngine extends EventEmitter<{
+  lockLost: [LockLostEvent];
+  lockReleased: [LockReleasedEvent];
+  lockAcquired: [LockAcquiredEvent];
+  lockTimedOut: [LockTimedOutEvent];
+}> {
   readonly owners: LockOwners;
   readonly gate = new LocalGate();
   readonly watchdogTimeoutMs: number;

@@ -2,7 +2,15 @@ import { LockEngine, LockEngineOptions } from './lock-engine';
 import { MultiLock } from './multi-lock';
 import { ReentrantLock } from './reentrant-lock';
 import { RedLock, RedLockOptions } from './red-lock';
-import type { AcquireOptions, LockContext, LockLostEvent, LockReleasedEvent, Lockable } from './lock.types';
+import type {
+  AcquireOptions,
+  LockAcquiredEvent,
+  LockContext,
+  LockLostEvent,
+  LockReleasedEvent,
+  LockTimedOutEvent,
+  Lockable,
+} from './lock.types';
 
 /** Options of `withLock`: acquisition options plus which kind of lock. */
 export interface WithLockOptions extends AcquireOptions {
@@ -90,6 +98,18 @@ export class LockService implements LockExecutor {
   onLockLost(listener: (event: LockLostEvent) => void): () => void {
     this.engine.on('lockLost', listener);
     return () => this.engine.off('lockLost', listener);
+  }
+
+  /** Every first acquisition with how long it waited (metrics); returns the unsubscribe function. */
+  onLockAcquired(listener: (event: LockAcquiredEvent) => void): () => void {
+    this.engine.on('lockAcquired', listener);
+    return () => this.engine.off('lockAcquired', listener);
+  }
+
+  /** Every wait that ended without the lock (`waitTime` > 0); returns the unsubscribe function. */
+  onLockTimedOut(listener: (event: LockTimedOutEvent) => void): () => void {
+    this.engine.on('lockTimedOut', listener);
+    return () => this.engine.off('lockTimedOut', listener);
   }
 
   onLockReleased(listener: (event: LockReleasedEvent) => void): () => void {

@@ -51,6 +51,21 @@ export interface Lockable {
   lock(options?: AcquireOptions): Promise<LockHandle>;
 }
 
+/** Emitted as `lockAcquired` for every first acquisition (not re-entries) of a single-node lock. */
+export interface LockAcquiredEvent {
+  name: string;
+  owner: string;
+  /** From the call to the grant, queueing in the process and waiting in Redis included. */
+  waitedMs: number;
+}
+
+/** Emitted as `lockTimedOut` when a wait (`waitTime` > 0) ended without the lock. */
+export interface LockTimedOutEvent {
+  name: string;
+  owner: string;
+  waitedMs: number;
+}
+
 /** Emitted as `lockReleased` when a lock is fully released (hold count zero). */
 export interface LockReleasedEvent {
   name: string;

@@ -59,21 +59,21 @@ export class ReentrantLock implements Lockable {
     const entered = this.engine.gate.enter(this.gateId, this.owner, waitTime, leaseMs);
     if (entered === false) {
       // In a promise step: `lock()` must reject, not throw.
-      return Promise.resolve().then(() => this.timedOut(waitTime, throwOnTimeout));
+      return Promise.resolve().then(() => this.timedOut(startedAt, waitTime, throwOnTimeout));
     }
     if (entered !== true) {
       return entered.then(
         (grant) => {
           if (grant === false) {
-            return this.timedOut(waitTime, throwOnTimeout);
+            return this.timedOut(startedAt, waitTime, throwOnTimeout);
           }
           if (grant === true) {
-            return this.waitInRedis(startedAt + waitTime, leaseMs, leaseTime).then(
-              (handle) => handle ?? this.timedOut(waitTime, throwOnTimeout),
+            return this.waitInRedis(startedAt, startedAt + waitTime, leaseMs, leaseTime).then(
+              (handle) => handle ?? this.timedOut(startedAt, waitTime, throwOnTimeout),
             );
           }
           // The previous local holder handed the lock over in its release: no round trip needed.
-          return this.firstHold(grant.sentAt, grant.fencingToken, leaseTime);
+          return this.firstHold(grant.sentAt, grant.fencingToken, leaseTime, startedAt);
         },
         // The gate only rejects its queue when the service closes; name this lock in the error.
         () => {
@@ -91,14 +91,14 @@ export class ReentrantLock implements Lockable {
       (reply) => {
         const token = grantedToken(reply);
         if (token > 0) {
-          return this.firstHold(startedAt, token, leaseTime);
+          return this.firstHold(startedAt, token, leaseTime, startedAt);
         }
         if (waitTime <= 0) {
           this.engine.gate.leave(this.gateId, this.owner);
-          return this.timedOut(waitTime, throwOnTimeout);
+          return this.timedOut(startedAt, waitTime, throwOnTimeout);
         }
-        return this.waitInRedis(startedAt + waitTime, leaseMs, leaseTime).then(
-          (handle) => handle ?? this.timedOut(waitTime, throwOnTimeout),
+        return this.waitInRedis(startedAt, startedAt + waitTime, leaseMs, leaseTime).then(
+          (handle) => handle ?? this.timedOut(startedAt, waitTime, throwOnTimeout),
         );
       },
       false,
@@ -108,8 +108,20 @@ export class ReentrantLock implements Lockable {
   }
 
   /** A first acquisition succeeded: its handle, unless the service was closed meanwhile (then it is given back). */
-  private firstHold(sentAt: number, fencingToken: number, leaseTime: number | undefined): LockHandle | Promise<never> {
+  private firstHold(
+    sentAt: number,
+    fencingToken: number,
+    leaseTime: number | undefined,
+    startedAt: number,
+  ): LockHandle | Promise<never> {
     if (!this.engine.isClosed) {
+      if (this.engine.listenerCount('lockAcquired') > 0) {
+        this.engine.emit('lockAcquired', {
+          name: this.name,
+          owner: this.owner,
+          waitedMs: performance.now() - startedAt,
+        });
+      }
       return this.handle(sentAt, fencingToken, 1, leaseTime);
     }
     return this.engine
@@ -121,7 +133,10 @@ export class ReentrantLock implements Lockable {
       });
   }
 
-  private timedOut(waitTime: number, throwOnTimeout: boolean): null {
+  private timedOut(startedAt: number, waitTime: number, throwOnTimeout: boolean): null {
+    if (waitTime > 0 && this.engine.listenerCount('lockTimedOut') > 0) {
+      this.engine.emit('lockTimedOut', { name: this.name, owner: this.owner, waitedMs: performance.now() - startedAt });
+    }
     if (throwOnTimeout) {
       throw new LockTimeoutError(`Lock ${this.name} stayed busy for ${waitTime} ms`, this.name);
     }
@@ -155,6 +170,7 @@ export class ReentrantLock implements Lockable {
    * subscribe to the release channel, retry on each release message (or after the lock's TTL).
    */
   private async waitInRedis(
+    startedAt: number,
     deadline: number,
     leaseMs: number,
     leaseTime: number | undefined,
@@ -189,7 +205,7 @@ export class ReentrantLock implements Lockable {
         }
         if (token > 0) {
           acquired = true;
-          return this.handle(sentAt, token, grantedCount(reply), leaseTime);
+          return this.firstHold(sentAt, token, leaseTime, startedAt);
         }
         const remaining = deadline - performance.now();
         if (remaining <= 0) {

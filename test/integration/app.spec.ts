@@ -29,6 +29,22 @@ describe('App (real MariaDB + Redis)', () => {
     });
   });
 
+  describe('metrics', () => {
+    it('exposes lock waits, wait timeouts and lost locks', async () => {
+      const locks = t.app.get(LockService);
+      const held = await locks.getLock('metrics-busy').tryLock();
+      expect(await locks.getLock('metrics-busy').tryLock({ waitTime: 50 })).toBeNull();
+      await held!.unlock();
+      const metrics = await t.app.inject({ method: 'GET', url: '/metrics' });
+      expect(metrics.statusCode).toBe(200);
+      const value = (name: string) =>
+        Number(/^(\S+) (\S+)$/.exec(metrics.body.split('\n').find((line) => line.startsWith(`${name} `)) ?? '')?.[2]);
+      expect(value('lock_wait_seconds_count')).toBeGreaterThanOrEqual(1);
+      expect(value('lock_wait_timeouts_total')).toBeGreaterThanOrEqual(1);
+      expect(metrics.body).toContain('# TYPE lock_lost_total counter');
+    });
+  });
+
   describe('auth', () => {
     it('refuses admin routes without a token, with a user token, and serves them to admins', async () => {
       const anonymous = await t.app.inject({ method: 'GET', url: '/admin/info' });

@@ -281,6 +281,35 @@ describe('ReentrantLock (real Redis)', () => {
     });
   });
 
+  describe('events', () => {
+    it('reports first acquisitions with their wait, and waits that timed out', async () => {
+      const acquired: { name: string; waitedMs: number }[] = [];
+      const timedOut: { name: string; waitedMs: number }[] = [];
+      const stopAcquired = replicaB.onLockAcquired((event) => acquired.push(event));
+      const stopTimedOut = replicaB.onLockTimedOut((event) => timedOut.push(event));
+      try {
+        await replicaB.withLock(name, {}, async () => {
+          await replicaB.withLock(name, {}, () => Promise.resolve()); // a re-entry: not reported
+        });
+        const held = await replicaA.getLock(name).tryLock();
+        expect(await replicaB.getLock(name).tryLock()).toBeNull(); // no wait asked: not a timeout
+        expect(await replicaB.getLock(name).tryLock({ waitTime: 100 })).toBeNull();
+        const waiting = replicaB.getLock(name).tryLock({ waitTime: 5000 });
+        await sleep(150);
+        await held!.unlock();
+        await (await waiting)!.unlock();
+        expect(acquired.map((event) => event.name)).toEqual([name, name]);
+        expect(acquired[0].waitedMs).toBeLessThan(acquired[1].waitedMs);
+        expect(acquired[1].waitedMs).toBeGreaterThanOrEqual(140);
+        expect(timedOut).toHaveLength(1);
+        expect(timedOut[0].waitedMs).toBeGreaterThanOrEqual(95);
+      } finally {
+        stopAcquired();
+        stopTimedOut();
+      }
+    });
+  });
+
   describe('close', () => {
     it('ends waits in the local queue and on pub/sub at once, and refuses new acquisitions', async () => {
       const closing = services.create([server.url]);
