@@ -99,13 +99,13 @@ export class LocalGate {
     return handover?.to;
   }
 
-  /** Rejects every queued waiter (shutdown) with `errorFor(key)`; holders keep their place until they leave. */
-  rejectWaiters(errorFor: (key: string) => Error): void {
-    for (const [key, entry] of this.gates.entries()) {
+  /** Rejects every queued waiter with `error` (shutdown); holders keep their place until they leave. */
+  rejectWaiters(error: Error): void {
+    for (const entry of this.gates.values()) {
       if (typeof entry === 'object') {
         for (const waiter of entry.waiters.splice(0)) {
           clearTimeout(waiter.timer);
-          waiter.reject(errorFor(key));
+          waiter.reject(error);
         }
       }
     }

@@ -60,16 +60,19 @@ export const grantedToken = (reply: AcquireReply): number =>
 /** The hold count of a granted acquire reply. */
 export const grantedCount = (reply: AcquireReply): number => (typeof reply === 'number' ? 1 : reply[1]);
 
-/**
- * The machinery shared by every lock of one LockService: connections, scripts, the in-process
- * gate, pub/sub waiting, the held-lock registry and one watchdog timer for all of them.
- */
-export class LockEngine extends EventEmitter<{
+/** Events of the lock library and their payloads. */
+export interface LockEvents {
   lockLost: [LockLostEvent];
   lockReleased: [LockReleasedEvent];
   lockAcquired: [LockAcquiredEvent];
   lockTimedOut: [LockTimedOutEvent];
-}> {
+}
+
+/**
+ * The machinery shared by every lock of one LockService: connections, scripts, the in-process
+ * gate, pub/sub waiting, the held-lock registry and one watchdog timer for all of them.
+ */
+export class LockEngine extends EventEmitter<LockEvents> {
   readonly owners: LockOwners;
   readonly gate = new LocalGate();
   readonly watchdogTimeoutMs: number;
@@ -93,6 +96,12 @@ export class LockEngine extends EventEmitter<{
     this.owners = new LockOwners(options.instanceId);
     this.keyPrefix = options.keyPrefix ?? 'lock:';
     this.watchdogTimeoutMs = options.watchdogTimeoutMs ?? 30_000;
+  }
+
+  /** Adds `listener` for `event`; returns the function that removes it. */
+  subscribe<E extends keyof LockEvents>(event: E, listener: (...payload: LockEvents[E]) => void): () => void {
+    this.on(event, listener as never);
+    return () => this.off(event, listener as never);
   }
 
   keys(name: string): LockKeys {
@@ -196,9 +205,7 @@ export class LockEngine extends EventEmitter<{
       }
     }
     if (state.watchdog) {
-      if (this.watchdogTimer === undefined) {
-        this.ensureWatchdog();
-      }
+      this.ensureWatchdog();
     } else {
       this.armLeaseTimer(state);
     }
@@ -247,7 +254,7 @@ export class LockEngine extends EventEmitter<{
           // Redis is unreachable: the lease will free the lock; locally we are done with it.
           this.forget(state);
         }
-        return new LockUnavailableError(`Redis could not be reached to release ${keys.lock}`, name, { cause: error });
+        return releaseUnavailable(keys, name, error);
       },
     );
   }
@@ -301,7 +308,7 @@ export class LockEngine extends EventEmitter<{
       keys.releaseKeys,
       [owner, leaseMs, '0'],
       () => undefined,
-      (error) => new LockUnavailableError(`Redis could not be reached to release ${keys.lock}`, name, { cause: error }),
+      (error) => releaseUnavailable(keys, name, error),
     );
   }
 
@@ -383,7 +390,7 @@ export class LockEngine extends EventEmitter<{
     for (const state of this.held.values()) {
       clearTimeout(state.leaseTimer);
     }
-    this.gate.rejectWaiters((gateId) => this.closedError(gateId));
+    this.gate.rejectWaiters(new LockUnavailableError('Lock service is closed', ''));
     for (const pubsub of this.pubsubs.values()) {
       pubsub.wakeAll();
     }
@@ -397,9 +404,10 @@ export class LockEngine extends EventEmitter<{
     let orphan = handover?.to;
     if (this.held.get(state.gateId) === state) {
       this.held.delete(state.gateId);
-      orphan = this.gate.leave(state.gateId, state.owner, handover);
-    } else if (this.heldLock(state.gateId, state.owner) === undefined) {
-      // Replaced while it was being released (its markLost could not leave the gate then).
+    }
+    // Unless a newer hold of this owner is registered, its gate place goes too (also when this
+    // state was replaced while being released: its markLost could not leave the gate then).
+    if (this.heldLock(state.gateId, state.owner) === undefined) {
       orphan = this.gate.leave(state.gateId, state.owner, handover);
     }
     if (orphan) {
@@ -503,6 +511,9 @@ export class LockEngine extends EventEmitter<{
 export type VerifyMode = 'redis' | 'lease';
 
 const leaseSafetyMargin = (leaseMs: number) => Math.max(1000, leaseMs / 10);
+
+const releaseUnavailable = (keys: LockKeys, name: string, cause: unknown) =>
+  new LockUnavailableError(`Redis could not be reached to release ${keys.lock}`, name, { cause });
 
 /** The AbortSignal of a held lock, created lazily; already aborted if the lock was lost. */
 export function signalOf(state: HeldLock): AbortSignal {

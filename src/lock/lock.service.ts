@@ -96,25 +96,21 @@ export class LockService implements LockExecutor {
   }
 
   onLockLost(listener: (event: LockLostEvent) => void): () => void {
-    this.engine.on('lockLost', listener);
-    return () => this.engine.off('lockLost', listener);
+    return this.engine.subscribe('lockLost', listener);
   }
 
   /** Every first acquisition with how long it waited (metrics); returns the unsubscribe function. */
   onLockAcquired(listener: (event: LockAcquiredEvent) => void): () => void {
-    this.engine.on('lockAcquired', listener);
-    return () => this.engine.off('lockAcquired', listener);
+    return this.engine.subscribe('lockAcquired', listener);
   }
 
   /** Every wait that ended without the lock (`waitTime` > 0); returns the unsubscribe function. */
   onLockTimedOut(listener: (event: LockTimedOutEvent) => void): () => void {
-    this.engine.on('lockTimedOut', listener);
-    return () => this.engine.off('lockTimedOut', listener);
+    return this.engine.subscribe('lockTimedOut', listener);
   }
 
   onLockReleased(listener: (event: LockReleasedEvent) => void): () => void {
-    this.engine.on('lockReleased', listener);
-    return () => this.engine.off('lockReleased', listener);
+    return this.engine.subscribe('lockReleased', listener);
   }
 
   get nodeCount(): number {

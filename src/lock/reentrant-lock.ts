@@ -198,12 +198,8 @@ export class ReentrantLock implements Lockable {
           waiterTtlMs,
         );
         const token = grantedToken(reply);
-        if (token > 0 && this.engine.isClosed) {
-          // Closed while this attempt was in flight: give the lock back (the gate is left below).
-          await this.engine.release(this.node, this.name, this.owner).catch(() => undefined);
-          throw this.engine.closedError(this.name);
-        }
         if (token > 0) {
+          // firstHold leaves the gate itself if the service closed while this attempt was in flight.
           acquired = true;
           return this.firstHold(sentAt, token, leaseTime, startedAt);
         }
@@ -220,7 +216,7 @@ export class ReentrantLock implements Lockable {
           continue;
         }
         // A busy reply is the negated TTL; 0 when the lock has none.
-        const ttl = -(reply as number) > 0 ? -(reply as number) : remaining;
+        const ttl = typeof reply === 'number' && reply < 0 ? -reply : remaining;
         if (this.engine.isClosed) {
           // Closed while this waiter was not listening for the wake-up.
           throw this.engine.closedError(this.name);

@@ -45,14 +45,6 @@ export class VacatingMap<K, V> {
     }
   }
 
-  *entries(): IterableIterator<[K, V]> {
-    for (const [key, value] of this.map) {
-      if (value !== undefined) {
-        yield [key, value];
-      }
-    }
-  }
-
   private sweep(): void {
     for (const [key, value] of this.map) {
       if (value === undefined) {

@@ -55,7 +55,7 @@ export class RedisScript {
     onReply: (reply: T) => R | PromiseLike<R>,
     mapError?: (error: unknown) => Error,
   ): Promise<R> {
-    if (keys.length < this.minKeys || keys.length > this.maxKeys) {
+    if (!this.takes(keys)) {
       return Promise.reject(this.keyCountError(keys));
     }
     return (client.evalsha(this.sha, keys.length, ...keys, ...args) as Promise<T>).then(onReply, (error: unknown) => {
@@ -102,8 +102,12 @@ export class RedisScript {
     return results.map(([error, value]) => (error ? error : (value as T)));
   }
 
+  private takes(keys: readonly string[]): boolean {
+    return keys.length >= this.minKeys && keys.length <= this.maxKeys;
+  }
+
   private assertKeys(keys: readonly string[]): void {
-    if (keys.length < this.minKeys || keys.length > this.maxKeys) {
+    if (!this.takes(keys)) {
       throw this.keyCountError(keys);
     }
   }
