@@ -10,8 +10,8 @@ describe('Vouchers and seckill orders (in-process app, real MariaDB + Redis)', (
   let admin: Record<string, string>;
   const hour = 3600 * 1000;
 
-  const createSeckill = async (overrides: Record<string, unknown> = {}) => {
-    const response = await t.app.inject({
+  const postSeckill = (overrides: Record<string, unknown>) =>
+    t.app.inject({
       method: 'POST',
       url: '/voucher/seckill',
       headers: admin,
@@ -28,6 +28,8 @@ describe('Vouchers and seckill orders (in-process app, real MariaDB + Redis)', (
         ...overrides,
       },
     });
+  const createSeckill = async (overrides: Record<string, unknown> = {}) => {
+    const response = await postSeckill(overrides);
     expect(response.statusCode).toBe(201);
     return response.json<{ id: string }>().id;
   };
@@ -96,21 +98,7 @@ describe('Vouchers and seckill orders (in-process app, real MariaDB + Redis)', (
         ],
       ];
       for (const [overrides, code] of cases) {
-        const response = await t.app.inject({
-          method: 'POST',
-          url: '/voucher/seckill',
-          headers: admin,
-          payload: {
-            shopId: 1,
-            title: 'x',
-            payValue: 1,
-            actualValue: 2,
-            stock: 5,
-            beginTime: new Date(now).toISOString(),
-            endTime: new Date(now + hour).toISOString(),
-            ...overrides,
-          },
-        });
+        const response = await postSeckill(overrides);
         expect({ overrides, status: response.statusCode, code: response.json<{ code: string }>().code }).toEqual({
           overrides,
           status: 400,
