@@ -57,7 +57,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       started.push(mariadb);
       mysqlUrl = await mariadb.createDatabase('seckill');
     }
-    const redis = await RedisServer.start(join(root, 'redis'), 'redis');
+    // Durable (AOF, fsync on every write) so ORDER_MODE=async may start and survives a Redis crash.
+    const redis = await RedisServer.start(join(root, 'redis'), 'redis', { durable: true });
     started.push(redis);
     const lockNodes: RedisServer[] = [];
     for (let i = 0; i < (options.lockNodes ?? 0); i++) {

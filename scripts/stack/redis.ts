@@ -4,7 +4,16 @@ import { findBinary } from './binaries';
 import { ManagedProcess } from './managed-process';
 import { freePort, probeTcp } from './ports';
 
-/** An isolated, non-persistent redis-server on its own port. Restart keeps the port, loses the data. */
+export interface RedisServerOptions {
+  /**
+   * `appendonly yes` + `appendfsync always`: every write is on disk before Redis answers, and a
+   * restart (even after SIGKILL) comes back with all of it — what ORDER_MODE=async requires.
+   * Otherwise nothing is persisted and a restart comes back empty.
+   */
+  durable?: boolean;
+}
+
+/** An isolated redis-server on its own port, in its own folder. Restart keeps the port. */
 export class RedisServer {
   readonly process: ManagedProcess;
 
@@ -12,7 +21,11 @@ export class RedisServer {
     readonly dir: string,
     readonly port: number,
     name: string,
+    readonly options: RedisServerOptions,
   ) {
+    const persistence = options.durable
+      ? ['--appendonly', 'yes', '--appendfsync', 'always', '--appendfilename', 'appendonly.aof']
+      : ['--appendonly', 'no'];
     this.process = new ManagedProcess({
       name,
       command: findBinary('redis-server'),
@@ -23,8 +36,9 @@ export class RedisServer {
         '127.0.0.1',
         '--save',
         '',
-        '--appendonly',
-        'no',
+        ...persistence,
+        '--maxmemory-policy',
+        'noeviction',
         '--protected-mode',
         'no',
         '--dir',
@@ -37,9 +51,9 @@ export class RedisServer {
     });
   }
 
-  static async start(dir: string, name = 'redis'): Promise<RedisServer> {
+  static async start(dir: string, name = 'redis', options: RedisServerOptions = {}): Promise<RedisServer> {
     mkdirSync(dir, { recursive: true });
-    const server = new RedisServer(dir, await freePort(), name);
+    const server = new RedisServer(dir, await freePort(), name, options);
     await server.process.start();
     return server;
   }

@@ -28,8 +28,10 @@ const toList = ({ value }: { value: unknown }) =>
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const LOCK_MODES = ['redis', 'local'] as const;
-/** Only `sync` exists so far; an unknown mode fails fast instead of silently running another one. */
-export const ORDER_MODES = ['sync'] as const;
+/** An unknown mode fails fast instead of silently running another one. */
+export const ORDER_MODES = ['sync', 'async'] as const;
+/** How an accepted asynchronous order survives a Redis crash (see `RedisDurabilityCheck`). */
+export const ORDER_DURABILITIES = ['aof', 'replicas', 'none'] as const;
 
 /**
  * The process environment, validated once at start-up. Names are a public contract:
@@ -69,8 +71,33 @@ export class Environment {
 
   @IsOptional() @IsIn(LOG_LEVELS) LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
 
-  /** `sync`: the order is written to MySQL within the request. */
+  /** `sync`: the order is written to MySQL within the request. `async`: accepted in Redis (202), persisted by stream consumers. */
   @IsOptional() @IsIn(ORDER_MODES) ORDER_MODE: (typeof ORDER_MODES)[number] = 'sync';
+
+  /**
+   * Async mode only. `aof`: Redis must run `appendonly yes` + `appendfsync always`; `replicas`: every
+   * admission waits for ORDER_DURABILITY_REPLICAS replicas (WAIT); `none`: development only, an accepted
+   * order is lost if Redis crashes.
+   */
+  @IsOptional() @IsIn(ORDER_DURABILITIES) ORDER_DURABILITY: (typeof ORDER_DURABILITIES)[number] = 'aof';
+
+  /** Replicas that must acknowledge each admission when ORDER_DURABILITY=replicas. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(16) ORDER_DURABILITY_REPLICAS = 1;
+
+  /** How long an admission waits for those replicas before answering 503. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(10) @Max(10_000) ORDER_DURABILITY_TIMEOUT_MS = 500;
+
+  /** Orders a consumer reads (and persists in one transaction per voucher) at a time. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(2000) ORDER_BATCH_SIZE = 500;
+
+  /** Accepted but not yet persisted orders per sale above which admission answers 503 ORDER_BACKLOG. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(100_000_000) ORDER_MAX_BACKLOG = 200_000;
+
+  /** Entries pending this long (their consumer died or is stuck) are claimed by another replica. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(3_600_000) ORDER_CLAIM_IDLE_MS = 10_000;
+
+  /** Failed persistence attempts caused by the entry itself before it is dead-lettered (order FAILED). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(100) ORDER_MAX_ATTEMPTS = 5;
 
   /** `redis`: distributed lock. `local`: in-process mutex, UNSAFE across replicas (negative control only). */
   @IsOptional() @IsIn(LOCK_MODES) LOCK_MODE: (typeof LOCK_MODES)[number] = 'redis';

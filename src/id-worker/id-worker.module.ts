@@ -1,8 +1,14 @@
 import { Module } from '@nestjs/common';
+import { ID_SEGMENT_SIZE, SegmentIdWorker } from './id-segment.service';
 import { ID_CLOCK, IdWorker } from './id-worker.service';
 
 @Module({
-  providers: [IdWorker, { provide: ID_CLOCK, useValue: () => Date.now() }],
-  exports: [IdWorker],
+  providers: [
+    IdWorker,
+    SegmentIdWorker,
+    { provide: ID_CLOCK, useValue: () => Date.now() },
+    { provide: ID_SEGMENT_SIZE, useValue: 1000 },
+  ],
+  exports: [IdWorker, SegmentIdWorker],
 })
 export class IdWorkerModule {}

@@ -1,4 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { appConfig, type AppConfig } from '../config/app-config';
+import { AsyncOrderService } from './async/async-order.service';
 import { DomainError } from '../common/errors/domain-error';
 import { IdWorker } from '../id-worker/id-worker.service';
 import { DistributedLock } from '../lock/distributed-lock.decorator';
@@ -42,6 +44,8 @@ export class OrderService {
     private readonly orders: OrderRepository,
     private readonly idWorker: IdWorker,
     private readonly metrics: OrderMetrics,
+    private readonly asyncOrders: AsyncOrderService,
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {}
 
   /**
@@ -135,19 +139,36 @@ export class OrderService {
     return orderId;
   }
 
+  /**
+   * An order of the caller (admins: any): from MySQL (`state` CREATED, with the seed's numeric
+   * `status`), else, in async mode, from Redis (PENDING: accepted, not yet persisted; FAILED:
+   * dead-lettered).
+   */
   async findForUser(id: string, user: AuthUser): Promise<VoucherOrderResponse> {
     const order = await this.orders.findById(id);
     // Someone else's order is reported as missing, not forbidden: ids must not leak existence.
-    if (!order || (user.role !== 'admin' && order.userId !== user.id)) {
+    if (order && (user.role === 'admin' || order.userId === user.id)) {
+      return {
+        id: order.id,
+        userId: order.userId,
+        voucherId: order.voucherId,
+        state: 'CREATED',
+        status: order.status,
+        payType: order.payType,
+        createTime: order.createTime.toISOString(),
+      };
+    }
+    const unpersisted = !order && this.config.ORDER_MODE === 'async' ? await this.asyncOrders.lookup(id, user) : null;
+    if (!unpersisted) {
       throw new OrderNotFoundError(`Order ${id} does not exist`);
     }
     return {
-      id: order.id,
-      userId: order.userId,
-      voucherId: order.voucherId,
-      status: order.status,
-      payType: order.payType,
-      createTime: order.createTime.toISOString(),
+      id,
+      userId: unpersisted.userId,
+      voucherId: unpersisted.voucherId,
+      state: unpersisted.state,
+      status: unpersisted.state,
+      ...(unpersisted.reason ? { reason: unpersisted.reason } : {}),
     };
   }
 }

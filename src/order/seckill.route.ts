@@ -1,10 +1,12 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import type { FastifyInstance } from 'fastify';
 import { AuthService } from '../auth/auth.service';
 import { replyWithError } from '../common/errors/all-exceptions.filter';
 import { parseId } from '../common/parse-id.pipe';
+import { appConfig, type AppConfig } from '../config/app-config';
+import { AsyncOrderService } from './async/async-order.service';
 import { OrderService } from './order.service';
 
 /** Path of the sale endpoint, also used for its OpenAPI entry (see `documentSeckillRoute`). */
@@ -23,12 +25,28 @@ export class SeckillRoute implements OnModuleInit {
     private readonly adapterHost: HttpAdapterHost,
     private readonly auth: AuthService,
     private readonly orders: OrderService,
+    private readonly asyncOrders: AsyncOrderService,
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {}
 
   onModuleInit(): void {
     // No HTTP adapter in an application context without a server (e.g. some tests): nothing to serve.
     const fastify = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
     if (!fastify) {
+      return;
+    }
+    if (this.config.ORDER_MODE === 'async') {
+      // Accepted in Redis, persisted by the stream consumers: 202, the order is PENDING until then.
+      fastify.post<{ Params: { id: string } }>(SECKILL_PATH, async (request, reply) => {
+        try {
+          const user = this.auth.authenticate(request.headers.authorization);
+          const voucherId = parseId(request.params.id);
+          const orderId = await this.asyncOrders.seckill(user.id, voucherId);
+          return reply.status(202).send({ orderId, status: 'PENDING' });
+        } catch (error) {
+          return replyWithError(reply, error);
+        }
+      });
       return;
     }
     fastify.post<{ Params: { id: string } }>(SECKILL_PATH, async (request, reply) => {
@@ -65,8 +83,20 @@ export function documentSeckillRoute(document: OpenAPIObject): void {
       security: [{ bearer: [] }],
       parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[1-9]\\d{0,18}$' } }],
       responses: {
+        '202': {
+          description:
+            'ORDER_MODE=async: order accepted, persisted shortly (GET /voucher-order/{orderId} shows PENDING, CREATED or FAILED)',
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                properties: { orderId: { type: 'string' }, status: { type: 'string', enum: ['PENDING'] } },
+              },
+            },
+          },
+        },
         '201': {
-          description: 'Order created',
+          description: 'ORDER_MODE=sync: order created',
           content: {
             'application/json': {
               schema: { type: 'object', properties: { orderId: { type: 'string', description: 'Decimal string' } } },
@@ -78,6 +108,12 @@ export function documentSeckillRoute(document: OpenAPIObject): void {
         '404': { description: 'VOUCHER_NOT_FOUND', content: { 'application/json': { schema: error } } },
         '409': {
           description: 'NOT_STARTED, ENDED, SOLD_OUT, ALREADY_ORDERED or LOCK_TIMEOUT',
+          content: { 'application/json': { schema: error } },
+        },
+        '503': {
+          description:
+            'REDIS_UNAVAILABLE, SALE_UNAVAILABLE (async: state being rebuilt), ORDER_BACKLOG (async: consumers behind), ' +
+            'DURABILITY_UNCONFIRMED, LOCK_UNAVAILABLE, ID_UNAVAILABLE; with Retry-After',
           content: { 'application/json': { schema: error } },
         },
       },

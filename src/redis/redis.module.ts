@@ -4,8 +4,13 @@ import { appConfig, AppConfig } from '../config/app-config';
 import { REDIS_CLIENT, REDIS_LOCK_NODES, REDIS_SUBSCRIBER } from './redis.tokens';
 
 /** Shared connection options: fail fast while disconnected instead of queueing forever. */
-export function createRedisConnection(url: string, name: string, options: { autoPipelining?: boolean } = {}): Redis {
+export function createRedisConnection(
+  url: string,
+  name: string,
+  options: { autoPipelining?: boolean; commandTimeoutMs?: number } = {},
+): Redis {
   return new Redis(url, {
+    commandTimeout: options.commandTimeoutMs,
     connectionName: name,
     // Commands issued by concurrent requests in one event-loop turn share one socket write.
     enableAutoPipelining: options.autoPipelining ?? false,

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { RedisScript } from '../redis/redis-script';
 import { REDIS_CLIENT } from '../redis/redis.tokens';
+import { KEEP_AFTER_END_MS, ORDER_CONSUMER_GROUP, seckillKeys } from './seckill-keys';
 
 const reserveScript = RedisScript.fromFile(__dirname, 'seckill-reserve.lua', 2);
 const confirmScript = RedisScript.fromFile(__dirname, 'seckill-confirm.lua', 1);
@@ -9,9 +10,6 @@ const confirmScript = RedisScript.fromFile(__dirname, 'seckill-confirm.lua', 1);
 /** Outcome of `reserve`, in the order the checks run. */
 export type Admission = 'unpublished' | 'not-started' | 'ended' | 'sold-out' | 'already-bought' | 'reserved';
 const ADMISSIONS: Admission[] = ['unpublished', 'not-started', 'ended', 'sold-out', 'already-bought', 'reserved'];
-
-/** Keys are kept a day past the sale's end, then Redis drops them. */
-const KEEP_AFTER_END_MS = 24 * 3600 * 1000;
 
 /**
  * The Redis copy of each seckill voucher's sale state (`seckill:{id}` hash: stock, begin, end) and
@@ -48,16 +46,85 @@ export class SeckillStateStore {
     await this.redis.hincrby(SeckillStateStore.keys(voucherId)[0], 'stock', 1);
   }
 
-  /** Publishes (or repairs) the state from MySQL's values. */
+  /**
+   * Publishes (or repairs) the state from MySQL's values, with the orders stream and its consumer
+   * group (used in async mode) created beside it.
+   */
   async publish(voucherId: string, sale: { stock: number; beginTime: Date; endTime: Date }): Promise<void> {
-    const [stateKey, buyersKey] = SeckillStateStore.keys(voucherId);
+    const keys = seckillKeys(voucherId);
     const expireAt = sale.endTime.getTime() + KEEP_AFTER_END_MS;
+    await this.ensureOrdersStream(voucherId, expireAt);
     await this.redis
       .multi()
-      .hset(stateKey, { stock: sale.stock, begin: sale.beginTime.getTime(), end: sale.endTime.getTime() })
-      .pexpireat(stateKey, expireAt)
-      .pexpireat(buyersKey, expireAt)
+      .hset(keys.state, { stock: sale.stock, begin: sale.beginTime.getTime(), end: sale.endTime.getTime() })
+      .pexpireat(keys.state, expireAt)
+      .pexpireat(keys.buyers, expireAt)
       .exec();
+  }
+
+  /**
+   * Rebuilds a sale's state after Redis lost it (async mode): buyers and pending orders first, the
+   * state hash last in one MULTI — its presence is what reopens the sale.
+   */
+  async restore(
+    voucherId: string,
+    sale: {
+      stock: number;
+      beginTime: Date;
+      endTime: Date;
+      buyers: string[];
+      pending: { orderId: string; userId: string }[];
+    },
+  ): Promise<void> {
+    const keys = seckillKeys(voucherId);
+    const expireAt = sale.endTime.getTime() + KEEP_AFTER_END_MS;
+    await this.ensureOrdersStream(voucherId, expireAt);
+    await this.redis.del(keys.buyers, keys.pending);
+    const chunk = 5000;
+    for (let i = 0; i < sale.buyers.length; i += chunk) {
+      await this.redis.sadd(keys.buyers, ...sale.buyers.slice(i, i + chunk));
+    }
+    for (let i = 0; i < sale.pending.length; i += chunk) {
+      await this.redis.hset(
+        keys.pending,
+        Object.fromEntries(sale.pending.slice(i, i + chunk).map((order) => [order.orderId, order.userId])),
+      );
+    }
+    await this.redis
+      .multi()
+      .hset(keys.state, {
+        stock: sale.stock,
+        begin: sale.beginTime.getTime(),
+        end: sale.endTime.getTime(),
+        accepted: sale.pending.length,
+        settled: 0,
+      })
+      .pexpireat(keys.state, expireAt)
+      .pexpireat(keys.buyers, expireAt)
+      .pexpireat(keys.pending, expireAt)
+      .exec();
+  }
+
+  /** True if the sale's state hash is in Redis (complete). */
+  async isPublished(voucherId: string): Promise<boolean> {
+    const fields = await this.redis.hmget(seckillKeys(voucherId).state, 'stock', 'begin', 'end');
+    return fields.every((field) => field !== null);
+  }
+
+  /** Creates the voucher's orders stream and its consumer group if missing (TTL if given). */
+  async ensureOrdersStream(voucherId: string, expireAt?: number): Promise<void> {
+    const orders = seckillKeys(voucherId).orders;
+    try {
+      // From id 0: a group created after entries were appended still delivers all of them.
+      await this.redis.xgroup('CREATE', orders, ORDER_CONSUMER_GROUP, '0', 'MKSTREAM');
+    } catch (error) {
+      if (!(error instanceof Error && error.message.startsWith('BUSYGROUP'))) {
+        throw error;
+      }
+    }
+    if (expireAt !== undefined) {
+      await this.redis.pexpireat(orders, expireAt);
+    }
   }
 
   async markSoldOut(voucherId: string): Promise<void> {

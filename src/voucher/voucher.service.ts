@@ -69,6 +69,16 @@ export class VoucherService {
     return this.stateStore.reserve(voucherId, userId, nowMs);
   }
 
+  /** Ids of seckill vouchers whose sale has not ended more than `graceMs` ago. */
+  async activeSeckillIds(graceMs: number): Promise<string[]> {
+    return (await this.repository.activeSeckills(new Date(), graceMs)).map((seckill) => String(seckill.voucherId));
+  }
+
+  /** Whether a seckill voucher with this id exists in MySQL. */
+  async seckillExists(voucherId: string): Promise<boolean> {
+    return (await this.repository.findSeckill(voucherId)) !== null;
+  }
+
   @Transactional()
   private async insertSeckill(request: CreateSeckillVoucherRequest, beginTime: Date, endTime: Date): Promise<string> {
     const id = await this.repository.insertVoucher({ ...voucherRow(request), type: VoucherType.Seckill });

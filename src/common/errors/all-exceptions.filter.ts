@@ -6,9 +6,12 @@ const logger = new Logger('AllExceptionsFilter');
 
 /** Sends `{ code, message }` with the mapped status; unexpected errors are logged with their stack. */
 export function replyWithError(reply: FastifyReply, exception: unknown): FastifyReply {
-  const { status, body, unexpected } = toErrorResponse(exception);
+  const { status, body, unexpected, retryAfterSeconds } = toErrorResponse(exception);
   if (unexpected) {
     logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+  }
+  if (retryAfterSeconds !== undefined) {
+    void reply.header('retry-after', String(retryAfterSeconds));
   }
   return reply.status(status).send(body);
 }

@@ -5,6 +5,8 @@
 export abstract class DomainError extends Error {
   abstract readonly status: number;
   abstract readonly code: string;
+  /** Sent as `Retry-After` (seconds) when set: the condition is expected to pass. */
+  readonly retryAfterSeconds?: number;
 
   constructor(message: string) {
     // Expected outcomes (sold out, already ordered) are answered thousands of times a second and

@@ -8,6 +8,7 @@ import {
   LockTimeoutError,
   LockUnavailableError,
 } from '../../lock/lock.errors';
+import { isRedisUnavailable } from '../../redis/redis-errors';
 import { DomainError } from './domain-error';
 import { ErrorBody } from './error-body';
 
@@ -61,9 +62,19 @@ function httpExceptionBody(exception: HttpException): ErrorBody {
 }
 
 /** Turns anything thrown into a status and an `ErrorBody`; unknown errors become an opaque 500. */
-export function toErrorResponse(exception: unknown): { status: number; body: ErrorBody; unexpected: boolean } {
+export function toErrorResponse(exception: unknown): {
+  status: number;
+  body: ErrorBody;
+  unexpected: boolean;
+  retryAfterSeconds?: number;
+} {
   if (exception instanceof DomainError) {
-    return { status: exception.status, body: { code: exception.code, message: exception.message }, unexpected: false };
+    return {
+      status: exception.status,
+      body: { code: exception.code, message: exception.message },
+      unexpected: false,
+      retryAfterSeconds: exception.retryAfterSeconds,
+    };
   }
   if (exception instanceof HttpException) {
     return { status: exception.getStatus(), body: httpExceptionBody(exception), unexpected: false };
@@ -72,6 +83,14 @@ export function toErrorResponse(exception: unknown): { status: number; body: Err
   if (mapped) {
     const [, status, code] = mapped;
     return { status, body: { code, message: (exception as Error).message }, unexpected: false };
+  }
+  if (isRedisUnavailable(exception)) {
+    return {
+      status: 503,
+      body: { code: 'REDIS_UNAVAILABLE', message: 'Redis is unavailable; try again shortly' },
+      unexpected: false,
+      retryAfterSeconds: 1,
+    };
   }
   return { status: 500, body: { code: 'INTERNAL_ERROR', message: 'Internal server error' }, unexpected: true };
 }

@@ -1,0 +1,41 @@
+import { Injectable } from '@nestjs/common';
+import { KEEP_AFTER_END_MS } from '../../voucher/seckill-keys';
+import { VoucherService } from '../../voucher/voucher.service';
+
+const REFRESH_MS = 1000;
+
+/**
+ * The seckill vouchers whose orders streams consumers read and status lookups search: every sale
+ * not ended more than a day ago (its Redis keys' lifetime), read from MySQL at most once a second.
+ * Vouchers seen by this replica's admission are added at once.
+ */
+@Injectable()
+export class ActiveSales {
+  private ids = new Set<string>();
+  private refreshedAt = 0;
+  private refreshing?: Promise<void>;
+
+  constructor(private readonly vouchers: VoucherService) {}
+
+  /** The current list; refreshed from MySQL when older than a second (the old list if MySQL fails). */
+  async list(): Promise<string[]> {
+    if (Date.now() - this.refreshedAt >= REFRESH_MS) {
+      this.refreshing ??= this.refresh().finally(() => (this.refreshing = undefined));
+      await this.refreshing.catch(() => undefined);
+    }
+    return [...this.ids];
+  }
+
+  add(voucherId: string): void {
+    this.ids.add(voucherId);
+  }
+
+  private async refresh(): Promise<void> {
+    try {
+      this.ids = new Set([...(await this.vouchers.activeSeckillIds(KEEP_AFTER_END_MS))]);
+    } finally {
+      // While MySQL is down, keep the last list and ask again a second later, not on every call.
+      this.refreshedAt = Date.now();
+    }
+  }
+}

@@ -1,0 +1,117 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import type { AuthUser } from '../../auth/auth-user';
+import { DomainError } from '../../common/errors/domain-error';
+import { appConfig, type AppConfig } from '../../config/app-config';
+import { SegmentIdWorker } from '../../id-worker/id-segment.service';
+import { REDIS_CLIENT } from '../../redis/redis.tokens';
+import { VoucherNotFoundError } from '../../voucher/voucher.errors';
+import { VoucherService } from '../../voucher/voucher.service';
+import { OrderMetrics } from '../order-metrics';
+import { AlreadyOrderedError, SaleEndedError, SaleNotStartedError, SoldOutError } from '../order.errors';
+import { ActiveSales } from './active-sales';
+import { DurabilityUnconfirmedError, OrderBacklogError, SaleUnavailableError } from './async-order.errors';
+import { OrderStreamStore, type OrderLookup } from './order-stream.store';
+import { SaleRebuilder } from './sale-rebuilder';
+import { SoldOutMemory } from './sold-out-memory';
+
+/**
+ * The asynchronous sale (ORDER_MODE=async): a request is decided by one Lua script in Redis (window
+ * by Redis TIME, stock, one order per user, backlog) which also appends the order to the voucher's
+ * stream; the answer is 202 at once and consumers persist it in batches. MySQL is not touched on
+ * this path, and no lock is taken: the script is atomic per voucher, and MySQL's primary and unique
+ * keys make persistence idempotent.
+ */
+@Injectable()
+export class AsyncOrderService {
+  constructor(
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
+    @Inject(REDIS_CLIENT) private readonly redis: Redis,
+    private readonly ids: SegmentIdWorker,
+    private readonly stream: OrderStreamStore,
+    private readonly soldOut: SoldOutMemory,
+    private readonly sales: ActiveSales,
+    private readonly vouchers: VoucherService,
+    private readonly rebuilder: SaleRebuilder,
+    private readonly metrics: OrderMetrics,
+  ) {}
+
+  /** Accepts one order; resolves with its id once it is durably in the voucher's stream. */
+  async seckill(userId: string, voucherId: string): Promise<string> {
+    try {
+      const orderId = await this.admit(userId, voucherId);
+      this.metrics.outcomes.inc({ outcome: 'accepted' });
+      return orderId;
+    } catch (error) {
+      this.metrics.outcomes.inc({ outcome: error instanceof DomainError ? error.code : 'error' });
+      throw error;
+    }
+  }
+
+  /** An order that is not in MySQL: pending or failed, if it is its caller's (or the caller is an admin). */
+  async lookup(orderId: string, user: AuthUser): Promise<OrderLookup | null> {
+    const found = await this.stream.lookup(orderId, await this.sales.list());
+    return found && (user.role === 'admin' || found.userId === user.id) ? found : null;
+  }
+
+  private async admit(userId: string, voucherId: string): Promise<string> {
+    // The flood after the last unit is answered from memory (no Redis, no MySQL).
+    if (this.soldOut.isSoldOut(voucherId)) {
+      throw new SoldOutError('Sold out');
+    }
+    const orderId = (this.ids.take('order') ?? (await this.ids.nextId('order'))).toString();
+    const { admission } = await this.stream.admit({
+      voucherId,
+      userId,
+      orderId,
+      maxBacklog: this.config.ORDER_MAX_BACKLOG,
+    });
+    switch (admission) {
+      case 'accepted':
+        this.sales.add(voucherId);
+        await this.confirmDurable();
+        return orderId;
+      case 'not-started':
+        throw new SaleNotStartedError('The sale has not started yet');
+      case 'ended':
+        throw new SaleEndedError('The sale has ended');
+      case 'sold-out':
+        this.soldOut.remember(voucherId);
+        throw new SoldOutError('Sold out');
+      case 'already-bought':
+        throw new AlreadyOrderedError('You already ordered this voucher');
+      case 'backlog':
+        throw new OrderBacklogError('Orders are being persisted; try again shortly');
+      case 'unpublished':
+        return this.unpublished(voucherId);
+    }
+  }
+
+  /**
+   * No sale state in Redis: a voucher that does not exist, or a sale whose state is missing (new
+   * and not yet published, or lost). The latter is rebuilt; until then the sale is unavailable.
+   */
+  private async unpublished(voucherId: string): Promise<never> {
+    if (!(await this.vouchers.seckillExists(voucherId))) {
+      throw new VoucherNotFoundError(`Seckill voucher ${voucherId} does not exist`);
+    }
+    void this.rebuilder.request(voucherId);
+    throw new SaleUnavailableError('The sale is being restored; try again shortly');
+  }
+
+  /** ORDER_DURABILITY=replicas: the admission counts only once enough replicas have it. */
+  private async confirmDurable(): Promise<void> {
+    if (this.config.ORDER_DURABILITY !== 'replicas') {
+      return;
+    }
+    const acknowledged = await this.redis.wait(
+      this.config.ORDER_DURABILITY_REPLICAS,
+      this.config.ORDER_DURABILITY_TIMEOUT_MS,
+    );
+    if (acknowledged < this.config.ORDER_DURABILITY_REPLICAS) {
+      throw new DurabilityUnconfirmedError(
+        `Only ${acknowledged} of ${this.config.ORDER_DURABILITY_REPLICAS} Redis replicas confirmed the order`,
+      );
+    }
+  }
+}

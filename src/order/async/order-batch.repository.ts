@@ -1,0 +1,218 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, QueryRunner } from 'typeorm';
+import { affectedRows } from '../../voucher/voucher.repository';
+
+/** One order to write: its id and buyer (the voucher is the batch's). */
+export interface BatchOrder {
+  orderId: string;
+  userId: string;
+}
+
+/** What a batch transaction did with each order. */
+export interface BatchOutcome {
+  /** In MySQL now with this id: inserted by this batch or already there (a redelivery). */
+  persisted: string[];
+  /** Not inserted: the user already holds another order of this voucher. */
+  conflicts: string[];
+}
+
+/**
+ * The batch's rows could not all take stock (the voucher's row is gone, or holds less stock than
+ * Redis admitted): a fault of the data, not of the infrastructure, so retrying will not help.
+ */
+export class StockMismatchError extends Error {
+  override readonly name = StockMismatchError.name;
+}
+
+/** COMMIT was sent but its reply was lost: the outcome is unknown until read back. */
+export class CommitOutcomeUnknownError extends Error {
+  override readonly name = CommitOutcomeUnknownError.name;
+}
+
+const isDuplicateKey = (error: unknown) => mysqlError(error).code === 'ER_DUP_ENTRY';
+
+/**
+ * Batched persistence of accepted orders: one transaction per batch and voucher, a multi-row INSERT
+ * (the primary key makes a redelivered order a no-op; UNIQUE(user_id, voucher_id) catches a second
+ * order of a user) and one conditional stock UPDATE for the rows actually inserted, taken last so
+ * the hot stock row is locked only from that UPDATE to COMMIT.
+ */
+@Injectable()
+export class OrderBatchRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async persist(voucherId: string, orders: BatchOrder[]): Promise<BatchOutcome> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      await runner.connect();
+      await runner.startTransaction();
+      let outcome: BatchOutcome;
+      try {
+        outcome = await this.write(runner, voucherId, orders);
+      } catch (error) {
+        await runner.rollbackTransaction().catch(() => undefined);
+        throw error;
+      }
+      try {
+        await runner.commitTransaction();
+      } catch (error) {
+        throw new CommitOutcomeUnknownError(`COMMIT of a batch of voucher ${voucherId} failed: ${String(error)}`, {
+          cause: error,
+        });
+      }
+      return outcome;
+    } finally {
+      await runner.release().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Reads back which of these order ids MySQL holds (on a fresh pooled connection), to resolve a
+   * commit whose outcome is unknown.
+   */
+  async existingIds(orderIds: string[]): Promise<Set<string>> {
+    if (orderIds.length === 0) {
+      return new Set();
+    }
+    const rows: { id: string }[] = await this.dataSource.query(
+      `SELECT id FROM tb_voucher_order WHERE id IN (${placeholders(orderIds.length)})`,
+      orderIds,
+    );
+    return new Set(rows.map((row) => String(row.id)));
+  }
+
+  /**
+   * A consistent snapshot of one sale in MySQL (one REPEATABLE READ transaction): its stock and every
+   * order's id and buyer. Null if the voucher has no seckill row.
+   */
+  async snapshot(voucherId: string): Promise<{
+    stock: number;
+    beginTime: Date;
+    endTime: Date;
+    orders: BatchOrder[];
+  } | null> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      await runner.connect();
+      await runner.query('START TRANSACTION WITH CONSISTENT SNAPSHOT');
+      try {
+        const [sale] = (await runner.query(
+          'SELECT stock, begin_time AS beginTime, end_time AS endTime FROM tb_seckill_voucher WHERE voucher_id = ?',
+          [voucherId],
+        )) as { stock: number; beginTime: Date; endTime: Date }[];
+        if (!sale) {
+          return null;
+        }
+        const rows = (await runner.query('SELECT id, user_id AS userId FROM tb_voucher_order WHERE voucher_id = ?', [
+          voucherId,
+        ])) as { id: string; userId: string }[];
+        return {
+          stock: Number(sale.stock),
+          beginTime: new Date(sale.beginTime),
+          endTime: new Date(sale.endTime),
+          orders: rows.map((row) => ({ orderId: String(row.id), userId: String(row.userId) })),
+        };
+      } finally {
+        await runner.query('COMMIT').catch(() => undefined);
+      }
+    } finally {
+      await runner.release().catch(() => undefined);
+    }
+  }
+
+  private async write(runner: QueryRunner, voucherId: string, orders: BatchOrder[]): Promise<BatchOutcome> {
+    let toInsert = orders;
+    const persisted: string[] = [];
+    const conflicts: string[] = [];
+    try {
+      await this.insert(runner, voucherId, toInsert);
+    } catch (error) {
+      if (!isDuplicateKey(error)) {
+        throw error;
+      }
+      // A redelivery (some ids are already in) or a second order of a user: the failed statement
+      // was rolled back as a whole; sort the batch by what MySQL holds and insert the rest.
+      const existing = await this.existing(runner, voucherId, orders);
+      toInsert = [];
+      for (const order of orders) {
+        if (existing.ids.has(order.orderId)) {
+          persisted.push(order.orderId);
+        } else if (existing.users.has(order.userId)) {
+          conflicts.push(order.orderId);
+        } else {
+          toInsert.push(order);
+        }
+      }
+      if (toInsert.length > 0) {
+        await this.insert(runner, voucherId, toInsert);
+      }
+    }
+    if (toInsert.length > 0) {
+      const result: unknown = await runner.query(
+        'UPDATE tb_seckill_voucher SET stock = stock - ? WHERE voucher_id = ? AND stock >= ?',
+        [toInsert.length, voucherId, toInsert.length],
+      );
+      if (affectedRows(result) !== 1) {
+        throw new StockMismatchError(
+          `Voucher ${voucherId} has no seckill row or less than ${toInsert.length} stock left in MySQL`,
+        );
+      }
+      persisted.push(...toInsert.map((order) => order.orderId));
+    }
+    return { persisted, conflicts };
+  }
+
+  private async insert(runner: QueryRunner, voucherId: string, orders: BatchOrder[]): Promise<void> {
+    const values: string[] = [];
+    for (const order of orders) {
+      values.push(order.orderId, order.userId, voucherId);
+    }
+    await runner.query(
+      `INSERT INTO tb_voucher_order (id, user_id, voucher_id) VALUES ${Array.from({ length: orders.length }, () => '(?, ?, ?)').join(', ')}`,
+      values,
+    );
+  }
+
+  private async existing(
+    runner: QueryRunner,
+    voucherId: string,
+    orders: BatchOrder[],
+  ): Promise<{ ids: Set<string>; users: Set<string> }> {
+    const rows = (await runner.query(
+      `SELECT id, user_id AS userId FROM tb_voucher_order
+       WHERE id IN (${placeholders(orders.length)}) OR (voucher_id = ? AND user_id IN (${placeholders(orders.length)}))`,
+      [...orders.map((order) => order.orderId), voucherId, ...orders.map((order) => order.userId)],
+    )) as { id: string; userId: string }[];
+    return {
+      ids: new Set(rows.map((row) => String(row.id))),
+      users: new Set(rows.map((row) => String(row.userId))),
+    };
+  }
+}
+
+function placeholders(count: number): string {
+  return Array.from({ length: count }, () => '?').join(', ');
+}
+
+/** The mysql2 error behind a TypeORM QueryFailedError, or the error itself. */
+export function mysqlError(error: unknown): { code?: string; errno?: number; sqlState?: string } {
+  if (typeof error !== 'object' || error === null) {
+    return {};
+  }
+  const withDriver = error as { driverError?: object };
+  return (withDriver.driverError ?? error);
+}
+
+/**
+ * True when an error is the entry's own fault and will recur on every attempt: a stock mismatch or
+ * a data/constraint error (SQLSTATE class 22 or 23). Anything else (connection lost, timeouts,
+ * deadlocks, the server going away) is infrastructure: retry, never dead-letter.
+ */
+export function isDataError(error: unknown): boolean {
+  if (error instanceof StockMismatchError) {
+    return true;
+  }
+  const { sqlState } = mysqlError(error);
+  return typeof sqlState === 'string' && (sqlState.startsWith('22') || sqlState.startsWith('23'));
+}

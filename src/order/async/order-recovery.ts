@@ -1,0 +1,86 @@
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { appConfig, type AppConfig } from '../../config/app-config';
+import { ActiveSales } from './active-sales';
+import { OrderPersister } from './order-persister';
+import { OrderStreamMetrics } from './order-stream.metrics';
+import { OrderStreamStore } from './order-stream.store';
+
+/** Claim rounds per sale and tick, each of up to ORDER_BATCH_SIZE entries. */
+const MAX_PAGES = 20;
+
+/**
+ * Crash recovery of the async path, in every replica: entries pending longer than
+ * ORDER_CLAIM_IDLE_MS (their consumer died, is stuck, or failed them) are claimed with XAUTOCLAIM
+ * and persisted here; the persister dead-letters an entry that keeps failing by itself. Also
+ * refreshes the stream gauges.
+ */
+@Injectable()
+export class OrderRecovery implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(OrderRecovery.name);
+  private timer?: NodeJS.Timeout;
+  private round?: Promise<void>;
+
+  constructor(
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
+    private readonly sales: ActiveSales,
+    private readonly stream: OrderStreamStore,
+    private readonly persister: OrderPersister,
+    private readonly metrics: OrderStreamMetrics,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.config.ORDER_MODE !== 'async') {
+      return;
+    }
+    const everyMs = Math.max(100, Math.floor(this.config.ORDER_CLAIM_IDLE_MS / 2));
+    this.timer = setInterval(() => {
+      this.round ??= this.recover()
+        .then(() => undefined)
+        .catch((error: unknown) => this.logger.warn(`Recovery round failed: ${String(error)}`))
+        .finally(() => (this.round = undefined));
+    }, everyMs);
+    this.timer.unref();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.round;
+  }
+
+  /** One round over every active sale; returns how many entries were claimed. */
+  async recover(): Promise<number> {
+    let claimed = 0;
+    let pending = 0;
+    let lag = 0;
+    for (const voucherId of await this.sales.list()) {
+      for (let page = 0; page < MAX_PAGES; page++) {
+        const found = await this.stream.claimIdle({
+          voucherId,
+          consumer: this.config.INSTANCE_ID,
+          minIdleMs: this.config.ORDER_CLAIM_IDLE_MS,
+          count: this.config.ORDER_BATCH_SIZE,
+        });
+        if (found.deleted.length > 0) {
+          this.logger.error(
+            `Voucher ${voucherId}: ${found.deleted.length} pending entries were deleted from the stream ` +
+              `and cannot be recovered: ${found.deleted.join(', ')}`,
+          );
+        }
+        const total = found.orders.length + found.malformed.length;
+        if (total === 0) {
+          break;
+        }
+        claimed += total;
+        this.metrics.claimed.inc(total);
+        await this.persister.discard(found.malformed);
+        await this.persister.persist(found.orders);
+      }
+      const backlog = await this.stream.backlog(voucherId);
+      pending += backlog.pending;
+      lag += backlog.lag;
+    }
+    this.metrics.pendingEntries.set(pending);
+    this.metrics.lag.set(lag);
+    return claimed;
+  }
+}

@@ -1,0 +1,113 @@
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { appConfig, type AppConfig } from '../../config/app-config';
+import { createRedisConnection } from '../../redis/redis.module';
+import { SeckillStateStore } from '../../voucher/seckill-state.store';
+import { ActiveSales } from './active-sales';
+import { OrderPersister, PersistenceUnavailableError } from './order-persister';
+import { OrderStreamStore, type StreamOrder } from './order-stream.store';
+
+/** XREADGROUP blocks this long, so a shutdown is noticed within it. */
+const BLOCK_MS = 500;
+const MAX_BACKOFF_MS = 2000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Each replica's consumer of the orders streams (async mode): reads new entries of every active
+ * sale with XREADGROUP on a dedicated connection, under the consumer name INSTANCE_ID, and persists
+ * them in batches. On SIGTERM it stops reading, finishes (persists and acknowledges) the batch in
+ * flight, then lets the process exit. Entries it read and never acknowledged (a crash) stay in its
+ * pending list; `OrderRecovery` of another replica claims them.
+ */
+@Injectable()
+export class OrderStreamConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(OrderStreamConsumer.name);
+  private connection?: Redis;
+  private running?: Promise<void>;
+  private stopping = false;
+
+  constructor(
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
+    private readonly sales: ActiveSales,
+    private readonly stream: OrderStreamStore,
+    private readonly stateStore: SeckillStateStore,
+    private readonly persister: OrderPersister,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.config.ORDER_MODE !== 'async') {
+      return;
+    }
+    this.connection = createRedisConnection(this.config.REDIS_URL, `${this.config.INSTANCE_ID}:orders`, {
+      // A blocked read answers within BLOCK_MS; longer means Redis is stuck (e.g. paused).
+      commandTimeoutMs: BLOCK_MS + 3000,
+    });
+    this.running = this.loop();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    await this.running;
+    this.connection?.disconnect();
+  }
+
+  private async loop(): Promise<void> {
+    let backoff = 0;
+    while (!this.stopping) {
+      try {
+        const voucherIds = await this.sales.list();
+        if (voucherIds.length === 0) {
+          await sleep(BLOCK_MS);
+          continue;
+        }
+        const { orders, malformed } = await this.stream.read(this.connection!, {
+          consumer: this.config.INSTANCE_ID,
+          voucherIds,
+          count: this.config.ORDER_BATCH_SIZE,
+          blockMs: BLOCK_MS,
+        });
+        await this.persister.discard(malformed);
+        if (orders.length > 0) {
+          await this.persistUntilDone(orders);
+        }
+        backoff = 0;
+      } catch (error) {
+        if (error instanceof Error && error.message.startsWith('NOGROUP')) {
+          // A stream vanished (Redis lost data): recreate it empty so the others keep flowing;
+          // the sale itself is rebuilt on its next order (SaleRebuilder).
+          await this.recreateGroups().catch(() => undefined);
+          continue;
+        }
+        backoff = Math.min(MAX_BACKOFF_MS, backoff * 2 || 50);
+        this.logger.warn(`Reading the orders streams failed (retry in ${backoff} ms): ${String(error)}`);
+        await sleep(backoff);
+      }
+    }
+  }
+
+  /**
+   * Retries a batch while MySQL or Redis is unavailable: the entries stay pending (never
+   * acknowledged, never dead-lettered) until they commit. On shutdown the batch is left pending.
+   */
+  private async persistUntilDone(orders: StreamOrder[]): Promise<void> {
+    for (let delay = 50; ; delay = Math.min(MAX_BACKOFF_MS, delay * 2)) {
+      try {
+        await this.persister.persist(orders);
+        return;
+      } catch (error) {
+        if (!(error instanceof PersistenceUnavailableError) || this.stopping) {
+          throw error;
+        }
+        this.logger.warn(`${error.message} (retry in ${delay} ms)`);
+        await sleep(delay);
+      }
+    }
+  }
+
+  private async recreateGroups(): Promise<void> {
+    for (const voucherId of await this.sales.list()) {
+      await this.stateStore.ensureOrdersStream(voucherId);
+    }
+  }
+}

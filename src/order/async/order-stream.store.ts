@@ -1,0 +1,288 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { RedisScript } from '../../redis/redis-script';
+import { REDIS_CLIENT } from '../../redis/redis.tokens';
+import { KEEP_AFTER_END_MS, ORDER_CONSUMER_GROUP, RESTOCK_CHANNEL, seckillKeys } from '../../voucher/seckill-keys';
+
+const admitScript = RedisScript.fromFile(__dirname, 'seckill-admit.lua', 4);
+const settleScript = RedisScript.fromFile(__dirname, 'seckill-settle.lua', 3);
+const compensateScript = RedisScript.fromFile(__dirname, 'seckill-compensate.lua', 6);
+
+/** Outcome of the asynchronous admission, in the order the script checks. */
+export type AsyncAdmission =
+  'unpublished' | 'not-started' | 'ended' | 'sold-out' | 'already-bought' | 'accepted' | 'backlog';
+const ADMISSIONS: AsyncAdmission[] = [
+  'unpublished',
+  'not-started',
+  'ended',
+  'sold-out',
+  'already-bought',
+  'accepted',
+  'backlog',
+];
+
+/** One accepted order as read from a voucher's stream. */
+export interface StreamOrder {
+  /** Stream entry id, e.g. `1700000000000-0`. */
+  streamId: string;
+  orderId: string;
+  userId: string;
+  voucherId: string;
+}
+
+/** An entry whose fields are not an order (written by hand, truncated): dead-lettered at once. */
+export interface MalformedEntry {
+  streamId: string;
+  voucherId: string;
+  fields: string[];
+}
+
+export interface OrderLookup {
+  state: 'PENDING' | 'FAILED';
+  orderId: string;
+  userId: string;
+  voucherId: string;
+  reason?: string;
+}
+
+type RawEntry = [id: string, fields: string[] | null];
+
+const DECIMAL_ID = /^[1-9]\d{0,19}$/;
+
+/**
+ * Redis side of the asynchronous order path: the admission script, the voucher streams and their
+ * consumer group, settlement, dead-lettering and status lookups. Only this class touches those keys.
+ */
+@Injectable()
+export class OrderStreamStore {
+  constructor(@Inject(REDIS_CLIENT) private readonly redis: Redis) {}
+
+  /** Admission (window by Redis TIME, stock, buyer, backlog) and, if accepted, the XADD. One round trip. */
+  async admit(options: {
+    voucherId: string;
+    userId: string;
+    orderId: string;
+    maxBacklog: number;
+  }): Promise<{ admission: AsyncAdmission; endMs: number }> {
+    const keys = seckillKeys(options.voucherId);
+    const [code, endMs] = await admitScript.run<[number, number]>(
+      this.redis,
+      [keys.state, keys.buyers, keys.orders, keys.pending],
+      [options.userId, options.orderId, options.voucherId, options.maxBacklog, KEEP_AFTER_END_MS],
+    );
+    return { admission: ADMISSIONS[code], endMs: Number(endMs) };
+  }
+
+  /**
+   * XREADGROUP of new entries on several vouchers' streams at once, on a dedicated (blocking)
+   * connection. Returns the orders and any malformed entries.
+   */
+  async read(
+    connection: Redis,
+    options: { consumer: string; voucherIds: string[]; count: number; blockMs: number },
+  ): Promise<{ orders: StreamOrder[]; malformed: MalformedEntry[] }> {
+    const streams = options.voucherIds.map((id) => seckillKeys(id).orders);
+    const reply = (await connection.xreadgroup(
+      'GROUP',
+      ORDER_CONSUMER_GROUP,
+      options.consumer,
+      'COUNT',
+      options.count,
+      'BLOCK',
+      options.blockMs,
+      'STREAMS',
+      ...streams,
+      ...streams.map(() => '>'),
+    )) as [string, RawEntry[]][] | null;
+    const orders: StreamOrder[] = [];
+    const malformed: MalformedEntry[] = [];
+    for (const [stream, entries] of reply ?? []) {
+      const voucherId = options.voucherIds[streams.indexOf(stream)];
+      parseEntries(voucherId, entries, orders, malformed);
+    }
+    return { orders, malformed };
+  }
+
+  /**
+   * Claims entries of one voucher idle for at least `minIdleMs` (their consumer died or is stuck)
+   * for `consumer`, up to `count`. Entries deleted from the stream while pending are acknowledged
+   * and returned as `deleted` (they cannot be recovered: the stream is never trimmed, so this only
+   * happens by hand).
+   */
+  async claimIdle(options: {
+    voucherId: string;
+    consumer: string;
+    minIdleMs: number;
+    count: number;
+  }): Promise<{ orders: StreamOrder[]; malformed: MalformedEntry[]; deleted: string[] }> {
+    const key = seckillKeys(options.voucherId).orders;
+    const reply = (await this.redis.xautoclaim(
+      key,
+      ORDER_CONSUMER_GROUP,
+      options.consumer,
+      options.minIdleMs,
+      '0-0',
+      'COUNT',
+      options.count,
+    )) as [string, RawEntry[], string[]?];
+    const orders: StreamOrder[] = [];
+    const malformed: MalformedEntry[] = [];
+    parseEntries(options.voucherId, reply[1], orders, malformed);
+    const deleted = reply[2] ?? [];
+    if (deleted.length > 0) {
+      await this.redis.xack(key, ORDER_CONSUMER_GROUP, ...deleted);
+    }
+    return { orders, malformed, deleted };
+  }
+
+  /** The orders are committed in MySQL: XACK, forget them as pending, count them settled. */
+  async settle(voucherId: string, orders: Pick<StreamOrder, 'streamId' | 'orderId'>[]): Promise<number> {
+    if (orders.length === 0) {
+      return 0;
+    }
+    const keys = seckillKeys(voucherId);
+    return settleScript.run<number>(
+      this.redis,
+      [keys.state, keys.orders, keys.pending],
+      [
+        ORDER_CONSUMER_GROUP,
+        orders.length,
+        ...orders.map((order) => order.streamId),
+        ...orders.map((order) => order.orderId),
+      ],
+    );
+  }
+
+  /** Acknowledges entries that carry no order; nothing was reserved for them that could be known. */
+  async discard(voucherId: string, streamIds: string[]): Promise<void> {
+    if (streamIds.length > 0) {
+      await this.redis.xack(seckillKeys(voucherId).orders, ORDER_CONSUMER_GROUP, ...streamIds);
+    }
+  }
+
+  /** Counts one failed persistence attempt caused by this entry; returns the count so far. */
+  async recordAttempt(voucherId: string, orderId: string): Promise<number> {
+    const key = seckillKeys(voucherId).attempts;
+    const [[, attempts]] = (await this.redis
+      .multi()
+      .hincrby(key, orderId, 1)
+      .pexpire(key, KEEP_AFTER_END_MS)
+      .exec()) as [[null, number], [null, number]];
+    return attempts;
+  }
+
+  /** Dead-letters an order and gives its reservation back, exactly once. True if this call did it. */
+  async compensate(order: StreamOrder, options: { reason: string; keepBuyer: boolean }): Promise<boolean> {
+    const keys = seckillKeys(order.voucherId);
+    const done = await compensateScript.run<number>(
+      this.redis,
+      [keys.state, keys.buyers, keys.orders, keys.pending, keys.failed, keys.dead],
+      [
+        ORDER_CONSUMER_GROUP,
+        order.streamId,
+        order.orderId,
+        order.userId,
+        order.voucherId,
+        options.reason,
+        options.keepBuyer ? '1' : '0',
+        RESTOCK_CHANNEL,
+        KEEP_AFTER_END_MS,
+      ],
+    );
+    return done === 1;
+  }
+
+  /** Finds an order that is not (yet) in MySQL among the given sales: pending or failed. */
+  async lookup(orderId: string, voucherIds: string[]): Promise<OrderLookup | null> {
+    if (voucherIds.length === 0) {
+      return null;
+    }
+    const pipeline = this.redis.pipeline();
+    for (const voucherId of voucherIds) {
+      const keys = seckillKeys(voucherId);
+      pipeline.hget(keys.pending, orderId).hget(keys.failed, orderId);
+    }
+    const replies = ((await pipeline.exec()) ?? []).map(([error, value]) => {
+      if (error) {
+        throw error;
+      }
+      return value as string | null;
+    });
+    for (let i = 0; i < voucherIds.length; i++) {
+      const pendingUser = replies[2 * i];
+      const failed = replies[2 * i + 1];
+      if (failed) {
+        const [userId, reason] = splitOnce(failed, ':');
+        return { state: 'FAILED', orderId, userId, voucherId: voucherIds[i], reason };
+      }
+      if (pendingUser) {
+        return { state: 'PENDING', orderId, userId: pendingUser, voucherId: voucherIds[i] };
+      }
+    }
+    return null;
+  }
+
+  /** Ids of the sale's dead-lettered orders. */
+  async failedOrderIds(voucherId: string): Promise<Set<string>> {
+    return new Set(await this.redis.hkeys(seckillKeys(voucherId).failed));
+  }
+
+  /** Entries accepted but not yet acknowledged by a consumer, per the group (0 if no group). */
+  async backlog(voucherId: string): Promise<{ pending: number; lag: number }> {
+    try {
+      const groups = (await this.redis.xinfo('GROUPS', seckillKeys(voucherId).orders)) as unknown[][];
+      const group = groups.map(toRecord).find((record) => record.name === ORDER_CONSUMER_GROUP);
+      return { pending: Number(group?.pending ?? 0), lag: Number(group?.lag ?? 0) };
+    } catch {
+      return { pending: 0, lag: 0 };
+    }
+  }
+
+  /** Every entry of a voucher's stream (for a rebuild), oldest first, paged. */
+  async allEntries(voucherId: string, pageSize = 10_000): Promise<StreamOrder[]> {
+    const key = seckillKeys(voucherId).orders;
+    const orders: StreamOrder[] = [];
+    const malformed: MalformedEntry[] = [];
+    let start = '-';
+    for (;;) {
+      const page = (await this.redis.xrange(key, start, '+', 'COUNT', pageSize)) as RawEntry[];
+      parseEntries(voucherId, page, orders, malformed);
+      if (page.length < pageSize) {
+        return orders;
+      }
+      start = `(${page[page.length - 1][0]}`;
+    }
+  }
+}
+
+function parseEntries(voucherId: string, entries: RawEntry[], orders: StreamOrder[], malformed: MalformedEntry[]) {
+  for (const [streamId, fields] of entries) {
+    const record: Record<string, string> = {};
+    for (let i = 0; fields && i + 1 < fields.length; i += 2) {
+      record[fields[i]] = fields[i + 1];
+    }
+    const { orderId, userId } = record;
+    if (
+      DECIMAL_ID.test(orderId ?? '') &&
+      DECIMAL_ID.test(userId ?? '') &&
+      (record.voucherId === undefined || record.voucherId === voucherId)
+    ) {
+      orders.push({ streamId, orderId, userId, voucherId });
+    } else {
+      malformed.push({ streamId, voucherId, fields: fields ?? [] });
+    }
+  }
+}
+
+function splitOnce(value: string, separator: string): [string, string] {
+  const at = value.indexOf(separator);
+  return at < 0 ? [value, ''] : [value.slice(0, at), value.slice(at + 1)];
+}
+
+function toRecord(flat: unknown[]): Record<string, unknown> {
+  const record: Record<string, unknown> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    record[String(flat[i])] = flat[i + 1];
+  }
+  return record;
+}
