@@ -201,7 +201,7 @@ export function mysqlError(error: unknown): { code?: string; errno?: number; sql
     return {};
   }
   const withDriver = error as { driverError?: object };
-  return (withDriver.driverError ?? error);
+  return withDriver.driverError ?? error;
 }
 
 /**
