@@ -96,6 +96,12 @@ export class Environment {
   /** Entries pending this long (their consumer died or is stuck) are claimed by another replica. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(3_600_000) ORDER_CLAIM_IDLE_MS = 10_000;
 
+  /**
+   * NEGATIVE CONTROL ONLY, loses orders: acknowledge stream entries before their transaction commits
+   * (what many copies of the seed do). Exists so the crash test can show it catches that.
+   */
+  @IsOptional() @Transform(toBoolean) @IsBoolean() ORDER_UNSAFE_ACK_BEFORE_COMMIT = false;
+
   /** Failed persistence attempts caused by the entry itself before it is dead-lettered (order FAILED). */
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(100) ORDER_MAX_ATTEMPTS = 5;
 

@@ -7,11 +7,13 @@ const REFRESH_MS = 1000;
 /**
  * The seckill vouchers whose orders streams consumers read and status lookups search: every sale
  * not ended more than a day ago (its Redis keys' lifetime), read from MySQL at most once a second.
- * Vouchers seen by this replica's admission are added at once.
+ * Vouchers seen by this replica's admission are added at once and kept for the process's life.
  */
 @Injectable()
 export class ActiveSales {
   private ids = new Set<string>();
+  /** Seen by this replica's admission: kept even if MySQL's list misses them (a sale row gone). */
+  private readonly seen = new Set<string>();
   private refreshedAt = 0;
   private refreshing?: Promise<void>;
 
@@ -26,13 +28,24 @@ export class ActiveSales {
     return [...this.ids];
   }
 
+  /** The list refreshed now (unless it is fresher than 100 ms), e.g. to look up a sale created a moment ago. */
+  async fresh(): Promise<string[]> {
+    if (Date.now() - this.refreshedAt >= 100) {
+      this.refreshedAt = 0;
+    }
+    return this.list();
+  }
+
   add(voucherId: string): void {
-    this.ids.add(voucherId);
+    if (!this.seen.has(voucherId)) {
+      this.seen.add(voucherId);
+      this.ids.add(voucherId);
+    }
   }
 
   private async refresh(): Promise<void> {
     try {
-      this.ids = new Set([...(await this.vouchers.activeSeckillIds(KEEP_AFTER_END_MS))]);
+      this.ids = new Set([...(await this.vouchers.activeSeckillIds(KEEP_AFTER_END_MS)), ...this.seen]);
     } finally {
       // While MySQL is down, keep the last list and ask again a second later, not on every call.
       this.refreshedAt = Date.now();

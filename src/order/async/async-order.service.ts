@@ -50,7 +50,10 @@ export class AsyncOrderService {
 
   /** An order that is not in MySQL: pending or failed, if it is its caller's (or the caller is an admin). */
   async lookup(orderId: string, user: AuthUser): Promise<OrderLookup | null> {
-    const found = await this.stream.lookup(orderId, await this.sales.list());
+    const found =
+      (await this.stream.lookup(orderId, await this.sales.list())) ??
+      // A sale created within the last second may not be listed yet.
+      (await this.stream.lookup(orderId, await this.sales.fresh()));
     return found && (user.role === 'admin' || found.userId === user.id) ? found : null;
   }
 

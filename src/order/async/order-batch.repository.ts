@@ -15,6 +15,8 @@ export interface BatchOutcome {
   persisted: string[];
   /** Not inserted: the user already holds another order of this voucher. */
   conflicts: string[];
+  /** Not inserted: another order (of another user or voucher) has this id. */
+  idCollisions: string[];
 }
 
 /**
@@ -68,18 +70,24 @@ export class OrderBatchRepository {
   }
 
   /**
-   * Reads back which of these order ids MySQL holds (on a fresh pooled connection), to resolve a
-   * commit whose outcome is unknown.
+   * Reads back which of these orders MySQL holds (on a fresh pooled connection), to resolve a commit
+   * whose outcome is unknown.
    */
-  async existingIds(orderIds: string[]): Promise<Set<string>> {
-    if (orderIds.length === 0) {
+  async existingIds(voucherId: string, orders: BatchOrder[]): Promise<Set<string>> {
+    if (orders.length === 0) {
       return new Set();
     }
-    const rows: { id: string }[] = await this.dataSource.query(
-      `SELECT id FROM tb_voucher_order WHERE id IN (${placeholders(orderIds.length)})`,
-      orderIds,
+    const rows: { id: string; userId: string; voucherId: string }[] = await this.dataSource.query(
+      `SELECT id, user_id AS userId, voucher_id AS voucherId FROM tb_voucher_order WHERE id IN (${placeholders(orders.length)})`,
+      orders.map((order) => order.orderId),
     );
-    return new Set(rows.map((row) => String(row.id)));
+    const owners = new Map(orders.map((order) => [order.orderId, order.userId]));
+    // Only a row of the same buyer and voucher is this order (an id repeated by a counter that went back is not).
+    return new Set(
+      rows
+        .filter((row) => owners.get(String(row.id)) === String(row.userId) && String(row.voucherId) === voucherId)
+        .map((row) => String(row.id)),
+    );
   }
 
   /**
@@ -125,6 +133,7 @@ export class OrderBatchRepository {
     let toInsert = orders;
     const persisted: string[] = [];
     const conflicts: string[] = [];
+    const idCollisions: string[] = [];
     try {
       await this.insert(runner, voucherId, toInsert);
     } catch (error) {
@@ -136,8 +145,10 @@ export class OrderBatchRepository {
       const existing = await this.existing(runner, voucherId, orders);
       toInsert = [];
       for (const order of orders) {
-        if (existing.ids.has(order.orderId)) {
-          persisted.push(order.orderId);
+        const holder = existing.ids.get(order.orderId);
+        if (holder !== undefined) {
+          // The same order again (a redelivery), or an id repeated by a counter that went back.
+          (holder === `${order.userId}:${voucherId}` ? persisted : idCollisions).push(order.orderId);
         } else if (existing.users.has(order.userId)) {
           conflicts.push(order.orderId);
         } else {
@@ -160,7 +171,7 @@ export class OrderBatchRepository {
       }
       persisted.push(...toInsert.map((order) => order.orderId));
     }
-    return { persisted, conflicts };
+    return { persisted, conflicts, idCollisions };
   }
 
   private async insert(runner: QueryRunner, voucherId: string, orders: BatchOrder[]): Promise<void> {
@@ -178,15 +189,15 @@ export class OrderBatchRepository {
     runner: QueryRunner,
     voucherId: string,
     orders: BatchOrder[],
-  ): Promise<{ ids: Set<string>; users: Set<string> }> {
+  ): Promise<{ ids: Map<string, string>; users: Set<string> }> {
     const rows = (await runner.query(
-      `SELECT id, user_id AS userId FROM tb_voucher_order
+      `SELECT id, user_id AS userId, voucher_id AS voucherId FROM tb_voucher_order
        WHERE id IN (${placeholders(orders.length)}) OR (voucher_id = ? AND user_id IN (${placeholders(orders.length)}))`,
       [...orders.map((order) => order.orderId), voucherId, ...orders.map((order) => order.userId)],
-    )) as { id: string; userId: string }[];
+    )) as { id: string; userId: string; voucherId: string }[];
     return {
-      ids: new Set(rows.map((row) => String(row.id))),
-      users: new Set(rows.map((row) => String(row.userId))),
+      ids: new Map(rows.map((row) => [String(row.id), `${row.userId}:${row.voucherId}`])),
+      users: new Set(rows.filter((row) => String(row.voucherId) === voucherId).map((row) => String(row.userId))),
     };
   }
 }

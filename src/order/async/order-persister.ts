@@ -60,6 +60,10 @@ export class OrderPersister {
   private async persistBatch(batch: StreamOrder[]): Promise<void> {
     const voucherId = batch[0].voucherId;
     const stopTimer = this.metrics.persistSeconds.startTimer();
+    if (this.config.ORDER_UNSAFE_ACK_BEFORE_COMMIT) {
+      // Negative control: the bug the crash test must catch (a crash before COMMIT loses these).
+      await this.stream.settle(voucherId, batch);
+    }
     let outcome: BatchOutcome;
     try {
       outcome = await this.repository.persist(voucherId, batch);
@@ -89,6 +93,7 @@ export class OrderPersister {
   private async settle(batch: StreamOrder[], outcome: BatchOutcome): Promise<void> {
     const persisted = new Set(outcome.persisted);
     const conflicts = new Set(outcome.conflicts);
+    const idCollisions = new Set(outcome.idCollisions);
     const settled = await this.stream
       .settle(
         batch[0].voucherId,
@@ -105,20 +110,25 @@ export class OrderPersister {
       // The user holds another order of this voucher (in MySQL): the unit goes back, the buyer stays.
       await this.deadLetter(order, 'ALREADY_ORDERED', true);
     }
+    for (const order of batch.filter((candidate) => idCollisions.has(candidate.orderId))) {
+      // Its id is taken (the id counter went back after Redis lost it): it cannot be stored under
+      // the id its buyer was given; the unit goes back and the buyer may order again.
+      await this.deadLetter(order, 'ID_COLLISION', false);
+    }
   }
 
   /** COMMIT's reply was lost: read back which ids MySQL holds; settle those, retry the rest later. */
   private async resolveUnknownCommit(batch: StreamOrder[], error: CommitOutcomeUnknownError): Promise<void> {
     let existing: Set<string>;
     try {
-      existing = await this.repository.existingIds(batch.map((order) => order.orderId));
+      existing = await this.repository.existingIds(batch[0].voucherId, batch);
     } catch (readError) {
       throw new PersistenceUnavailableError(`${error.message}; reading back failed too: ${String(readError)}`, {
         cause: error,
       });
     }
     this.logger.warn(`${error.message}; read back: ${existing.size} of ${batch.length} orders are in MySQL`);
-    await this.settle(batch, { persisted: [...existing], conflicts: [] });
+    await this.settle(batch, { persisted: [...existing], conflicts: [], idCollisions: [] });
     if (existing.size < batch.length) {
       throw new PersistenceUnavailableError('A batch whose commit failed must be retried');
     }
@@ -132,9 +142,9 @@ export class OrderPersister {
     );
     if (attempts >= this.config.ORDER_MAX_ATTEMPTS) {
       // Never compensate an order that is in MySQL after all.
-      const existing = await this.repository.existingIds([order.orderId]);
+      const existing = await this.repository.existingIds(order.voucherId, [order]);
       if (existing.has(order.orderId)) {
-        await this.settle([order], { persisted: [order.orderId], conflicts: [] });
+        await this.settle([order], { persisted: [order.orderId], conflicts: [], idCollisions: [] });
         return;
       }
       await this.deadLetter(order, error instanceof StockMismatchError ? 'STOCK_MISMATCH' : 'DATA_ERROR', false);
