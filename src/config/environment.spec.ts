@@ -35,7 +35,9 @@ describe(validateEnvironment.name, () => {
         PORT: 'eighty',
         REDIS_URL: 'http://nope',
         LOCK_MODE: 'zookeeper',
-        ORDER_MODE: 'async',
+        ORDER_MODE: 'eventually',
+        ORDER_DURABILITY: 'hope',
+        ORDER_BATCH_SIZE: '0',
         AUTH_JWT_SECRET: 'short',
       });
     } catch (caught) {
@@ -43,7 +45,16 @@ describe(validateEnvironment.name, () => {
     }
     expect(error).toBeInstanceOf(InvalidConfigurationError);
     const message = (error as Error).message;
-    for (const key of ['PORT', 'MYSQL_URL', 'REDIS_URL', 'LOCK_MODE', 'ORDER_MODE', 'AUTH_JWT_SECRET']) {
+    for (const key of [
+      'PORT',
+      'MYSQL_URL',
+      'REDIS_URL',
+      'LOCK_MODE',
+      'ORDER_MODE',
+      'ORDER_DURABILITY',
+      'ORDER_BATCH_SIZE',
+      'AUTH_JWT_SECRET',
+    ]) {
       expect(message).toContain(key);
     }
   });

@@ -88,6 +88,16 @@ describe('Deployment configuration (static checks; no Docker engine here)', () =
       expect(seconds(app.stop_grace_period ?? '')).toBeGreaterThan(Number(app.environment?.SHUTDOWN_DRAIN_MS) / 1000);
     });
 
+    it('runs Redis durably enough for ORDER_MODE=async (AOF, fsync on every write, no eviction, a volume)', () => {
+      const redis = compose.services.redis as ComposeService & { command?: string[]; volumes?: string[] };
+      const command = (redis.command ?? []).join(' ');
+      expect(command).toContain('--appendonly yes');
+      expect(command).toContain('--appendfsync always');
+      expect(command).toContain('--maxmemory-policy noeviction');
+      expect(redis.volumes?.some((volume) => volume.endsWith(':/data'))).toBe(true);
+      expect(app.environment?.ORDER_MODE).toMatch(/^\$\{ORDER_MODE:-sync\}$/);
+    });
+
     it('mounts the shipped nginx.conf', () => {
       expect(JSON.stringify(compose.services.nginx)).toContain('./nginx/nginx.conf:/etc/nginx/nginx.conf');
     });

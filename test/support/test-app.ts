@@ -31,9 +31,15 @@ export async function startTestApp(env: NodeJS.ProcessEnv = {}): Promise<TestApp
     LOG_LEVEL: 'warn',
     ...env,
   });
-  const app = await createApp();
-  await app.init();
-  await app.getHttpAdapter().getInstance().ready();
+  let app: NestFastifyApplication;
+  try {
+    app = await createApp();
+    await app.init();
+    await app.getHttpAdapter().getInstance().ready();
+  } catch (error) {
+    await redis.stop();
+    throw error;
+  }
   return {
     app,
     redis,

@@ -4,6 +4,8 @@ import { ActiveSales } from './active-sales';
 import { OrderPersister } from './order-persister';
 import { OrderStreamMetrics } from './order-stream.metrics';
 import { OrderStreamStore } from './order-stream.store';
+import { SaleRebuilder } from './sale-rebuilder';
+import { SeckillStateStore } from '../../voucher/seckill-state.store';
 
 /** Claim rounds per sale and tick, each of up to ORDER_BATCH_SIZE entries. */
 const MAX_PAGES = 20;
@@ -12,7 +14,7 @@ const MAX_PAGES = 20;
  * Crash recovery of the async path, in every replica: entries pending longer than
  * ORDER_CLAIM_IDLE_MS (their consumer died, is stuck, or failed them) are claimed with XAUTOCLAIM
  * and persisted here; the persister dead-letters an entry that keeps failing by itself. Also
- * refreshes the stream gauges.
+ * rebuilds sales whose Redis state vanished and refreshes the stream gauges.
  */
 @Injectable()
 export class OrderRecovery implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -26,6 +28,8 @@ export class OrderRecovery implements OnApplicationBootstrap, BeforeApplicationS
     private readonly stream: OrderStreamStore,
     private readonly persister: OrderPersister,
     private readonly metrics: OrderStreamMetrics,
+    private readonly stateStore: SeckillStateStore,
+    private readonly rebuilder: SaleRebuilder,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -53,6 +57,10 @@ export class OrderRecovery implements OnApplicationBootstrap, BeforeApplicationS
     let pending = 0;
     let lag = 0;
     for (const voucherId of await this.sales.list()) {
+      // A sale whose state vanished is rebuilt even if nobody orders (its orders must not stay PENDING).
+      if (!(await this.stateStore.isPublished(voucherId))) {
+        await this.rebuilder.request(voucherId);
+      }
       for (let page = 0; page < MAX_PAGES; page++) {
         const found = await this.stream.claimIdle({
           voucherId,

@@ -1,0 +1,138 @@
+import { createConnection, type Connection } from 'mysql2/promise';
+import { startTestApp, TestApp } from '../support/test-app';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const hour = 3600 * 1000;
+
+describe('ORDER_MODE=async in-process (real MariaDB + Redis)', () => {
+  let t: TestApp;
+  let db: Connection;
+  let admin: Record<string, string>;
+
+  const createSeckill = async (stock: number, window = { fromMs: -hour, toMs: hour }) => {
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/voucher/seckill',
+      headers: admin,
+      payload: {
+        shopId: 1,
+        title: 'flash',
+        payValue: 100,
+        actualValue: 1000,
+        stock,
+        beginTime: new Date(Date.now() + window.fromMs).toISOString(),
+        endTime: new Date(Date.now() + window.toMs).toISOString(),
+      },
+    });
+    expect(response.statusCode).toBe(201);
+    return response.json<{ id: string }>().id;
+  };
+  const order = async (voucherId: string, userId: string) =>
+    t.app.inject({
+      method: 'POST',
+      url: `/voucher-order/seckill/${voucherId}`,
+      headers: { authorization: `Bearer ${await t.token(userId)}` },
+    });
+  const state = async (orderId: string, userId: string) =>
+    t.app.inject({
+      method: 'GET',
+      url: `/voucher-order/${orderId}`,
+      headers: { authorization: `Bearer ${await t.token(userId)}` },
+    });
+  const waitForState = async (orderId: string, userId: string, expected: string) => {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const response = await state(orderId, userId);
+      if (response.statusCode === 200 && response.json<{ state: string }>().state === expected) {
+        return response.json<Record<string, unknown>>();
+      }
+      expect(Date.now()).toBeLessThan(deadline);
+      await sleep(100);
+    }
+  };
+
+  beforeAll(async () => {
+    t = await startTestApp({ ORDER_MODE: 'async', ORDER_DURABILITY: 'none', ORDER_MAX_BACKLOG: '1' });
+    db = await createConnection(t.mysqlUrl);
+    admin = { authorization: `Bearer ${await t.token('1', 'admin')}` };
+  });
+  afterAll(async () => {
+    await db?.end();
+    await t?.close();
+  });
+
+  it('answers 202 {orderId, status: PENDING} and the order becomes CREATED with the seed status', async () => {
+    const voucherId = await createSeckill(5);
+    const response = await order(voucherId, '11');
+    expect(response.statusCode).toBe(202);
+    const body = response.json<{ orderId: string; status: string }>();
+    expect(body).toEqual({ orderId: expect.stringMatching(/^\d+$/), status: 'PENDING' });
+    const created = await waitForState(body.orderId, '11', 'CREATED');
+    expect(created).toMatchObject({ id: body.orderId, userId: '11', voucherId, status: 1, payType: 1 });
+    // An admin sees it too; another user does not.
+    expect((await state(body.orderId, '1')).statusCode).toBe(404);
+    const asAdmin = await t.app.inject({ method: 'GET', url: `/voucher-order/${body.orderId}`, headers: admin });
+    expect(asAdmin.json()).toMatchObject({ state: 'CREATED' });
+  });
+
+  it('answers the documented 4xx without writing anything', async () => {
+    const notStarted = await createSeckill(5, { fromMs: hour, toMs: 2 * hour });
+    const ended = await createSeckill(5, { fromMs: -2 * hour, toMs: -hour });
+    const checks: [string, number, string][] = [
+      [notStarted, 409, 'NOT_STARTED'],
+      [ended, 409, 'ENDED'],
+      ['987654321', 404, 'VOUCHER_NOT_FOUND'],
+      ['abc', 400, 'INVALID_ID'],
+    ];
+    for (const [voucherId, status, code] of checks) {
+      const response = await order(voucherId, '12');
+      expect({ voucherId, status: response.statusCode, code: response.json<{ code: string }>().code }).toEqual({
+        voucherId,
+        status,
+        code,
+      });
+    }
+    const [rows] = await db.query('SELECT COUNT(*) AS n FROM tb_voucher_order WHERE user_id = 12');
+    expect(Number((rows as { n: number }[])[0].n)).toBe(0);
+  });
+
+  it('answers 503 ORDER_BACKLOG with Retry-After while the consumers are behind, and sells again after', async () => {
+    const voucherId = await createSeckill(5);
+    const lock = await createConnection(t.mysqlUrl);
+    try {
+      // The consumer's batch waits on the stock row: one accepted order stays unpersisted (ORDER_MAX_BACKLOG=1).
+      await lock.beginTransaction();
+      await lock.query('SELECT stock FROM tb_seckill_voucher WHERE voucher_id = ? FOR UPDATE', [voucherId]);
+      expect((await order(voucherId, '21')).statusCode).toBe(202);
+      const refused = await order(voucherId, '22');
+      expect(refused.statusCode).toBe(503);
+      expect(refused.json()).toMatchObject({ code: 'ORDER_BACKLOG' });
+      expect(refused.headers['retry-after']).toBe('1');
+      await lock.rollback();
+    } finally {
+      await lock.end();
+    }
+    const deadline = Date.now() + 20_000;
+    let retried = await order(voucherId, '22');
+    while (retried.statusCode === 503) {
+      expect(Date.now()).toBeLessThan(deadline);
+      await sleep(100);
+      retried = await order(voucherId, '22');
+    }
+    expect(retried.statusCode).toBe(202);
+  });
+});
+
+describe('ORDER_MODE=async refuses to start on a Redis that would lose accepted orders', () => {
+  it('names the settings to fix (ORDER_DURABILITY=aof on a Redis without AOF)', async () => {
+    await expect(startTestApp({ ORDER_MODE: 'async', ORDER_DURABILITY: 'aof' })).rejects.toThrow(
+      /refuses to start[\s\S]*appendonly is no, must be yes[\s\S]*appendfsync is \w+, must be always[\s\S]*ORDER_DURABILITY=none/,
+    );
+  });
+
+  it('names the replica count (ORDER_DURABILITY=replicas on a Redis without replicas)', async () => {
+    await expect(
+      startTestApp({ ORDER_MODE: 'async', ORDER_DURABILITY: 'replicas', ORDER_DURABILITY_REPLICAS: '1' }),
+    ).rejects.toThrow(/0 replicas are connected, ORDER_DURABILITY_REPLICAS=1 required/);
+  });
+});

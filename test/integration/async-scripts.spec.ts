@@ -1,0 +1,196 @@
+import { Redis } from 'ioredis';
+import { OrderStreamStore, type StreamOrder } from '../../src/order/async/order-stream.store';
+import { SoldOutMemory } from '../../src/order/async/sold-out-memory';
+import { ORDER_CONSUMER_GROUP, seckillKeys } from '../../src/voucher/seckill-keys';
+import { SeckillStateStore } from '../../src/voucher/seckill-state.store';
+import type { RedisServer } from '../../scripts/stack/redis';
+import { startTestRedis } from '../support/shared-stack';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('Async order scripts (seckill-admit/settle/compensate.lua) on real Redis', () => {
+  let server: RedisServer;
+  let redis: Redis;
+  let reader: Redis;
+  let stream: OrderStreamStore;
+  let state: SeckillStateStore;
+  let serverNowMs: number;
+
+  const publish = (voucherId: string, stock: number, window = { fromMs: -60_000, toMs: 60_000 }) =>
+    state.publish(voucherId, {
+      stock,
+      beginTime: new Date(serverNowMs + window.fromMs),
+      endTime: new Date(serverNowMs + window.toMs),
+    });
+  const admit = (voucherId: string, userId: string, orderId: string, maxBacklog = 1000) =>
+    stream.admit({ voucherId, userId, orderId, maxBacklog });
+  const readAll = async (voucherId: string) =>
+    (await stream.read(reader, { consumer: 'c1', voucherIds: [voucherId], count: 100, blockMs: 10 })).orders;
+
+  beforeAll(async () => {
+    server = await startTestRedis();
+    redis = new Redis(server.url);
+    reader = new Redis(server.url);
+    stream = new OrderStreamStore(redis);
+    state = new SeckillStateStore(redis);
+  });
+  beforeEach(async () => {
+    await redis.flushall();
+    const [seconds, micros] = await redis.time();
+    serverNowMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  });
+  afterAll(async () => {
+    redis?.disconnect();
+    reader?.disconnect();
+    await server?.stop();
+  });
+
+  it('keeps every key of a sale in one hash slot', async () => {
+    const slots = await Promise.all(
+      Object.values(seckillKeys('42')).map((key) => redis.call('CLUSTER', 'KEYSLOT', key).catch(() => key)),
+    );
+    // Without cluster mode CLUSTER KEYSLOT is refused; the hash tag is then checked by name.
+    expect(new Set(Object.values(seckillKeys('42')).map((key) => /\{(.+?)\}/.exec(key)?.[1]))).toEqual(new Set(['42']));
+    expect(slots).toHaveLength(7);
+  });
+
+  it('answers each case with its own code, checking the window by Redis TIME', async () => {
+    expect((await admit('1', '7', '100')).admission).toBe('unpublished');
+    await publish('2', 5, { fromMs: 60_000, toMs: 120_000 });
+    expect((await admit('2', '7', '101')).admission).toBe('not-started');
+    await publish('3', 5, { fromMs: -120_000, toMs: -60_000 });
+    expect((await admit('3', '7', '102')).admission).toBe('ended');
+    await publish('4', 2);
+    expect((await admit('4', '7', '103')).admission).toBe('accepted');
+    expect((await admit('4', '7', '104')).admission).toBe('already-bought');
+    expect((await admit('4', '9', '106')).admission).toBe('accepted');
+    // Sold out is checked before the buyer, as on the synchronous path.
+    expect((await admit('4', '7', '107')).admission).toBe('sold-out');
+    expect((await admit('4', '8', '105')).admission).toBe('sold-out');
+    // Nothing but the two acceptances was written.
+    expect(await redis.xlen(seckillKeys('4').orders)).toBe(2);
+    expect(await redis.hgetall(seckillKeys('4').pending)).toEqual({ '103': '7', '106': '9' });
+    expect((await redis.smembers(seckillKeys('4').buyers)).sort()).toEqual(['7', '9']);
+    expect(await redis.hget(seckillKeys('4').state, 'stock')).toBe('0');
+    expect(await redis.pttl(seckillKeys('4').buyers)).toBeGreaterThan(0);
+    for (const voucherId of ['2', '3']) {
+      expect(await redis.xlen(seckillKeys(voucherId).orders)).toBe(0);
+    }
+  });
+
+  it('appends the order to the stream for the consumer group, from the first entry', async () => {
+    await publish('5', 10);
+    await admit('5', '7', '200');
+    await admit('5', '8', '201');
+    const orders = await readAll('5');
+    expect(orders.map(({ orderId, userId, voucherId }) => ({ orderId, userId, voucherId }))).toEqual([
+      { orderId: '200', userId: '7', voucherId: '5' },
+      { orderId: '201', userId: '8', voucherId: '5' },
+    ]);
+  });
+
+  it('pauses admission once accepted − settled reaches the backlog bound', async () => {
+    await publish('6', 10);
+    expect((await admit('6', '1', '301', 2)).admission).toBe('accepted');
+    expect((await admit('6', '2', '302', 2)).admission).toBe('accepted');
+    expect((await admit('6', '3', '303', 2)).admission).toBe('backlog');
+    const orders = await readAll('6');
+    expect(await stream.settle('6', orders.slice(0, 1))).toBe(1);
+    expect((await admit('6', '3', '303', 2)).admission).toBe('accepted');
+  });
+
+  it('settles an entry once: a second acknowledgement counts nothing', async () => {
+    await publish('7', 10);
+    await admit('7', '1', '401');
+    const orders = await readAll('7');
+    expect(await stream.settle('7', orders)).toBe(1);
+    expect(await stream.settle('7', orders)).toBe(0);
+    expect(await redis.hget(seckillKeys('7').state, 'settled')).toBe('1');
+    expect(await redis.hlen(seckillKeys('7').pending)).toBe(0);
+    expect(await redis.xpending(seckillKeys('7').orders, ORDER_CONSUMER_GROUP)).toEqual([0, null, null, null]);
+  });
+
+  it('never recreates a vanished state hash when settling', async () => {
+    await publish('8', 10);
+    await admit('8', '1', '501');
+    const orders = await readAll('8');
+    await redis.del(seckillKeys('8').state);
+    expect(await stream.settle('8', orders)).toBe(1);
+    expect(await redis.exists(seckillKeys('8').state)).toBe(0);
+  });
+
+  it('compensates a dead-lettered order exactly once, even when two consumers race', async () => {
+    await publish('9', 1);
+    await admit('9', '7', '601');
+    const [order] = await readAll('9');
+    const subscriber = new Redis(server.url);
+    const memory = new SoldOutMemory(subscriber);
+    try {
+      memory.onModuleInit();
+      await sleep(100);
+      memory.remember('9');
+      expect(memory.isSoldOut('9')).toBe(true);
+      const results = await Promise.all([
+        stream.compensate(order, { reason: 'DATA_ERROR', keepBuyer: false }),
+        stream.compensate(order, { reason: 'DATA_ERROR', keepBuyer: false }),
+      ]);
+      expect(results.sort()).toEqual([false, true]);
+      expect(await redis.hget(seckillKeys('9').state, 'stock')).toBe('1');
+      expect(await redis.sismember(seckillKeys('9').buyers, '7')).toBe(0);
+      expect(await redis.hgetall(seckillKeys('9').failed)).toEqual({ '601': '7:DATA_ERROR' });
+      expect(await redis.xlen(seckillKeys('9').dead)).toBe(1);
+      expect(await stream.lookup('601', ['9'])).toMatchObject({ state: 'FAILED', userId: '7', reason: 'DATA_ERROR' });
+      // The restock message reached this "replica": it sells again without waiting out its memory.
+      await sleep(100);
+      expect(memory.isSoldOut('9')).toBe(false);
+      // The user may buy again.
+      expect((await admit('9', '7', '602')).admission).toBe('accepted');
+    } finally {
+      memory.onModuleDestroy();
+      subscriber.disconnect();
+    }
+  });
+
+  it('keeps the buyer when the compensation is for a second order of a user who holds one', async () => {
+    await publish('10', 5);
+    await admit('10', '7', '701');
+    const [order] = await readAll('10');
+    expect(await stream.compensate(order, { reason: 'ALREADY_ORDERED', keepBuyer: true })).toBe(true);
+    expect(await redis.sismember(seckillKeys('10').buyers, '7')).toBe(1);
+    expect(await redis.hget(seckillKeys('10').state, 'stock')).toBe('5');
+  });
+
+  it('claims entries idle past the threshold for another consumer', async () => {
+    await publish('11', 5);
+    await admit('11', '7', '801');
+    await readAll('11'); // delivered to c1, never acknowledged (c1 "crashed")
+    expect((await stream.claimIdle({ voucherId: '11', consumer: 'c2', minIdleMs: 60_000, count: 10 })).orders).toEqual(
+      [],
+    );
+    await sleep(60);
+    const claimed = await stream.claimIdle({ voucherId: '11', consumer: 'c2', minIdleMs: 50, count: 10 });
+    expect(claimed.orders.map((entry: StreamOrder) => entry.orderId)).toEqual(['801']);
+    const [, , , consumers] = (await redis.xpending(seckillKeys('11').orders, ORDER_CONSUMER_GROUP)) as [
+      number,
+      string,
+      string,
+      [string, string][],
+    ];
+    expect(consumers).toEqual([['c2', '1']]);
+  });
+
+  it('rebuilds a lost state with the buyers and pending orders given, the state hash last', async () => {
+    await state.restore('12', {
+      stock: 3,
+      beginTime: new Date(serverNowMs - 1000),
+      endTime: new Date(serverNowMs + 60_000),
+      buyers: ['1', '2'],
+      pending: [{ orderId: '901', userId: '2' }],
+    });
+    expect(await state.isPublished('12')).toBe(true);
+    expect((await admit('12', '2', '902')).admission).toBe('already-bought');
+    expect((await admit('12', '3', '903')).admission).toBe('accepted');
+    expect(await stream.lookup('901', ['12'])).toMatchObject({ state: 'PENDING', userId: '2' });
+    expect(await redis.hget(seckillKeys('12').state, 'stock')).toBe('2');
+  });
+});
