@@ -90,6 +90,12 @@ export class Environment {
   /** Orders a consumer reads (and persists in one transaction per voucher) at a time. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(2000) ORDER_BATCH_SIZE = 500;
 
+  /**
+   * After reading a partial batch, a consumer waits this long before reading again, so entries
+   * arriving meanwhile share one transaction (fewer, larger commits; adds at most this much latency).
+   */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(1000) ORDER_BATCH_LINGER_MS = 50;
+
   /** Accepted but not yet persisted orders per sale above which admission answers 503 ORDER_BACKLOG. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(100_000_000) ORDER_MAX_BACKLOG = 200_000;
 
@@ -101,6 +107,9 @@ export class Environment {
    * (what many copies of the seed do). Exists so the crash test can show it catches that.
    */
   @IsOptional() @Transform(toBoolean) @IsBoolean() ORDER_UNSAFE_ACK_BEFORE_COMMIT = false;
+
+  /** BENCHMARK ONLY: serves `POST /bench/noop/:id` (same auth and id parsing as the sale, no I/O). */
+  @IsOptional() @Transform(toBoolean) @IsBoolean() BENCH_NOOP_ROUTE = false;
 
   /** Failed persistence attempts caused by the entry itself before it is dead-lettered (order FAILED). */
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(100) ORDER_MAX_ATTEMPTS = 5;

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
+import type { Counter } from 'prom-client';
 import type { AuthUser } from '../../auth/auth-user';
 import { DomainError } from '../../common/errors/domain-error';
 import { appConfig, type AppConfig } from '../../config/app-config';
@@ -24,6 +25,9 @@ import { SoldOutMemory } from './sold-out-memory';
  */
 @Injectable()
 export class AsyncOrderService {
+  /** The counter child bound once: prom-client hashes the labels on every `inc({…})`. */
+  private readonly accepted: Counter.Internal;
+
   constructor(
     @Inject(appConfig.KEY) private readonly config: AppConfig,
     @Inject(REDIS_CLIENT) private readonly redis: Redis,
@@ -34,13 +38,15 @@ export class AsyncOrderService {
     private readonly vouchers: VoucherService,
     private readonly rebuilder: SaleRebuilder,
     private readonly metrics: OrderMetrics,
-  ) {}
+  ) {
+    this.accepted = metrics.outcomes.labels('accepted');
+  }
 
   /** Accepts one order; resolves with its id once it is durably in the voucher's stream. */
   async seckill(userId: string, voucherId: string): Promise<string> {
     try {
       const orderId = await this.admit(userId, voucherId);
-      this.metrics.outcomes.inc({ outcome: 'accepted' });
+      this.accepted.inc();
       return orderId;
     } catch (error) {
       this.metrics.outcomes.inc({ outcome: error instanceof DomainError ? error.code : 'error' });

@@ -72,6 +72,10 @@ export class OrderStreamConsumer implements OnApplicationBootstrap, BeforeApplic
           await this.persistUntilDone(orders);
         }
         backoff = 0;
+        if (orders.length > 0 && orders.length < this.config.ORDER_BATCH_SIZE && !this.stopping) {
+          // A partial batch: let the next one fill up instead of committing a few rows at a time.
+          await sleep(this.config.ORDER_BATCH_LINGER_MS);
+        }
       } catch (error) {
         if (error instanceof Error && error.message.startsWith('NOGROUP')) {
           // A stream vanished (Redis lost data): recreate it empty so the others keep flowing;

@@ -55,6 +55,9 @@ const DECIMAL_ID = /^[1-9]\d{0,19}$/;
  */
 @Injectable()
 export class OrderStreamStore {
+  /** The admission script's KEYS per voucher, built once (the sale path runs thousands of times a second). */
+  private readonly admitKeys = new Map<string, string[]>();
+
   constructor(@Inject(REDIS_CLIENT) private readonly redis: Redis) {}
 
   /** Admission (window by Redis TIME, stock, buyer, backlog) and, if accepted, the XADD. One round trip. */
@@ -64,13 +67,21 @@ export class OrderStreamStore {
     orderId: string;
     maxBacklog: number;
   }): Promise<{ admission: AsyncAdmission; endMs: number }> {
-    const keys = seckillKeys(options.voucherId);
-    const [code, endMs] = await admitScript.run<[number, number]>(
+    let keys = this.admitKeys.get(options.voucherId);
+    if (!keys) {
+      if (this.admitKeys.size >= 10_000) {
+        this.admitKeys.clear();
+      }
+      const all = seckillKeys(options.voucherId);
+      keys = [all.state, all.buyers, all.orders, all.pending];
+      this.admitKeys.set(options.voucherId, keys);
+    }
+    return admitScript.call(
       this.redis,
-      [keys.state, keys.buyers, keys.orders, keys.pending],
+      keys,
       [options.userId, options.orderId, options.voucherId, options.maxBacklog, KEEP_AFTER_END_MS],
+      ([code, endMs]: [number, number]) => ({ admission: ADMISSIONS[code], endMs: Number(endMs) }),
     );
-    return { admission: ADMISSIONS[code], endMs: Number(endMs) };
   }
 
   /**

@@ -1,0 +1,309 @@
+/**
+ * `npm run bench:seckill`: the flash sale's two paths side by side in one run, through nginx with 3
+ * replicas on this machine (one MariaDB, one durable Redis — appendonly + appendfsync always):
+ *
+ *   1. no-op endpoint behind the same guards (auth + id parsing, no I/O): the ceiling
+ *   2. async sale endpoint, every request a new buyer (202 + XADD each), consumers persisting meanwhile
+ *   3. the same with `appendfsync everysec` (what fsync-per-write costs)
+ *   4. async sold-out answers (from memory) and the MySQL queries they cause
+ *   5. a live async sale of LIVE_STOCK units: last 202 → last order in MySQL
+ *   6. drain: DRAIN_ORDERS accepted orders waiting in the stream, persisted by 3 replicas' consumers
+ *   7. sync sale endpoint (per-user lock + one transaction per order), every request a new buyer
+ *
+ * Env: BENCH_DURATION_S (8), BENCH_CONNECTIONS (100), BENCH_LIVE_STOCK (10000), BENCH_DRAIN (100000).
+ */
+import { join } from 'node:path';
+import { cpus } from 'node:os';
+import autocannon from 'autocannon';
+import { Redis } from 'ioredis';
+import { createConnection, type Connection } from 'mysql2/promise';
+import { SegmentIdWorker } from '../src/id-worker/id-segment.service';
+import { OrderStreamStore } from '../src/order/async/order-stream.store';
+import { createSeckillVoucher, tokenFor } from '../scripts/stack/api-client';
+import { AppReplica } from '../scripts/stack/app-replica';
+import { startLocalStack, type LocalStack } from '../scripts/stack/local-stack';
+import { NginxServer } from '../scripts/stack/nginx';
+
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 8);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
+const LIVE_STOCK = Number(process.env.BENCH_LIVE_STOCK ?? 10_000);
+const DRAIN_ORDERS = Number(process.env.BENCH_DRAIN ?? 100_000);
+const REPLICAS = 3;
+/** Buyers (tokens) per row: more than a row's requests, so nobody orders twice. */
+const USERS = Number(process.env.BENCH_USERS ?? 120_000);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  statuses: Map<number, number>;
+  lastAcceptedAt: number;
+}
+
+/** Hands out a fresh buyer per request (tokens signed up front, so signing costs the run nothing). */
+class Buyers {
+  private next = 0;
+  readonly tokens: string[];
+
+  constructor(count: number, offset: number) {
+    this.tokens = Array.from({ length: count }, (_, i) => tokenFor(String(offset + i)));
+  }
+
+  take(): string {
+    return this.tokens[this.next++ % this.tokens.length];
+  }
+}
+
+async function load(
+  url: string,
+  buyers: Buyers,
+  options: { duration?: number; amount?: number } = { duration: DURATION_S },
+): Promise<LoadResult> {
+  const statuses = new Map<number, number>();
+  let lastAcceptedAt = 0;
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    connections: CONNECTIONS,
+    ...(options.amount ? { amount: options.amount } : { duration: options.duration ?? DURATION_S }),
+    requests: [
+      {
+        setupRequest: (request) => ({
+          ...request,
+          headers: { ...request.headers, authorization: `Bearer ${buyers.take()}` },
+        }),
+        onResponse: (status) => {
+          statuses.set(status, (statuses.get(status) ?? 0) + 1);
+          if (status === 202 || status === 201) {
+            lastAcceptedAt = performance.now();
+          }
+        },
+      },
+    ],
+  });
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, statuses, lastAcceptedAt };
+}
+
+/** 3 replicas + nginx on the stack's MariaDB and Redis. */
+async function startReplicas(stack: LocalStack, env: NodeJS.ProcessEnv, tag: string) {
+  const replicas = await Promise.all(
+    Array.from({ length: REPLICAS }, (_, i) =>
+      AppReplica.start(join(stack.root, `app-${tag}`), `app-${i + 1}`, { ...stack.env, ...env }),
+    ),
+  );
+  const nginx = await NginxServer.start(
+    join(stack.root, `nginx-${tag}`),
+    replicas.map((replica) => replica.port),
+  );
+  return {
+    url: nginx.url,
+    replicas,
+    async stop() {
+      await nginx.stop();
+      await Promise.all(replicas.map((replica) => replica.stop()));
+    },
+  };
+}
+
+async function count(db: Connection, sql: string, args: unknown[] = []): Promise<number> {
+  const [rows] = (await db.query(sql, args)) as unknown as [Record<string, string | number>[]];
+  return Number(Object.values(rows[0])[0]);
+}
+
+const ordersOf = (db: Connection, voucherId: string) =>
+  count(db, 'SELECT COUNT(*) FROM tb_voucher_order WHERE voucher_id = ?', [voucherId]);
+
+async function questions(db: Connection): Promise<number> {
+  const [rows] = (await db.query("SHOW GLOBAL STATUS LIKE 'Questions'")) as unknown as [{ Value: string }[]];
+  return Number(rows[0].Value);
+}
+
+async function waitForOrders(db: Connection, voucherId: string, expected: number, timeoutMs = 300_000) {
+  const deadline = performance.now() + timeoutMs;
+  let n = 0;
+  while ((n = await ordersOf(db, voucherId)) < expected) {
+    if (performance.now() > deadline) {
+      throw new Error(`voucher ${voucherId}: ${n} of ${expected} orders in MySQL after ${timeoutMs} ms`);
+    }
+    await sleep(10);
+  }
+  return performance.now();
+}
+
+/** Fills a stream with `total` accepted orders through the admission script itself (as 202s would). */
+async function fillBacklog(redisUrl: string, voucherId: string, total: number): Promise<void> {
+  const redis = new Redis(redisUrl, { enableAutoPipelining: true });
+  try {
+    const store = new OrderStreamStore(redis);
+    const ids = new SegmentIdWorker(redis, () => Date.now(), 10_000);
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 200 }, async () => {
+        while (next < total) {
+          const userId = String(5_000_000 + next++);
+          const orderId = (await ids.nextId('order')).toString();
+          const { admission } = await store.admit({ voucherId, userId, orderId, maxBacklog: 100_000_000 });
+          if (admission !== 'accepted') {
+            throw new Error(`backlog fill: ${admission}`);
+          }
+        }
+      }),
+    );
+  } finally {
+    redis.disconnect();
+  }
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const mix = (statuses: Map<number, number>) =>
+  [...statuses]
+    .sort((a, b) => b[1] - a[1])
+    .map(([status, n]) => `${status}×${fmt(n)}`)
+    .join(' ');
+
+async function main(): Promise<void> {
+  const stack = await startLocalStack({ replicas: 0, env: { LOG_LEVEL: 'warn' } });
+  const db = await createConnection({ uri: stack.mysqlUrl });
+  const redis = new Redis(stack.redis.url);
+  const rows: { name: string; result: LoadResult }[] = [];
+  const notes: string[] = [];
+  try {
+    // Every row gets buyers (and so tokens) never seen before: the same JWT-verification cost for all.
+    let offset = 1_000_000;
+    const fresh = () => {
+      const buyers = new Buyers(USERS, offset);
+      offset += USERS;
+      return buyers;
+    };
+    let buyers = fresh();
+    const asyncCluster = await startReplicas(
+      stack,
+      { ORDER_MODE: 'async', BENCH_NOOP_ROUTE: 'true', ORDER_MAX_BACKLOG: '100000000' },
+      'async',
+    );
+    try {
+      const url = asyncCluster.url;
+      process.stdout.write('no-op endpoint…\n');
+      rows.push({
+        name: 'no-op endpoint (same auth + id parsing, no I/O)',
+        result: await load(`${url}/bench/noop/1`, buyers),
+      });
+
+      process.stdout.write('async sale…\n');
+      buyers = fresh();
+      const big = await createSeckillVoucher(url, 10_000_000);
+      const asyncSale = await load(`${url}/voucher-order/seckill/${big}`, buyers);
+      rows.push({ name: 'async sale, new buyer per request (202)', result: asyncSale });
+      // Each row starts with the consumers idle.
+      await waitForOrders(db, big, asyncSale.statuses.get(202) ?? 0);
+
+      process.stdout.write('async sale, appendfsync everysec…\n');
+      buyers = fresh();
+      await redis.config('SET', 'appendfsync', 'everysec');
+      const big2 = await createSeckillVoucher(url, 10_000_000);
+      const everysec = await load(`${url}/voucher-order/seckill/${big2}`, buyers);
+      rows.push({ name: 'async sale, Redis appendfsync everysec (not durable; for the cost)', result: everysec });
+      await redis.config('SET', 'appendfsync', 'always');
+      await waitForOrders(db, big2, everysec.statuses.get(202) ?? 0);
+
+      process.stdout.write('sold-out answers…\n');
+      const one = await createSeckillVoucher(url, 1);
+      await load(`${url}/voucher-order/seckill/${one}`, buyers, { amount: CONNECTIONS });
+      await sleep(1500); // let the background refreshes settle
+      buyers = fresh();
+      const q0 = await questions(db);
+      const t0 = performance.now();
+      const soldOut = await load(`${url}/voucher-order/seckill/${one}`, buyers);
+      const q1 = await questions(db);
+      const soldOutSeconds = (performance.now() - t0) / 1000;
+      rows.push({ name: 'async sold-out answers (409 from memory)', result: soldOut });
+      const soldOutRequests = [...soldOut.statuses.values()].reduce((a, b) => a + b, 0);
+      notes.push(
+        `Sold out: ${fmt(soldOutRequests)} answers caused ${fmt(q1 - q0 - 1)} MySQL queries in ${soldOutSeconds.toFixed(1)} s ` +
+          `(the replicas' once-a-second sale-list refresh; none per request).`,
+      );
+
+      process.stdout.write('live sale…\n');
+      buyers = fresh();
+      const live = await createSeckillVoucher(url, LIVE_STOCK);
+      const liveResult = await load(`${url}/voucher-order/seckill/${live}`, buyers, {
+        amount: Math.round(LIVE_STOCK * 1.2),
+      });
+      const lastInMysql = await waitForOrders(db, live, LIVE_STOCK);
+      rows.push({ name: `live async sale of ${fmt(LIVE_STOCK)} units`, result: liveResult });
+      notes.push(
+        `Live sale: last 202 → last of ${fmt(LIVE_STOCK)} orders in MySQL: ${fmt(lastInMysql - liveResult.lastAcceptedAt)} ms.`,
+      );
+
+      process.stdout.write(`drain of ${fmt(DRAIN_ORDERS)}…\n`);
+      const drain = await createSeckillVoucher(url, DRAIN_ORDERS);
+      // Consumers paused while the backlog is written, then let go all at once.
+      asyncCluster.replicas.forEach((replica) => replica.process.pause());
+      await fillBacklog(stack.redis.url, drain, DRAIN_ORDERS);
+      const drainStart = performance.now();
+      asyncCluster.replicas.forEach((replica) => replica.process.resume());
+      const drainEnd = await waitForOrders(db, drain, DRAIN_ORDERS);
+      const drainSeconds = (drainEnd - drainStart) / 1000;
+      notes.push(
+        `Drain: ${fmt(DRAIN_ORDERS)} accepted orders persisted by ${REPLICAS} replicas in ${drainSeconds.toFixed(2)} s = ` +
+          `${fmt(DRAIN_ORDERS / drainSeconds)} orders/s.`,
+      );
+      const [[stockRow]] = (await db.query('SELECT stock FROM tb_seckill_voucher WHERE voucher_id = ?', [
+        drain,
+      ])) as unknown as [[{ stock: number }]];
+      if (stockRow.stock !== 0) {
+        throw new Error(`drain voucher stock is ${stockRow.stock}, expected 0`);
+      }
+    } finally {
+      await asyncCluster.stop();
+    }
+
+    process.stdout.write('sync sale…\n');
+    const syncCluster = await startReplicas(stack, { ORDER_MODE: 'sync' }, 'sync');
+    try {
+      const big = await createSeckillVoucher(syncCluster.url, 10_000_000);
+      buyers = fresh();
+      rows.push({
+        name: 'sync sale, new buyer per request (201)',
+        result: await load(`${syncCluster.url}/voucher-order/seckill/${big}`, buyers),
+      });
+    } finally {
+      await syncCluster.stop();
+    }
+
+    const noop = rows[0].result.rps;
+    const byName = (prefix: string) => rows.find((row) => row.name.startsWith(prefix))!.result;
+    const lines = [
+      '',
+      `Seckill benchmark — ${DURATION_S} s per row, ${CONNECTIONS} connections, ${REPLICAS} replicas behind nginx, ` +
+        `autocannon on the same ${cpus().length}-core machine, Node ${process.version}`,
+      '',
+      '| row | req/s | p50 ms | p99 ms | vs no-op | statuses |',
+      '|---|---:|---:|---:|---:|---|',
+      ...rows.map(
+        ({ name, result }) =>
+          `| ${name} | ${fmt(result.rps)} | ${result.p50} | ${result.p99} | ${(result.rps / noop).toFixed(2)}× | ${mix(result.statuses)} |`,
+      ),
+      '',
+      ...notes,
+      `Ratios: async/no-op ${(byName('async sale, new').rps / noop).toFixed(2)}×; async/sync ${(
+        byName('async sale, new').rps / byName('sync sale').rps
+      ).toFixed(1)}×; appendfsync always/everysec ${(
+        byName('async sale, new').rps / byName('async sale, Redis').rps
+      ).toFixed(2)}×`,
+      '',
+    ];
+    process.stdout.write(lines.join('\n'));
+  } finally {
+    redis.disconnect();
+    await db.end();
+    await stack.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
