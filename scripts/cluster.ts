@@ -1,7 +1,7 @@
 import { startLocalStack } from './stack/local-stack';
 
 /**
- * `npm run cluster -- --replicas 3 [--port 8080] [--lock-nodes 5]`: MariaDB, Redis, N replicas and
+ * `npm run cluster -- --replicas 3 [--port 8080] [--lock-nodes 5] [--mode sync|async]`: MariaDB, Redis, N replicas and
  * nginx from locally installed binaries, in a temp folder. Ctrl-C stops everything it started.
  */
 function option(name: string, fallback: number): number {
@@ -13,13 +13,23 @@ function option(name: string, fallback: number): number {
   return value;
 }
 
+function mode(): 'sync' | 'async' {
+  const index = process.argv.indexOf('--mode');
+  const value = index >= 0 ? process.argv[index + 1] : 'sync';
+  if (value !== 'sync' && value !== 'async') {
+    throw new Error('--mode is sync or async');
+  }
+  return value;
+}
+
 async function main(): Promise<void> {
   const replicas = option('replicas', 3);
+  const orderMode = mode();
   const stack = await startLocalStack({
     replicas,
     lockNodes: option('lock-nodes', 0),
     nginxPort: option('port', 8080) || undefined,
-    env: { LOG_LEVEL: 'info' },
+    env: { LOG_LEVEL: 'info', ORDER_MODE: orderMode },
   });
   let stopping = false;
   const stop = async () => {
@@ -35,7 +45,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop());
   process.stdout.write(
     [
-      `seckill cluster up: ${replicas} replica(s) behind nginx`,
+      `seckill cluster up: ${replicas} replica(s) behind nginx, ORDER_MODE=${orderMode}`,
       `  URL        ${stack.nginx?.url ?? '(no replicas)'}`,
       `  OpenAPI    ${stack.nginx?.url ?? ''}/docs/openapi.json`,
       `  MySQL      ${stack.mysqlUrl}`,

@@ -29,3 +29,19 @@ export class OrderNotFoundError extends DomainError {
   readonly status = 404;
   readonly code = 'ORDER_NOT_FOUND';
 }
+
+/** The rejection both sale paths answer for a window, stock or buyer outcome of their admission script. */
+export function saleRejection(admission: string): SeckillRejection | undefined {
+  switch (admission) {
+    case 'not-started':
+      return new SaleNotStartedError('The sale has not started yet');
+    case 'ended':
+      return new SaleEndedError('The sale has ended');
+    case 'sold-out':
+      return new SoldOutError('Sold out');
+    case 'already-bought':
+      return new AlreadyOrderedError('You already ordered this voucher');
+    default:
+      return undefined;
+  }
+}

@@ -9,13 +9,7 @@ import { VoucherNotFoundError } from '../voucher/voucher.errors';
 import { VoucherRepository } from '../voucher/voucher.repository';
 import { VoucherService } from '../voucher/voucher.service';
 import { OrderMetrics } from './order-metrics';
-import {
-  AlreadyOrderedError,
-  OrderNotFoundError,
-  SaleEndedError,
-  SaleNotStartedError,
-  SoldOutError,
-} from './order.errors';
+import { AlreadyOrderedError, OrderNotFoundError, saleRejection, SoldOutError } from './order.errors';
 import { DuplicateOrderError, OrderRepository } from './order.repository';
 import type { AuthUser } from '../auth/auth-user';
 import type { VoucherOrderResponse } from './dto/voucher-order.response';
@@ -60,17 +54,12 @@ export class OrderService {
       if (!admitted) {
         throw new VoucherNotFoundError(`Seckill voucher ${voucherId} does not exist`);
       }
-      switch (admitted.admission) {
-        case 'not-started':
-          throw new SaleNotStartedError('The sale has not started yet');
-        case 'ended':
-          throw new SaleEndedError('The sale has ended');
-        case 'sold-out':
-          throw new SoldOutError('Sold out');
-        case 'already-bought':
-          throw new AlreadyOrderedError('You already ordered this voucher');
-        case 'unpublished':
-          throw new VoucherNotFoundError(`Seckill voucher ${voucherId} does not exist`);
+      const rejection = saleRejection(admitted.admission);
+      if (rejection) {
+        throw rejection;
+      }
+      if (admitted.admission === 'unpublished') {
+        throw new VoucherNotFoundError(`Seckill voucher ${voucherId} does not exist`);
       }
       const orderId = await this.placeReservedOrder(userId, voucherId, admitted.endMs);
       this.metrics.outcomes.inc({ outcome: 'created' });

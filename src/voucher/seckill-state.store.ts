@@ -111,8 +111,11 @@ export class SeckillStateStore {
     return fields.every((field) => field !== null);
   }
 
-  /** Creates the voucher's orders stream and its consumer group if missing (TTL if given). */
-  async ensureOrdersStream(voucherId: string, expireAt?: number): Promise<void> {
+  /**
+   * Creates the voucher's orders stream and its consumer group if missing. `expireAt` sets its TTL;
+   * with `keepTtl` only if it has none yet.
+   */
+  async ensureOrdersStream(voucherId: string, expireAt?: number, keepTtl = false): Promise<void> {
     const orders = seckillKeys(voucherId).orders;
     try {
       // From id 0: a group created after entries were appended still delivers all of them.
@@ -123,7 +126,7 @@ export class SeckillStateStore {
       }
     }
     if (expireAt !== undefined) {
-      await this.redis.pexpireat(orders, expireAt);
+      await (keepTtl ? this.redis.pexpireat(orders, expireAt, 'NX') : this.redis.pexpireat(orders, expireAt));
     }
   }
 

@@ -233,3 +233,55 @@ describe('A replica SIGKILLed after reading entries and before acknowledging the
     }
   });
 });
+
+describe('SIGTERM of a replica whose consumer holds a batch', () => {
+  it('finishes (commits and acknowledges) the batch in flight, then exits', async () => {
+    // No claims during the test: whatever the stopping replica read, it must persist itself.
+    const cluster = await startTestCluster({ replicas: 2, env: { ...ASYNC_ENV, ORDER_CLAIM_IDLE_MS: '60000' } });
+    const db = await createConnection({ uri: cluster.mysqlUrl });
+    const redis = new Redis(cluster.redis.url);
+    try {
+      const voucherId = await createSeckillVoucher(cluster.url, 50);
+      await db.beginTransaction();
+      await db.query('SELECT stock FROM tb_seckill_voucher WHERE voucher_id = ? FOR UPDATE', [voucherId]);
+      const attempts = await runAsyncSale(cluster.url, voucherId, { users: 20, requests: 20, concurrency: 5 });
+      expect(attempts.every((attempt) => attempt.status === 202)).toBe(true);
+      const holding = async () => {
+        const [, , , consumers] = (await redis.xpending(seckillKeys(voucherId).orders, ORDER_CONSUMER_GROUP)) as [
+          number,
+          string,
+          string,
+          [string, string][] | null,
+        ];
+        return new Map((consumers ?? []).map(([name, n]) => [name, Number(n)]));
+      };
+      let held = await holding();
+      const deadline = Date.now() + 10_000;
+      while (held.size === 0) {
+        expect(Date.now()).toBeLessThan(deadline);
+        await sleep(50);
+        held = await holding();
+      }
+      const [name] = [...held.keys()];
+      const target = cluster.replicas.find((replica) => replica.instanceId === name)!;
+      const stopped = target.process.stop(20_000);
+      await sleep(700);
+      // Still finishing: its transaction waits on the row the test holds.
+      expect(target.process.running).toBe(true);
+      await db.rollback();
+      await stopped;
+      expect(target.process.exitStatus()).toEqual({ code: null, signal: 'SIGTERM' });
+      // It acknowledged its own batch before exiting.
+      expect((await holding()).get(name) ?? 0).toBe(0);
+      await waitForDrain(cluster.redis.url, voucherId);
+      const orders = await readOrders(cluster.mysqlUrl, voucherId);
+      for (const attempt of attempts) {
+        expect(orders.get(attempt.orderId!)).toBe(attempt.userId);
+      }
+    } finally {
+      redis.disconnect();
+      await db.end();
+      await cluster.stop();
+    }
+  });
+});

@@ -21,3 +21,32 @@ describe('bench:lock (smoke run, no speed asserted)', () => {
     expect(stdout).toMatch(/^Ratios: uncontended ours\/minimal c=1 [\d.]+×/m);
   });
 });
+
+/**
+ * Keeps `npm run bench:seckill` runnable on tiny settings (no speed asserted). Its drain phase also
+ * fails loudly unless every order of the backlog reaches MySQL with the stock at exactly 0.
+ */
+describe('bench:seckill (smoke run, no speed asserted)', () => {
+  it('runs every row and prints the table, the drain and the ratios', async () => {
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', join(__dirname, '../../bench/seckill.bench.ts')],
+      {
+        env: {
+          ...process.env,
+          BENCH_DURATION_S: '1',
+          BENCH_CONNECTIONS: '20',
+          BENCH_LIVE_STOCK: '300',
+          BENCH_DRAIN: '2000',
+          BENCH_USERS: '30000',
+        },
+        timeout: 170_000,
+      },
+    );
+    for (const row of ['no-op endpoint', 'async sale, new buyer', 'sync sale, new buyer', 'live async sale']) {
+      expect(stdout).toMatch(new RegExp(`^\\| ${row}[^|]* \\| [\\d,]+ \\|`, 'm'));
+    }
+    expect(stdout).toMatch(/^Drain: 2,000 accepted orders persisted by 3 replicas in [\d.]+ s/m);
+    expect(stdout).toMatch(/^Ratios: async\/no-op [\d.]+×/m);
+  }, 180_000);
+});

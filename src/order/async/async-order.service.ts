@@ -9,7 +9,7 @@ import { REDIS_CLIENT } from '../../redis/redis.tokens';
 import { VoucherNotFoundError } from '../../voucher/voucher.errors';
 import { VoucherService } from '../../voucher/voucher.service';
 import { OrderMetrics } from '../order-metrics';
-import { AlreadyOrderedError, SaleEndedError, SaleNotStartedError, SoldOutError } from '../order.errors';
+import { saleRejection, SoldOutError } from '../order.errors';
 import { ActiveSales } from './active-sales';
 import { DurabilityUnconfirmedError, OrderBacklogError, SaleUnavailableError } from './async-order.errors';
 import { OrderStreamStore, type OrderLookup } from './order-stream.store';
@@ -80,19 +80,15 @@ export class AsyncOrderService {
         this.sales.add(voucherId);
         await this.confirmDurable();
         return orderId;
-      case 'not-started':
-        throw new SaleNotStartedError('The sale has not started yet');
-      case 'ended':
-        throw new SaleEndedError('The sale has ended');
-      case 'sold-out':
-        this.soldOut.remember(voucherId);
-        throw new SoldOutError('Sold out');
-      case 'already-bought':
-        throw new AlreadyOrderedError('You already ordered this voucher');
       case 'backlog':
         throw new OrderBacklogError('Orders are being persisted; try again shortly');
       case 'unpublished':
         return this.unpublished(voucherId);
+      default:
+        if (admission === 'sold-out') {
+          this.soldOut.remember(voucherId);
+        }
+        throw saleRejection(admission)!;
     }
   }
 

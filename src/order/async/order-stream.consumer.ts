@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBoo
 import type { Redis } from 'ioredis';
 import { appConfig, type AppConfig } from '../../config/app-config';
 import { createRedisConnection } from '../../redis/redis.module';
+import { KEEP_AFTER_END_MS } from '../../voucher/seckill-keys';
 import { SeckillStateStore } from '../../voucher/seckill-state.store';
 import { ActiveSales } from './active-sales';
 import { OrderPersister, PersistenceUnavailableError } from './order-persister';
@@ -110,8 +111,10 @@ export class OrderStreamConsumer implements OnApplicationBootstrap, BeforeApplic
   }
 
   private async recreateGroups(): Promise<void> {
+    // A bounded life: the rebuild (or the sale's end) sets the real one.
+    const expireAt = Date.now() + KEEP_AFTER_END_MS;
     for (const voucherId of await this.sales.list()) {
-      await this.stateStore.ensureOrdersStream(voucherId);
+      await this.stateStore.ensureOrdersStream(voucherId, expireAt, true);
     }
   }
 }
