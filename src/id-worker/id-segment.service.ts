@@ -73,7 +73,8 @@ export class SegmentIdWorker {
         return id;
       }
       const state = this.state(prefix);
-      await (state.refill ?? this.refill(prefix, state, Math.floor(this.clock() / 1000)));
+      // The seconds `take` uses (they never go back), so the block is for the day it will ask for.
+      await (state.refill ?? this.refill(prefix, state, this.lastSeconds));
     }
     throw new IdWorkerUnavailableError('No id block could be reserved');
   }

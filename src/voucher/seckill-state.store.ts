@@ -6,6 +6,8 @@ import { KEEP_AFTER_END_MS, ORDER_CONSUMER_GROUP, seckillKeys } from './seckill-
 
 const reserveScript = RedisScript.fromFile(__dirname, 'seckill-reserve.lua', 2);
 const confirmScript = RedisScript.fromFile(__dirname, 'seckill-confirm.lua', 1);
+const publishScript = RedisScript.fromFile(__dirname, 'seckill-publish.lua', 2);
+const restoreScript = RedisScript.fromFile(__dirname, 'seckill-restore.lua', 5);
 
 /** Outcome of `reserve`, in the order the checks run. */
 export type Admission = 'unpublished' | 'not-started' | 'ended' | 'sold-out' | 'already-bought' | 'reserved';
@@ -47,24 +49,31 @@ export class SeckillStateStore {
   }
 
   /**
-   * Publishes (or repairs) the state from MySQL's values, with the orders stream and its consumer
-   * group (used in async mode) created beside it.
+   * Publishes the state from MySQL's values, with the orders stream and its consumer group (used in
+   * async mode) created beside it. `overwrite` repairs an existing state (the sync reconciler);
+   * otherwise an existing state is left alone. Returns whether it was written.
    */
-  async publish(voucherId: string, sale: { stock: number; beginTime: Date; endTime: Date }): Promise<void> {
+  async publish(
+    voucherId: string,
+    sale: { stock: number; beginTime: Date; endTime: Date },
+    options: { overwrite?: boolean } = {},
+  ): Promise<boolean> {
     const keys = seckillKeys(voucherId);
     const expireAt = sale.endTime.getTime() + KEEP_AFTER_END_MS;
     await this.ensureOrdersStream(voucherId, expireAt);
-    await this.redis
-      .multi()
-      .hset(keys.state, { stock: sale.stock, begin: sale.beginTime.getTime(), end: sale.endTime.getTime() })
-      .pexpireat(keys.state, expireAt)
-      .pexpireat(keys.buyers, expireAt)
-      .exec();
+    const written = await publishScript.run<number>(
+      this.redis,
+      [keys.state, keys.buyers],
+      [sale.stock, sale.beginTime.getTime(), sale.endTime.getTime(), expireAt, options.overwrite ? '0' : '1'],
+    );
+    return written === 1;
   }
 
   /**
-   * Rebuilds a sale's state after Redis lost it (async mode): buyers and pending orders first, the
-   * state hash last in one MULTI — its presence is what reopens the sale.
+   * Rebuilds a sale's state after Redis lost it (async mode): buyers and pending orders are staged
+   * under temporary keys of the same slot, then `seckill-restore.lua` swaps them in and writes the
+   * state hash — whose presence reopens the sale — atomically, unless the state exists by then.
+   * Returns whether it restored.
    */
   async restore(
     voucherId: string,
@@ -75,34 +84,31 @@ export class SeckillStateStore {
       buyers: string[];
       pending: { orderId: string; userId: string }[];
     },
-  ): Promise<void> {
+  ): Promise<boolean> {
     const keys = seckillKeys(voucherId);
+    const staged = { buyers: `${keys.buyers}:staged`, pending: `${keys.pending}:staged` };
     const expireAt = sale.endTime.getTime() + KEEP_AFTER_END_MS;
     await this.ensureOrdersStream(voucherId, expireAt);
-    await this.redis.del(keys.buyers, keys.pending);
+    await this.redis.del(staged.buyers, staged.pending);
     const chunk = 5000;
     for (let i = 0; i < sale.buyers.length; i += chunk) {
-      await this.redis.sadd(keys.buyers, ...sale.buyers.slice(i, i + chunk));
+      await this.redis.sadd(staged.buyers, ...sale.buyers.slice(i, i + chunk));
     }
     for (let i = 0; i < sale.pending.length; i += chunk) {
       await this.redis.hset(
-        keys.pending,
+        staged.pending,
         Object.fromEntries(sale.pending.slice(i, i + chunk).map((order) => [order.orderId, order.userId])),
       );
     }
-    await this.redis
-      .multi()
-      .hset(keys.state, {
-        stock: sale.stock,
-        begin: sale.beginTime.getTime(),
-        end: sale.endTime.getTime(),
-        accepted: sale.pending.length,
-        settled: 0,
-      })
-      .pexpireat(keys.state, expireAt)
-      .pexpireat(keys.buyers, expireAt)
-      .pexpireat(keys.pending, expireAt)
-      .exec();
+    // Staging keys of an abandoned rebuild do not linger.
+    await this.redis.pexpire(staged.buyers, 3_600_000);
+    await this.redis.pexpire(staged.pending, 3_600_000);
+    const restored = await restoreScript.run<number>(
+      this.redis,
+      [keys.state, keys.buyers, keys.pending, staged.buyers, staged.pending],
+      [sale.stock, sale.beginTime.getTime(), sale.endTime.getTime(), sale.pending.length, expireAt],
+    );
+    return restored === 1;
   }
 
   /** True if the sale's state hash is in Redis (complete). */

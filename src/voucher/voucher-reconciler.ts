@@ -57,7 +57,7 @@ export class VoucherReconciler {
         // state is repaired at once.
         const idle = this.lastSeen.get(seckill.voucherId) === seckill.stock;
         if (cached === null || (cached !== seckill.stock && idle)) {
-          await this.saleState.publish(seckill.voucherId, seckill);
+          await this.saleState.publish(seckill.voucherId, seckill, { overwrite: true });
           repaired++;
         }
       }

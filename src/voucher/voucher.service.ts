@@ -65,7 +65,8 @@ export class VoucherService {
     if (!seckill) {
       return null;
     }
-    await this.stateStore.publish(voucherId, seckill);
+    // Sync mode: MySQL is the source of truth, so a missing or partial state is overwritten.
+    await this.stateStore.publish(voucherId, seckill, { overwrite: true });
     return this.stateStore.reserve(voucherId, userId, nowMs);
   }
 
@@ -89,6 +90,7 @@ export class VoucherService {
   private async publishWithRetry(id: string, sale: { stock: number; beginTime: Date; endTime: Date }): Promise<void> {
     for (let attempt = 1; attempt <= PUBLISH_ATTEMPTS; attempt++) {
       try {
+        // Never over an existing state: a retry whose first attempt did write must not reset a sale.
         await this.stateStore.publish(id, sale);
         return;
       } catch (error) {

@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { createConnection, type Connection } from 'mysql2/promise';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -121,6 +122,62 @@ describe('ORDER_MODE=async in-process (real MariaDB + Redis)', () => {
     }
     expect(retried.statusCode).toBe(202);
   });
+});
+
+describe('ORDER_MODE=async on a Redis whose durability changes while it runs', () => {
+  it('pauses admission (503 REDIS_NOT_DURABLE) once a re-check finds fsync-per-write gone, and resumes after', async () => {
+    const t = await startTestApp(
+      { ORDER_MODE: 'async', ORDER_DURABILITY: 'aof', ORDER_MAX_BACKLOG: '200000' },
+      { durableRedis: true },
+    );
+    const redis = new Redis(t.redis.url);
+    try {
+      const admin = { authorization: `Bearer ${await t.token('1', 'admin')}` };
+      const created = await t.app.inject({
+        method: 'POST',
+        url: '/voucher/seckill',
+        headers: admin,
+        payload: {
+          shopId: 1,
+          title: 'flash',
+          payValue: 100,
+          actualValue: 1000,
+          stock: 1000,
+          beginTime: new Date(Date.now() - hour).toISOString(),
+          endTime: new Date(Date.now() + hour).toISOString(),
+        },
+      });
+      const voucherId = created.json<{ id: string }>().id;
+      const order = async (userId: string) =>
+        t.app.inject({
+          method: 'POST',
+          url: `/voucher-order/seckill/${voucherId}`,
+          headers: { authorization: `Bearer ${await t.token(userId)}` },
+        });
+      expect((await order('31')).statusCode).toBe(202);
+      await redis.config('SET', 'appendfsync', 'everysec');
+      const deadline = Date.now() + 15_000;
+      let refused = await order('32');
+      while (refused.statusCode === 202) {
+        expect(Date.now()).toBeLessThan(deadline);
+        await sleep(500);
+        refused = await order(String(40 + Math.floor(Math.random() * 1e6)));
+      }
+      expect(refused.statusCode).toBe(503);
+      expect(refused.json()).toMatchObject({ code: 'REDIS_NOT_DURABLE' });
+      await redis.config('SET', 'appendfsync', 'always');
+      let resumed = await order('33');
+      while (resumed.statusCode === 503) {
+        expect(Date.now()).toBeLessThan(deadline + 15_000);
+        await sleep(500);
+        resumed = await order('33');
+      }
+      expect(resumed.statusCode).toBe(202);
+    } finally {
+      redis.disconnect();
+      await t.close();
+    }
+  }, 60_000);
 });
 
 describe('ORDER_MODE=async refuses to start on a Redis that would lose accepted orders', () => {

@@ -175,7 +175,29 @@ describe('Async order scripts (seckill-admit/settle/compensate.lua) on real Redi
     expect(consumers).toEqual([['c2', '1']]);
   });
 
+  it('never lets a publish retry or a second rebuild overwrite a sale that is selling', async () => {
+    await publish('13', 5);
+    await admit('13', '7', '1001');
+    expect(await redis.hget(seckillKeys('13').state, 'stock')).toBe('4');
+    // The creation's publish retried (its first reply lost): left alone.
+    await publish('13', 5);
+    expect(await redis.hget(seckillKeys('13').state, 'stock')).toBe('4');
+    // A rebuild that lost the race to another one: dropped, staging keys included.
+    const restored = await state.restore('13', {
+      stock: 5,
+      beginTime: new Date(serverNowMs - 1000),
+      endTime: new Date(serverNowMs + 60_000),
+      buyers: ['1'],
+      pending: [{ orderId: '1', userId: '1' }],
+    });
+    expect(restored).toBe(false);
+    expect(await redis.hget(seckillKeys('13').state, 'stock')).toBe('4');
+    expect(await redis.smembers(seckillKeys('13').buyers)).toEqual(['7']);
+    expect(await redis.exists(`${seckillKeys('13').buyers}:staged`, `${seckillKeys('13').pending}:staged`)).toBe(0);
+  });
+
   it('rebuilds a lost state with the buyers and pending orders given, the state hash last', async () => {
+    await redis.sadd(seckillKeys('12').buyers, 'stale');
     await state.restore('12', {
       stock: 3,
       beginTime: new Date(serverNowMs - 1000),
@@ -188,5 +210,7 @@ describe('Async order scripts (seckill-admit/settle/compensate.lua) on real Redi
     expect((await admit('12', '3', '903')).admission).toBe('accepted');
     expect(await stream.lookup('901', ['12'])).toMatchObject({ state: 'PENDING', userId: '2' });
     expect(await redis.hget(seckillKeys('12').state, 'stock')).toBe('2');
+    expect((await redis.smembers(seckillKeys('12').buyers)).sort()).toEqual(['1', '2', '3']);
+    expect(await redis.pttl(seckillKeys('12').buyers)).toBeGreaterThan(0);
   });
 });

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import { APP_DB_PASSWORD, APP_DB_USER } from '../../scripts/stack/mariadb';
-import { RedisServer } from '../../scripts/stack/redis';
+import { RedisServer, type RedisServerOptions } from '../../scripts/stack/redis';
 
 export const STACK_STATE_FILE = 'stack.json';
 
@@ -44,6 +44,6 @@ export function testDir(name: string): string {
 }
 
 /** Starts a private redis-server for one test file; stop it in afterAll. */
-export function startTestRedis(name = 'redis'): Promise<RedisServer> {
-  return RedisServer.start(testDir(name), name);
+export function startTestRedis(name = 'redis', options: RedisServerOptions = {}): Promise<RedisServer> {
+  return RedisServer.start(testDir(name), name, options);
 }

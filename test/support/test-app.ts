@@ -18,8 +18,11 @@ export interface TestApp {
  * The real app in this process (Fastify inject, no socket) on a fresh database with migrations
  * applied and a private redis-server.
  */
-export async function startTestApp(env: NodeJS.ProcessEnv = {}): Promise<TestApp> {
-  const redis = await startTestRedis();
+export async function startTestApp(
+  env: NodeJS.ProcessEnv = {},
+  options: { durableRedis?: boolean } = {},
+): Promise<TestApp> {
+  const redis = await startTestRedis('redis', { durable: options.durableRedis });
   const mysqlUrl = await createTestDatabase();
   await runMigrations(mysqlUrl);
   Object.assign(process.env, {

@@ -36,6 +36,12 @@ export class ActiveSales {
     return this.list();
   }
 
+  /** A sale whose keys have expired: no longer read or searched (until MySQL lists it again). */
+  forget(voucherId: string): void {
+    this.seen.delete(voucherId);
+    this.ids.delete(voucherId);
+  }
+
   add(voucherId: string): void {
     if (!this.seen.has(voucherId)) {
       this.seen.add(voucherId);

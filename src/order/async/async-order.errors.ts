@@ -26,3 +26,11 @@ export class DurabilityUnconfirmedError extends DomainError {
   readonly code = 'DURABILITY_UNCONFIRMED';
   override readonly retryAfterSeconds = 1;
 }
+
+/** A re-check found Redis configured so that it would lose accepted orders: no 202 until fixed. */
+export class RedisNotDurableError extends DomainError {
+  override readonly name = RedisNotDurableError.name;
+  readonly status = 503;
+  readonly code = 'REDIS_NOT_DURABLE';
+  override readonly retryAfterSeconds = 5;
+}

@@ -11,7 +11,13 @@ import { VoucherService } from '../../voucher/voucher.service';
 import { OrderMetrics } from '../order-metrics';
 import { saleRejection, SoldOutError } from '../order.errors';
 import { ActiveSales } from './active-sales';
-import { DurabilityUnconfirmedError, OrderBacklogError, SaleUnavailableError } from './async-order.errors';
+import {
+  DurabilityUnconfirmedError,
+  OrderBacklogError,
+  RedisNotDurableError,
+  SaleUnavailableError,
+} from './async-order.errors';
+import { RedisDurabilityCheck } from './redis-durability.check';
 import { OrderStreamStore, type OrderLookup } from './order-stream.store';
 import { SaleRebuilder } from './sale-rebuilder';
 import { SoldOutMemory } from './sold-out-memory';
@@ -38,6 +44,7 @@ export class AsyncOrderService {
     private readonly vouchers: VoucherService,
     private readonly rebuilder: SaleRebuilder,
     private readonly metrics: OrderMetrics,
+    private readonly durability: RedisDurabilityCheck,
   ) {
     this.accepted = metrics.outcomes.labels('accepted');
   }
@@ -67,6 +74,9 @@ export class AsyncOrderService {
     // The flood after the last unit is answered from memory (no Redis, no MySQL).
     if (this.soldOut.isSoldOut(voucherId)) {
       throw new SoldOutError('Sold out');
+    }
+    if (!this.durability.ok) {
+      throw new RedisNotDurableError('Redis would not keep this order through a crash; try again later');
     }
     const orderId = (this.ids.take('order') ?? (await this.ids.nextId('order'))).toString();
     const { admission } = await this.stream.admit({

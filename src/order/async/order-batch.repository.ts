@@ -103,6 +103,8 @@ export class OrderBatchRepository {
     const runner = this.dataSource.createQueryRunner();
     try {
       await runner.connect();
+      // A consistent snapshot needs REPEATABLE READ, whatever the server's default isolation is.
+      await runner.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
       await runner.query('START TRANSACTION WITH CONSISTENT SNAPSHOT');
       try {
         const [sale] = (await runner.query(

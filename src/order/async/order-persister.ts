@@ -43,7 +43,13 @@ export class OrderPersister {
       }
       group.push(order);
     }
-    await Promise.all([...byVoucher.values()].map((batch) => this.persistBatch(batch)));
+    // Every voucher's batch runs to its end before a failure is reported, so a retry never
+    // overlaps a batch still in flight.
+    const results = await Promise.allSettled([...byVoucher.values()].map((batch) => this.persistBatch(batch)));
+    const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed) {
+      throw failed.reason;
+    }
   }
 
   /** Entries that carry no order: nothing can be persisted or given back; acknowledged and logged. */

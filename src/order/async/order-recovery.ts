@@ -61,13 +61,16 @@ export class OrderRecovery implements OnApplicationBootstrap, BeforeApplicationS
       if (!(await this.stateStore.isPublished(voucherId))) {
         await this.rebuilder.request(voucherId);
       }
+      let cursor = '0-0';
       for (let page = 0; page < MAX_PAGES; page++) {
         const found = await this.stream.claimIdle({
           voucherId,
           consumer: this.config.INSTANCE_ID,
           minIdleMs: this.config.ORDER_CLAIM_IDLE_MS,
           count: this.config.ORDER_BATCH_SIZE,
+          cursor,
         });
+        cursor = found.next;
         if (found.deleted.length > 0) {
           this.logger.error(
             `Voucher ${voucherId}: ${found.deleted.length} pending entries were deleted from the stream ` +
@@ -75,13 +78,14 @@ export class OrderRecovery implements OnApplicationBootstrap, BeforeApplicationS
           );
         }
         const total = found.orders.length + found.malformed.length;
-        if (total === 0) {
-          break;
-        }
         claimed += total;
         this.metrics.claimed.inc(total);
         await this.persister.discard(found.malformed);
         await this.persister.persist(found.orders);
+        // The whole pending list was scanned (a page may be empty while idle entries lie further on).
+        if (cursor === '0-0') {
+          break;
+        }
       }
       const backlog = await this.stream.backlog(voucherId);
       pending += backlog.pending;

@@ -82,6 +82,8 @@ export class OrderStreamConsumer implements OnApplicationBootstrap, BeforeApplic
           // A stream vanished (Redis lost data): recreate it empty so the others keep flowing;
           // the sale itself is rebuilt on its next order (SaleRebuilder).
           await this.recreateGroups().catch(() => undefined);
+          // Never a hot loop, whatever keeps the group missing.
+          await sleep(50);
           continue;
         }
         backoff = Math.min(MAX_BACKOFF_MS, backoff * 2 || 50);

@@ -125,14 +125,16 @@ export class OrderStreamStore {
     consumer: string;
     minIdleMs: number;
     count: number;
-  }): Promise<{ orders: StreamOrder[]; malformed: MalformedEntry[]; deleted: string[] }> {
+    /** Where to go on scanning the pending list (`next` of the previous page); `0-0` first. */
+    cursor?: string;
+  }): Promise<{ orders: StreamOrder[]; malformed: MalformedEntry[]; deleted: string[]; next: string }> {
     const key = seckillKeys(options.voucherId).orders;
     const reply = (await this.redis.xautoclaim(
       key,
       ORDER_CONSUMER_GROUP,
       options.consumer,
       options.minIdleMs,
-      '0-0',
+      options.cursor ?? '0-0',
       'COUNT',
       options.count,
     )) as [string, RawEntry[], string[]?];
@@ -143,7 +145,7 @@ export class OrderStreamStore {
     if (deleted.length > 0) {
       await this.redis.xack(key, ORDER_CONSUMER_GROUP, ...deleted);
     }
-    return { orders, malformed, deleted };
+    return { orders, malformed, deleted, next: reply[0] };
   }
 
   /** The orders are committed in MySQL: XACK, forget them as pending, count them settled. */
@@ -233,9 +235,59 @@ export class OrderStreamStore {
     return null;
   }
 
-  /** Ids of the sale's dead-lettered orders. */
-  async failedOrderIds(voucherId: string): Promise<Set<string>> {
-    return new Set(await this.redis.hkeys(seckillKeys(voucherId).failed));
+  /** Ids of the sale's dead-lettered orders: the failed hash and the dead-letter stream (either may survive alone). */
+  async deadOrderIds(voucherId: string): Promise<Set<string>> {
+    const keys = seckillKeys(voucherId);
+    const ids = new Set(await this.redis.hkeys(keys.failed));
+    const dead = (await this.redis.xrange(keys.dead, '-', '+')) as RawEntry[];
+    for (const [, fields] of dead) {
+      const at = (fields ?? []).indexOf('orderId');
+      if (at >= 0 && fields) {
+        ids.add(fields[at + 1]);
+      }
+    }
+    return ids;
+  }
+
+  /**
+   * Stream ids of entries not yet acknowledged: delivered but pending (XPENDING), or not yet
+   * delivered (after the group's last-delivered-id). `all: true` when there is no group: then
+   * nothing was ever acknowledged.
+   */
+  async unackedStreamIds(voucherId: string): Promise<{ all: boolean; ids: Set<string>; lastDelivered: string }> {
+    const key = seckillKeys(voucherId).orders;
+    let lastDelivered: string | undefined;
+    try {
+      const groups = ((await this.redis.xinfo('GROUPS', key)) as unknown[][]).map(toRecord);
+      lastDelivered = groups.find((group) => group.name === ORDER_CONSUMER_GROUP)?.['last-delivered-id'] as
+        string | undefined;
+    } catch {
+      lastDelivered = undefined;
+    }
+    if (lastDelivered === undefined) {
+      return { all: true, ids: new Set(), lastDelivered: '0-0' };
+    }
+    const ids = new Set<string>();
+    let start = '-';
+    for (;;) {
+      const page = (await this.redis.xpending(key, ORDER_CONSUMER_GROUP, start, '+', 10_000)) as [
+        string,
+        ...unknown[],
+      ][];
+      for (const [id] of page) {
+        ids.add(id);
+      }
+      if (page.length < 10_000) {
+        return { all: false, ids, lastDelivered };
+      }
+      start = `(${page[page.length - 1][0]}`;
+    }
+  }
+
+  /** Redis' clock (ms): the one clock that decides. */
+  async now(): Promise<number> {
+    const [seconds, micros] = await this.redis.time();
+    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
   }
 
   /** Entries accepted but not yet acknowledged by a consumer, per the group (0 if no group). */

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { appConfig, type AppConfig } from '../../config/app-config';
 import { REDIS_CLIENT } from '../../redis/redis.tokens';
@@ -17,9 +17,15 @@ export class DurabilityNotGuaranteedError extends Error {
  *   admission then WAITs for them) and `noeviction`;
  * - ORDER_DURABILITY=none: development only; a Redis crash loses accepted orders.
  */
+/** How often a running replica checks again (a Redis restarted with other settings). */
+const RECHECK_MS = 10_000;
+
 @Injectable()
-export class RedisDurabilityCheck implements OnModuleInit {
+export class RedisDurabilityCheck implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(RedisDurabilityCheck.name);
+  private timer?: NodeJS.Timeout;
+  /** False while the last re-check found Redis would lose accepted orders: admission answers 503. */
+  private durable = true;
 
   constructor(
     @Inject(appConfig.KEY) private readonly config: AppConfig,
@@ -37,6 +43,10 @@ export class RedisDurabilityCheck implements OnModuleInit {
       return;
     }
     const problems = await this.problems();
+    if (problems.length === 0) {
+      this.timer = setInterval(() => void this.recheck(), RECHECK_MS);
+      this.timer.unref();
+    }
     if (problems.length > 0) {
       throw new DurabilityNotGuaranteedError(
         `ORDER_MODE=async refuses to start: Redis at REDIS_URL would not keep accepted orders through a crash:\n` +
@@ -44,6 +54,32 @@ export class RedisDurabilityCheck implements OnModuleInit {
           '\nFix the Redis configuration, or set ORDER_DURABILITY=none for development only (loses accepted orders on a Redis crash).',
       );
     }
+  }
+
+  beforeApplicationShutdown(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Whether admission may answer 202 (always true unless a re-check found the settings changed). */
+  get ok(): boolean {
+    return this.durable;
+  }
+
+  private async recheck(): Promise<void> {
+    let problems: string[];
+    try {
+      problems = await this.problems();
+    } catch {
+      return; // Redis unreachable: admissions fail on their own
+    }
+    if (problems.length > 0 && this.durable) {
+      this.logger.error(
+        `Redis no longer keeps accepted orders through a crash; admission paused: ${problems.join('; ')}`,
+      );
+    } else if (problems.length === 0 && !this.durable) {
+      this.logger.warn('Redis is durable again; admission resumed');
+    }
+    this.durable = problems.length === 0;
   }
 
   private async problems(): Promise<string[]> {

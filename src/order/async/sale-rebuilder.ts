@@ -4,8 +4,8 @@ import { SeckillStateStore } from '../../voucher/seckill-state.store';
 import { OrderBatchRepository } from './order-batch.repository';
 import { OrderStreamMetrics } from './order-stream.metrics';
 import { OrderStreamStore } from './order-stream.store';
-
-const REBUILD_LEASE_MS = 60_000;
+import { ActiveSales } from './active-sales';
+import { KEEP_AFTER_END_MS } from '../../voucher/seckill-keys';
 
 /**
  * Rebuilds a sale's Redis state when it is missing in async mode (Redis lost data beyond the
@@ -13,12 +13,13 @@ const REBUILD_LEASE_MS = 60_000;
  * accepted orders still in the stream, so the sale stays closed (503 SALE_UNAVAILABLE) until this
  * has run, under a cluster-wide lock:
  *
- *   stock   = MySQL stock (consistent snapshot) − surviving entries not in that snapshot
- *   buyers  = MySQL's buyers ∪ those entries' users
- *   pending = those entries
+ *   sold    = surviving entries neither in that snapshot (same id and buyer) nor dead-lettered
+ *   stock   = MySQL stock (consistent snapshot) − |sold|
+ *   buyers  = MySQL's buyers ∪ sold entries' users
+ *   pending = sold entries not yet acknowledged (pending in the group, or not yet delivered)
  *
  * Entries persisted after the snapshot are still in the stream (it is never trimmed), so they are
- * counted once. Orders accepted but neither in MySQL nor in a surviving entry cannot be recovered:
+ * counted once; they are acknowledged already, so they are not pending. Orders accepted but neither in MySQL nor in a surviving entry cannot be recovered:
  * they answer 404, never PENDING forever, and the rebuild logs what it found.
  */
 @Injectable()
@@ -32,6 +33,7 @@ export class SaleRebuilder {
     private readonly stream: OrderStreamStore,
     private readonly stateStore: SeckillStateStore,
     private readonly metrics: OrderStreamMetrics,
+    private readonly sales: ActiveSales,
   ) {}
 
   /** Starts a rebuild of this sale unless one runs in this process; resolves true if this call rebuilt it. */
@@ -50,7 +52,8 @@ export class SaleRebuilder {
   }
 
   private async rebuild(voucherId: string): Promise<boolean> {
-    const handle = await this.locks.getLock(`seckill-rebuild:${voucherId}`).tryLock({ leaseTime: REBUILD_LEASE_MS });
+    // No lease: the watchdog keeps the lock for as long as the rebuild runs.
+    const handle = await this.locks.getLock(`seckill-rebuild:${voucherId}`).tryLock();
     if (!handle) {
       return false;
     }
@@ -62,39 +65,69 @@ export class SaleRebuilder {
       if (!snapshot) {
         return false;
       }
-      const inMysql = new Set(snapshot.orders.map((order) => order.orderId));
-      const failed = await this.stream.failedOrderIds(voucherId);
+      if (snapshot.endTime.getTime() + KEEP_AFTER_END_MS <= (await this.stream.now())) {
+        // Its keys have expired with the sale: nothing to reopen, nothing left to read.
+        this.sales.forget(voucherId);
+        return false;
+      }
+      const inMysql = new Set(snapshot.orders.map((order) => `${order.orderId}:${order.userId}`));
+      const dead = await this.stream.deadOrderIds(voucherId);
+      const unacked = await this.stream.unackedStreamIds(voucherId);
+      // Entries sold but not in the snapshot (still pending, or committed after it) take stock;
+      // only the unacknowledged ones are still pending.
+      const sold = new Map<string, string>();
       const pending = new Map<string, string>();
       for (const entry of await this.stream.allEntries(voucherId)) {
-        if (!inMysql.has(entry.orderId) && !failed.has(entry.orderId)) {
+        if (inMysql.has(`${entry.orderId}:${entry.userId}`) || dead.has(entry.orderId)) {
+          continue;
+        }
+        sold.set(entry.orderId, entry.userId);
+        if (
+          unacked.all ||
+          unacked.ids.has(entry.streamId) ||
+          compareStreamIds(entry.streamId, unacked.lastDelivered) > 0
+        ) {
           pending.set(entry.orderId, entry.userId);
         }
       }
       const buyers = new Set(snapshot.orders.map((order) => order.userId));
-      for (const userId of pending.values()) {
+      for (const userId of sold.values()) {
         buyers.add(userId);
       }
-      const stock = snapshot.stock - pending.size;
+      const stock = snapshot.stock - sold.size;
       if (stock < 0) {
-        this.logger.error(`Voucher ${voucherId}: ${pending.size} pending orders exceed MySQL stock ${snapshot.stock}`);
+        this.logger.error(`Voucher ${voucherId}: ${sold.size} unpersisted orders exceed MySQL stock ${snapshot.stock}`);
       }
-      await this.stateStore.restore(voucherId, {
+      const restored = await this.stateStore.restore(voucherId, {
         stock: Math.max(0, stock),
         beginTime: snapshot.beginTime,
         endTime: snapshot.endTime,
         buyers: [...buyers],
         pending: [...pending].map(([orderId, userId]) => ({ orderId, userId })),
       });
+      if (!restored) {
+        return false;
+      }
       this.metrics.rebuilds.inc();
       this.logger.warn(
         `Voucher ${voucherId}: sale state was missing in Redis and has been rebuilt from MySQL ` +
-          `(${snapshot.orders.length} orders, stock ${snapshot.stock}) and ${pending.size} surviving ` +
-          'unpersisted stream entries. Orders accepted but in neither (a Redis that lost its data) ' +
-          'cannot be recovered; see docs/ARCHITECTURE.md.',
+          `(${snapshot.orders.length} orders, stock ${snapshot.stock}) and the surviving stream ` +
+          `(${sold.size} orders not in that snapshot, ${pending.size} of them still pending). Orders ` +
+          'accepted but in neither (a Redis that lost its data) cannot be recovered; see docs/ARCHITECTURE.md.',
       );
       return true;
     } finally {
       await handle.unlock().catch(() => undefined);
     }
   }
+}
+
+/** Orders stream ids `ms-seq` numerically. */
+export function compareStreamIds(a: string, b: string): number {
+  const [aMs, aSeq] = a.split('-').map(BigInt);
+  const [bMs, bSeq] = b.split('-').map(BigInt);
+  if (aMs !== bMs) {
+    return aMs < bMs ? -1 : 1;
+  }
+  return aSeq === bSeq ? 0 : aSeq < bSeq ? -1 : 1;
 }
