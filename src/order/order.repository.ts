@@ -8,6 +8,20 @@ export class DuplicateOrderError extends Error {
   override readonly name = DuplicateOrderError.name;
 }
 
+/** The primary key is taken: the id was handed out before (the id counter went back), not a repeat order. */
+export class OrderIdCollisionError extends Error {
+  override readonly name = OrderIdCollisionError.name;
+}
+
+/** Which key a duplicate-key error is about: MySQL/MariaDB name it in the message ("for key 'PRIMARY'"). */
+const isPrimaryKey = (error: unknown) => {
+  const driver = ((error as { driverError?: object }).driverError ?? error) as {
+    sqlMessage?: string;
+    message?: string;
+  };
+  return /for key '(?:[\w]+\.)?PRIMARY'/.test(driver.sqlMessage ?? driver.message ?? '');
+};
+
 const isDuplicateKey = (error: unknown) =>
   typeof error === 'object' &&
   error !== null &&
@@ -36,6 +50,9 @@ export class OrderRepository {
         order.voucherId,
       ]);
     } catch (error) {
+      if (isDuplicateKey(error) && isPrimaryKey(error)) {
+        throw new OrderIdCollisionError(`Order id ${order.id} is taken`, { cause: error });
+      }
       if (isDuplicateKey(error)) {
         throw new DuplicateOrderError(`User ${order.userId} already has an order for voucher ${order.voucherId}`, {
           cause: error,

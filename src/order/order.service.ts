@@ -10,13 +10,15 @@ import { VoucherRepository } from '../voucher/voucher.repository';
 import { VoucherService } from '../voucher/voucher.service';
 import { OrderMetrics } from './order-metrics';
 import { AlreadyOrderedError, OrderNotFoundError, saleRejection, SoldOutError } from './order.errors';
-import { DuplicateOrderError, OrderRepository } from './order.repository';
+import { DuplicateOrderError, OrderIdCollisionError, OrderRepository } from './order.repository';
 import type { AuthUser } from '../auth/auth-user';
 import type { VoucherOrderResponse } from './dto/voucher-order.response';
 
 /** How long a user's second concurrent order waits for the first before a 409 LOCK_TIMEOUT. */
 const USER_LOCK_WAIT_MS = 10_000;
 const TRANSACTION_ATTEMPTS = 3;
+/** Fresh ids tried when an order id collides with an existing row. */
+const ID_ATTEMPTS = 5;
 
 /**
  * InnoDB deadlock (1213) or lock wait timeout (1205): the transaction was rolled back and may be
@@ -50,7 +52,7 @@ export class OrderService {
    */
   async seckill(userId: string, voucherId: string): Promise<string> {
     try {
-      const admitted = await this.vouchers.admit(voucherId, userId, Date.now());
+      const admitted = await this.vouchers.admit(voucherId, userId);
       if (!admitted) {
         throw new VoucherNotFoundError(`Seckill voucher ${voucherId} does not exist`);
       }
@@ -110,17 +112,7 @@ export class OrderService {
     if (await this.orders.exists(userId, voucherId)) {
       throw new AlreadyOrderedError('You already ordered this voucher');
     }
-    const orderId = (await this.idWorker.nextId('order')).toString();
-    try {
-      // Insert before the stock update: the hot stock row stays locked only for UPDATE + COMMIT.
-      await this.orders.insert({ id: orderId, userId, voucherId });
-    } catch (error) {
-      if (error instanceof DuplicateOrderError) {
-        this.metrics.duplicateKeyRejections.inc();
-        throw new AlreadyOrderedError('You already ordered this voucher');
-      }
-      throw error;
-    }
+    const orderId = await this.insertWithFreshId(userId, voucherId);
     if (!(await this.voucherRepository.decrementStock(voucherId))) {
       await this.saleState.markSoldOut(voucherId).catch(() => undefined);
       throw new SoldOutError('Sold out');
@@ -133,6 +125,29 @@ export class OrderService {
    * `status`), else, in async mode, from Redis (PENDING: accepted, not yet persisted; FAILED:
    * dead-lettered).
    */
+  /**
+   * Inserts the order under a new id; an id that is taken (the counter went back, e.g. Redis
+   * restarted empty within the same second) is replaced by the next one, never reported as a
+   * repeat order. Insert before the stock update: the hot stock row stays locked only for UPDATE + COMMIT.
+   */
+  private async insertWithFreshId(userId: string, voucherId: string): Promise<string> {
+    for (let attempt = 1; ; attempt++) {
+      const orderId = (await this.idWorker.nextId('order')).toString();
+      try {
+        await this.orders.insert({ id: orderId, userId, voucherId });
+        return orderId;
+      } catch (error) {
+        if (error instanceof DuplicateOrderError) {
+          this.metrics.duplicateKeyRejections.inc();
+          throw new AlreadyOrderedError('You already ordered this voucher');
+        }
+        if (!(error instanceof OrderIdCollisionError) || attempt >= ID_ATTEMPTS) {
+          throw error;
+        }
+      }
+    }
+  }
+
   async findForUser(id: string, user: AuthUser): Promise<VoucherOrderResponse> {
     const order = await this.orders.findById(id);
     // Someone else's order is reported as missing, not forbidden: ids must not leak existence.

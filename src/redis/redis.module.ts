@@ -3,6 +3,9 @@ import { Redis } from 'ioredis';
 import { appConfig, AppConfig } from '../config/app-config';
 import { REDIS_CLIENT, REDIS_LOCK_NODES, REDIS_SUBSCRIBER } from './redis.tokens';
 
+/** Bound on any command of the shared connection, queueing while reconnecting included. */
+export const REDIS_COMMAND_TIMEOUT_MS = 2000;
+
 /** Shared connection options: fail fast while disconnected instead of queueing forever. */
 export function createRedisConnection(
   url: string,
@@ -35,7 +38,11 @@ export function createRedisConnection(
       provide: REDIS_CLIENT,
       inject: [appConfig.KEY],
       useFactory: (config: AppConfig) =>
-        createRedisConnection(config.REDIS_URL, `${config.INSTANCE_ID}:cmd`, { autoPipelining: true }),
+        createRedisConnection(config.REDIS_URL, `${config.INSTANCE_ID}:cmd`, {
+          autoPipelining: true,
+          // Every command answers within this or fails (503 REDIS_UNAVAILABLE), also while reconnecting.
+          commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS,
+        }),
     },
     {
       provide: REDIS_SUBSCRIBER,

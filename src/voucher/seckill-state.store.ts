@@ -6,6 +6,7 @@ import { KEEP_AFTER_END_MS, ORDER_CONSUMER_GROUP, seckillKeys } from './seckill-
 
 const reserveScript = RedisScript.fromFile(__dirname, 'seckill-reserve.lua', 2);
 const confirmScript = RedisScript.fromFile(__dirname, 'seckill-confirm.lua', 1);
+const stockScript = RedisScript.fromFile(__dirname, 'seckill-stock.lua', 1);
 const publishScript = RedisScript.fromFile(__dirname, 'seckill-publish.lua', 2);
 const restoreScript = RedisScript.fromFile(__dirname, 'seckill-restore.lua', 5);
 
@@ -28,12 +29,12 @@ export class SeckillStateStore {
     return [`seckill:{${voucherId}}`, `seckill:{${voucherId}}:buyers`];
   }
 
-  /** Checks window, stock and buyer; on success one unit is reserved (confirm or release it). */
-  async reserve(voucherId: string, userId: string, nowMs: number): Promise<{ admission: Admission; endMs: number }> {
+  /** Checks window (Redis TIME), stock and buyer; on success one unit is reserved (confirm or release it). */
+  async reserve(voucherId: string, userId: string): Promise<{ admission: Admission; endMs: number }> {
     const [code, endMs] = await reserveScript.run<[number, string | number]>(
       this.redis,
       SeckillStateStore.keys(voucherId),
-      [userId, nowMs],
+      [userId],
     );
     return { admission: ADMISSIONS[code], endMs: Number(endMs) };
   }
@@ -45,7 +46,13 @@ export class SeckillStateStore {
 
   /** The order did not happen (rejected or failed): give the reserved unit back. */
   async release(voucherId: string): Promise<void> {
-    await this.redis.hincrby(SeckillStateStore.keys(voucherId)[0], 'stock', 1);
+    await stockScript.run(this.redis, [SeckillStateStore.keys(voucherId)[0]], ['release']);
+  }
+
+  /** Redis' clock (ms): the one clock that decides. */
+  async now(): Promise<number> {
+    const [seconds, micros] = await this.redis.time();
+    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
   }
 
   /**
@@ -137,7 +144,7 @@ export class SeckillStateStore {
   }
 
   async markSoldOut(voucherId: string): Promise<void> {
-    await this.redis.hset(SeckillStateStore.keys(voucherId)[0], 'stock', 0);
+    await stockScript.run(this.redis, [SeckillStateStore.keys(voucherId)[0]], ['sold-out']);
   }
 
   async stock(voucherId: string): Promise<number | null> {

@@ -13,6 +13,8 @@ const PUBLISH_ATTEMPTS = 3;
 @Injectable()
 export class VoucherService {
   private readonly logger = new Logger(VoucherService.name);
+  /** Sales found ended with no Redis state left: voucher id → end (ms). */
+  private readonly endedSales = new Map<string, number>();
 
   constructor(
     private readonly repository: VoucherRepository,
@@ -51,13 +53,15 @@ export class VoucherService {
   /**
    * Admission for the order path (see `SeckillStateStore.reserve`). If Redis lost the state or
    * never got it, it is republished from MySQL first. Null if the voucher is not a seckill voucher.
+   * A sale found ended (its Redis state expires a day after its end) is remembered, so requests for
+   * it are answered ENDED without Redis or MySQL: once ended, a sale stays ended.
    */
-  async admit(
-    voucherId: string,
-    userId: string,
-    nowMs: number,
-  ): Promise<{ admission: Admission; endMs: number } | null> {
-    const first = await this.stateStore.reserve(voucherId, userId, nowMs);
+  async admit(voucherId: string, userId: string): Promise<{ admission: Admission; endMs: number } | null> {
+    const endedAt = this.endedSales.get(voucherId);
+    if (endedAt !== undefined) {
+      return { admission: 'ended', endMs: endedAt };
+    }
+    const first = await this.stateStore.reserve(voucherId, userId);
     if (first.admission !== 'unpublished') {
       return first;
     }
@@ -65,9 +69,16 @@ export class VoucherService {
     if (!seckill) {
       return null;
     }
+    if (seckill.endTime.getTime() <= (await this.stateStore.now())) {
+      if (this.endedSales.size >= 100_000) {
+        this.endedSales.clear();
+      }
+      this.endedSales.set(voucherId, seckill.endTime.getTime());
+      return { admission: 'ended', endMs: seckill.endTime.getTime() };
+    }
     // Sync mode: MySQL is the source of truth, so a missing or partial state is overwritten.
     await this.stateStore.publish(voucherId, seckill, { overwrite: true });
-    return this.stateStore.reserve(voucherId, userId, nowMs);
+    return this.stateStore.reserve(voucherId, userId);
   }
 
   /** Ids of seckill vouchers whose sale has not ended more than `graceMs` ago. */

@@ -26,32 +26,49 @@ describe('SeckillStateStore scripts (seckill-reserve.lua, seckill-confirm.lua) o
   });
 
   it('answers unpublished for a missing or partial state', async () => {
-    expect((await store.reserve('1', '7', now)).admission).toBe('unpublished');
-    await store.markSoldOut('1'); // only a stock field
-    expect((await store.reserve('1', '7', now)).admission).toBe('unpublished');
+    expect((await store.reserve('1', '7')).admission).toBe('unpublished');
+    await redis.hset('seckill:{1}', 'stock', 0); // only a stock field
+    expect((await store.reserve('1', '7')).admission).toBe('unpublished');
   });
 
-  it('checks the window against the given time', async () => {
-    await store.publish('1', sale);
-    expect((await store.reserve('1', '7', now - 5000)).admission).toBe('not-started');
-    expect((await store.reserve('1', '7', now + 120_000)).admission).toBe('ended');
+  it('never creates a partial state without a TTL when correcting a missing one', async () => {
+    await store.release('1');
+    await store.markSoldOut('1');
+    expect(await redis.exists('seckill:{1}')).toBe(0);
+  });
+
+  it('checks the window against Redis TIME, whatever the caller’s clock says', async () => {
+    const [seconds] = await redis.time();
+    const serverNow = Number(seconds) * 1000;
+    await store.publish('1', {
+      ...sale,
+      beginTime: new Date(serverNow + 60_000),
+      endTime: new Date(serverNow + 120_000),
+    });
+    expect((await store.reserve('1', '7')).admission).toBe('not-started');
+    await store.publish('2', {
+      ...sale,
+      beginTime: new Date(serverNow - 120_000),
+      endTime: new Date(serverNow - 60_000),
+    });
+    expect((await store.reserve('2', '7')).admission).toBe('ended');
     expect(await store.stock('1')).toBe(2);
   });
 
   it('reserves one unit per admission until none is left, and never goes below zero', async () => {
     await store.publish('1', sale);
-    expect(await store.reserve('1', '7', now)).toEqual({ admission: 'reserved', endMs: sale.endTime.getTime() });
-    expect((await store.reserve('1', '8', now)).admission).toBe('reserved');
-    expect((await store.reserve('1', '9', now)).admission).toBe('sold-out');
+    expect(await store.reserve('1', '7')).toEqual({ admission: 'reserved', endMs: sale.endTime.getTime() });
+    expect((await store.reserve('1', '8')).admission).toBe('reserved');
+    expect((await store.reserve('1', '9')).admission).toBe('sold-out');
     expect(await store.stock('1')).toBe(0);
   });
 
   it('remembers confirmed buyers and gives released units back', async () => {
     await store.publish('1', sale);
-    await store.reserve('1', '7', now);
+    await store.reserve('1', '7');
     await store.confirm('1', '7', sale.endTime.getTime());
-    expect((await store.reserve('1', '7', now)).admission).toBe('already-bought');
-    await store.reserve('1', '8', now);
+    expect((await store.reserve('1', '7')).admission).toBe('already-bought');
+    await store.reserve('1', '8');
     await store.release('1');
     expect(await store.stock('1')).toBe(1);
     expect(await redis.pttl('seckill:{1}:buyers')).toBeGreaterThan(60_000);

@@ -1,6 +1,8 @@
 import { createConnection, type Connection } from 'mysql2/promise';
 import { Redis } from 'ioredis';
 import { VoucherReconciler } from '../../src/voucher/voucher-reconciler';
+import { VoucherRepository } from '../../src/voucher/voucher.repository';
+import { composeId, counterKey } from '../../src/id-worker/id-worker.service';
 import { startTestApp, TestApp } from '../support/test-app';
 
 describe('Vouchers and seckill orders (in-process app, real MariaDB + Redis)', () => {
@@ -182,6 +184,56 @@ describe('Vouchers and seckill orders (in-process app, real MariaDB + Redis)', (
         });
       }
       expect(await count('SELECT COUNT(*) AS n FROM tb_voucher_order')).toBe(before);
+    });
+
+    it('answers ENDED for a sale ended long ago (its Redis state expired) without asking MySQL again', async () => {
+      const longAgo = await createSeckill({
+        beginTime: new Date(Date.now() - 72 * hour).toISOString(),
+        endTime: new Date(Date.now() - 48 * hour).toISOString(),
+      });
+      expect(await redis.exists(`seckill:{${longAgo}}`)).toBe(0);
+      const repository = t.app.get(VoucherRepository);
+      const findSeckill = jest.spyOn(repository, 'findSeckill');
+      try {
+        for (const userId of ['610', '611', '612']) {
+          const response = await order(longAgo, userId);
+          expect({ status: response.statusCode, code: response.json<{ code: string }>().code }).toEqual({
+            status: 409,
+            code: 'ENDED',
+          });
+        }
+        expect(findSeckill).toHaveBeenCalledTimes(1);
+      } finally {
+        findSeckill.mockRestore();
+      }
+      // Nor did the lookups leave partial hashes behind.
+      expect(await redis.exists(`seckill:{${longAgo}}`)).toBe(0);
+    });
+
+    it('gives an order a fresh id when its id is taken (the counter went back), instead of ALREADY_ORDERED', async () => {
+      const voucherId = await createSeckill({ stock: 5 });
+      const seconds = Math.floor(Date.now() / 1000);
+      const key = counterKey('order', seconds);
+      const next = Number((await redis.get(key)) ?? 0) + 1;
+      // Rows of another buyer already hold the next id of every second around now.
+      const taken = Array.from({ length: 6 }, (_, i) => composeId(seconds - 1 + i, next).toString());
+      for (const [i, id] of taken.entries()) {
+        await db.query('INSERT INTO tb_voucher_order (id, user_id, voucher_id) VALUES (?, ?, ?)', [
+          id,
+          990_000 + i,
+          424_242,
+        ]);
+      }
+      try {
+        const response = await order(voucherId, '620');
+        expect(response.statusCode).toBe(201);
+        const { orderId } = response.json<{ orderId: string }>();
+        expect(taken).not.toContain(orderId);
+        const [rows] = await db.query('SELECT user_id FROM tb_voucher_order WHERE id = ?', [orderId]);
+        expect(rows).toEqual([{ user_id: 620 }]);
+      } finally {
+        await db.query(`DELETE FROM tb_voucher_order WHERE voucher_id = 424242`);
+      }
     });
 
     it('falls back to MySQL when Redis lost the sale state, and republishes it', async () => {

@@ -8,6 +8,7 @@ describe(toErrorResponse.name, () => {
       status: 400,
       body: { code: 'INVALID_ID', message: 'Bad id' },
       unexpected: false,
+      retryAfterSeconds: undefined,
     });
   });
 
@@ -42,5 +43,41 @@ describe(toErrorResponse.name, () => {
     expect(status).toBe(500);
     expect(body).toEqual({ code: 'INTERNAL_ERROR', message: 'Internal server error' });
     expect(unexpected).toBe(true);
+  });
+
+  it('maps Redis and MySQL being unreachable or timing out to 503s with codes and Retry-After', () => {
+    const cases: [unknown, string][] = [
+      [new Error('Command timed out'), 'REDIS_UNAVAILABLE'],
+      [
+        Object.assign(new Error('Reached the max retries per request limit (which is 2).'), {
+          name: 'MaxRetriesPerRequestError',
+        }),
+        'REDIS_UNAVAILABLE',
+      ],
+      [new Error('Connection is closed.'), 'REDIS_UNAVAILABLE'],
+      [
+        Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:3306'), { code: 'ECONNREFUSED', errno: -111 }),
+        'DATABASE_UNAVAILABLE',
+      ],
+      [
+        { message: 'Query failed', driverError: { code: 'PROTOCOL_CONNECTION_LOST', fatal: true } },
+        'DATABASE_UNAVAILABLE',
+      ],
+      [
+        Object.assign(new Error('Lock wait timeout exceeded'), { code: 'ER_LOCK_WAIT_TIMEOUT', errno: 1205 }),
+        'DATABASE_UNAVAILABLE',
+      ],
+      [new Error('Pool is closed.'), 'DATABASE_UNAVAILABLE'],
+    ];
+    for (const [error, code] of cases) {
+      expect(toErrorResponse(error)).toMatchObject({
+        status: 503,
+        body: { code },
+        unexpected: false,
+        retryAfterSeconds: 1,
+      });
+    }
+    // A script bug is still a programming error.
+    expect(toErrorResponse(new Error('ERR Error running script')).status).toBe(500);
   });
 });

@@ -8,6 +8,7 @@ import {
   LockTimeoutError,
   LockUnavailableError,
 } from '../../lock/lock.errors';
+import { isDatabaseUnavailable } from '../../database/database-errors';
 import { isRedisUnavailable } from '../../redis/redis-errors';
 import { DomainError } from './domain-error';
 import { ErrorBody } from './error-body';
@@ -83,6 +84,14 @@ export function toErrorResponse(exception: unknown): {
   if (mapped) {
     const [, status, code] = mapped;
     return { status, body: { code, message: (exception as Error).message }, unexpected: false };
+  }
+  if (isDatabaseUnavailable(exception)) {
+    return {
+      status: 503,
+      body: { code: 'DATABASE_UNAVAILABLE', message: 'The database is unavailable; try again shortly' },
+      unexpected: false,
+      retryAfterSeconds: 1,
+    };
   }
   if (isRedisUnavailable(exception)) {
     return {
