@@ -24,6 +24,14 @@ export class AlreadyOrderedError extends SeckillRejection {
   readonly code = 'ALREADY_ORDERED';
 }
 
+/** A COMMIT's outcome could not be read back (MySQL unreachable): the order may or may not exist. */
+export class OrderOutcomeUnknownError extends DomainError {
+  override readonly name = OrderOutcomeUnknownError.name;
+  readonly status = 503;
+  readonly code = 'ORDER_OUTCOME_UNKNOWN';
+  override readonly retryAfterSeconds = 2;
+}
+
 export class OrderNotFoundError extends DomainError {
   override readonly name = OrderNotFoundError.name;
   readonly status = 404;

@@ -9,10 +9,21 @@ import { VoucherNotFoundError } from '../voucher/voucher.errors';
 import { VoucherRepository } from '../voucher/voucher.repository';
 import { VoucherService } from '../voucher/voucher.service';
 import { OrderMetrics } from './order-metrics';
-import { AlreadyOrderedError, OrderNotFoundError, saleRejection, SoldOutError } from './order.errors';
+import {
+  AlreadyOrderedError,
+  OrderNotFoundError,
+  OrderOutcomeUnknownError,
+  saleRejection,
+  SoldOutError,
+} from './order.errors';
 import { DuplicateOrderError, OrderIdCollisionError, OrderRepository } from './order.repository';
 import type { AuthUser } from '../auth/auth-user';
 import type { VoucherOrderResponse } from './dto/voucher-order.response';
+
+/** What one order attempt got as far as: its id once the row was inserted (for a read-back). */
+interface OrderAttempt {
+  orderId?: string;
+}
 
 /** How long a user's second concurrent order waits for the first before a 409 LOCK_TIMEOUT. */
 const USER_LOCK_WAIT_MS = 10_000;
@@ -75,24 +86,49 @@ export class OrderService {
   /** Turns a reserved unit into an order, or gives the unit back when no order was made. */
   private async placeReservedOrder(userId: string, voucherId: string, endMs: number): Promise<string> {
     let orderId: string;
+    const attempt: OrderAttempt = {};
     try {
-      orderId = await this.placeOrderWithRetry(userId, voucherId);
+      orderId = await this.placeOrderWithRetry(userId, voucherId, attempt);
     } catch (error) {
-      // MySQL said sold out: Redis was marked 0 already; otherwise the unit goes back.
-      if (!(error instanceof SoldOutError)) {
-        await this.saleState.release(voucherId).catch(() => undefined);
+      const committed = await this.readBack(error, attempt);
+      if (committed === undefined) {
+        // MySQL said sold out: Redis was marked 0 already; otherwise the unit goes back.
+        if (!(error instanceof SoldOutError)) {
+          await this.saleState.release(voucherId).catch(() => undefined);
+        }
+        throw error;
       }
-      throw error;
+      orderId = committed;
     }
     // Advisory copy only (MySQL decided); if this fails, the user's repeat is caught under the lock.
     await this.saleState.confirm(voucherId, userId, endMs).catch(() => undefined);
     return orderId;
   }
 
-  private async placeOrderWithRetry(userId: string, voucherId: string): Promise<string> {
+  /**
+   * After an unexpected error (the connection lost during or after COMMIT, say) the order may exist:
+   * its row is read back on a fresh pooled connection. Returns its id if it committed, undefined if
+   * it certainly did not; throws 503 ORDER_OUTCOME_UNKNOWN (the unit stays reserved) if it cannot be
+   * known. Business outcomes and failures before the insert are certain: no read.
+   */
+  private async readBack(error: unknown, attempt: OrderAttempt): Promise<string | undefined> {
+    if (error instanceof DomainError || attempt.orderId === undefined) {
+      return undefined;
+    }
+    try {
+      return (await this.orders.findById(attempt.orderId)) ? attempt.orderId : undefined;
+    } catch (readError) {
+      throw new OrderOutcomeUnknownError(
+        `Whether order ${attempt.orderId} was committed cannot be known now: ${String(readError)}`,
+      );
+    }
+  }
+
+  private async placeOrderWithRetry(userId: string, voucherId: string, state: OrderAttempt): Promise<string> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.placeOrder(userId, voucherId);
+        state.orderId = undefined;
+        return await this.placeOrder(userId, voucherId, state);
       } catch (error) {
         if (attempt >= TRANSACTION_ATTEMPTS || !isRetryableTransactionError(error)) {
           throw error;
@@ -108,11 +144,12 @@ export class OrderService {
   // `lease`: the stock row is locked from its UPDATE to COMMIT; a Redis round trip there would
   // serialise every sale behind it. Expiry is still caught; the unique key is the last guard.
   @DistributedLock('order:{userId}', { waitTime: USER_LOCK_WAIT_MS, verifyBeforeCommit: 'lease' })
-  async placeOrder(userId: string, voucherId: string): Promise<string> {
+  async placeOrder(userId: string, voucherId: string, attempt: OrderAttempt = {}): Promise<string> {
     if (await this.orders.exists(userId, voucherId)) {
       throw new AlreadyOrderedError('You already ordered this voucher');
     }
     const orderId = await this.insertWithFreshId(userId, voucherId);
+    attempt.orderId = orderId;
     if (!(await this.voucherRepository.decrementStock(voucherId))) {
       await this.saleState.markSoldOut(voucherId).catch(() => undefined);
       throw new SoldOutError('Sold out');
@@ -120,11 +157,6 @@ export class OrderService {
     return orderId;
   }
 
-  /**
-   * An order of the caller (admins: any): from MySQL (`state` CREATED, with the seed's numeric
-   * `status`), else, in async mode, from Redis (PENDING: accepted, not yet persisted; FAILED:
-   * dead-lettered).
-   */
   /**
    * Inserts the order under a new id; an id that is taken (the counter went back, e.g. Redis
    * restarted empty within the same second) is replaced by the next one, never reported as a
@@ -148,6 +180,11 @@ export class OrderService {
     }
   }
 
+  /**
+   * An order of the caller (admins: any): from MySQL (`state` CREATED, with the seed's numeric
+   * `status`), else, in async mode, from Redis (PENDING: accepted, not yet persisted; FAILED:
+   * dead-lettered).
+   */
   async findForUser(id: string, user: AuthUser): Promise<VoucherOrderResponse> {
     const order = await this.orders.findById(id);
     // Someone else's order is reported as missing, not forbidden: ids must not leak existence.

@@ -20,13 +20,17 @@ export interface TestApp {
  */
 export async function startTestApp(
   env: NodeJS.ProcessEnv = {},
-  options: { durableRedis?: boolean } = {},
+  options: {
+    durableRedis?: boolean;
+    /** The URL the app uses for the test's database (e.g. through a proxy); tests read it directly. */
+    appMysqlUrl?: (direct: string) => string;
+  } = {},
 ): Promise<TestApp> {
   const redis = await startTestRedis('redis', { durable: options.durableRedis });
   const mysqlUrl = await createTestDatabase();
   await runMigrations(mysqlUrl);
   Object.assign(process.env, {
-    MYSQL_URL: mysqlUrl,
+    MYSQL_URL: options.appMysqlUrl ? options.appMysqlUrl(mysqlUrl) : mysqlUrl,
     REDIS_URL: redis.url,
     AUTH_JWT_SECRET: DEV_JWT_SECRET,
     AUTH_DEV_TOKENS: 'true',
