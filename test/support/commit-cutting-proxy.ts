@@ -17,16 +17,15 @@ export class CommitCuttingProxy {
   private constructor(private readonly server: Server) {}
 
   static async start(target: { host: string; port: number }): Promise<CommitCuttingProxy> {
-    let proxy: CommitCuttingProxy | undefined;
-    const server = createServer((client) => {
+    const server: Server = createServer((client) => {
       const upstream = connect(target.port, target.host);
-      proxy!.track(client, upstream);
+      proxy.track(client, upstream);
       let cutting = false;
       client.on('data', (chunk: Buffer) => {
         upstream.write(chunk);
-        if (proxy!.armed && chunk.includes(COMMIT)) {
-          proxy!.armed = false;
-          proxy!.cuts++;
+        if (proxy.armed && chunk.includes(COMMIT)) {
+          proxy.armed = false;
+          proxy.cuts++;
           cutting = true;
           // Give the server time to commit, then drop both sides before the reply is relayed.
           setTimeout(() => {
@@ -45,7 +44,7 @@ export class CommitCuttingProxy {
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });
-    proxy = new CommitCuttingProxy(server);
+    const proxy = new CommitCuttingProxy(server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return proxy;
   }
