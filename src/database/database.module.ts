@@ -7,6 +7,7 @@ import { appConfig, AppConfig } from '../config/app-config';
 import { LOCK_TRANSACTION_BRIDGE } from '../lock/lock.tokens';
 import { LockTransactionBridgeTypeOrm } from './lock-transaction.bridge';
 import { buildDataSourceOptions } from './typeorm-options';
+import { UtcSessions } from './utc-session';
 
 /**
  * MySQL through TypeORM, plus `@Transactional()` (nestjs-cls): repositories read the active
@@ -34,7 +35,7 @@ import { buildDataSourceOptions } from './typeorm-options';
       ],
     }),
   ],
-  providers: [{ provide: LOCK_TRANSACTION_BRIDGE, useClass: LockTransactionBridgeTypeOrm }],
+  providers: [{ provide: LOCK_TRANSACTION_BRIDGE, useClass: LockTransactionBridgeTypeOrm }, UtcSessions],
   exports: [LOCK_TRANSACTION_BRIDGE],
 })
 export class DatabaseModule {}

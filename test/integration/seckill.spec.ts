@@ -1,5 +1,6 @@
 import { createConnection, type Connection } from 'mysql2/promise';
 import { Redis } from 'ioredis';
+import { DataSource } from 'typeorm';
 import { VoucherReconciler } from '../../src/voucher/voucher-reconciler';
 import { VoucherRepository } from '../../src/voucher/voucher.repository';
 import { composeId, counterKey } from '../../src/id-worker/id-worker.service';
@@ -92,6 +93,9 @@ describe('Vouchers and seckill orders (in-process app, real MariaDB + Redis)', (
         [{ shopId: 'shop-1' }, 'VALIDATION_FAILED'],
         [{ shopId: -4 }, 'VALIDATION_FAILED'],
         [{ beginTime: 'tomorrow' }, 'VALIDATION_FAILED'],
+        // Valid ISO-8601, but year 10000 in UTC: beyond what DATETIME stores.
+        [{ endTime: '9999-12-31T23:59:59-01:00' }, 'VALIDATION_FAILED'],
+        [{ beginTime: '1969-12-31T23:59:59Z' }, 'VALIDATION_FAILED'],
         [{ type: 0 }, 'VALIDATION_FAILED'],
         [{ unknownField: 1 }, 'VALIDATION_FAILED'],
         [
@@ -108,6 +112,25 @@ describe('Vouchers and seckill orders (in-process app, real MariaDB + Redis)', (
         });
       }
       expect(await count('SELECT COUNT(*) AS n FROM tb_voucher')).toBe(before);
+    });
+
+    it('runs every MySQL session in UTC, so CURRENT_TIMESTAMP defaults are UTC on any server', async () => {
+      const dataSource = t.app.get(DataSource);
+      const runners = await Promise.all(
+        [1, 2, 3].map(async () => {
+          const runner = dataSource.createQueryRunner();
+          await runner.connect();
+          return runner;
+        }),
+      );
+      try {
+        for (const runner of runners) {
+          const [row] = (await runner.query('SELECT @@session.time_zone AS tz')) as { tz: string }[];
+          expect(row.tz).toBe('+00:00');
+        }
+      } finally {
+        await Promise.all(runners.map((runner) => runner.release()));
+      }
     });
 
     it('keeps voucher administration for admins', async () => {

@@ -1,8 +1,44 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateBy,
+  type ValidationOptions,
+} from 'class-validator';
 
 const MAX_CENTS = 1_000_000_000_000;
+/** What a DATETIME(3) column holds, in UTC. */
+const EARLIEST_MS = Date.UTC(2000, 0, 1);
+const LATEST_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/**
+ * An ISO-8601 time whose UTC instant a DATETIME can store: `9999-12-31T23:59:59-01:00` is valid
+ * ISO but is year 10000 in UTC.
+ */
+function IsStorableTime(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isStorableTime',
+      validator: {
+        validate: (value: unknown) => {
+          const ms = typeof value === 'string' ? new Date(value).getTime() : NaN;
+          return Number.isFinite(ms) && ms >= EARLIEST_MS && ms <= LATEST_MS;
+        },
+        defaultMessage: (args) => `${args?.property} must be between 2000-01-01 and 9999-12-31T23:59:59.999Z (in UTC)`,
+      },
+    },
+    options,
+  );
+}
 const toIdString = ({ value }: { value: unknown }) =>
   typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : value;
 
@@ -67,10 +103,12 @@ export class CreateSeckillVoucherRequest extends VoucherFields {
 
   @ApiProperty({ example: '2026-11-22T10:00:00Z' })
   @IsISO8601({ strict: true })
+  @IsStorableTime()
   beginTime: string;
 
   @ApiProperty({ example: '2026-11-23T10:00:00Z' })
   @IsISO8601({ strict: true })
+  @IsStorableTime()
   endTime: string;
 }
 
