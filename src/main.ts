@@ -7,12 +7,15 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { validateEnvironment } from './config/environment';
 import { ShutdownState } from './health/shutdown-state';
+import { assertRedisDurable } from './order/async/redis-durability.check';
 import { documentSeckillRoute } from './order/seckill.route';
 
 /** Creates the configured Fastify-based app (shared by main and the tests). */
 export async function createApp(): Promise<NestFastifyApplication> {
   // Validate before Nest starts so a bad environment fails with one clear message.
   const env = validateEnvironment(process.env);
+  // Before Nest starts anything: a refused start leaves no connection or timer behind.
+  await assertRedisDurable(env);
   const adapter = new FastifyAdapter({ bodyLimit: env.BODY_LIMIT_BYTES, trustProxy: true });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, {
     bufferLogs: true,

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { APP_ENTRY, PROJECT_ROOT } from '../../scripts/stack/app-replica';
 import type { LocalStack } from '../../scripts/stack/local-stack';
 import { devToken, http } from '../support/http';
@@ -68,5 +69,81 @@ describe('Configuration', () => {
       expect(stderr).toContain(key);
     }
     expect(stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+/** Sends raw bytes to nginx and returns the status and body of its answer. */
+async function rawRequest(url: string, request: Buffer | string): Promise<{ status: number; body: string }> {
+  const { port } = new URL(url);
+  const reply = await new Promise<string>((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1');
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('end', () => resolve(Buffer.concat(chunks).toString('latin1')));
+    socket.on('error', reject);
+    socket.setTimeout(10_000, () => socket.destroy(new Error('timeout')));
+    // Not half-closed: a client that hangs up early makes nginx skip its error page.
+    socket.write(request);
+  });
+  const status = Number(/^HTTP\/1\.\d (\d{3})/.exec(reply)?.[1] ?? 0);
+  return { status, body: reply.slice(reply.indexOf('\r\n\r\n') + 4) };
+}
+
+describe('Errors nginx answers itself', () => {
+  let cluster: LocalStack & { url: string };
+
+  beforeAll(async () => {
+    cluster = await startTestCluster({ replicas: 1 });
+  });
+  afterAll(() => cluster?.stop());
+
+  it('carry the API’s JSON error shape and a code', async () => {
+    const cases: [string, Buffer | string, number, string][] = [
+      [
+        'NUL byte in the path',
+        Buffer.from('GET /voucher/\u0000x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 'latin1'),
+        400,
+        'BAD_REQUEST',
+      ],
+      ['malformed request line', 'GARBAGE\r\n\r\n', 400, 'BAD_REQUEST'],
+      [
+        'URI too long',
+        `GET /${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+        414,
+        'URI_TOO_LONG',
+      ],
+      [
+        'header too large',
+        `GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(20_000)}\r\nConnection: close\r\n\r\n`,
+        431,
+        'HEADERS_TOO_LARGE',
+      ],
+      [
+        'body above nginx’s limit',
+        `POST /voucher HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2000000\r\nConnection: close\r\n\r\n`,
+        413,
+        'PAYLOAD_TOO_LARGE',
+      ],
+    ];
+    const answers = [];
+    for (const [name, request] of cases) {
+      const answer = await rawRequest(cluster.url, request);
+      let body: unknown = answer.body;
+      try {
+        body = JSON.parse(answer.body);
+      } catch {
+        // not JSON: the expectation below shows it
+      }
+      answers.push({ name, status: answer.status, body });
+    }
+    expect(answers).toEqual(
+      cases.map(([name, , status, code]) => ({ name, status, body: { code, message: expect.any(String) } })),
+    );
+  });
+
+  it('leave the app’s own errors unchanged', async () => {
+    const response = await http('GET', `${cluster.url}/voucher/abc`);
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ code: 'INVALID_ID' });
   });
 });

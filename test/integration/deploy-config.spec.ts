@@ -56,6 +56,28 @@ describe('Deployment configuration (static checks; no Docker engine here)', () =
     expect(conf).toMatch(/add_header X-Upstream \$upstream_addr always;/);
   });
 
+  it('answers nginx’s own errors in the API’s JSON shape in both configs (the same pages)', () => {
+    const pages = (file: string) =>
+      readFileSync(join(PROJECT_ROOT, file), 'utf8')
+        .split('\n')
+        .filter((line) => /^\s*(error_page|return (400|413|414|431|503) )/.test(line))
+        .map((line) => line.trim());
+    const compose = pages('nginx/nginx.conf');
+    expect(compose).toEqual(pages('nginx/local.conf.template'));
+    for (const status of ['400', '413', '414', '494', '502 503 504']) {
+      expect(compose.some((line) => line.startsWith(`error_page ${status} `))).toBe(true);
+    }
+    for (const code of [
+      'BAD_REQUEST',
+      'PAYLOAD_TOO_LARGE',
+      'URI_TOO_LONG',
+      'HEADERS_TOO_LARGE',
+      'UPSTREAM_UNAVAILABLE',
+    ]) {
+      expect(compose.some((line) => line.includes(`"code":"${code}"`))).toBe(true);
+    }
+  });
+
   it('renders a local nginx config that nginx -t accepts', async () => {
     const dir = testDir('nginx-local');
     mkdirSync(join(dir, 'tmp'), { recursive: true });

@@ -1,7 +1,10 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { appConfig, type AppConfig } from '../../config/app-config';
 import { REDIS_CLIENT } from '../../redis/redis.tokens';
+
+/** How often a running replica checks again (a Redis restarted with other settings). */
+const RECHECK_MS = 10_000;
 
 /** Start-up refused: an accepted order could be lost with this Redis. */
 export class DurabilityNotGuaranteedError extends Error {
@@ -10,16 +13,14 @@ export class DurabilityNotGuaranteedError extends Error {
 
 /**
  * In async mode an accepted order lives only in Redis until a consumer commits it, so the app
- * refuses to start unless Redis keeps it through a crash:
+ * refuses to start (`assertRedisDurable`, called by `createApp`) unless Redis keeps it through a
+ * crash, and a running replica re-checks every 10 s (admission pauses while it fails):
  * - ORDER_DURABILITY=aof: `appendonly yes` and `appendfsync always` (every write on disk before
  *   the reply), and `maxmemory-policy noeviction` (an order is never evicted);
  * - ORDER_DURABILITY=replicas: at least ORDER_DURABILITY_REPLICAS connected replicas (each
  *   admission then WAITs for them) and `noeviction`;
  * - ORDER_DURABILITY=none: development only; a Redis crash loses accepted orders.
  */
-/** How often a running replica checks again (a Redis restarted with other settings). */
-const RECHECK_MS = 10_000;
-
 @Injectable()
 export class RedisDurabilityCheck implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(RedisDurabilityCheck.name);
@@ -32,7 +33,8 @@ export class RedisDurabilityCheck implements OnModuleInit, BeforeApplicationShut
     @Inject(REDIS_CLIENT) private readonly redis: Redis,
   ) {}
 
-  async onModuleInit(): Promise<void> {
+  /** Start-up was refused already by `assertRedisDurable` if Redis is not durable; from here on, re-checks. */
+  onModuleInit(): void {
     if (this.config.ORDER_MODE !== 'async') {
       return;
     }
@@ -42,18 +44,8 @@ export class RedisDurabilityCheck implements OnModuleInit, BeforeApplicationShut
       );
       return;
     }
-    const problems = await this.problems();
-    if (problems.length === 0) {
-      this.timer = setInterval(() => void this.recheck(), RECHECK_MS);
-      this.timer.unref();
-    }
-    if (problems.length > 0) {
-      throw new DurabilityNotGuaranteedError(
-        `ORDER_MODE=async refuses to start: Redis at REDIS_URL would not keep accepted orders through a crash:\n` +
-          problems.map((problem) => `  - ${problem}`).join('\n') +
-          '\nFix the Redis configuration, or set ORDER_DURABILITY=none for development only (loses accepted orders on a Redis crash).',
-      );
-    }
+    this.timer = setInterval(() => void this.recheck(), RECHECK_MS);
+    this.timer.unref();
   }
 
   beforeApplicationShutdown(): void {
@@ -68,7 +60,7 @@ export class RedisDurabilityCheck implements OnModuleInit, BeforeApplicationShut
   private async recheck(): Promise<void> {
     let problems: string[];
     try {
-      problems = await this.problems();
+      problems = await durabilityProblems(this.redis, this.config);
     } catch {
       return; // Redis unreachable: admissions fail on their own
     }
@@ -81,47 +73,77 @@ export class RedisDurabilityCheck implements OnModuleInit, BeforeApplicationShut
     }
     this.durable = problems.length === 0;
   }
+}
 
-  private async problems(): Promise<string[]> {
-    let settings: Record<string, string>;
-    try {
-      settings = await this.settings(['appendonly', 'appendfsync', 'maxmemory-policy']);
-    } catch (error) {
-      return [`its settings cannot be read with CONFIG GET (${String(error)})`];
-    }
-    const problems: string[] = [];
-    if (settings['maxmemory-policy'] !== 'noeviction') {
-      problems.push(`maxmemory-policy is ${settings['maxmemory-policy']}, must be noeviction`);
-    }
-    if (this.config.ORDER_DURABILITY === 'aof') {
-      if (settings.appendonly !== 'yes') {
-        problems.push(`appendonly is ${settings.appendonly}, must be yes (ORDER_DURABILITY=aof)`);
-      }
-      if (settings.appendfsync !== 'always') {
-        problems.push(`appendfsync is ${settings.appendfsync}, must be always (ORDER_DURABILITY=aof)`);
-      }
-    } else {
-      const replicas = await this.connectedReplicas();
-      if (replicas < this.config.ORDER_DURABILITY_REPLICAS) {
-        problems.push(
-          `${replicas} replicas are connected, ORDER_DURABILITY_REPLICAS=${this.config.ORDER_DURABILITY_REPLICAS} required`,
-        );
-      }
-    }
-    return problems;
+/** What keeps this Redis from holding accepted orders through a crash (empty: nothing). */
+export async function durabilityProblems(
+  redis: Redis,
+  config: Pick<AppConfig, 'ORDER_DURABILITY' | 'ORDER_DURABILITY_REPLICAS'>,
+): Promise<string[]> {
+  let settings: Record<string, string>;
+  try {
+    settings = await readSettings(redis, ['appendonly', 'appendfsync', 'maxmemory-policy']);
+  } catch (error) {
+    return [`its settings cannot be read with CONFIG GET (${String(error)})`];
   }
+  const problems: string[] = [];
+  if (settings['maxmemory-policy'] !== 'noeviction') {
+    problems.push(`maxmemory-policy is ${settings['maxmemory-policy']}, must be noeviction`);
+  }
+  if (config.ORDER_DURABILITY === 'aof') {
+    if (settings.appendonly !== 'yes') {
+      problems.push(`appendonly is ${settings.appendonly}, must be yes (ORDER_DURABILITY=aof)`);
+    }
+    if (settings.appendfsync !== 'always') {
+      problems.push(`appendfsync is ${settings.appendfsync}, must be always (ORDER_DURABILITY=aof)`);
+    }
+  } else {
+    const info = await redis.info('replication');
+    const replicas = Number(/connected_slaves:(\d+)/.exec(info)?.[1] ?? 0);
+    if (replicas < config.ORDER_DURABILITY_REPLICAS) {
+      problems.push(
+        `${replicas} replicas are connected, ORDER_DURABILITY_REPLICAS=${config.ORDER_DURABILITY_REPLICAS} required`,
+      );
+    }
+  }
+  return problems;
+}
 
-  private async settings(names: string[]): Promise<Record<string, string>> {
-    const flat = (await this.redis.config('GET', ...names)) as string[];
-    const settings: Record<string, string> = {};
-    for (let i = 0; i + 1 < flat.length; i += 2) {
-      settings[flat[i]] = flat[i + 1];
-    }
-    return settings;
+/**
+ * Start-up check, before anything else starts (so a refused start leaves nothing running): in async
+ * mode, throws `DurabilityNotGuaranteedError` naming every setting to fix.
+ */
+export async function assertRedisDurable(
+  config: Pick<AppConfig, 'ORDER_MODE' | 'ORDER_DURABILITY' | 'ORDER_DURABILITY_REPLICAS' | 'REDIS_URL'>,
+): Promise<void> {
+  if (config.ORDER_MODE !== 'async' || config.ORDER_DURABILITY === 'none') {
+    return;
   }
+  const redis = new Redis(config.REDIS_URL, { connectTimeout: 2000, maxRetriesPerRequest: 1, lazyConnect: true });
+  redis.on('error', () => undefined);
+  let problems: string[];
+  try {
+    await redis.connect();
+    problems = await durabilityProblems(redis, config);
+  } catch (error) {
+    problems = [`it cannot be reached (${String(error)})`];
+  } finally {
+    redis.disconnect();
+  }
+  if (problems.length > 0) {
+    throw new DurabilityNotGuaranteedError(
+      `ORDER_MODE=async refuses to start: Redis at REDIS_URL would not keep accepted orders through a crash:\n` +
+        problems.map((problem) => `  - ${problem}`).join('\n') +
+        '\nFix the Redis configuration, or set ORDER_DURABILITY=none for development only (loses accepted orders on a Redis crash).',
+    );
+  }
+}
 
-  private async connectedReplicas(): Promise<number> {
-    const info = await this.redis.info('replication');
-    return Number(/connected_slaves:(\d+)/.exec(info)?.[1] ?? 0);
+async function readSettings(redis: Redis, names: string[]): Promise<Record<string, string>> {
+  const flat = (await redis.config('GET', ...names)) as string[];
+  const settings: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    settings[flat[i]] = flat[i + 1];
   }
+  return settings;
 }
