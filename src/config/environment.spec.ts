@@ -38,6 +38,8 @@ describe(validateEnvironment.name, () => {
         ORDER_MODE: 'eventually',
         ORDER_DURABILITY: 'hope',
         ORDER_BATCH_SIZE: '0',
+        LOCK_WATCHDOG_TIMEOUT_MS: '1e20',
+        SHUTDOWN_DRAIN_MS: String(2 ** 40),
         AUTH_JWT_SECRET: 'short',
       });
     } catch (caught) {
@@ -53,6 +55,8 @@ describe(validateEnvironment.name, () => {
       'ORDER_MODE',
       'ORDER_DURABILITY',
       'ORDER_BATCH_SIZE',
+      'LOCK_WATCHDOG_TIMEOUT_MS',
+      'SHUTDOWN_DRAIN_MS',
       'AUTH_JWT_SECRET',
     ]) {
       expect(message).toContain(key);

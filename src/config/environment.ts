@@ -118,13 +118,13 @@ export class Environment {
   @IsOptional() @IsIn(LOCK_MODES) LOCK_MODE: (typeof LOCK_MODES)[number] = 'redis';
 
   /** Lease of watchdog-renewed locks, renewed every third of it. */
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1000) LOCK_WATCHDOG_TIMEOUT_MS = 30_000;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1000) @Max(600_000) LOCK_WATCHDOG_TIMEOUT_MS = 30_000;
 
   /** How long SIGTERM waits for in-flight requests before the process exits anyway. */
-  @IsOptional() @Transform(toInt) @IsInt() @Min(0) SHUTDOWN_DRAIN_MS = 10_000;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(600_000) SHUTDOWN_DRAIN_MS = 10_000;
 
   /** Largest accepted request body. */
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1024) BODY_LIMIT_BYTES = 16 * 1024;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1024) @Max(1024 * 1024) BODY_LIMIT_BYTES = 16 * 1024;
 }
 
 /** Thrown at start-up; the message names every bad key. */

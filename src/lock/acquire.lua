@@ -19,6 +19,12 @@ local waiterId = ARGV[5]
 -- A fence counter lives 7 days from its (re)start (INCR keeps the TTL), then restarts; see nextToken.
 local fenceTtlMs = 604800000
 
+-- Checked before any write (script writes are not rolled back): a lease that PEXPIRE refuses would
+-- leave the hash with no TTL, held forever; 0 or less would grant a lock that is already gone.
+if not leaseMs or leaseMs ~= leaseMs or leaseMs < 1 or leaseMs > 2147483647 or leaseMs ~= math.floor(leaseMs) then
+  return redis.error_reply('ERR invalid lease ' .. tostring(ARGV[2]))
+end
+
 local function nextToken()
   -- Fencing token: strictly increasing per lock name. The counter key may expire (fenceTtlMs after
   -- it was started) or vanish with a Redis restart; it then restarts at the server time in µs,

@@ -2,6 +2,7 @@ export * from './distributed-lock.decorator';
 export * from './fencing';
 export * from './local-lock.service';
 export * from './lock.errors';
+export * from './lock-options';
 export * from './lock.module';
 export * from './lock.service';
 export * from './lock.tokens';

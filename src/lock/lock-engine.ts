@@ -98,10 +98,25 @@ export class LockEngine extends EventEmitter<LockEvents> {
     this.watchdogTimeoutMs = options.watchdogTimeoutMs ?? 30_000;
   }
 
-  /** Adds `listener` for `event`; returns the function that removes it. */
+  /**
+   * Adds `listener` for `event`; returns the function that removes it. A listener that throws (or
+   * rejects) is reported and contained: it never changes a lock's state, rejects a caller or leaves
+   * a lock name's local queue occupied.
+   */
   subscribe<E extends keyof LockEvents>(event: E, listener: (...payload: LockEvents[E]) => void): () => void {
-    this.on(event, listener as never);
-    return () => this.off(event, listener as never);
+    const report = (error: unknown) => this.options.logger?.warn(`${event} listener failed: ${String(error)}`);
+    const contained = (...payload: LockEvents[E]) => {
+      try {
+        const result = listener(...payload) as unknown;
+        if (result instanceof Promise) {
+          result.catch(report);
+        }
+      } catch (error) {
+        report(error);
+      }
+    };
+    this.on(event, contained as never);
+    return () => this.off(event, contained as never);
   }
 
   keys(name: string): LockKeys {

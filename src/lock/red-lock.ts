@@ -11,6 +11,7 @@ import {
 import { LockKeys } from './lock-keys';
 import { LockLostError, LockTimeoutError, LockUnavailableError } from './lock.errors';
 import type { AcquireOptions, LockHandle, Lockable } from './lock.types';
+import { invalidAcquireOptions } from './lock-options';
 
 /** RedLock tuning. */
 export interface RedLockOptions {
@@ -49,6 +50,10 @@ export class RedLock implements Lockable {
   }
 
   async tryLock(options: AcquireOptions = {}): Promise<LockHandle | null> {
+    const invalid = invalidAcquireOptions(this.name, options);
+    if (invalid) {
+      throw invalid;
+    }
     const deadline = performance.now() + (options.waitTime ?? 0);
     const leaseMs = options.leaseTime ?? this.engine.watchdogTimeoutMs;
     const drift = leaseMs * (this.options.clockDriftFactor ?? 0.01) + 2;

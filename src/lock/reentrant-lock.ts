@@ -11,6 +11,7 @@ import {
 import { LockKeys } from './lock-keys';
 import { LockTimeoutError } from './lock.errors';
 import type { AcquireOptions, LockHandle, Lockable } from './lock.types';
+import { invalidAcquireOptions } from './lock-options';
 
 const NO_OPTIONS: AcquireOptions = Object.freeze({});
 
@@ -34,10 +35,18 @@ export class ReentrantLock implements Lockable {
   }
 
   tryLock(options: AcquireOptions = NO_OPTIONS): Promise<LockHandle | null> {
+    const invalid = options === NO_OPTIONS ? undefined : invalidAcquireOptions(this.name, options);
+    if (invalid) {
+      return Promise.reject(invalid);
+    }
     return this.acquire(options.waitTime ?? 0, options.leaseTime, false);
   }
 
   lock(options: AcquireOptions = NO_OPTIONS): Promise<LockHandle> {
+    const invalid = options === NO_OPTIONS ? undefined : invalidAcquireOptions(this.name, options);
+    if (invalid) {
+      return Promise.reject(invalid);
+    }
     return this.acquire(options.waitTime ?? Number.POSITIVE_INFINITY, options.leaseTime, true) as Promise<LockHandle>;
   }
 

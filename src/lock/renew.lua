@@ -3,6 +3,9 @@
 local lockKey = KEYS[1]
 local owner = ARGV[1]
 local leaseMs = tonumber(ARGV[2])
+if not leaseMs or leaseMs ~= leaseMs or leaseMs < 1 or leaseMs > 2147483647 or leaseMs ~= math.floor(leaseMs) then
+  return redis.error_reply('ERR invalid lease ' .. tostring(ARGV[2]))
+end
 
 if redis.call('hexists', lockKey, owner) == 1 then
   redis.call('pexpire', lockKey, leaseMs)

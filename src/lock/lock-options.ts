@@ -1,0 +1,44 @@
+import type { AcquireOptions } from './lock.types';
+
+/** Largest duration Node timers and Redis' PEXPIRE both take without overflow (2^31 − 1 ms, ~24.8 days). */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
+/**
+ * An acquisition option out of range: `leaseTime` must be a number in 1..2^31−1 ms, `waitTime`
+ * a number in 0..2^31−1 ms (or Infinity: wait forever). Nothing was sent to Redis.
+ */
+export class InvalidLockOptionError extends RangeError {
+  override readonly name = InvalidLockOptionError.name;
+
+  constructor(
+    message: string,
+    readonly lockName: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Checks lease and wait times before any write: `Infinity`, `NaN` or 1e20 as a lease would leave a
+ * lock with no TTL (the hash is written, PEXPIRE then fails), 0 or less would grant a lock that is
+ * already gone, and above 2^31−1 the lease timer overflows. Returns the error, or undefined.
+ */
+export function invalidAcquireOptions(name: string, options: AcquireOptions): InvalidLockOptionError | undefined {
+  const { leaseTime, waitTime } = options;
+  if (leaseTime !== undefined && !(typeof leaseTime === 'number' && leaseTime >= 1 && leaseTime <= MAX_DURATION_MS)) {
+    return new InvalidLockOptionError(
+      `leaseTime of lock ${name} must be a number of ms in 1..${MAX_DURATION_MS}, got ${String(leaseTime)}`,
+      name,
+    );
+  }
+  if (
+    waitTime !== undefined &&
+    !(typeof waitTime === 'number' && waitTime >= 0 && (waitTime <= MAX_DURATION_MS || waitTime === Infinity))
+  ) {
+    return new InvalidLockOptionError(
+      `waitTime of lock ${name} must be a number of ms in 0..${MAX_DURATION_MS} or Infinity, got ${String(waitTime)}`,
+      name,
+    );
+  }
+  return undefined;
+}

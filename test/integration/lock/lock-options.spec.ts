@@ -1,0 +1,80 @@
+import { Redis } from 'ioredis';
+import { InvalidLockOptionError } from '../../../src/lock/lock-options';
+import { lockScripts } from '../../../src/lock/lock-scripts';
+import type { RedisServer } from '../../../scripts/stack/redis';
+import { LockServices } from '../../support/lock-services';
+import { startTestRedis } from '../../support/shared-stack';
+
+describe('Lock options and listeners that would wedge or corrupt a lock (real Redis)', () => {
+  let server: RedisServer;
+  let redis: Redis;
+  const services = new LockServices();
+
+  beforeAll(async () => {
+    server = await startTestRedis();
+    redis = new Redis(server.url);
+  });
+  afterAll(async () => {
+    services.closeAll();
+    redis?.disconnect();
+    await server?.stop();
+  });
+
+  it.each([Infinity, NaN, 1e20, 2 ** 63, 2 ** 31, 0, -5])(
+    'refuses leaseTime %p with a typed RangeError before writing anything',
+    async (leaseTime) => {
+      const locks = services.create([server.url]);
+      const name = `lease-${String(leaseTime)}`;
+      await expect(locks.getLock(name).tryLock({ leaseTime })).rejects.toBeInstanceOf(InvalidLockOptionError);
+      await expect(locks.getLock(name).lock({ leaseTime })).rejects.toBeInstanceOf(RangeError);
+      await expect(locks.redLock(name).tryLock({ leaseTime })).rejects.toBeInstanceOf(InvalidLockOptionError);
+      expect(await redis.exists(`lock:{${name}}`)).toBe(0);
+    },
+  );
+
+  it.each([NaN, -1, 2 ** 31])('refuses waitTime %p', async (waitTime) => {
+    const locks = services.create([server.url]);
+    await expect(locks.getLock('wait').tryLock({ waitTime })).rejects.toBeInstanceOf(InvalidLockOptionError);
+  });
+
+  it('accepts the edges: a 1 ms lease, a 2^31−1 ms lease, waiting forever', async () => {
+    const locks = services.create([server.url]);
+    const short = await locks.getLock('edge-1').tryLock({ leaseTime: 1 });
+    expect(short).not.toBeNull();
+    const long = await locks.getLock('edge-2').lock({ leaseTime: 2 ** 31 - 1, waitTime: Infinity });
+    expect(await redis.pttl('lock:{edge-2}')).toBeGreaterThan(2 ** 30);
+    await long.unlock();
+  });
+
+  it('refuses a bad lease in Lua as well, before any write (a caller that skipped the JS check)', async () => {
+    for (const lease of ['inf', 'nan', '0', '-1', '1e20', '2147483648', '1.5']) {
+      await expect(
+        lockScripts.acquire.run(redis, ['lock:{raw}', 'lock:{raw}:fence'], ['someone', lease]),
+      ).rejects.toThrow(/invalid lease/);
+      expect(await redis.exists('lock:{raw}', 'lock:{raw}:fence')).toBe(0);
+    }
+  });
+
+  it('contains a throwing or rejecting event listener: the caller succeeds and the name is not wedged', async () => {
+    const locks = services.create([server.url]);
+    const failures: string[] = [];
+    const offAcquired = locks.onLockAcquired(() => {
+      failures.push('acquired');
+      throw new Error('listener bug');
+    });
+    const offReleased = locks.onLockReleased(() => {
+      failures.push('released');
+      return Promise.reject(new Error('async listener bug')) as unknown as void;
+    });
+    try {
+      expect(await locks.withLock('wedge', { waitTime: 1000 }, () => Promise.resolve('first'))).toBe('first');
+      // Before the fix the second one timed out: the first never left the name's local queue.
+      expect(await locks.withLock('wedge', { waitTime: 1000 }, () => Promise.resolve('second'))).toBe('second');
+      expect(await redis.exists('lock:{wedge}')).toBe(0);
+      expect(failures).toContain('acquired');
+    } finally {
+      offAcquired();
+      offReleased();
+    }
+  });
+});
