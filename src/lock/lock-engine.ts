@@ -8,6 +8,7 @@ import { lockScripts } from './lock-scripts';
 import { VacatingMap } from './vacating-map';
 import { LockLostError, LockNotHeldError, LockUnavailableError } from './lock.errors';
 import type { LockAcquiredEvent, LockLostEvent, LockReleasedEvent, LockTimedOutEvent } from './lock.types';
+import { inNeutralContext } from './neutral-context';
 
 /** Configuration of the lock library. */
 export interface LockEngineOptions {
@@ -231,7 +232,9 @@ export class LockEngine extends EventEmitter<LockEvents> {
   private armLeaseTimer(state: HeldLock): void {
     clearTimeout(state.leaseTimer);
     const left = state.leaseMs - (performance.now() - state.lastRenewedAt);
-    state.leaseTimer = setTimeout(() => this.markLost(state, 'lease-elapsed'), Math.max(0, left));
+    state.leaseTimer = inNeutralContext(() =>
+      setTimeout(() => this.markLost(state, 'lease-elapsed'), Math.max(0, left)),
+    );
     state.leaseTimer.unref();
   }
 
@@ -299,7 +302,7 @@ export class LockEngine extends EventEmitter<LockEvents> {
       return;
     }
     if (this.listenerCount('lockReleased') > 0) {
-      this.emit('lockReleased', { name, owner });
+      inNeutralContext(() => this.emit('lockReleased', { name, owner }));
     }
     if (state) {
       const handover =
@@ -374,7 +377,8 @@ export class LockEngine extends EventEmitter<LockEvents> {
     if (!pubsub) {
       let subscriber = node === 0 ? this.options.subscriber : undefined;
       if (!subscriber) {
-        subscriber = this.node(node).duplicate();
+        // Its socket's events must not run in the frame of the waiter that happened to need it first.
+        subscriber = inNeutralContext(() => this.node(node).duplicate());
         this.ownedSubscribers.push(subscriber);
       }
       pubsub = new LockPubSub(subscriber);
@@ -447,7 +451,7 @@ export class LockEngine extends EventEmitter<LockEvents> {
     this.gate.leave(state.gateId, state.owner);
     state.controller?.abort(state.lost);
     try {
-      this.emit('lockLost', { name: state.name, owner: state.owner, reason });
+      inNeutralContext(() => this.emit('lockLost', { name: state.name, owner: state.owner, reason }));
     } catch (error) {
       // A listener's bug must not turn a lost lock into a crash.
       this.options.logger?.warn(`lockLost listener failed: ${String(error)}`);
@@ -459,7 +463,9 @@ export class LockEngine extends EventEmitter<LockEvents> {
     if (this.watchdogTimer || this.closed) {
       return;
     }
-    this.watchdogTimer = setInterval(() => void this.renewAll(), Math.max(1, Math.floor(this.watchdogTimeoutMs / 3)));
+    this.watchdogTimer = inNeutralContext(() =>
+      setInterval(() => void this.renewAll(), Math.max(1, Math.floor(this.watchdogTimeoutMs / 3))),
+    );
     this.watchdogTimer.unref();
   }
 

@@ -12,6 +12,7 @@ import { LockKeys } from './lock-keys';
 import { LockTimeoutError } from './lock.errors';
 import type { AcquireOptions, LockHandle, Lockable } from './lock.types';
 import { invalidAcquireOptions } from './lock-options';
+import { inNeutralContext } from './neutral-context';
 
 const NO_OPTIONS: AcquireOptions = Object.freeze({});
 
@@ -125,11 +126,8 @@ export class ReentrantLock implements Lockable {
   ): LockHandle | Promise<never> {
     if (!this.engine.isClosed) {
       if (this.engine.listenerCount('lockAcquired') > 0) {
-        this.engine.emit('lockAcquired', {
-          name: this.name,
-          owner: this.owner,
-          waitedMs: performance.now() - startedAt,
-        });
+        const event = { name: this.name, owner: this.owner, waitedMs: performance.now() - startedAt };
+        inNeutralContext(() => this.engine.emit('lockAcquired', event));
       }
       return this.handle(sentAt, fencingToken, 1, leaseTime);
     }
@@ -144,7 +142,8 @@ export class ReentrantLock implements Lockable {
 
   private timedOut(startedAt: number, waitTime: number, throwOnTimeout: boolean): null {
     if (waitTime > 0 && this.engine.listenerCount('lockTimedOut') > 0) {
-      this.engine.emit('lockTimedOut', { name: this.name, owner: this.owner, waitedMs: performance.now() - startedAt });
+      const event = { name: this.name, owner: this.owner, waitedMs: performance.now() - startedAt };
+      inNeutralContext(() => this.engine.emit('lockTimedOut', event));
     }
     if (throwOnTimeout) {
       throw new LockTimeoutError(`Lock ${this.name} stayed busy for ${waitTime} ms`, this.name);

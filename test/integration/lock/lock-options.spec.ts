@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Redis } from 'ioredis';
 import { InvalidLockOptionError } from '../../../src/lock/lock-options';
 import { lockScripts } from '../../../src/lock/lock-scripts';
@@ -75,6 +76,57 @@ describe('Lock options and listeners that would wedge or corrupt a lock (real Re
     } finally {
       offAcquired();
       offReleased();
+    }
+  });
+});
+
+describe('The lock library’s timers, connections and events run in no caller’s async context (real Redis)', () => {
+  let server: RedisServer;
+  let redis: Redis;
+  const services = new LockServices();
+
+  beforeAll(async () => {
+    server = await startTestRedis();
+    redis = new Redis(server.url);
+  });
+  afterAll(async () => {
+    services.closeAll();
+    redis?.disconnect();
+    await server?.stop();
+  });
+
+  it('signals B’s lost lock outside A’s context, although A’s acquisition started the watchdog', async () => {
+    const locks = services.create([server.url], { watchdogTimeoutMs: 1000 });
+    // Another library's store, as nestjs-cls keeps one per request.
+    const requestStore = new AsyncLocalStorage<string>();
+    const seen: { where: string; store: string | undefined; owner: string | undefined }[] = [];
+    const offLost = locks.onLockLost(() =>
+      seen.push({ where: 'lockLost', store: requestStore.getStore(), owner: locks.currentOwnerId() }),
+    );
+    try {
+      // A's request takes a watchdog lock first: the watchdog timer is created in A's frames.
+      const a = await requestStore.run('request-A', () =>
+        locks.withLock('ctx-a', {}, async () => {
+          const b = await requestStore.run('request-B', () => locks.getLock('ctx-b').lock());
+          b.signal.addEventListener('abort', () =>
+            seen.push({ where: 'abort', store: requestStore.getStore(), owner: locks.currentOwnerId() }),
+          );
+          // B's lock vanishes in Redis; the next watchdog tick finds out.
+          await redis.del('lock:{ctx-b}');
+          const deadline = Date.now() + 5000;
+          while (seen.length < 2 && Date.now() < deadline) {
+            await new Promise((resolve) => setTimeout(resolve, 50));
+          }
+          return 'done';
+        }),
+      );
+      expect(a).toBe('done');
+      expect(seen).toEqual([
+        { where: 'abort', store: undefined, owner: undefined },
+        { where: 'lockLost', store: undefined, owner: undefined },
+      ]);
+    } finally {
+      offLost();
     }
   });
 });
