@@ -16,7 +16,7 @@ local reenter = ARGV[3] == '1'
 -- How long to list the calling process (ARGV[5]) as waiting if the lock is busy; absent = do not list.
 local waiterTtlMs = tonumber(ARGV[4] or '0')
 local waiterId = ARGV[5]
--- A fence counter lives 7 days from its (re)start (INCR keeps the TTL), then restarts; see nextToken.
+-- A fence counter lives 7 days from its last token, then restarts at the server time; see nextToken.
 local fenceTtlMs = 604800000
 
 -- Checked before any write (script writes are not rolled back): a lease that PEXPIRE refuses would
@@ -26,15 +26,15 @@ if not leaseMs or leaseMs ~= leaseMs or leaseMs < 1 or leaseMs > 2147483647 or l
 end
 
 local function nextToken()
-  -- Fencing token: strictly increasing per lock name. The counter key may expire (fenceTtlMs after
-  -- it was started) or vanish with a Redis restart; it then restarts at the server time in µs,
-  -- which is above every token issued before because no lock is taken a million times a second.
-  local token = redis.call('incr', fenceKey)
-  if token == 1 then
-    local now = redis.call('time')
-    token = tonumber(now[1]) * 1000000 + tonumber(now[2])
-    redis.call('set', fenceKey, string.format('%.0f', token), 'px', fenceTtlMs)
-  end
+  -- Fencing token: max(counter + 1, this server's time in µs), stored back. Strictly increasing per
+  -- lock name on one server; and when the counter is behind — expired, lost with a restart, or
+  -- stale on a replica promoted by a failover — the server clock carries the next token above
+  -- every token issued before (no lock is taken a million times a second). What this cannot cover:
+  -- a server whose clock is behind the old one's; see docs/LOCKS.md.
+  local now = redis.call('time')
+  local nowUs = tonumber(now[1]) * 1000000 + tonumber(now[2])
+  local token = math.max((tonumber(redis.call('get', fenceKey)) or 0) + 1, nowUs)
+  redis.call('set', fenceKey, string.format('%.0f', token), 'px', fenceTtlMs)
   return token
 end
 

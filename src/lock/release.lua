@@ -17,7 +17,7 @@ local final = ARGV[3] ~= '0'
 local nextOwner = ARGV[4]
 local nextLeaseMs = tonumber(ARGV[5] or '0')
 local processId = ARGV[6]
--- A fence counter lives 7 days from its (re)start (as in acquire.lua).
+-- A fence counter lives 7 days from its last token (as in acquire.lua).
 local fenceTtlMs = 604800000
 
 -- Only the owner may release: a late release after expiry must not delete another owner's lock.
@@ -48,11 +48,10 @@ if nextOwner then
     others = others - 1
   end
   if others == 0 then
-    local token = redis.call('incr', fenceKey)
-    if token == 1 then
-      token = tonumber(now[1]) * 1000000 + tonumber(now[2])
-      redis.call('set', fenceKey, string.format('%.0f', token), 'px', fenceTtlMs)
-    end
+    -- The same rule as acquire.lua's nextToken: max(counter + 1, server time in µs).
+    local nowUs = tonumber(now[1]) * 1000000 + tonumber(now[2])
+    local token = math.max((tonumber(redis.call('get', fenceKey)) or 0) + 1, nowUs)
+    redis.call('set', fenceKey, string.format('%.0f', token), 'px', fenceTtlMs)
     redis.call('hset', lockKey, nextOwner, 1)
     redis.call('pexpire', lockKey, nextLeaseMs)
     return {token}

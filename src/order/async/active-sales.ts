@@ -28,11 +28,13 @@ export class ActiveSales {
     return [...this.ids];
   }
 
-  /** The list refreshed now (unless it is fresher than 100 ms), e.g. to look up a sale created a moment ago. */
+  /**
+   * The list read from MySQL now (after any refresh already in flight, which may have started
+   * before the sale existed), e.g. to look up an order of a sale created a moment ago.
+   */
   async fresh(): Promise<string[]> {
-    if (Date.now() - this.refreshedAt >= 100) {
-      this.refreshedAt = 0;
-    }
+    await this.refreshing?.catch(() => undefined);
+    this.refreshedAt = 0;
     return this.list();
   }
 

@@ -128,6 +128,24 @@ describe('lock Lua scripts (real Redis)', () => {
     });
   });
 
+  describe('fencing tokens across a failover', () => {
+    it('stay above every issued token when the counter comes back stale (a promoted replica that missed writes)', async () => {
+      const issued: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        issued.push(await firstHold(`f:${i}`));
+        await release(`f:${i}`);
+      }
+      // The replica had replicated only the first token when it was promoted.
+      await redis.set(keys.fence, String(issued[0]), 'PX', 604_800_000);
+      const afterFailover = await firstHold('after:failover');
+      expect(afterFailover).toBeGreaterThan(Math.max(...issued));
+      // A hand-over follows the same rule.
+      await redis.set(keys.fence, String(issued[0]));
+      const [handedOver] = (await release('after:failover', { owner: 'next:1', leaseMs: 10_000 })) as number[];
+      expect(handedOver).toBeGreaterThan(afterFailover);
+    });
+  });
+
   describe('release.lua', () => {
     it('refuses an owner that does not hold the lock and deletes nothing', async () => {
       await acquire('a:1');
