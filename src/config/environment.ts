@@ -49,6 +49,12 @@ export class Environment {
   /** Connections in the MySQL pool of each replica. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(1000) MYSQL_POOL_SIZE = 20;
 
+  /** Seconds a MySQL statement waits for a row lock before it fails (session innodb_lock_wait_timeout). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(600) MYSQL_LOCK_WAIT_TIMEOUT_S = 10;
+
+  /** MariaDB: seconds a connection may sit idle inside a transaction before the server ends it (rolled back). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(3600) MYSQL_IDLE_TRANSACTION_TIMEOUT_S = 10;
+
   /** `redis://host:port` for commands, pub/sub, stock and IDs. */
   @IsString()
   @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must look like redis://host:port' })

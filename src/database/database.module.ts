@@ -7,7 +7,7 @@ import { appConfig, AppConfig } from '../config/app-config';
 import { LOCK_TRANSACTION_BRIDGE } from '../lock/lock.tokens';
 import { LockTransactionBridgeTypeOrm } from './lock-transaction.bridge';
 import { buildDataSourceOptions } from './typeorm-options';
-import { UtcSessions } from './utc-session';
+import { SessionSettings } from './session-settings';
 
 /**
  * MySQL through TypeORM, plus `@Transactional()` (nestjs-cls): repositories read the active
@@ -35,7 +35,7 @@ import { UtcSessions } from './utc-session';
       ],
     }),
   ],
-  providers: [{ provide: LOCK_TRANSACTION_BRIDGE, useClass: LockTransactionBridgeTypeOrm }, UtcSessions],
+  providers: [{ provide: LOCK_TRANSACTION_BRIDGE, useClass: LockTransactionBridgeTypeOrm }, SessionSettings],
   exports: [LOCK_TRANSACTION_BRIDGE],
 })
 export class DatabaseModule {}

@@ -114,7 +114,7 @@ describe('Vouchers and seckill orders (in-process app, real MariaDB + Redis)', (
       expect(await count('SELECT COUNT(*) AS n FROM tb_voucher')).toBe(before);
     });
 
-    it('runs every MySQL session in UTC, so CURRENT_TIMESTAMP defaults are UTC on any server', async () => {
+    it('runs every MySQL session in UTC with short lock-wait and idle-transaction bounds', async () => {
       const dataSource = t.app.get(DataSource);
       const runners = await Promise.all(
         [1, 2, 3].map(async () => {
@@ -125,8 +125,14 @@ describe('Vouchers and seckill orders (in-process app, real MariaDB + Redis)', (
       );
       try {
         for (const runner of runners) {
-          const [row] = (await runner.query('SELECT @@session.time_zone AS tz')) as { tz: string }[];
-          expect(row.tz).toBe('+00:00');
+          const [row] = (await runner.query(
+            'SELECT @@session.time_zone AS tz, @@session.innodb_lock_wait_timeout AS lockWait, @@session.idle_transaction_timeout AS idle',
+          )) as { tz: string; lockWait: number; idle: number }[];
+          expect({ ...row, lockWait: Number(row.lockWait), idle: Number(row.idle) }).toEqual({
+            tz: '+00:00',
+            lockWait: 10,
+            idle: 10,
+          });
         }
       } finally {
         await Promise.all(runners.map((runner) => runner.release()));
@@ -289,5 +295,38 @@ describe('Vouchers and seckill orders (in-process app, real MariaDB + Redis)', (
       const response = await t.app.inject({ method: 'POST', url: `/voucher-order/seckill/${voucherId}` });
       expect(response.statusCode).toBe(401);
     });
+  });
+});
+
+describe('A replica stuck inside an order transaction (MariaDB idle_transaction_timeout)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ MYSQL_IDLE_TRANSACTION_TIMEOUT_S: '1' });
+  });
+  afterAll(() => t?.close());
+
+  it('has its connection ended and its row lock released, so the others can write the row', async () => {
+    const runner = t.app.get(DataSource).createQueryRunner();
+    await runner.connect();
+    const other = await createConnection(t.mysqlUrl);
+    try {
+      await runner.query("INSERT INTO tb_voucher (shop_id, title, pay_value, actual_value) VALUES (1, 'x', 1, 1)");
+      const [{ id }] = (await runner.query('SELECT MAX(id) AS id FROM tb_voucher')) as { id: string }[];
+      await runner.startTransaction();
+      await runner.query('UPDATE tb_voucher SET title = ? WHERE id = ?', ['held', id]);
+      // The "replica" goes silent while it holds the row; another one wants the same row.
+      const started = performance.now();
+      await other.query('UPDATE tb_voucher SET title = ? WHERE id = ?', ['other', id]);
+      const waitedMs = performance.now() - started;
+      expect(waitedMs).toBeLessThan(5000);
+      const [[row]] = (await other.query('SELECT title FROM tb_voucher WHERE id = ?', [id])) as unknown as [
+        [{ title: string }],
+      ];
+      expect(row.title).toBe('other');
+      await expect(runner.query('SELECT 1')).rejects.toBeDefined();
+    } finally {
+      await runner.release().catch(() => undefined);
+      await other.end();
+    }
   });
 });
