@@ -81,6 +81,13 @@ export class Environment {
   @IsOptional() @IsIn(ORDER_MODES) ORDER_MODE: (typeof ORDER_MODES)[number] = 'sync';
 
   /**
+   * Sync mode: an order transaction still running this long after the request arrived is rolled back
+   * before COMMIT (503 ORDER_DEADLINE_EXCEEDED). Keep it below nginx's proxy_read_timeout (30 s), so
+   * nginx never answers 504 for an order that commits later.
+   */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(25_000) ORDER_REQUEST_DEADLINE_MS = 20_000;
+
+  /**
    * Async mode only. `aof`: Redis must run `appendonly yes` + `appendfsync always`; `replicas`: every
    * admission waits for ORDER_DURABILITY_REPLICAS replicas (WAIT); `none`: development only, an accepted
    * order is lost if Redis crashes.

@@ -32,6 +32,14 @@ export class OrderOutcomeUnknownError extends DomainError {
   override readonly retryAfterSeconds = 2;
 }
 
+/** The request's deadline (ORDER_REQUEST_DEADLINE_MS) passed before COMMIT: rolled back, nothing placed. */
+export class OrderDeadlineExceededError extends DomainError {
+  override readonly name = OrderDeadlineExceededError.name;
+  readonly status = 503;
+  readonly code = 'ORDER_DEADLINE_EXCEEDED';
+  override readonly retryAfterSeconds = 1;
+}
+
 export class OrderNotFoundError extends DomainError {
   override readonly name = OrderNotFoundError.name;
   readonly status = 404;

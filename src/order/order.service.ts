@@ -12,6 +12,7 @@ import { OrderMetrics } from './order-metrics';
 import {
   AlreadyOrderedError,
   OrderNotFoundError,
+  OrderDeadlineExceededError,
   OrderOutcomeUnknownError,
   saleRejection,
   SoldOutError,
@@ -23,6 +24,8 @@ import type { VoucherOrderResponse } from './dto/voucher-order.response';
 /** What one order attempt got as far as: its id once the row was inserted (for a read-back). */
 interface OrderAttempt {
   orderId?: string;
+  /** When the request must have its answer (ms, this process's clock: a timeout, not a sale decision). */
+  deadline?: number;
 }
 
 /** How long a user's second concurrent order waits for the first before a 409 LOCK_TIMEOUT. */
@@ -86,7 +89,7 @@ export class OrderService {
   /** Turns a reserved unit into an order, or gives the unit back when no order was made. */
   private async placeReservedOrder(userId: string, voucherId: string, endMs: number): Promise<string> {
     let orderId: string;
-    const attempt: OrderAttempt = {};
+    const attempt: OrderAttempt = { deadline: Date.now() + this.config.ORDER_REQUEST_DEADLINE_MS };
     try {
       orderId = await this.placeOrderWithRetry(userId, voucherId, attempt);
     } catch (error) {
@@ -153,6 +156,11 @@ export class OrderService {
     if (!(await this.voucherRepository.decrementStock(voucherId))) {
       await this.saleState.markSoldOut(voucherId).catch(() => undefined);
       throw new SoldOutError('Sold out');
+    }
+    // Past the request's deadline nginx may have answered 504 already: roll back rather than
+    // commit an order whose buyer was (or will be) told it failed.
+    if (attempt.deadline !== undefined && Date.now() > attempt.deadline) {
+      throw new OrderDeadlineExceededError('The order took too long and was not placed; try again');
     }
     return orderId;
   }
