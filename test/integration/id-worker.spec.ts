@@ -44,9 +44,22 @@ describe('IdWorker (real Redis)', () => {
     const worker = new IdWorker(redis, () => Date.UTC(2030, 0, 15, 12));
     const id = await worker.nextId('test');
     const key = counterKey('test', Date.UTC(2030, 0, 15, 12) / 1000);
-    expect(await redis.get(key)).toBe('1');
+    // A fresh counter starts above what the day could have handed out by now (40 per ms since midnight).
+    const first = Number(await redis.get(key));
+    expect(first).toBeGreaterThanOrEqual(1);
     expect(await redis.expiretime(key)).toBe(Date.UTC(2030, 0, 17) / 1000);
-    expect(id).toBe(composeId(Date.UTC(2030, 0, 15, 12) / 1000, 1));
-    expect(decomposeId(await worker.nextId('test')).sequence).toBe(2);
+    expect(id).toBe(composeId(Date.UTC(2030, 0, 15, 12) / 1000, first));
+    expect(decomposeId(await worker.nextId('test')).sequence).toBe(first + 1);
+  });
+
+  it('never repeats an id when the day’s counter is lost (Redis restarted empty) within the same second', async () => {
+    const now = Date.UTC(2030, 0, 16, 0, 0, 30);
+    const worker = new IdWorker(redis, () => now);
+    const before = await Promise.all(Array.from({ length: 500 }, () => worker.nextId('lost')));
+    // Within the assumption (under 40,000 ids a second since the counter started): 500 in ≥ 50 ms.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await redis.del(counterKey('lost', now / 1000));
+    const after = await Promise.all(Array.from({ length: 500 }, () => worker.nextId('lost')));
+    expect(new Set([...before, ...after].map(String)).size).toBe(1000);
   });
 });
