@@ -4,8 +4,6 @@ import { CommitCuttingProxy } from '../support/commit-cutting-proxy';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { sharedStack } from '../support/shared-stack';
 
-const hour = 3600 * 1000;
-
 /**
  * Sync sale, COMMIT reaches MySQL but its reply is lost (the connection is cut right after it):
  * the order exists, so the answer must be the 201 with its id — read back, never guessed.
@@ -31,28 +29,9 @@ describe('A COMMIT whose reply is lost (real MariaDB behind a proxy that cuts th
   });
 
   it('answers 201 with the committed order, keeps the unit sold and records the buyer', async () => {
-    const admin = { authorization: `Bearer ${await t.token('1', 'admin')}` };
-    const created = await t.app.inject({
-      method: 'POST',
-      url: '/voucher/seckill',
-      headers: admin,
-      payload: {
-        shopId: 1,
-        title: 'flash',
-        payValue: 100,
-        actualValue: 1000,
-        stock: 5,
-        beginTime: new Date(Date.now() - hour).toISOString(),
-        endTime: new Date(Date.now() + hour).toISOString(),
-      },
-    });
-    const voucherId = created.json<{ id: string }>().id;
+    const voucherId = await t.createSeckill(5);
     proxy.arm();
-    const response = await t.app.inject({
-      method: 'POST',
-      url: `/voucher-order/seckill/${voucherId}`,
-      headers: { authorization: `Bearer ${await t.token('77')}` },
-    });
+    const response = await t.order(voucherId, '77');
     expect(proxy.cutCount).toBe(1);
     expect(response.statusCode).toBe(201);
     const { orderId } = response.json<{ orderId: string }>();

@@ -10,30 +10,8 @@ describe('ORDER_MODE=async in-process (real MariaDB + Redis)', () => {
   let db: Connection;
   let admin: Record<string, string>;
 
-  const createSeckill = async (stock: number, window = { fromMs: -hour, toMs: hour }) => {
-    const response = await t.app.inject({
-      method: 'POST',
-      url: '/voucher/seckill',
-      headers: admin,
-      payload: {
-        shopId: 1,
-        title: 'flash',
-        payValue: 100,
-        actualValue: 1000,
-        stock,
-        beginTime: new Date(Date.now() + window.fromMs).toISOString(),
-        endTime: new Date(Date.now() + window.toMs).toISOString(),
-      },
-    });
-    expect(response.statusCode).toBe(201);
-    return response.json<{ id: string }>().id;
-  };
-  const order = async (voucherId: string, userId: string) =>
-    t.app.inject({
-      method: 'POST',
-      url: `/voucher-order/seckill/${voucherId}`,
-      headers: { authorization: `Bearer ${await t.token(userId)}` },
-    });
+  const createSeckill = (stock: number, window?: { fromMs: number; toMs: number }) => t.createSeckill(stock, window);
+  const order = (voucherId: string, userId: string) => t.order(voucherId, userId);
   const state = async (orderId: string, userId: string) =>
     t.app.inject({
       method: 'GET',
@@ -132,28 +110,8 @@ describe('ORDER_MODE=async on a Redis whose durability changes while it runs', (
     );
     const redis = new Redis(t.redis.url);
     try {
-      const admin = { authorization: `Bearer ${await t.token('1', 'admin')}` };
-      const created = await t.app.inject({
-        method: 'POST',
-        url: '/voucher/seckill',
-        headers: admin,
-        payload: {
-          shopId: 1,
-          title: 'flash',
-          payValue: 100,
-          actualValue: 1000,
-          stock: 1000,
-          beginTime: new Date(Date.now() - hour).toISOString(),
-          endTime: new Date(Date.now() + hour).toISOString(),
-        },
-      });
-      const voucherId = created.json<{ id: string }>().id;
-      const order = async (userId: string) =>
-        t.app.inject({
-          method: 'POST',
-          url: `/voucher-order/seckill/${voucherId}`,
-          headers: { authorization: `Bearer ${await t.token(userId)}` },
-        });
+      const voucherId = await t.createSeckill(1000);
+      const order = (userId: string) => t.order(voucherId, userId);
       expect((await order('31')).statusCode).toBe(202);
       await redis.config('SET', 'appendfsync', 'everysec');
       const deadline = Date.now() + 15_000;

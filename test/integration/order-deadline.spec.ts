@@ -2,8 +2,6 @@ import { createConnection } from 'mysql2/promise';
 import { Redis } from 'ioredis';
 import { startTestApp, type TestApp } from '../support/test-app';
 
-const hour = 3600 * 1000;
-
 /**
  * Sync sale: an order still in its transaction when the request's deadline passes is rolled back
  * before COMMIT, so it never commits after nginx gave up (504) on it.
@@ -22,28 +20,8 @@ describe('ORDER_REQUEST_DEADLINE_MS (in-process app, real MariaDB + Redis)', () 
   });
 
   it('rolls back an order that would commit after the deadline and answers 503 ORDER_DEADLINE_EXCEEDED', async () => {
-    const admin = { authorization: `Bearer ${await t.token('1', 'admin')}` };
-    const created = await t.app.inject({
-      method: 'POST',
-      url: '/voucher/seckill',
-      headers: admin,
-      payload: {
-        shopId: 1,
-        title: 'flash',
-        payValue: 100,
-        actualValue: 1000,
-        stock: 5,
-        beginTime: new Date(Date.now() - hour).toISOString(),
-        endTime: new Date(Date.now() + hour).toISOString(),
-      },
-    });
-    const voucherId = created.json<{ id: string }>().id;
-    const order = async (userId: string) =>
-      t.app.inject({
-        method: 'POST',
-        url: `/voucher-order/seckill/${voucherId}`,
-        headers: { authorization: `Bearer ${await t.token(userId)}` },
-      });
+    const voucherId = await t.createSeckill(5);
+    const order = (userId: string) => t.order(voucherId, userId);
     const db = await createConnection(t.mysqlUrl);
     try {
       // Another transaction holds the stock row for a second: the order's UPDATE waits past its deadline.

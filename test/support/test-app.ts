@@ -11,6 +11,10 @@ export interface TestApp {
   mysqlUrl: string;
   /** Mints a token through the dev-token route. */
   token(userId: string, role?: 'user' | 'admin'): Promise<string>;
+  /** Creates a seckill voucher as an admin (window relative to now, default ±1 h); returns its id. */
+  createSeckill(stock: number, window?: { fromMs: number; toMs: number }): Promise<string>;
+  /** `POST /voucher-order/seckill/:voucherId` as `userId`. */
+  order(voucherId: string, userId: string): ReturnType<NestFastifyApplication['inject']>;
   close(): Promise<void>;
 }
 
@@ -47,7 +51,7 @@ export async function startTestApp(
     await redis.stop();
     throw error;
   }
-  return {
+  const testApp: TestApp = {
     app,
     redis,
     mysqlUrl,
@@ -55,9 +59,37 @@ export async function startTestApp(
       const response = await app.inject({ method: 'POST', url: '/auth/dev-token', payload: { userId, role } });
       return response.json<{ token: string }>().token;
     },
+    async createSeckill(stock, window = { fromMs: -3_600_000, toMs: 3_600_000 }) {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/voucher/seckill',
+        headers: { authorization: `Bearer ${await testApp.token('1', 'admin')}` },
+        payload: {
+          shopId: 1,
+          title: 'flash',
+          payValue: 100,
+          actualValue: 1000,
+          stock,
+          beginTime: new Date(Date.now() + window.fromMs).toISOString(),
+          endTime: new Date(Date.now() + window.toMs).toISOString(),
+        },
+      });
+      if (response.statusCode !== 201) {
+        throw new Error(`voucher creation failed: ${response.statusCode} ${response.body}`);
+      }
+      return response.json<{ id: string }>().id;
+    },
+    async order(voucherId, userId) {
+      return app.inject({
+        method: 'POST',
+        url: `/voucher-order/seckill/${voucherId}`,
+        headers: { authorization: `Bearer ${await testApp.token(userId)}` },
+      });
+    },
     async close() {
       await app.close();
       await redis.stop();
     },
   };
+  return testApp;
 }
