@@ -3,13 +3,9 @@
  * overloaded, a lock or statement timeout), as opposed to a query that is wrong. They answer 503
  * `DATABASE_UNAVAILABLE`, never a 500.
  */
+/** Socket errors any client raises: MySQL's only when mysql2 marked them (`fatal`) or TypeORM wrapped them. */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
 const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EHOSTUNREACH',
   'PROTOCOL_CONNECTION_LOST',
   'PROTOCOL_SEQUENCE_TIMEOUT',
   'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR',
@@ -33,12 +29,16 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) {
     return false;
   }
+  const wrapped = (error as { driverError?: object }).driverError !== undefined;
   const driver = ((error as { driverError?: object }).driverError ?? error) as {
     code?: string;
     errno?: number;
     fatal?: boolean;
     message?: string;
   };
+  if (driver.code && NETWORK_CODES.has(driver.code)) {
+    return driver.fatal === true || wrapped;
+  }
   if ((driver.code && UNAVAILABLE_CODES.has(driver.code)) || (driver.errno && UNAVAILABLE_ERRNOS.has(driver.errno))) {
     return true;
   }

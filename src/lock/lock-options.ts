@@ -4,7 +4,7 @@ import type { AcquireOptions } from './lock.types';
 export const MAX_DURATION_MS = 2 ** 31 - 1;
 
 /**
- * An acquisition option out of range: `leaseTime` must be a number in 1..2^31−1 ms, `waitTime`
+ * An acquisition option out of range: `leaseTime` must be a whole number in 1..2^31−1 ms, `waitTime`
  * a number in 0..2^31−1 ms (or Infinity: wait forever). Nothing was sent to Redis.
  */
 export class InvalidLockOptionError extends RangeError {
@@ -25,9 +25,9 @@ export class InvalidLockOptionError extends RangeError {
  */
 export function invalidAcquireOptions(name: string, options: AcquireOptions): InvalidLockOptionError | undefined {
   const { leaseTime, waitTime } = options;
-  if (leaseTime !== undefined && !(typeof leaseTime === 'number' && leaseTime >= 1 && leaseTime <= MAX_DURATION_MS)) {
+  if (leaseTime !== undefined && !(Number.isInteger(leaseTime) && leaseTime >= 1 && leaseTime <= MAX_DURATION_MS)) {
     return new InvalidLockOptionError(
-      `leaseTime of lock ${name} must be a number of ms in 1..${MAX_DURATION_MS}, got ${String(leaseTime)}`,
+      `leaseTime of lock ${name} must be a whole number of ms in 1..${MAX_DURATION_MS}, got ${String(leaseTime)}`,
       name,
     );
   }

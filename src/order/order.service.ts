@@ -31,6 +31,8 @@ interface OrderAttempt {
 /** How long a user's second concurrent order waits for the first before a 409 LOCK_TIMEOUT. */
 const USER_LOCK_WAIT_MS = 10_000;
 const TRANSACTION_ATTEMPTS = 3;
+/** Pause before the second read-back of an order whose COMMIT outcome is unknown. */
+const READ_BACK_RETRY_MS = 200;
 /** Fresh ids tried when an order id collides with an existing row. */
 const ID_ATTEMPTS = 5;
 
@@ -119,6 +121,11 @@ export class OrderService {
       return undefined;
     }
     try {
+      if (await this.orders.findById(attempt.orderId)) {
+        return attempt.orderId;
+      }
+      // The server may still be finishing the COMMIT of the dropped connection: look once more.
+      await new Promise((resolve) => setTimeout(resolve, READ_BACK_RETRY_MS));
       return (await this.orders.findById(attempt.orderId)) ? attempt.orderId : undefined;
     } catch (readError) {
       throw new OrderOutcomeUnknownError(

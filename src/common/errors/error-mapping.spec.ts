@@ -56,8 +56,18 @@ describe(toErrorResponse.name, () => {
       ],
       [new Error('Connection is closed.'), 'REDIS_UNAVAILABLE'],
       [
-        Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:3306'), { code: 'ECONNREFUSED', errno: -111 }),
+        // mysql2 marks connection-level errors fatal.
+        Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:3306'), {
+          code: 'ECONNREFUSED',
+          errno: -111,
+          fatal: true,
+        }),
         'DATABASE_UNAVAILABLE',
+      ],
+      // The same socket error from ioredis (no mysql2 marker) is Redis'.
+      [
+        Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED', errno: -111 }),
+        'REDIS_UNAVAILABLE',
       ],
       [
         { message: 'Query failed', driverError: { code: 'PROTOCOL_CONNECTION_LOST', fatal: true } },

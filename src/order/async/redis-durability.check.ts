@@ -62,7 +62,7 @@ export class RedisDurabilityCheck implements OnModuleInit, BeforeApplicationShut
     try {
       problems = await durabilityProblems(this.redis, this.config);
     } catch {
-      return; // Redis unreachable: admissions fail on their own
+      return; // Redis unreachable: admissions fail on their own; the last verdict stands
     }
     if (problems.length > 0 && this.durable) {
       this.logger.error(
@@ -80,12 +80,8 @@ export async function durabilityProblems(
   redis: Redis,
   config: Pick<AppConfig, 'ORDER_DURABILITY' | 'ORDER_DURABILITY_REPLICAS'>,
 ): Promise<string[]> {
-  let settings: Record<string, string>;
-  try {
-    settings = await readSettings(redis, ['appendonly', 'appendfsync', 'maxmemory-policy']);
-  } catch (error) {
-    return [`its settings cannot be read with CONFIG GET (${String(error)})`];
-  }
+  // Throws if Redis cannot be asked (unreachable, CONFIG refused): the caller decides what that means.
+  const settings = await readSettings(redis, ['appendonly', 'appendfsync', 'maxmemory-policy']);
   const problems: string[] = [];
   if (settings['maxmemory-policy'] !== 'noeviction') {
     problems.push(`maxmemory-policy is ${settings['maxmemory-policy']}, must be noeviction`);
@@ -126,7 +122,7 @@ export async function assertRedisDurable(
     await redis.connect();
     problems = await durabilityProblems(redis, config);
   } catch (error) {
-    problems = [`it cannot be reached (${String(error)})`];
+    problems = [`its settings cannot be read (unreachable, or CONFIG GET refused): ${String(error)}`];
   } finally {
     redis.disconnect();
   }

@@ -21,7 +21,7 @@ describe('Lock options and listeners that would wedge or corrupt a lock (real Re
     await server?.stop();
   });
 
-  it.each([Infinity, NaN, 1e20, 2 ** 63, 2 ** 31, 0, -5])(
+  it.each([Infinity, NaN, 1e20, 2 ** 63, 2 ** 31, 0, -5, 1500.5])(
     'refuses leaseTime %p with a typed RangeError before writing anything',
     async (leaseTime) => {
       const locks = services.create([server.url]);
