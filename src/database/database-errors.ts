@@ -25,17 +25,30 @@ const UNAVAILABLE_MESSAGES = [
   "Can't add new command when connection is in closed state",
 ];
 
+/** What mysql2 reports on an error, whether TypeORM wrapped it (QueryFailedError) or not. */
+export interface MysqlErrorFields {
+  code?: string;
+  errno?: number;
+  sqlState?: string;
+  sqlMessage?: string;
+  fatal?: boolean;
+  message?: string;
+}
+
+/** The mysql2 error behind a TypeORM QueryFailedError, or the error itself. */
+export function mysqlError(error: unknown): MysqlErrorFields {
+  if (typeof error !== 'object' || error === null) {
+    return {};
+  }
+  return (error as { driverError?: object }).driverError ?? error;
+}
+
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) {
     return false;
   }
   const wrapped = (error as { driverError?: object }).driverError !== undefined;
-  const driver = ((error as { driverError?: object }).driverError ?? error) as {
-    code?: string;
-    errno?: number;
-    fatal?: boolean;
-    message?: string;
-  };
+  const driver = mysqlError(error);
   if (driver.code && NETWORK_CODES.has(driver.code)) {
     return driver.fatal === true || wrapped;
   }

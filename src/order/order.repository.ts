@@ -1,6 +1,7 @@
 import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Injectable } from '@nestjs/common';
+import { mysqlError } from '../database/database-errors';
 import { VoucherOrder } from './voucher-order.entity';
 
 /** The unique key violation that backs "one order per user" in the database. */
@@ -15,18 +16,13 @@ export class OrderIdCollisionError extends Error {
 
 /** Which key a duplicate-key error is about: MySQL/MariaDB name it in the message ("for key 'PRIMARY'"). */
 const isPrimaryKey = (error: unknown) => {
-  const driver = ((error as { driverError?: object }).driverError ?? error) as {
-    sqlMessage?: string;
-    message?: string;
-  };
+  const driver = mysqlError(error);
   return /for key '(?:[\w]+\.)?PRIMARY'/.test(driver.sqlMessage ?? driver.message ?? '');
 };
 
-const isDuplicateKey = (error: unknown) =>
-  typeof error === 'object' &&
-  error !== null &&
-  ((error as { code?: string }).code === 'ER_DUP_ENTRY' ||
-    (error as { driverError?: { code?: string } }).driverError?.code === 'ER_DUP_ENTRY');
+/** A duplicate-key error (primary or unique key), wrapped by TypeORM or not. */
+export const isDuplicateKey = (error: unknown) =>
+  (error as { code?: string } | null)?.code === 'ER_DUP_ENTRY' || mysqlError(error).code === 'ER_DUP_ENTRY';
 
 /** MySQL access for orders; joins the active transaction. */
 @Injectable()

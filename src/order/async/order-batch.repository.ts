@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, QueryRunner } from 'typeorm';
+import { mysqlError } from '../../database/database-errors';
 import { affectedRows } from '../../voucher/voucher.repository';
+import { isDuplicateKey } from '../order.repository';
 
 /** One order to write: its id and buyer (the voucher is the batch's). */
 export interface BatchOrder {
@@ -31,8 +33,6 @@ export class StockMismatchError extends Error {
 export class CommitOutcomeUnknownError extends Error {
   override readonly name = CommitOutcomeUnknownError.name;
 }
-
-const isDuplicateKey = (error: unknown) => mysqlError(error).code === 'ER_DUP_ENTRY';
 
 /**
  * Batched persistence of accepted orders: one transaction per batch and voucher, a multi-row INSERT
@@ -206,15 +206,6 @@ export class OrderBatchRepository {
 
 function placeholders(count: number): string {
   return Array.from({ length: count }, () => '?').join(', ');
-}
-
-/** The mysql2 error behind a TypeORM QueryFailedError, or the error itself. */
-export function mysqlError(error: unknown): { code?: string; errno?: number; sqlState?: string } {
-  if (typeof error !== 'object' || error === null) {
-    return {};
-  }
-  const withDriver = error as { driverError?: object };
-  return withDriver.driverError ?? error;
 }
 
 /**

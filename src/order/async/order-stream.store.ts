@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
+import { pairsToRecord } from '../../redis/redis-replies';
 import { RedisScript } from '../../redis/redis-script';
 import { REDIS_CLIENT } from '../../redis/redis.tokens';
 import { KEEP_AFTER_END_MS, ORDER_CONSUMER_GROUP, RESTOCK_CHANNEL, seckillKeys } from '../../voucher/seckill-keys';
@@ -241,9 +242,9 @@ export class OrderStreamStore {
     const ids = new Set(await this.redis.hkeys(keys.failed));
     const dead = (await this.redis.xrange(keys.dead, '-', '+')) as RawEntry[];
     for (const [, fields] of dead) {
-      const at = (fields ?? []).indexOf('orderId');
-      if (at >= 0 && fields) {
-        ids.add(fields[at + 1]);
+      const { orderId } = pairsToRecord(fields ?? []);
+      if (orderId) {
+        ids.add(orderId);
       }
     }
     return ids;
@@ -256,14 +257,7 @@ export class OrderStreamStore {
    */
   async unackedStreamIds(voucherId: string): Promise<{ all: boolean; ids: Set<string>; lastDelivered: string }> {
     const key = seckillKeys(voucherId).orders;
-    let lastDelivered: string | undefined;
-    try {
-      const groups = ((await this.redis.xinfo('GROUPS', key)) as unknown[][]).map(toRecord);
-      lastDelivered = groups.find((group) => group.name === ORDER_CONSUMER_GROUP)?.['last-delivered-id'] as
-        string | undefined;
-    } catch {
-      lastDelivered = undefined;
-    }
+    const lastDelivered = (await this.groupInfo(voucherId))?.['last-delivered-id'] as string | undefined;
     if (lastDelivered === undefined) {
       return { all: true, ids: new Set(), lastDelivered: '0-0' };
     }
@@ -284,20 +278,19 @@ export class OrderStreamStore {
     }
   }
 
-  /** Redis' clock (ms): the one clock that decides. */
-  async now(): Promise<number> {
-    const [seconds, micros] = await this.redis.time();
-    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-  }
-
   /** Entries accepted but not yet acknowledged by a consumer, per the group (0 if no group). */
   async backlog(voucherId: string): Promise<{ pending: number; lag: number }> {
+    const group = await this.groupInfo(voucherId);
+    return { pending: Number(group?.pending ?? 0), lag: Number(group?.lag ?? 0) };
+  }
+
+  /** XINFO GROUPS of the voucher's stream, the consumer group's entry; undefined without stream or group. */
+  private async groupInfo(voucherId: string): Promise<Record<string, unknown> | undefined> {
     try {
       const groups = (await this.redis.xinfo('GROUPS', seckillKeys(voucherId).orders)) as unknown[][];
-      const group = groups.map(toRecord).find((record) => record.name === ORDER_CONSUMER_GROUP);
-      return { pending: Number(group?.pending ?? 0), lag: Number(group?.lag ?? 0) };
+      return groups.map((group) => pairsToRecord(group)).find((record) => record.name === ORDER_CONSUMER_GROUP);
     } catch {
-      return { pending: 0, lag: 0 };
+      return undefined;
     }
   }
 
@@ -320,10 +313,7 @@ export class OrderStreamStore {
 
 function parseEntries(voucherId: string, entries: RawEntry[], orders: StreamOrder[], malformed: MalformedEntry[]) {
   for (const [streamId, fields] of entries) {
-    const record: Record<string, string> = {};
-    for (let i = 0; fields && i + 1 < fields.length; i += 2) {
-      record[fields[i]] = fields[i + 1];
-    }
+    const record = pairsToRecord(fields ?? []);
     const { orderId, userId } = record;
     if (
       DECIMAL_ID.test(orderId ?? '') &&
@@ -340,12 +330,4 @@ function parseEntries(voucherId: string, entries: RawEntry[], orders: StreamOrde
 function splitOnce(value: string, separator: string): [string, string] {
   const at = value.indexOf(separator);
   return at < 0 ? [value, ''] : [value.slice(0, at), value.slice(at + 1)];
-}
-
-function toRecord(flat: unknown[]): Record<string, unknown> {
-  const record: Record<string, unknown> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) {
-    record[String(flat[i])] = flat[i + 1];
-  }
-  return record;
 }

@@ -1,6 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { appConfig, type AppConfig } from '../../config/app-config';
+import { pairsToRecord } from '../../redis/redis-replies';
 import { REDIS_CLIENT } from '../../redis/redis.tokens';
 
 /** How often a running replica checks again (a Redis restarted with other settings). */
@@ -136,10 +137,5 @@ export async function assertRedisDurable(
 }
 
 async function readSettings(redis: Redis, names: string[]): Promise<Record<string, string>> {
-  const flat = (await redis.config('GET', ...names)) as string[];
-  const settings: Record<string, string> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) {
-    settings[flat[i]] = flat[i + 1];
-  }
-  return settings;
+  return pairsToRecord((await redis.config('GET', ...names)) as string[]);
 }
