@@ -49,6 +49,9 @@ export class Environment {
   /** Connections in the MySQL pool of each replica. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(1000) MYSQL_POOL_SIZE = 20;
 
+  /** A request waiting this long for a free pooled connection fails with 503 DATABASE_UNAVAILABLE. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(10) @Max(60_000) MYSQL_POOL_ACQUIRE_TIMEOUT_MS = 5000;
+
   /** Seconds a MySQL statement waits for a row lock before it fails (session innodb_lock_wait_timeout). */
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(600) MYSQL_LOCK_WAIT_TIMEOUT_S = 10;
 
@@ -108,6 +111,19 @@ export class Environment {
    * arriving meanwhile share one transaction (fewer, larger commits; adds at most this much latency).
    */
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(1000) ORDER_BATCH_LINGER_MS = 50;
+
+  /**
+   * Async admission: the requests for one voucher that arrive in the same event-loop turn are
+   * decided by one script call, up to this many per call (1 = one call per request).
+   */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(1000) ORDER_ADMISSION_BATCH_MAX = 64;
+
+  /**
+   * Sync mode: how often one replica compares each active sale's Redis stock with MySQL's and repairs
+   * it (a missing state at once; a differing stock once MySQL stood still for a whole round — e.g. a
+   * unit reserved by a replica that died before its commit).
+   */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(500) @Max(3_600_000) RECONCILE_INTERVAL_MS = 30_000;
 
   /** Accepted but not yet persisted orders per sale above which admission answers 503 ORDER_BACKLOG. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(100_000_000) ORDER_MAX_BACKLOG = 200_000;

@@ -7,6 +7,7 @@ import { appConfig, AppConfig } from '../config/app-config';
 import { LOCK_TRANSACTION_BRIDGE } from '../lock/lock.tokens';
 import { LockTransactionBridgeTypeOrm } from './lock-transaction.bridge';
 import { buildDataSourceOptions } from './typeorm-options';
+import { PoolAcquireTimeout } from './pool-acquire-timeout';
 import { SessionSettings } from './session-settings';
 
 /**
@@ -35,7 +36,11 @@ import { SessionSettings } from './session-settings';
       ],
     }),
   ],
-  providers: [{ provide: LOCK_TRANSACTION_BRIDGE, useClass: LockTransactionBridgeTypeOrm }, SessionSettings],
+  providers: [
+    { provide: LOCK_TRANSACTION_BRIDGE, useClass: LockTransactionBridgeTypeOrm },
+    SessionSettings,
+    PoolAcquireTimeout,
+  ],
   exports: [LOCK_TRANSACTION_BRIDGE],
 })
 export class DatabaseModule {}

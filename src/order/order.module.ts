@@ -9,6 +9,7 @@ import { OrderPersister } from './async/order-persister';
 import { OrderRecovery } from './async/order-recovery';
 import { OrderStreamConsumer } from './async/order-stream.consumer';
 import { OrderStreamMetrics } from './async/order-stream.metrics';
+import { AdmissionBatcher } from './async/admission-batcher';
 import { OrderStreamStore } from './async/order-stream.store';
 import { RedisDurabilityCheck } from './async/redis-durability.check';
 import { SaleRebuilder } from './async/sale-rebuilder';
@@ -33,6 +34,7 @@ import { SeckillRoute } from './seckill.route';
     ActiveSales,
     SoldOutMemory,
     OrderStreamStore,
+    AdmissionBatcher,
     OrderBatchRepository,
     OrderPersister,
     OrderStreamConsumer,

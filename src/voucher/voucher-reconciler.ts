@@ -1,11 +1,10 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
 import { appConfig, type AppConfig } from '../config/app-config';
-import { Interval } from '@nestjs/schedule';
 import { LockService } from '../lock/lock.service';
 import { SeckillStateStore } from './seckill-state.store';
 import { VoucherRepository } from './voucher.repository';
 
-const EVERY_MS = 30_000;
 const GRACE_MS = 24 * 3600 * 1000;
 
 /**
@@ -13,7 +12,7 @@ const GRACE_MS = 24 * 3600 * 1000;
  * failed at creation, a Redis restart, drift. One replica does it per round (a lock, not a leader).
  */
 @Injectable()
-export class VoucherReconciler {
+export class VoucherReconciler implements OnApplicationBootstrap {
   private readonly logger = new Logger(VoucherReconciler.name);
   /** MySQL stock per voucher at the previous round, to tell a quiet sale from a running one. */
   private lastSeen = new Map<string, number>();
@@ -23,9 +22,15 @@ export class VoucherReconciler {
     private readonly saleState: SeckillStateStore,
     private readonly locks: LockService,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
+    private readonly scheduler: SchedulerRegistry,
   ) {}
 
-  @Interval(EVERY_MS)
+  /** Every RECONCILE_INTERVAL_MS (registered with the scheduler, which clears it on shutdown). */
+  onApplicationBootstrap(): void {
+    const timer = setInterval(() => void this.scheduled(), this.config.RECONCILE_INTERVAL_MS);
+    this.scheduler.addInterval('voucher-reconcile', timer);
+  }
+
   async scheduled(): Promise<void> {
     // In async mode MySQL's stock lags Redis by the orders still in the streams: republishing it
     // would sell them twice. There a missing state is rebuilt by the order module (SaleRebuilder).
@@ -41,7 +46,7 @@ export class VoucherReconciler {
 
   /** Returns how many vouchers were republished; 0 if another replica is on it. */
   async reconcile(): Promise<number> {
-    const handle = await this.locks.getLock('voucher:reconcile').tryLock({ leaseTime: EVERY_MS });
+    const handle = await this.locks.getLock('voucher:reconcile').tryLock({ leaseTime: this.config.RECONCILE_INTERVAL_MS });
     if (!handle) {
       return 0;
     }

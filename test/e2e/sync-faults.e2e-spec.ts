@@ -1,3 +1,5 @@
+import { createConnection } from 'mysql2/promise';
+import type { AppReplica } from '../../scripts/stack/app-replica';
 import type { LocalStack } from '../../scripts/stack/local-stack';
 import { createSeckillVoucher, orderOnce, readInvariants, type OrderAttempt } from '../support/flash-sale';
 import { readRedisSale } from '../support/async-sale';
@@ -25,12 +27,103 @@ function report(fault: string, down: { status: number; ms: number }[], restarted
   );
 }
 
+interface TimedAttempt extends OrderAttempt {
+  started: number;
+  ended: number;
+}
+
+/**
+ * Open-loop load: a new buyer's order every `everyMs`, whether or not earlier ones were answered
+ * (requests routed to a paused replica hang without holding the others back).
+ */
+function openLoad(url: string, voucherId: string, firstUser: number, everyMs = 5) {
+  const attempts: TimedAttempt[] = [];
+  const inFlight: Promise<void>[] = [];
+  let next = firstUser;
+  const timer = setInterval(() => {
+    const userId = String(next++);
+    const started = performance.now();
+    inFlight.push(
+      orderOnce(url, voucherId, userId).then(
+        (attempt) => void attempts.push({ ...attempt, started, ended: performance.now() }),
+        () => void attempts.push({ userId, status: 0, instance: null, started, ended: performance.now() }),
+      ),
+    );
+  }, everyMs);
+  return {
+    async stop(): Promise<TimedAttempt[]> {
+      clearInterval(timer);
+      await Promise.all(inFlight);
+      return attempts;
+    },
+  };
+}
+
+/**
+ * SIGSTOPs `replica` at a moment it is inside an order transaction: after the pause, MariaDB shows
+ * a transaction holding row locks on a connection idle for 300+ ms (nobody else's transaction idles
+ * that long). Otherwise it lets the replica go on and tries again.
+ */
+async function pauseInsideTransaction(mysqlUrl: string, replica: AppReplica): Promise<void> {
+  const db = await createConnection({ uri: mysqlUrl });
+  try {
+    for (let attempt = 0; attempt < 40; attempt++) {
+      replica.process.pause();
+      await sleep(400);
+      const [rows] = (await db.query(
+        `SELECT p.ID FROM information_schema.innodb_trx t
+           JOIN information_schema.processlist p ON p.ID = t.trx_mysql_thread_id
+          WHERE p.COMMAND = 'Sleep' AND p.TIME_MS > 300 AND t.trx_rows_locked > 0`,
+      )) as unknown as [unknown[]];
+      if (rows.length > 0) {
+        return;
+      }
+      replica.process.resume();
+      await sleep(100 + Math.random() * 200);
+    }
+  } finally {
+    await db.end();
+  }
+  throw new Error(`${replica.process.name} never paused inside an order transaction`);
+}
+
+/** Who MySQL says bought: userId → orderId. */
+async function buyers(mysqlUrl: string, voucherId: string): Promise<Map<string, string>> {
+  const db = await createConnection({ uri: mysqlUrl, supportBigNumbers: true, bigNumberStrings: true });
+  try {
+    const [rows] = (await db.query('SELECT id, user_id FROM tb_voucher_order WHERE voucher_id = ?', [
+      voucherId,
+    ])) as unknown as [{ id: string; user_id: string }[]];
+    return new Map(rows.map((row) => [String(row.user_id), String(row.id)]));
+  } finally {
+    await db.end();
+  }
+}
+
+async function mysqlStock(mysqlUrl: string, voucherId: string): Promise<number> {
+  return (await readInvariants(mysqlUrl, voucherId)).stock;
+}
+
 describe('Sync sale under infrastructure faults (3 replicas behind nginx, own MariaDB)', () => {
   let cluster: LocalStack & { url: string };
   beforeAll(async () => {
-    cluster = await startTestCluster({ replicas: 3, mysqlUrl: undefined });
+    cluster = await startTestCluster({
+      replicas: 3,
+      mysqlUrl: undefined,
+      // Short bounds so a stuck transaction costs seconds here (the defaults are 10 s and 30 s).
+      env: { MYSQL_IDLE_TRANSACTION_TIMEOUT_S: '2', MYSQL_LOCK_WAIT_TIMEOUT_S: '2', RECONCILE_INTERVAL_MS: '2000' },
+    });
   });
   afterAll(() => cluster?.stop());
+
+  /** Waits (a few reconciliation rounds at most) until Redis' stock of the sale is `expected`. */
+  async function untilRedisStockIs(expected: number, voucherId: string): Promise<void> {
+    const deadline = Date.now() + 15_000;
+    while ((await readRedisSale(cluster.redis.url, voucherId)).stock !== expected) {
+      expect(Date.now()).toBeLessThan(deadline);
+      await sleep(200);
+    }
+  }
 
   it('answers 503 DATABASE_UNAVAILABLE while MySQL is stopped — no 500, no hang, nothing half-written — and sells again after', async () => {
     const voucherId = await createSeckillVoucher(cluster.url, 100);
@@ -78,5 +171,98 @@ describe('Sync sale under infrastructure faults (3 replicas behind nginx, own Ma
     expect(after.status).toBe(201);
     report('Redis SIGKILLed', down, restarted);
     expect((await readInvariants(cluster.mysqlUrl, voucherId)).orders).toBe(1);
+  });
+
+  it('keeps selling while a replica is SIGSTOPped inside an order transaction; its answer agrees with MySQL after SIGCONT', async () => {
+    const stock = 100_000;
+    const voucherId = await createSeckillVoucher(cluster.url, stock);
+    const paused = cluster.replicas[0];
+    const load = openLoad(cluster.url, voucherId, 10_000);
+    await sleep(1000);
+    await pauseInsideTransaction(cluster.mysqlUrl, paused);
+    const pausedAt = performance.now();
+    await sleep(5000);
+    paused.process.resume();
+    const resumedAt = performance.now();
+    await sleep(1500);
+    const attempts = await load.stop();
+
+    // The others sold while it was stopped: orders that arrived after the pause got their 201
+    // from another replica before it was let go (MariaDB ended its idle transaction after 2 s).
+    const soldMeanwhile = attempts.filter(
+      (a) => a.status === 201 && a.instance !== paused.process.name && a.started > pausedAt && a.ended < resumedAt,
+    );
+    expect(soldMeanwhile.length).toBeGreaterThan(0);
+    const resumedAfter = Math.min(...soldMeanwhile.map((a) => a.ended)) - pausedAt;
+    // Its own requests were held and answered after SIGCONT — 201 or 503, never a 500.
+    const held = attempts.filter(
+      (a) => a.instance === paused.process.name && a.started < pausedAt && a.ended > resumedAt,
+    );
+    expect(held.length).toBeGreaterThan(0);
+    for (const attempt of attempts) {
+      expect([201, 503]).toContain(attempt.status);
+    }
+    // Every answer agrees with MySQL: a 201 is there under its id, anything else is not there.
+    const bought = await buyers(cluster.mysqlUrl, voucherId);
+    for (const attempt of attempts) {
+      expect({ user: attempt.userId, order: bought.get(attempt.userId) }).toEqual({
+        user: attempt.userId,
+        order: attempt.status === 201 ? attempt.orderId : undefined,
+      });
+    }
+    expect(bought.size).toBe(attempts.filter((a) => a.status === 201).length);
+    const invariants = await readInvariants(cluster.mysqlUrl, voucherId);
+    expect(invariants.stock + invariants.orders).toBe(stock);
+    expect(invariants.usersWithTwoOrders).toBe(0);
+    // Units reserved for orders that failed go back: at once where the replica knew the outcome;
+    // where a Redis reply was still due when it stopped (its command timed out on waking: did the
+    // reservation run?) the reconciler gives it back once MySQL stood still for a round.
+    const quietAt = performance.now();
+    const leaked = invariants.stock - ((await readRedisSale(cluster.redis.url, voucherId)).stock ?? Number.NaN);
+    await untilRedisStockIs(invariants.stock, voucherId);
+    const repairedAfter = performance.now() - quietAt;
+    process.stdout.write(
+      `FAULT replica SIGSTOPped in a transaction for 5 s: others' first 201 ${Math.round(resumedAfter)} ms after the pause; ` +
+        `${attempts.filter((a) => a.status === 503).length}/${attempts.length} answered 503; ` +
+        `${held.length} held requests answered ${[...new Set(held.map((a) => `${a.status} ${a.code ?? ''}`))].join(', ')} after SIGCONT; ` +
+        `${leaked} unit(s) left reserved, back ${Math.round(repairedAfter)} ms after the sale went quiet\n`,
+    );
+  });
+
+  it('gives back the unit a replica SIGKILLed between reservation and commit had reserved, within reconciliation rounds', async () => {
+    const stock = 100_000;
+    const voucherId = await createSeckillVoucher(cluster.url, stock);
+    const killed = cluster.replicas[1];
+    const load = openLoad(cluster.url, voucherId, 200_000);
+    await sleep(1000);
+    await pauseInsideTransaction(cluster.mysqlUrl, killed);
+    await killed.process.kill();
+    await sleep(1000);
+    const attempts = await load.stop();
+    const stoppedAt = performance.now();
+
+    // Right after the sale went quiet Redis is short of MySQL by the units the dead replica had
+    // reserved for transactions that died with it.
+    const redisStock = async () => (await readRedisSale(cluster.redis.url, voucherId)).stock ?? Number.NaN;
+    const leaked = (await mysqlStock(cluster.mysqlUrl, voucherId)) - (await redisStock());
+    expect(leaked).toBeGreaterThanOrEqual(1);
+    await untilRedisStockIs(await mysqlStock(cluster.mysqlUrl, voucherId), voucherId);
+    const repairedAfter = performance.now() - stoppedAt;
+
+    // No 2xx for an order that is not in MySQL; requests cut off with the replica are not 2xx.
+    const bought = await buyers(cluster.mysqlUrl, voucherId);
+    for (const attempt of attempts.filter((a) => a.status === 201)) {
+      expect(bought.get(attempt.userId)).toBe(attempt.orderId);
+    }
+    for (const attempt of attempts) {
+      expect(attempt.status).not.toBe(500);
+    }
+    const invariants = await readInvariants(cluster.mysqlUrl, voucherId);
+    expect(invariants.stock + invariants.orders).toBe(stock);
+    expect(invariants.usersWithTwoOrders).toBe(0);
+    process.stdout.write(
+      `FAULT replica SIGKILLed in a transaction: ${leaked} leaked unit(s) back in Redis ${Math.round(repairedAfter)} ms after the sale went quiet ` +
+        `(RECONCILE_INTERVAL_MS 2000); statuses ${[...new Set(attempts.map((a) => a.status))].join('/')}\n`,
+    );
   });
 });

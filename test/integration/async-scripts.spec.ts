@@ -95,6 +95,61 @@ describe('Async order scripts (seckill-admit/settle/compensate.lua) on real Redi
     expect((await admit('6', '3', '303', 2)).admission).toBe('accepted');
   });
 
+  it('decides a batch in one call exactly as the same requests one after another', async () => {
+    // Stock 3, backlog bound 3 after one earlier order settles nothing: the batch meets a repeated
+    // buyer, the backlog bound and then the empty stock, in that order.
+    const requests = [
+      { userId: '1', orderId: '501' },
+      { userId: '1', orderId: '502' },
+      { userId: '2', orderId: '503' },
+      { userId: '3', orderId: '504' },
+      { userId: '4', orderId: '505' },
+      { userId: '5', orderId: '506' },
+    ];
+    const outcomes = async (voucherId: string, maxBacklog: number, batched: boolean) => {
+      await publish(voucherId, 4);
+      expect((await admit(voucherId, '9', '500', maxBacklog)).admission).toBe('accepted');
+      if (batched) {
+        return (await stream.admitBatch({ voucherId, maxBacklog, requests })).admissions;
+      }
+      const one: string[] = [];
+      for (const request of requests) {
+        one.push((await admit(voucherId, request.userId, request.orderId, maxBacklog)).admission);
+      }
+      return one;
+    };
+    const snapshot = async (voucherId: string) => ({
+      state: await redis.hmget(seckillKeys(voucherId).state, 'stock', 'accepted'),
+      buyers: (await redis.smembers(seckillKeys(voucherId).buyers)).sort(),
+      pending: await redis.hgetall(seckillKeys(voucherId).pending),
+      orders: (await readAll(voucherId)).map(({ orderId, userId }) => ({ orderId, userId })),
+    });
+    for (const maxBacklog of [3, 1000]) {
+      await redis.flushall();
+      const batch = await outcomes('10', maxBacklog, true);
+      const single = await outcomes('11', maxBacklog, false);
+      expect(batch).toEqual(single);
+      expect(await snapshot('10')).toEqual(await snapshot('11'));
+    }
+    expect(await outcomes('12', 3, true)).toEqual([
+      'accepted',
+      'already-bought',
+      'accepted',
+      'backlog',
+      'backlog',
+      'backlog',
+    ]);
+    await redis.flushall();
+    expect(await outcomes('13', 1000, true)).toEqual([
+      'accepted',
+      'already-bought',
+      'accepted',
+      'accepted',
+      'sold-out',
+      'sold-out',
+    ]);
+  });
+
   it('settles an entry once: a second acknowledgement counts nothing', async () => {
     await publish('7', 10);
     await admit('7', '1', '401');

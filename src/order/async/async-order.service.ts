@@ -11,6 +11,7 @@ import { VoucherService } from '../../voucher/voucher.service';
 import { OrderMetrics } from '../order-metrics';
 import { saleRejection, SoldOutError } from '../order.errors';
 import { ActiveSales } from './active-sales';
+import { AdmissionBatcher } from './admission-batcher';
 import {
   DurabilityUnconfirmedError,
   OrderBacklogError,
@@ -45,6 +46,7 @@ export class AsyncOrderService {
     private readonly rebuilder: SaleRebuilder,
     private readonly metrics: OrderMetrics,
     private readonly durability: RedisDurabilityCheck,
+    private readonly admissions: AdmissionBatcher,
   ) {
     this.accepted = metrics.outcomes.labels('accepted');
   }
@@ -79,12 +81,7 @@ export class AsyncOrderService {
       throw new RedisNotDurableError('Redis would not keep this order through a crash; try again later');
     }
     const orderId = (this.ids.take('order') ?? (await this.ids.nextId('order'))).toString();
-    const { admission } = await this.stream.admit({
-      voucherId,
-      userId,
-      orderId,
-      maxBacklog: this.config.ORDER_MAX_BACKLOG,
-    });
+    const admission = await this.admissions.admit({ voucherId, userId, orderId });
     switch (admission) {
       case 'accepted':
         this.sales.add(voucherId);

@@ -10,6 +10,7 @@ export class OrderStreamMetrics {
   readonly claimed: Counter;
   readonly rebuilds: Counter;
   readonly batchSize: Histogram;
+  readonly admissionBatchSize: Histogram;
   readonly persistSeconds: Histogram;
   /** Set by the consumer: entries delivered but not yet acknowledged, and not yet delivered, summed over sales. */
   readonly pendingEntries: Gauge;
@@ -42,6 +43,12 @@ export class OrderStreamMetrics {
       name: 'seckill_async_batch_size',
       help: 'Orders per persisted batch (one transaction)',
       buckets: [1, 10, 50, 100, 250, 500, 1000, 2000],
+      registers,
+    });
+    this.admissionBatchSize = new Histogram({
+      name: 'seckill_async_admission_batch_size',
+      help: 'Requests decided by one admission script call (those that arrived in one event-loop turn)',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
       registers,
     });
     this.persistSeconds = new Histogram({

@@ -61,13 +61,30 @@ export class OrderStreamStore {
 
   constructor(@Inject(REDIS_CLIENT) private readonly redis: Redis) {}
 
-  /** Admission (window by Redis TIME, stock, buyer, backlog) and, if accepted, the XADD. One round trip. */
+  /** Admission of one request (window by Redis TIME, stock, buyer, backlog) and, if accepted, the XADD. */
   async admit(options: {
     voucherId: string;
     userId: string;
     orderId: string;
     maxBacklog: number;
   }): Promise<{ admission: AsyncAdmission; endMs: number }> {
+    const { admissions, endMs } = await this.admitBatch({
+      voucherId: options.voucherId,
+      maxBacklog: options.maxBacklog,
+      requests: [{ userId: options.userId, orderId: options.orderId }],
+    });
+    return { admission: admissions[0], endMs };
+  }
+
+  /**
+   * Admission of several requests for one voucher in one round trip, decided in the given order
+   * (as if one after another): one outcome per request.
+   */
+  admitBatch(options: {
+    voucherId: string;
+    maxBacklog: number;
+    requests: readonly { userId: string; orderId: string }[];
+  }): Promise<{ admissions: AsyncAdmission[]; endMs: number }> {
     let keys = this.admitKeys.get(options.voucherId);
     if (!keys) {
       if (this.admitKeys.size >= 10_000) {
@@ -77,12 +94,14 @@ export class OrderStreamStore {
       keys = [all.state, all.buyers, all.orders, all.pending];
       this.admitKeys.set(options.voucherId, keys);
     }
-    return admitScript.call(
-      this.redis,
-      keys,
-      [options.userId, options.orderId, options.voucherId, options.maxBacklog, KEEP_AFTER_END_MS],
-      ([code, endMs]: [number, number]) => ({ admission: ADMISSIONS[code], endMs: Number(endMs) }),
-    );
+    const args: (string | number)[] = [options.maxBacklog, KEEP_AFTER_END_MS, options.voucherId];
+    for (const request of options.requests) {
+      args.push(request.userId, request.orderId);
+    }
+    return admitScript.call(this.redis, keys, args, ([endMs, ...codes]: number[]) => ({
+      admissions: codes.map((code) => ADMISSIONS[code]),
+      endMs: Number(endMs),
+    }));
   }
 
   /**
