@@ -141,6 +141,27 @@ describe('Errors nginx answers itself', () => {
     );
   });
 
+  it('never turn a body the app rejects early into a 502 (nginx stops it at the app’s limit)', async () => {
+    // Keep-alive clients, bodies above the app's BODY_LIMIT_BYTES (16 KiB) and unauthenticated ones:
+    // the app would answer before reading them and close, racing nginx still writing the body.
+    const big = JSON.stringify({ title: 'x'.repeat(64 * 1024) });
+    const small = JSON.stringify({ title: 'x'.repeat(8 * 1024) });
+    const statuses = new Map<string, number>();
+    const send = async (url: string, body: string) => {
+      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const code = ((await response.json().catch(() => ({}))) as { code?: string }).code;
+      const key = `${response.status} ${code}`;
+      statuses.set(key, (statuses.get(key) ?? 0) + 1);
+    };
+    for (let round = 0; round < 40; round++) {
+      await Promise.all([
+        ...Array.from({ length: 10 }, () => send(`${cluster.url}/voucher`, big)),
+        ...Array.from({ length: 10 }, () => send(`${cluster.url}/voucher-order/seckill/1`, small)),
+      ]);
+    }
+    expect(Object.fromEntries(statuses)).toEqual({ '413 PAYLOAD_TOO_LARGE': 400, '401 UNAUTHORIZED': 400 });
+  });
+
   it('leave the app’s own errors unchanged', async () => {
     const response = await http('GET', `${cluster.url}/voucher/abc`);
     expect(response.status).toBe(400);

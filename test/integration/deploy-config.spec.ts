@@ -7,6 +7,7 @@ import { PROJECT_ROOT } from '../../scripts/stack/app-replica';
 import { findBinary } from '../../scripts/stack/binaries';
 import { renderLocalNginxConfig } from '../../scripts/stack/nginx';
 import { testDir } from '../support/shared-stack';
+import { Environment } from '../../src/config/environment';
 
 const run = promisify(execFile);
 
@@ -54,6 +55,14 @@ describe('Deployment configuration (static checks; no Docker engine here)', () =
     expect(conf).toMatch(/proxy_next_upstream error timeout;/);
     expect(conf).not.toContain('non_idempotent');
     expect(conf).toMatch(/add_header X-Upstream \$upstream_addr always;/);
+  });
+
+  it('stops bodies at the app’s default BODY_LIMIT_BYTES in both configs', () => {
+    const limit = new Environment().BODY_LIMIT_BYTES;
+    for (const file of ['nginx/nginx.conf', 'nginx/local.conf.template']) {
+      const size = /client_max_body_size (\d+)k;/.exec(readFileSync(join(PROJECT_ROOT, file), 'utf8'))?.[1];
+      expect({ file, bytes: Number(size) * 1024 }).toEqual({ file, bytes: limit });
+    }
   });
 
   it('answers nginx’s own errors in the API’s JSON shape in both configs (the same pages)', () => {
