@@ -9,11 +9,14 @@
  *   5. drain: DRAIN_ORDERS accepted orders waiting in the stream, persisted by 3 replicas' consumers
  *   6. the async sale with `appendfsync everysec` (what fsync-per-write costs), on replicas started
  *      with ORDER_DURABILITY=none
- *   7. sync sale endpoint (per-user lock + one transaction per order), every request a new buyer
+ *   7. the async sale with one admission script call per request (ORDER_ADMISSION_BATCH_MAX=1): what
+ *      batching saves (req/s, and Redis CPU per order)
+ *   8. sync sale endpoint (per-user lock + one transaction per order), every request a new buyer
  *
  * Env: BENCH_DURATION_S (8), BENCH_CONNECTIONS (100), BENCH_LIVE_STOCK (10000), BENCH_DRAIN (100000).
  */
 import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus } from 'node:os';
 import autocannon from 'autocannon';
@@ -37,12 +40,28 @@ const USERS = Number(process.env.BENCH_USERS ?? 120_000);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+function cpuSeconds(pid: number | undefined): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Runs a load and adds what Redis spent on it per request (µs of its CPU) to the result. */
+async function withRedisCpu(redisPid: number | undefined, run: () => Promise<LoadResult>): Promise<LoadResult> {
+  const before = cpuSeconds(redisPid);
+  const result = await run();
+  const requests = [...result.statuses.values()].reduce((a, b) => a + b, 0);
+  return { ...result, redisUsPerRequest: ((cpuSeconds(redisPid) - before) / requests) * 1e6 };
+}
+
 interface LoadResult {
   rps: number;
   p50: number;
   p99: number;
   statuses: Map<number, number>;
   lastAcceptedAt: number;
+  /** Redis CPU per request during the row (µs), where measured. */
+  redisUsPerRequest?: number;
 }
 
 const base64url = (value: string | Buffer) => Buffer.from(value).toString('base64url');
@@ -213,7 +232,9 @@ async function main(): Promise<void> {
       process.stdout.write('async sale…\n');
       buyers = fresh();
       const big = await createSeckillVoucher(url, 10_000_000);
-      const asyncSale = await load(`${url}/voucher-order/seckill/${big}`, buyers);
+      const asyncSale = await withRedisCpu(stack.redis.process.pid, () =>
+        load(`${url}/voucher-order/seckill/${big}`, buyers),
+      );
       rows.push({ name: 'async sale, new buyer per request (202)', result: asyncSale });
       // Each row starts with the consumers idle.
       await waitForOrders(db, big, asyncSale.statuses.get(202) ?? 0);
@@ -290,6 +311,34 @@ async function main(): Promise<void> {
       await redis.config('SET', 'appendfsync', 'always');
     }
 
+    // What batching admissions saves: the same sale with one admission script call per request.
+    process.stdout.write('async sale, one script call per request…\n');
+    const unbatchedCluster = await startReplicas(
+      stack,
+      { ORDER_MODE: 'async', ORDER_MAX_BACKLOG: '100000000', ORDER_ADMISSION_BATCH_MAX: '1' },
+      'unbatched',
+    );
+    try {
+      buyers = fresh();
+      const big3 = await createSeckillVoucher(unbatchedCluster.url, 10_000_000);
+      const unbatched = await withRedisCpu(stack.redis.process.pid, () =>
+        load(`${unbatchedCluster.url}/voucher-order/seckill/${big3}`, buyers),
+      );
+      rows.push({
+        name: 'async sale, one admission script call per request (ORDER_ADMISSION_BATCH_MAX=1)',
+        result: unbatched,
+      });
+      await waitForOrders(db, big3, unbatched.statuses.get(202) ?? 0);
+      const batchedUs = rows.find((row) => row.name.startsWith('async sale, new'))!.result.redisUsPerRequest!;
+      const unbatchedUs = unbatched.redisUsPerRequest!;
+      notes.push(
+        `Redis CPU per admitted order: batched ${batchedUs.toFixed(1)} µs, one call per request ` +
+          `${unbatchedUs.toFixed(1)} µs (${(batchedUs / unbatchedUs).toFixed(2)}×).`,
+      );
+    } finally {
+      await unbatchedCluster.stop();
+    }
+
     process.stdout.write('sync sale…\n');
     const syncCluster = await startReplicas(stack, { ORDER_MODE: 'sync' }, 'sync');
     try {
@@ -322,6 +371,8 @@ async function main(): Promise<void> {
         byName('async sale, new').rps / byName('sync sale').rps
       ).toFixed(1)}×; appendfsync always/everysec ${(
         byName('async sale, new').rps / byName('async sale, Redis').rps
+      ).toFixed(2)}×; batched/one call per request ${(
+        byName('async sale, new').rps / byName('async sale, one').rps
       ).toFixed(2)}×`,
       '',
     ];
