@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { createSeckillVoucher, tokenFor } from '../scripts/stack/api-client';
 import { startLocalStack } from '../scripts/stack/local-stack';
+import { AppReplica } from '../scripts/stack/app-replica';
 import { NginxServer } from '../scripts/stack/nginx';
 import { freePort, probeTcp } from '../scripts/stack/ports';
 import { registerPid } from '../scripts/stack/pid-registry';
@@ -55,7 +56,7 @@ async function main(): Promise<void> {
     stdio: 'ignore',
   });
   registerPid(raw.pid!);
-  const stack = await startLocalStack({ replicas, env: { LOG_LEVEL: 'warn' } });
+  const stack = await startLocalStack({ replicas, env: { LOG_LEVEL: 'warn', RATE_LIMIT_USER_PER_SECOND: '0' } });
   try {
     for (
       let i = 0;
@@ -83,6 +84,31 @@ async function main(): Promise<void> {
     rows.push(['raw node http behind nginx', await load(`${rawNginx.url}${path}`)]);
     rows.push([`sale endpoint, ${replicas} replica(s) behind nginx`, await load(`${base}${path}`, latecomer)]);
     rows.push(['sale endpoint, 1 replica direct (no nginx)', await load(`${stack.replicas[0].url}${path}`, latecomer)]);
+    // What the operational features cost, each on a replica of its own, direct (no nginx).
+    const variant = (name: string, env: NodeJS.ProcessEnv) =>
+      AppReplica.start(join(root, `app-${name}`), `app-${name}`, { ...stack.env, ...env });
+    const noMetrics = await variant('no-http-metrics', { HTTP_METRICS_ENABLED: 'false' });
+    const limited = await variant('rate-limited', {
+      // A bucket taken on every request that never runs dry: the check's cost, not its refusals.
+      RATE_LIMIT_USER_PER_SECOND: '100000',
+      RATE_LIMIT_USER_BURST: '1000000',
+    });
+    try {
+      rows.push([
+        'sale endpoint, 1 replica direct, HTTP metrics off',
+        await load(`${noMetrics.url}${path}`, latecomer),
+      ]);
+      rows.push([
+        'sale endpoint, 1 replica direct, per-user rate limit on (never refusing)',
+        await load(`${limited.url}${path}`, latecomer),
+      ]);
+      rows.push([
+        'sale endpoint, 1 replica direct (no nginx), again',
+        await load(`${stack.replicas[0].url}${path}`, latecomer),
+      ]);
+    } finally {
+      await Promise.all([noMetrics.stop(), limited.stop()]);
+    }
     await rawNginx.stop();
     const lines = [
       `HTTP benchmark — ${DURATION_S} s per row, ${CONNECTIONS} connections, autocannon on the same ${
@@ -96,6 +122,8 @@ async function main(): Promise<void> {
           `| ${name} | ${Math.round(r.rps).toLocaleString('en-US')} | ${r.p50} | ${r.p99} | ${r.errors} | ${(r.rps / rows[0][1].rps).toFixed(2)}× |`,
       ),
       '',
+      ratios(rows),
+      '',
     ];
     process.stdout.write(lines.join('\n'));
   } finally {
@@ -103,6 +131,19 @@ async function main(): Promise<void> {
     await stack.stop();
     rmSync(root, { recursive: true, force: true });
   }
+}
+
+/** The direct default rows (first and last, to average out drift) against the two variants. */
+function ratios(rows: [string, { rps: number }][]): string {
+  const rps = (prefix: string) => rows.filter(([name]) => name.startsWith(prefix)).map(([, r]) => r.rps);
+  const defaults = rps('sale endpoint, 1 replica direct (no nginx)');
+  const baseline = defaults.reduce((a, b) => a + b, 0) / defaults.length;
+  const [noMetrics] = rps('sale endpoint, 1 replica direct, HTTP metrics off');
+  const [limited] = rps('sale endpoint, 1 replica direct, per-user rate limit on');
+  return (
+    `HTTP metrics cost: ${((1 - baseline / noMetrics) * 100).toFixed(1)} % of the sale endpoint's throughput ` +
+    `(on/off ${(baseline / noMetrics).toFixed(2)}×); rate limiting on/off ${(limited / baseline).toFixed(2)}×`
+  );
 }
 
 main().catch((error: unknown) => {

@@ -202,7 +202,7 @@ const mix = (statuses: Map<number, number>) =>
     .join(' ');
 
 async function main(): Promise<void> {
-  const stack = await startLocalStack({ replicas: 0, env: { LOG_LEVEL: 'warn' } });
+  const stack = await startLocalStack({ replicas: 0, env: { LOG_LEVEL: 'warn', RATE_LIMIT_USER_PER_SECOND: '0' } });
   const db = await createConnection({ uri: stack.mysqlUrl });
   const redis = new Redis(stack.redis.url);
   const rows: { name: string; result: LoadResult }[] = [];

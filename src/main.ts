@@ -7,6 +7,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { validateEnvironment } from './config/environment';
 import { ShutdownState } from './health/shutdown-state';
+import { HttpMetrics } from './metrics/http-metrics';
 import { assertRedisDurable } from './order/async/redis-durability.check';
 import { documentSeckillRoute } from './order/seckill.route';
 
@@ -29,6 +30,9 @@ export async function createApp(): Promise<NestFastifyApplication> {
   app.enableShutdownHooks();
   const fastify = app.getHttpAdapter().getInstance();
   const shutdown = app.get(ShutdownState);
+  if (env.HTTP_METRICS_ENABLED) {
+    app.get(HttpMetrics).install(fastify);
+  }
   fastify.addHook('onRequest', (_request, reply, done) => {
     void reply.header('x-instance-id', env.INSTANCE_ID);
     // While draining, answers close their connection, so keep-alive clients do not hold the

@@ -11,9 +11,11 @@ import {
   Max,
   Min,
   MinLength,
+  ValidateBy,
   getMetadataStorage,
   validateSync,
 } from 'class-validator';
+import { isAddressOrCidr } from '../rate-limit/client-address';
 
 const toBoolean = ({ value }: { value: unknown }) =>
   typeof value === 'string' ? ['true', '1', 'yes'].includes(value.toLowerCase()) : value;
@@ -151,6 +153,40 @@ export class Environment {
 
   /** How long SIGTERM waits for in-flight requests before the process exits anyway. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(600_000) SHUTDOWN_DRAIN_MS = 10_000;
+
+  /**
+   * Order requests (`POST /voucher-order/seckill/:id`) per user, across all replicas: a token bucket
+   * of RATE_LIMIT_USER_BURST refilled at this many per second. 0 turns it off.
+   */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(100_000) RATE_LIMIT_USER_PER_SECOND = 5;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(1_000_000) RATE_LIMIT_USER_BURST = 10;
+
+  /**
+   * Order requests per client address (nginx's X-Real-IP from a trusted proxy), across all replicas.
+   * Off by default (0): many buyers can share one address (NAT, campus, carrier-grade NAT).
+   */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(1_000_000) RATE_LIMIT_IP_PER_SECOND = 0;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(10_000_000) RATE_LIMIT_IP_BURST = 200;
+
+  /**
+   * Peers (addresses or CIDRs, comma-separated) whose X-Real-IP header names the client: the proxy
+   * in front. Default: loopback and private networks (nginx beside the app, or on a Docker network).
+   */
+  @IsOptional()
+  @Transform(toList)
+  @ValidateBy(
+    {
+      name: 'isAddressOrCidr',
+      validator: { validate: (value: unknown) => typeof value === 'string' && isAddressOrCidr(value) },
+    },
+    { each: true, message: 'TRUSTED_PROXIES must be comma-separated IP addresses or CIDRs' },
+  )
+  TRUSTED_PROXIES: string[] = ['127.0.0.0/8', '::1/128', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'];
+
+  /** Per-route HTTP series on /metrics (`http_requests_total`, `http_request_duration_seconds`). */
+  @IsOptional() @Transform(toBoolean) @IsBoolean() HTTP_METRICS_ENABLED = true;
 
   /** Largest accepted request body. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(1024) @Max(1024 * 1024) BODY_LIMIT_BYTES = 16 * 1024;

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { IdWorkerModule } from '../id-worker/id-worker.module';
+import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { VoucherModule } from '../voucher/voucher.module';
 import { ActiveSales } from './async/active-sales';
 import { AsyncOrderService } from './async/async-order.service';
@@ -21,7 +22,7 @@ import { OrderService } from './order.service';
 import { SeckillRoute } from './seckill.route';
 
 @Module({
-  imports: [VoucherModule, IdWorkerModule, AuthModule],
+  imports: [VoucherModule, IdWorkerModule, AuthModule, RateLimitModule],
   controllers: [OrderController],
   providers: [
     OrderService,

@@ -1,11 +1,12 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { OpenAPIObject } from '@nestjs/swagger';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AuthService } from '../auth/auth.service';
 import { replyWithError } from '../common/errors/all-exceptions.filter';
 import { parseId } from '../common/parse-id.pipe';
 import { appConfig, type AppConfig } from '../config/app-config';
+import { OrderRateLimiter } from '../rate-limit/order-rate-limiter';
 import { AsyncOrderService } from './async/async-order.service';
 import { OrderService } from './order.service';
 
@@ -26,8 +27,18 @@ export class SeckillRoute implements OnModuleInit {
     private readonly auth: AuthService,
     private readonly orders: OrderService,
     private readonly asyncOrders: AsyncOrderService,
+    private readonly rateLimiter: OrderRateLimiter,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {}
+
+  /** The per-user and per-address limits (RATE_LIMIT_*), before any sale work. */
+  private limit(request: FastifyRequest, userId: string): Promise<void> | undefined {
+    if (!this.rateLimiter.enabled) {
+      return undefined;
+    }
+    const clientAddress = this.rateLimiter.clientAddress.of(request.socket.remoteAddress, request.headers['x-real-ip']);
+    return this.rateLimiter.check({ userId, clientAddress });
+  }
 
   onModuleInit(): void {
     // No HTTP adapter in an application context without a server (e.g. some tests): nothing to serve.
@@ -53,6 +64,7 @@ export class SeckillRoute implements OnModuleInit {
         try {
           const user = this.auth.authenticate(request.headers.authorization);
           const voucherId = parseId(request.params.id);
+          await this.limit(request, user.id);
           const orderId = await this.asyncOrders.seckill(user.id, voucherId);
           return reply.status(202).send({ orderId, status: 'PENDING' });
         } catch (error) {
@@ -65,6 +77,7 @@ export class SeckillRoute implements OnModuleInit {
       try {
         const user = this.auth.authenticate(request.headers.authorization);
         const voucherId = parseId(request.params.id);
+        await this.limit(request, user.id);
         const orderId = await this.orders.seckill(user.id, voucherId);
         return reply.status(201).send({ orderId });
       } catch (error) {
@@ -118,6 +131,11 @@ export function documentSeckillRoute(document: OpenAPIObject): void {
         '400': { description: 'INVALID_ID', content: { 'application/json': { schema: error } } },
         '401': { description: 'UNAUTHORIZED', content: { 'application/json': { schema: error } } },
         '404': { description: 'VOUCHER_NOT_FOUND', content: { 'application/json': { schema: error } } },
+        '429': {
+          description:
+            'RATE_LIMITED: too many order requests from this user or address (RATE_LIMIT_*); see Retry-After',
+          content: { 'application/json': { schema: error } },
+        },
         '409': {
           description: 'NOT_STARTED, ENDED, SOLD_OUT, ALREADY_ORDERED or LOCK_TIMEOUT',
           content: { 'application/json': { schema: error } },

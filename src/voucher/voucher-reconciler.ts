@@ -46,7 +46,9 @@ export class VoucherReconciler implements OnApplicationBootstrap {
 
   /** Returns how many vouchers were republished; 0 if another replica is on it. */
   async reconcile(): Promise<number> {
-    const handle = await this.locks.getLock('voucher:reconcile').tryLock({ leaseTime: this.config.RECONCILE_INTERVAL_MS });
+    const handle = await this.locks
+      .getLock('voucher:reconcile')
+      .tryLock({ leaseTime: this.config.RECONCILE_INTERVAL_MS });
     if (!handle) {
       return 0;
     }

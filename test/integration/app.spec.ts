@@ -45,6 +45,39 @@ describe('App (real MariaDB + Redis)', () => {
     });
   });
 
+  describe('HTTP metrics', () => {
+    const scrape = async () => (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+    const sample = (body: string, series: string) =>
+      Number(
+        body
+          .split('\n')
+          .find((line) => line.startsWith(`${series} `))
+          ?.split(' ')[1] ?? 0,
+      );
+
+    it('count requests by method, route template and status, native sale route included, with a latency histogram', async () => {
+      const voucherId = await t.createSeckill(5);
+      const sale = (labels: string) =>
+        `http_requests_total{method="POST",route="/voucher-order/seckill/:id",status_code="${labels}"}`;
+      const before = await scrape();
+      expect((await t.order(voucherId, '501')).statusCode).toBe(201);
+      expect((await t.order(voucherId, '501')).statusCode).toBe(409);
+      expect((await t.app.inject({ method: 'GET', url: '/no-such-route/123' })).statusCode).toBe(404);
+      const after = await scrape();
+      expect(sample(after, sale('201')) - sample(before, sale('201'))).toBe(1);
+      expect(sample(after, sale('409')) - sample(before, sale('409'))).toBe(1);
+      const unmatched = 'http_requests_total{method="GET",route="unmatched",status_code="404"}';
+      expect(sample(after, unmatched) - sample(before, unmatched)).toBe(1);
+      // Templates only: an id never becomes a label value.
+      expect(after).not.toContain(`/voucher-order/seckill/${voucherId}`);
+      expect(after).not.toContain('/no-such-route');
+      const count =
+        'http_request_duration_seconds_count{method="POST",route="/voucher-order/seckill/:id",status_code="201"}';
+      expect(sample(after, count) - sample(before, count)).toBe(1);
+      expect(after).toContain('# TYPE http_request_duration_seconds histogram');
+    });
+  });
+
   describe('auth', () => {
     it('refuses admin routes without a token, with a user token, and serves them to admins', async () => {
       const anonymous = await t.app.inject({ method: 'GET', url: '/admin/info' });

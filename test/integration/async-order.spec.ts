@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { createConnection, type Connection } from 'mysql2/promise';
+import { OrderRecovery } from '../../src/order/async/order-recovery';
 import { startTestApp, TestApp } from '../support/test-app';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -52,6 +53,36 @@ describe('ORDER_MODE=async in-process (real MariaDB + Redis)', () => {
     expect((await state(body.orderId, '1')).statusCode).toBe(404);
     const asAdmin = await t.app.inject({ method: 'GET', url: `/voucher-order/${body.orderId}`, headers: admin });
     expect(asAdmin.json()).toMatchObject({ state: 'CREATED' });
+  });
+
+  it('moves the async series on /metrics: admissions, persisted orders, batches, persist latency, stream length', async () => {
+    const scrape = async () => (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+    const sample = (body: string, series: string) =>
+      Number(
+        body
+          .split('\n')
+          .find((line) => line.startsWith(`${series} `))
+          ?.split(' ')[1] ?? 0,
+      );
+    const series = [
+      'seckill_async_orders_persisted_total',
+      'seckill_async_batch_size_count',
+      'seckill_async_persist_seconds_count',
+      'seckill_async_admission_batch_size_count',
+    ];
+    const before = await scrape();
+    const voucherId = await createSeckill(5);
+    const response = await order(voucherId, '13');
+    await waitForState(response.json<{ orderId: string }>().orderId, '13', 'CREATED');
+    await t.app.get(OrderRecovery).recover();
+    const after = await scrape();
+    for (const name of series) {
+      expect({ name, moved: sample(after, name) > sample(before, name) }).toEqual({ name, moved: true });
+    }
+    expect(sample(after, 'seckill_async_stream_length')).toBeGreaterThanOrEqual(1);
+    expect(after).toContain('# TYPE seckill_async_stream_lag gauge');
+    expect(after).toContain('# TYPE seckill_async_stream_pending_entries gauge');
+    expect(after).toContain('# TYPE seckill_async_orders_dead_lettered_total counter');
   });
 
   it('answers the documented 4xx without writing anything', async () => {

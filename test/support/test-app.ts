@@ -40,6 +40,7 @@ export async function startTestApp(
     AUTH_DEV_TOKENS: 'true',
     INSTANCE_ID: 'test-app',
     LOG_LEVEL: 'warn',
+    RATE_LIMIT_USER_PER_SECOND: '0',
     ...env,
   });
   let app: NestFastifyApplication;

@@ -56,6 +56,7 @@ export class OrderRecovery implements OnApplicationBootstrap, BeforeApplicationS
     let claimed = 0;
     let pending = 0;
     let lag = 0;
+    let length = 0;
     for (const voucherId of await this.sales.list()) {
       // A sale whose state vanished is rebuilt even if nobody orders (its orders must not stay PENDING).
       if (!(await this.stateStore.isPublished(voucherId))) {
@@ -90,9 +91,11 @@ export class OrderRecovery implements OnApplicationBootstrap, BeforeApplicationS
       const backlog = await this.stream.backlog(voucherId);
       pending += backlog.pending;
       lag += backlog.lag;
+      length += backlog.length;
     }
     this.metrics.pendingEntries.set(pending);
     this.metrics.lag.set(lag);
+    this.metrics.streamLength.set(length);
     return claimed;
   }
 }

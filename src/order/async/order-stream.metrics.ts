@@ -15,6 +15,7 @@ export class OrderStreamMetrics {
   /** Set by the consumer: entries delivered but not yet acknowledged, and not yet delivered, summed over sales. */
   readonly pendingEntries: Gauge;
   readonly lag: Gauge;
+  readonly streamLength: Gauge;
 
   constructor(metrics: MetricsService) {
     const registers = [metrics.registry];
@@ -65,6 +66,11 @@ export class OrderStreamMetrics {
     this.lag = new Gauge({
       name: 'seckill_async_stream_lag',
       help: 'Entries not yet delivered to any consumer, over active sales',
+      registers,
+    });
+    this.streamLength = new Gauge({
+      name: 'seckill_async_stream_length',
+      help: 'Entries in the order streams of active sales (every order they accepted; never trimmed while a sale lives)',
       registers,
     });
   }

@@ -297,10 +297,17 @@ export class OrderStreamStore {
     }
   }
 
-  /** Entries accepted but not yet acknowledged by a consumer, per the group (0 if no group). */
-  async backlog(voucherId: string): Promise<{ pending: number; lag: number }> {
-    const group = await this.groupInfo(voucherId);
-    return { pending: Number(group?.pending ?? 0), lag: Number(group?.lag ?? 0) };
+  /**
+   * Entries accepted but not yet acknowledged by a consumer, per the group (0 if no group): delivered
+   * and pending, and not yet delivered (lag); and the stream's length (it is never trimmed while the
+   * sale lives, so this is every order the sale accepted).
+   */
+  async backlog(voucherId: string): Promise<{ pending: number; lag: number; length: number }> {
+    const [group, length] = await Promise.all([
+      this.groupInfo(voucherId),
+      this.redis.xlen(seckillKeys(voucherId).orders),
+    ]);
+    return { pending: Number(group?.pending ?? 0), lag: Number(group?.lag ?? 0), length };
   }
 
   /** XINFO GROUPS of the voucher's stream, the consumer group's entry; undefined without stream or group. */
