@@ -20,6 +20,8 @@ import { registerPid } from '../scripts/stack/pid-registry';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 8);
 const CONNECTIONS = 100;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const ROUND_S = Number(process.env.BENCH_ROUND_S ?? 4);
 const replicasArg = process.argv.indexOf('--replicas');
 const replicas = replicasArg >= 0 ? Number(process.argv[replicasArg + 1]) : 2;
 
@@ -38,8 +40,9 @@ http.createServer((req, res) => {
 async function load(
   url: string,
   headers: Record<string, string> = {},
+  durationS = DURATION_S,
 ): Promise<{ rps: number; p50: number; p99: number; errors: number }> {
-  const result = await autocannon({ url, method: 'POST', headers, connections: CONNECTIONS, duration: DURATION_S });
+  const result = await autocannon({ url, method: 'POST', headers, connections: CONNECTIONS, duration: durationS });
   return {
     rps: result.requests.average,
     p50: result.latency.p50,
@@ -93,23 +96,33 @@ async function main(): Promise<void> {
       RATE_LIMIT_USER_PER_SECOND: '100000',
       RATE_LIMIT_USER_BURST: '1000000',
     });
+    // Interleaved rounds, medians: this machine drifts by tens of percent within a minute.
+    const variants: [string, string][] = [
+      ['sale endpoint, 1 replica direct (no nginx)', stack.replicas[0].url],
+      ['sale endpoint, 1 replica direct, HTTP metrics off', noMetrics.url],
+      ['sale endpoint, 1 replica direct, per-user rate limit on (never refusing)', limited.url],
+    ];
+    const samples = new Map<string, Awaited<ReturnType<typeof load>>[]>(variants.map(([name]) => [name, []]));
     try {
-      rows.push([
-        'sale endpoint, 1 replica direct, HTTP metrics off',
-        await load(`${noMetrics.url}${path}`, latecomer),
-      ]);
-      rows.push([
-        'sale endpoint, 1 replica direct, per-user rate limit on (never refusing)',
-        await load(`${limited.url}${path}`, latecomer),
-      ]);
-      rows.push([
-        'sale endpoint, 1 replica direct (no nginx), again',
-        await load(`${stack.replicas[0].url}${path}`, latecomer),
-      ]);
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const [name, url] of variants) {
+          samples.get(name)!.push(await load(`${url}${path}`, latecomer, ROUND_S));
+        }
+      }
     } finally {
       await Promise.all([noMetrics.stop(), limited.stop()]);
     }
     await rawNginx.stop();
+    const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)];
+    const variantRows: [string, Awaited<ReturnType<typeof load>>][] = [...samples].map(([name, runs]) => [
+      `${name} — median of ${ROUNDS} interleaved ${ROUND_S} s runs`,
+      {
+        rps: median(runs.map((run) => run.rps)),
+        p50: median(runs.map((run) => run.p50)),
+        p99: median(runs.map((run) => run.p99)),
+        errors: runs.reduce((sum, run) => sum + run.errors, 0),
+      },
+    ]);
     const lines = [
       `HTTP benchmark — ${DURATION_S} s per row, ${CONNECTIONS} connections, autocannon on the same ${
         cpus().length
@@ -117,12 +130,12 @@ async function main(): Promise<void> {
       '',
       '| target | req/s | p50 ms | p99 ms | non-409 errors | vs raw |',
       '|---|---:|---:|---:|---:|---:|',
-      ...rows.map(
+      ...[...rows, ...variantRows].map(
         ([name, r]) =>
           `| ${name} | ${Math.round(r.rps).toLocaleString('en-US')} | ${r.p50} | ${r.p99} | ${r.errors} | ${(r.rps / rows[0][1].rps).toFixed(2)}× |`,
       ),
       '',
-      ratios(rows),
+      ratios(samples),
       '',
     ];
     process.stdout.write(lines.join('\n'));
@@ -133,16 +146,15 @@ async function main(): Promise<void> {
   }
 }
 
-/** The direct default rows (first and last, to average out drift) against the two variants. */
-function ratios(rows: [string, { rps: number }][]): string {
-  const rps = (prefix: string) => rows.filter(([name]) => name.startsWith(prefix)).map(([, r]) => r.rps);
-  const defaults = rps('sale endpoint, 1 replica direct (no nginx)');
-  const baseline = defaults.reduce((a, b) => a + b, 0) / defaults.length;
-  const [noMetrics] = rps('sale endpoint, 1 replica direct, HTTP metrics off');
-  const [limited] = rps('sale endpoint, 1 replica direct, per-user rate limit on');
+/** Per round, each variant against the default run just before it; the median of those ratios. */
+function ratios(samples: Map<string, { rps: number }[]>): string {
+  const [base, noMetrics, limited] = [...samples.values()];
+  const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)];
+  const metricsOnOff = median(base.map((run, i) => run.rps / noMetrics[i].rps));
+  const limitOnOff = median(base.map((run, i) => limited[i].rps / run.rps));
   return (
-    `HTTP metrics cost: ${((1 - baseline / noMetrics) * 100).toFixed(1)} % of the sale endpoint's throughput ` +
-    `(on/off ${(baseline / noMetrics).toFixed(2)}×); rate limiting on/off ${(limited / baseline).toFixed(2)}×`
+    `Per-round ratios (medians): HTTP metrics on/off ${metricsOnOff.toFixed(2)}× ` +
+    `(cost ${((1 - metricsOnOff) * 100).toFixed(1)} %); per-user rate limit on/off ${limitOnOff.toFixed(2)}×`
   );
 }
 

@@ -1,8 +1,12 @@
 import { Controller, Delete, Get, Inject, Param } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { RequireRole } from '../auth/auth.decorators';
 import { appConfig, AppConfig } from '../config/app-config';
+import { ParseIdPipe } from '../common/parse-id.pipe';
 import { LockService } from '../lock/lock.service';
+import { OrderService } from '../order/order.service';
+import { VoucherService } from '../voucher/voucher.service';
+import { SaleOverviewResponse } from './dto/sale-overview.response';
 
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -12,7 +16,18 @@ export class AdminController {
   constructor(
     @Inject(appConfig.KEY) private readonly config: AppConfig,
     private readonly locks: LockService,
+    private readonly vouchers: VoucherService,
+    private readonly orders: OrderService,
   ) {}
+
+  /** One sale as MySQL, Redis, the streams (async) and the reconciler see it. */
+  @Get('sales/:voucherId')
+  @ApiOkResponse({ type: SaleOverviewResponse })
+  @ApiNotFoundResponse({ description: 'VOUCHER_NOT_FOUND' })
+  async sale(@Param('voucherId', ParseIdPipe) voucherId: string): Promise<SaleOverviewResponse> {
+    const status = await this.vouchers.saleStatus(voucherId);
+    return { ...status, orderMode: this.config.ORDER_MODE, orders: await this.orders.saleOrders(voucherId) };
+  }
 
   /** Which replica answered and how it is configured (no secrets). */
   @Get('info')

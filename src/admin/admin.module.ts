@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
+import { OrderModule } from '../order/order.module';
+import { VoucherModule } from '../voucher/voucher.module';
 import { AdminController } from './admin.controller';
 
-@Module({ controllers: [AdminController] })
+@Module({ imports: [VoucherModule, OrderModule], controllers: [AdminController] })
 export class AdminModule {}

@@ -43,5 +43,6 @@ import { SeckillRoute } from './seckill.route';
     OrderStreamMetrics,
     SaleRebuilder,
   ],
+  exports: [OrderService],
 })
 export class OrderModule {}

@@ -37,6 +37,14 @@ export class OrderRepository {
     return rows.length > 0;
   }
 
+  async countByVoucher(voucherId: string): Promise<number> {
+    const rows: { n: string | number }[] = await this.txHost.tx.query(
+      'SELECT COUNT(*) AS n FROM tb_voucher_order WHERE voucher_id = ?',
+      [voucherId],
+    );
+    return Number(rows[0].n);
+  }
+
   /** Inserts an unpaid order; a second order of the same user for the same voucher throws DuplicateOrderError. */
   async insert(order: { id: string; userId: string; voucherId: string }): Promise<void> {
     try {

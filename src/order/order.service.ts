@@ -4,6 +4,7 @@ import { AsyncOrderService } from './async/async-order.service';
 import { DomainError } from '../common/errors/domain-error';
 import { IdWorker } from '../id-worker/id-worker.service';
 import { DistributedLock } from '../lock/distributed-lock.decorator';
+import { RateLimitedError } from '../rate-limit/rate-limit.errors';
 import { SeckillStateStore } from '../voucher/seckill-state.store';
 import { VoucherNotFoundError } from '../voucher/voucher.errors';
 import { VoucherRepository } from '../voucher/voucher.repository';
@@ -20,6 +21,7 @@ import {
 import { DuplicateOrderError, OrderIdCollisionError, OrderRepository } from './order.repository';
 import type { AuthUser } from '../auth/auth-user';
 import type { VoucherOrderResponse } from './dto/voucher-order.response';
+import type { SaleOrders } from './dto/sale-orders.response';
 
 /** What one order attempt got as far as: its id once the row was inserted (for a read-back). */
 interface OrderAttempt {
@@ -61,16 +63,20 @@ export class OrderService {
   ) {}
 
   /**
-   * Places one seckill order for `userId`. Checks, in order: voucher exists, sale window (this
-   * server's clock), stock, one order per user. Redis admits at most about `stock` requests (one
+   * Places one seckill order for `userId`. Checks, in order: the rate limits (RATE_LIMIT_*), voucher
+   * exists, sale window (Redis' clock), stock, one order per user. Redis admits at most about `stock` requests (one
    * reserved unit each); sold-out, out-of-window and repeat requests never reach MySQL. Admitted
    * requests go through the per-user lock and one MySQL transaction, which decides.
    */
-  async seckill(userId: string, voucherId: string): Promise<string> {
+  async seckill(request: { userId: string; voucherId: string; clientAddress?: string }): Promise<string> {
+    const { userId, voucherId } = request;
     try {
-      const admitted = await this.vouchers.admit(voucherId, userId);
+      const admitted = await this.vouchers.admit(request);
       if (!admitted) {
         throw new VoucherNotFoundError(`Seckill voucher ${voucherId} does not exist`);
+      }
+      if (admitted.admission === 'rate-limited') {
+        throw RateLimitedError.after(admitted.retryAfterMs);
       }
       const rejection = saleRejection(admitted.admission);
       if (rejection) {
@@ -200,6 +206,15 @@ export class OrderService {
    * `status`), else, in async mode, from Redis (PENDING: accepted, not yet persisted; FAILED:
    * dead-lettered).
    */
+  /** A sale's orders in MySQL and, in async mode, those still on their way (admin view). */
+  async saleOrders(voucherId: string): Promise<SaleOrders> {
+    const [mysqlOrders, pending] = await Promise.all([
+      this.orders.countByVoucher(voucherId),
+      this.config.ORDER_MODE === 'async' ? this.asyncOrders.backlog(voucherId) : null,
+    ]);
+    return { mysqlOrders, async: pending };
+  }
+
   async findForUser(id: string, user: AuthUser): Promise<VoucherOrderResponse> {
     const order = await this.orders.findById(id);
     // Someone else's order is reported as missing, not forbidden: ids must not leak existence.

@@ -6,7 +6,7 @@ import { AuthService } from '../auth/auth.service';
 import { replyWithError } from '../common/errors/all-exceptions.filter';
 import { parseId } from '../common/parse-id.pipe';
 import { appConfig, type AppConfig } from '../config/app-config';
-import { OrderRateLimiter } from '../rate-limit/order-rate-limiter';
+import { RateLimitPolicy } from '../rate-limit/rate-limit.policy';
 import { AsyncOrderService } from './async/async-order.service';
 import { OrderService } from './order.service';
 
@@ -27,17 +27,15 @@ export class SeckillRoute implements OnModuleInit {
     private readonly auth: AuthService,
     private readonly orders: OrderService,
     private readonly asyncOrders: AsyncOrderService,
-    private readonly rateLimiter: OrderRateLimiter,
+    private readonly rateLimits: RateLimitPolicy,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {}
 
-  /** The per-user and per-address limits (RATE_LIMIT_*), before any sale work. */
-  private limit(request: FastifyRequest, userId: string): Promise<void> | undefined {
-    if (!this.rateLimiter.enabled) {
-      return undefined;
-    }
-    const clientAddress = this.rateLimiter.clientAddress.of(request.socket.remoteAddress, request.headers['x-real-ip']);
-    return this.rateLimiter.check({ userId, clientAddress });
+  /** The client's address for its rate limit: nginx's X-Real-IP if the peer is a trusted proxy. */
+  private clientAddress(request: FastifyRequest): string | undefined {
+    return this.rateLimits.enabled
+      ? this.rateLimits.clientAddress.of(request.socket.remoteAddress, request.headers['x-real-ip'])
+      : undefined;
   }
 
   onModuleInit(): void {
@@ -64,8 +62,8 @@ export class SeckillRoute implements OnModuleInit {
         try {
           const user = this.auth.authenticate(request.headers.authorization);
           const voucherId = parseId(request.params.id);
-          await this.limit(request, user.id);
-          const orderId = await this.asyncOrders.seckill(user.id, voucherId);
+          const clientAddress = this.clientAddress(request);
+          const orderId = await this.asyncOrders.seckill({ userId: user.id, voucherId, clientAddress });
           return reply.status(202).send({ orderId, status: 'PENDING' });
         } catch (error) {
           return replyWithError(reply, error);
@@ -77,8 +75,8 @@ export class SeckillRoute implements OnModuleInit {
       try {
         const user = this.auth.authenticate(request.headers.authorization);
         const voucherId = parseId(request.params.id);
-        await this.limit(request, user.id);
-        const orderId = await this.orders.seckill(user.id, voucherId);
+        const clientAddress = this.clientAddress(request);
+        const orderId = await this.orders.seckill({ userId: user.id, voucherId, clientAddress });
         return reply.status(201).send({ orderId });
       } catch (error) {
         return replyWithError(reply, error);

@@ -12,4 +12,9 @@ export class RateLimitedError extends DomainError {
   ) {
     super(message);
   }
+
+  /** The refusal of an admission script that answered "rate limited, retry after `retryAfterMs`". */
+  static after(retryAfterMs: number): RateLimitedError {
+    return new RateLimitedError('Too many order requests; slow down', Math.max(1, Math.ceil(retryAfterMs / 1000)));
+  }
 }

@@ -1,9 +1,8 @@
 import { Module } from '@nestjs/common';
-import { OrderRateLimiter } from './order-rate-limiter';
-import { RateLimitStore } from './rate-limit.store';
+import { RateLimitPolicy } from './rate-limit.policy';
 
 @Module({
-  providers: [RateLimitStore, OrderRateLimiter],
-  exports: [OrderRateLimiter],
+  providers: [RateLimitPolicy],
+  exports: [RateLimitPolicy],
 })
 export class RateLimitModule {}

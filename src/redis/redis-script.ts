@@ -32,6 +32,17 @@ export class RedisScript {
   }
 
   /**
+   * Reads `<dir>/<file>` with shared Lua functions prepended (e.g. `TOKEN_BUCKET_LUA`): Redis has
+   * no include, and one chunk keeps the call a single EVALSHA.
+   */
+  static withPrelude(
+    prelude: string,
+    script: { dir: string; file: string; keys: number | readonly [number, number] },
+  ): RedisScript {
+    return new RedisScript(script.file, prelude + readFileSync(`${script.dir}/${script.file}`, 'utf8'), script.keys);
+  }
+
+  /**
    * EVALSHA, falling back to EVAL on NOSCRIPT. `mapError` turns any other failure into the
    * caller's error type inside the same handler.
    */

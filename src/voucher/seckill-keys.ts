@@ -40,3 +40,12 @@ export const RESTOCK_CHANNEL = 'seckill:restock';
 
 /** Keys are kept a day past the sale's end, then Redis drops them. */
 export const KEEP_AFTER_END_MS = 24 * 3600 * 1000;
+
+/**
+ * A request's rate-limit buckets within one sale (hash tag of the sale, so the admission scripts
+ * check them in the same call): per user and per client address.
+ */
+export function rateBucketKeys(voucherId: string, userId: string, clientAddress: string): [string, string] {
+  const base = `seckill:{${voucherId}}:rate`;
+  return [`${base}:user:${userId}`, `${base}:addr:${clientAddress}`];
+}

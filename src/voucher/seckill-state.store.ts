@@ -1,18 +1,33 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { RedisScript } from '../redis/redis-script';
+import { TOKEN_BUCKET_LUA } from '../redis/token-bucket';
+import type { RateLimitArgs } from '../rate-limit/rate-limit.policy';
 import { REDIS_CLIENT } from '../redis/redis.tokens';
 import { KEEP_AFTER_END_MS, ORDER_CONSUMER_GROUP, seckillKeys } from './seckill-keys';
 
-const reserveScript = RedisScript.fromFile(__dirname, 'seckill-reserve.lua', 2);
+const reserveScript = RedisScript.withPrelude(TOKEN_BUCKET_LUA, {
+  dir: __dirname,
+  file: 'seckill-reserve.lua',
+  keys: [2, 4],
+});
 const confirmScript = RedisScript.fromFile(__dirname, 'seckill-confirm.lua', 1);
 const stockScript = RedisScript.fromFile(__dirname, 'seckill-stock.lua', 1);
 const publishScript = RedisScript.fromFile(__dirname, 'seckill-publish.lua', 2);
 const restoreScript = RedisScript.fromFile(__dirname, 'seckill-restore.lua', 5);
 
 /** Outcome of `reserve`, in the order the checks run. */
-export type Admission = 'unpublished' | 'not-started' | 'ended' | 'sold-out' | 'already-bought' | 'reserved';
-const ADMISSIONS: Admission[] = ['unpublished', 'not-started', 'ended', 'sold-out', 'already-bought', 'reserved'];
+export type Admission =
+  'unpublished' | 'not-started' | 'ended' | 'sold-out' | 'already-bought' | 'reserved' | 'rate-limited';
+const ADMISSIONS: Admission[] = [
+  'unpublished',
+  'not-started',
+  'ended',
+  'sold-out',
+  'already-bought',
+  'reserved',
+  'rate-limited',
+];
 
 /**
  * The Redis copy of each seckill voucher's sale state (`seckill:{id}` hash: stock, begin, end) and
@@ -29,14 +44,22 @@ export class SeckillStateStore {
     return [`seckill:{${voucherId}}`, `seckill:{${voucherId}}:buyers`];
   }
 
-  /** Checks window (Redis TIME), stock and buyer; on success one unit is reserved (confirm or release it). */
-  async reserve(voucherId: string, userId: string): Promise<{ admission: Admission; endMs: number }> {
-    const [code, endMs] = await reserveScript.run<[number, string | number]>(
+  /**
+   * Checks the request's rate limits (if given), the window (Redis TIME), stock and buyer; on
+   * success one unit is reserved (confirm or release it). One round trip.
+   */
+  async reserve(
+    voucherId: string,
+    userId: string,
+    limits?: RateLimitArgs,
+  ): Promise<{ admission: Admission; endMs: number; retryAfterMs: number }> {
+    const keys = SeckillStateStore.keys(voucherId);
+    const [code, endMs, retryAfterMs] = await reserveScript.run<[number, string | number, number]>(
       this.redis,
-      SeckillStateStore.keys(voucherId),
-      [userId],
+      limits ? [...keys, ...limits.keys] : keys,
+      limits ? [userId, ...limits.args] : [userId],
     );
-    return { admission: ADMISSIONS[code], endMs: Number(endMs) };
+    return { admission: ADMISSIONS[code], endMs: Number(endMs), retryAfterMs };
   }
 
   /** The order committed: remember the buyer. */
@@ -145,6 +168,13 @@ export class SeckillStateStore {
 
   async markSoldOut(voucherId: string): Promise<void> {
     await stockScript.run(this.redis, [SeckillStateStore.keys(voucherId)[0]], ['sold-out']);
+  }
+
+  /** The sale's Redis state for operators: stock and counters as stored, and how many buyers. */
+  async snapshot(voucherId: string): Promise<{ state: Record<string, string>; buyers: number }> {
+    const keys = seckillKeys(voucherId);
+    const [state, buyers] = await Promise.all([this.redis.hgetall(keys.state), this.redis.scard(keys.buyers)]);
+    return { state, buyers };
   }
 
   async stock(voucherId: string): Promise<number | null> {

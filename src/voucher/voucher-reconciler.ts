@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/comm
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { appConfig, type AppConfig } from '../config/app-config';
 import { LockService } from '../lock/lock.service';
+import { ReconcilerStatusStore } from './reconciler-status.store';
 import { SeckillStateStore } from './seckill-state.store';
 import { VoucherRepository } from './voucher.repository';
 
@@ -23,6 +24,7 @@ export class VoucherReconciler implements OnApplicationBootstrap {
     private readonly locks: LockService,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
     private readonly scheduler: SchedulerRegistry,
+    private readonly status: ReconcilerStatusStore,
   ) {}
 
   /** Every RECONCILE_INTERVAL_MS (registered with the scheduler, which clears it on shutdown). */
@@ -41,6 +43,9 @@ export class VoucherReconciler implements OnApplicationBootstrap {
       await this.reconcile();
     } catch (error) {
       this.logger.warn(`Reconciliation failed: ${String(error)}`);
+      await this.status
+        .record({ instanceId: this.config.INSTANCE_ID, repaired: 0, error: String(error) })
+        .catch(() => undefined);
     }
   }
 
@@ -69,6 +74,7 @@ export class VoucherReconciler implements OnApplicationBootstrap {
         }
       }
       this.lastSeen = seen;
+      await this.status.record({ instanceId: this.config.INSTANCE_ID, repaired }).catch(() => undefined);
       return repaired;
     } finally {
       await handle.unlock().catch(() => undefined);

@@ -1,13 +1,16 @@
 import { Module } from '@nestjs/common';
+import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { SeckillStateStore } from './seckill-state.store';
+import { ReconcilerStatusStore } from './reconciler-status.store';
 import { VoucherReconciler } from './voucher-reconciler';
 import { VoucherController } from './voucher.controller';
 import { VoucherRepository } from './voucher.repository';
 import { VoucherService } from './voucher.service';
 
 @Module({
+  imports: [RateLimitModule],
   controllers: [VoucherController],
-  providers: [VoucherService, VoucherRepository, SeckillStateStore, VoucherReconciler],
+  providers: [VoucherService, VoucherRepository, SeckillStateStore, VoucherReconciler, ReconcilerStatusStore],
   exports: [VoucherService, VoucherRepository, SeckillStateStore],
 })
 export class VoucherModule {}

@@ -3,6 +3,9 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InvalidInputError } from '../common/errors/domain-error';
 import type { CreateSeckillVoucherRequest, CreateVoucherRequest } from './dto/create-voucher.dto';
 import type { VoucherResponse } from './dto/voucher.response';
+import { RateLimitPolicy } from '../rate-limit/rate-limit.policy';
+import { ReconcilerStatusStore } from './reconciler-status.store';
+import type { SaleStatus } from './dto/sale-status.response';
 import { Admission, SeckillStateStore } from './seckill-state.store';
 import { VoucherType } from './voucher.entity';
 import { VoucherNotFoundError } from './voucher.errors';
@@ -19,7 +22,34 @@ export class VoucherService {
   constructor(
     private readonly repository: VoucherRepository,
     private readonly stateStore: SeckillStateStore,
+    private readonly reconcilerStatus: ReconcilerStatusStore,
+    private readonly rateLimits: RateLimitPolicy,
   ) {}
+
+  /** A seckill voucher's sale as MySQL and Redis see it, and the reconciler's last round (admin view). */
+  async saleStatus(voucherId: string): Promise<SaleStatus> {
+    const voucher = await this.repository.findWithSale(voucherId);
+    if (!voucher?.seckill) {
+      throw new VoucherNotFoundError(`Seckill voucher ${voucherId} does not exist`);
+    }
+    const [redis, reconciler] = await Promise.all([this.stateStore.snapshot(voucherId), this.reconcilerStatus.read()]);
+    const number = (value: string | undefined) => (value === undefined ? null : Number(value));
+    return {
+      voucherId,
+      title: voucher.title,
+      beginTime: voucher.seckill.beginTime.toISOString(),
+      endTime: voucher.seckill.endTime.toISOString(),
+      mysqlStock: voucher.seckill.stock,
+      redis: {
+        published: redis.state.stock !== undefined && redis.state.begin !== undefined,
+        stock: number(redis.state.stock),
+        buyers: redis.buyers,
+        accepted: number(redis.state.accepted),
+        settled: number(redis.state.settled),
+      },
+      reconciler,
+    };
+  }
 
   @Transactional()
   async createVoucher(request: CreateVoucherRequest): Promise<string> {
@@ -56,12 +86,19 @@ export class VoucherService {
    * A sale found ended (its Redis state expires a day after its end) is remembered, so requests for
    * it are answered ENDED without Redis or MySQL: once ended, a sale stays ended.
    */
-  async admit(voucherId: string, userId: string): Promise<{ admission: Admission; endMs: number } | null> {
+  async admit(request: {
+    voucherId: string;
+    userId: string;
+    /** The client's address, for its rate limit (RATE_LIMIT_IP_*). */
+    clientAddress?: string;
+  }): Promise<{ admission: Admission; endMs: number; retryAfterMs: number } | null> {
+    const { voucherId, userId } = request;
     const endedAt = this.endedSales.get(voucherId);
     if (endedAt !== undefined) {
-      return { admission: 'ended', endMs: endedAt };
+      return { admission: 'ended', endMs: endedAt, retryAfterMs: 0 };
     }
-    const first = await this.stateStore.reserve(voucherId, userId);
+    // The rate limits are checked in the same script call as the admission.
+    const first = await this.stateStore.reserve(voucherId, userId, this.rateLimits.forRequest(request));
     if (first.admission !== 'unpublished') {
       return first;
     }
@@ -74,10 +111,11 @@ export class VoucherService {
         this.endedSales.clear();
       }
       this.endedSales.set(voucherId, seckill.endTime.getTime());
-      return { admission: 'ended', endMs: seckill.endTime.getTime() };
+      return { admission: 'ended', endMs: seckill.endTime.getTime(), retryAfterMs: 0 };
     }
     // Sync mode: MySQL is the source of truth, so a missing or partial state is overwritten.
     await this.stateStore.publish(voucherId, seckill, { overwrite: true });
+    // The first call took this request's tokens already.
     return this.stateStore.reserve(voucherId, userId);
   }
 

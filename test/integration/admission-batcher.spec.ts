@@ -5,6 +5,7 @@ import { AdmissionBatcher } from '../../src/order/async/admission-batcher';
 import { OrderStreamMetrics } from '../../src/order/async/order-stream.metrics';
 import { OrderStreamStore } from '../../src/order/async/order-stream.store';
 import { MetricsService } from '../../src/metrics/metrics.service';
+import { RateLimitPolicy } from '../../src/rate-limit/rate-limit.policy';
 import { SeckillStateStore } from '../../src/voucher/seckill-state.store';
 import type { RedisServer } from '../../scripts/stack/redis';
 import { startTestRedis } from '../support/shared-stack';
@@ -23,7 +24,16 @@ describe('AdmissionBatcher on real Redis: one script call per voucher per event-
   const metrics = new OrderStreamMetrics(new MetricsService());
 
   const batcher = (max: number, store = stream) =>
-    new AdmissionBatcher({ ORDER_ADMISSION_BATCH_MAX: max, ORDER_MAX_BACKLOG: 100_000 } as AppConfig, store, metrics);
+    new AdmissionBatcher(
+      { ORDER_ADMISSION_BATCH_MAX: max, ORDER_MAX_BACKLOG: 100_000 } as AppConfig,
+      store,
+      metrics,
+      new RateLimitPolicy({
+        RATE_LIMIT_USER_PER_SECOND: 0,
+        RATE_LIMIT_IP_PER_SECOND: 0,
+        TRUSTED_PROXIES: [],
+      } as unknown as AppConfig),
+    );
   const publish = async (voucherId: string, stock: number) => {
     const now = Date.now();
     await state.publish(voucherId, {
@@ -61,7 +71,10 @@ describe('AdmissionBatcher on real Redis: one script call per voucher per event-
     const second = Array.from({ length: 10 }, (_, i) =>
       admissions.admit({ voucherId: '2', userId: String(i % 8), orderId: String(2000 + i) }),
     );
-    const [one, two] = [await Promise.all(first), await Promise.all(second)];
+    const [one, two] = [
+      (await Promise.all(first)).map((outcome) => outcome.admission),
+      (await Promise.all(second)).map((outcome) => outcome.admission),
+    ];
     expect(await scriptCalls(redis)).toBe(before + 2);
     expect(one).toEqual([...Array(30).fill('accepted'), ...Array(20).fill('sold-out')]);
     // Users 0 and 1 asked twice: their second requests come after the stock is gone.
@@ -79,7 +92,7 @@ describe('AdmissionBatcher on real Redis: one script call per voucher per event-
         admissions.admit({ voucherId: '3', userId: String(i), orderId: String(3000 + i) }),
       ),
     );
-    expect(all).toEqual(Array(20).fill('accepted'));
+    expect(all.map((outcome) => outcome.admission)).toEqual(Array(20).fill('accepted'));
     expect(await scriptCalls(redis)).toBe(before + 3);
   });
 
@@ -97,7 +110,7 @@ describe('AdmissionBatcher on real Redis: one script call per voucher per event-
     const outcome = await requests.run('request-A', () =>
       admissions.admit({ voucherId: '4', userId: '1', orderId: '4001' }),
     );
-    expect(outcome).toBe('accepted');
+    expect(outcome.admission).toBe('accepted');
     expect(seen).toEqual([undefined]);
   });
 
@@ -111,6 +124,6 @@ describe('AdmissionBatcher on real Redis: one script call per voucher per event-
     );
     expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected', 'rejected']);
     broken.disconnect();
-    expect(await admissions.admit({ voucherId: '5', userId: '1', orderId: '5001' })).toBe('accepted');
+    expect((await admissions.admit({ voucherId: '5', userId: '1', orderId: '5001' })).admission).toBe('accepted');
   });
 });

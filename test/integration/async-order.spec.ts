@@ -80,6 +80,17 @@ describe('ORDER_MODE=async in-process (real MariaDB + Redis)', () => {
       expect({ name, moved: sample(after, name) > sample(before, name) }).toEqual({ name, moved: true });
     }
     expect(sample(after, 'seckill_async_stream_length')).toBeGreaterThanOrEqual(1);
+    // The admin view of the same sale: persisted, nothing on its way, nothing dead-lettered.
+    const view = await t.app.inject({ method: 'GET', url: `/admin/sales/${voucherId}`, headers: admin });
+    expect(view.json()).toMatchObject({
+      mysqlStock: 4,
+      redis: { published: true, stock: 4, buyers: 1, accepted: 1, settled: 1 },
+      orderMode: 'async',
+      orders: {
+        mysqlOrders: 1,
+        async: { streamLength: 1, pendingOrders: 0, delivered: 0, undelivered: 0, deadLettered: 0 },
+      },
+    });
     expect(after).toContain('# TYPE seckill_async_stream_lag gauge');
     expect(after).toContain('# TYPE seckill_async_stream_pending_entries gauge');
     expect(after).toContain('# TYPE seckill_async_orders_dead_lettered_total counter');

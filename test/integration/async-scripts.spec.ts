@@ -110,7 +110,9 @@ describe('Async order scripts (seckill-admit/settle/compensate.lua) on real Redi
       await publish(voucherId, 4);
       expect((await admit(voucherId, '9', '500', maxBacklog)).admission).toBe('accepted');
       if (batched) {
-        return (await stream.admitBatch({ voucherId, maxBacklog, requests })).admissions;
+        return (await stream.admitBatch({ voucherId, maxBacklog, requests })).admissions.map(
+          (outcome) => outcome.admission,
+        );
       }
       const one: string[] = [];
       for (const request of requests) {

@@ -57,7 +57,11 @@ describe('SeckillStateStore scripts (seckill-reserve.lua, seckill-confirm.lua) o
 
   it('reserves one unit per admission until none is left, and never goes below zero', async () => {
     await store.publish('1', sale);
-    expect(await store.reserve('1', '7')).toEqual({ admission: 'reserved', endMs: sale.endTime.getTime() });
+    expect(await store.reserve('1', '7')).toEqual({
+      admission: 'reserved',
+      endMs: sale.endTime.getTime(),
+      retryAfterMs: 0,
+    });
     expect((await store.reserve('1', '8')).admission).toBe('reserved');
     expect((await store.reserve('1', '9')).admission).toBe('sold-out');
     expect(await store.stock('1')).toBe(0);

@@ -290,6 +290,44 @@ describe('Vouchers and seckill orders (in-process app, real MariaDB + Redis)', (
       expect(await redis.hget(`seckill:{${voucherId}}`, 'stock')).toBe('9');
     });
 
+    it('shows an admin the sale as MySQL, Redis and the reconciler see it (GET /admin/sales/:id)', async () => {
+      const voucherId = await createSeckill({ stock: 6 });
+      expect((await order(voucherId, '601')).statusCode).toBe(201);
+      expect((await order(voucherId, '602')).statusCode).toBe(201);
+      await t.app.get(VoucherReconciler).reconcile();
+      const view = await t.app.inject({ method: 'GET', url: `/admin/sales/${voucherId}`, headers: admin });
+      expect(view.statusCode).toBe(200);
+      expect(view.json()).toEqual({
+        voucherId,
+        title: '100 off',
+        beginTime: expect.any(String),
+        endTime: expect.any(String),
+        mysqlStock: 4,
+        redis: { published: true, stock: 4, buyers: 2, accepted: null, settled: null },
+        reconciler: {
+          lastRoundAt: expect.any(String),
+          instanceId: 'test-app',
+          repaired: expect.any(Number),
+          error: null,
+        },
+        orderMode: 'sync',
+        orders: { mysqlOrders: 2, async: null },
+      });
+      // Admins only; an unknown or malformed id is a 4xx.
+      const asUser = await t.app.inject({
+        method: 'GET',
+        url: `/admin/sales/${voucherId}`,
+        headers: { authorization: `Bearer ${await t.token('601')}` },
+      });
+      expect(asUser.statusCode).toBe(403);
+      const missing = await t.app.inject({ method: 'GET', url: '/admin/sales/987654321', headers: admin });
+      expect({ status: missing.statusCode, code: missing.json<{ code: string }>().code }).toEqual({
+        status: 404,
+        code: 'VOUCHER_NOT_FOUND',
+      });
+      expect((await t.app.inject({ method: 'GET', url: '/admin/sales/abc', headers: admin })).statusCode).toBe(400);
+    });
+
     it('requires authentication', async () => {
       const voucherId = await createSeckill();
       const response = await t.app.inject({ method: 'POST', url: `/voucher-order/seckill/${voucherId}` });

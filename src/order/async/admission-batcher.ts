@@ -1,13 +1,21 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Inject, Injectable } from '@nestjs/common';
 import { appConfig, type AppConfig } from '../../config/app-config';
+import { RateLimitPolicy } from '../../rate-limit/rate-limit.policy';
 import { OrderStreamMetrics } from './order-stream.metrics';
 import { OrderStreamStore, type AsyncAdmission } from './order-stream.store';
+
+/** One request's outcome: its admission and, if rate limited, when to retry. */
+export interface AdmissionOutcome {
+  admission: AsyncAdmission;
+  retryAfterMs: number;
+}
 
 interface Queued {
   userId: string;
   orderId: string;
-  resolve: (admission: AsyncAdmission) => void;
+  buckets?: readonly [string, string];
+  resolve: (outcome: AdmissionOutcome) => void;
   reject: (error: unknown) => void;
 }
 
@@ -31,9 +39,15 @@ export class AdmissionBatcher {
     @Inject(appConfig.KEY) private readonly config: AppConfig,
     private readonly stream: OrderStreamStore,
     private readonly metrics: OrderStreamMetrics,
+    private readonly rateLimits: RateLimitPolicy,
   ) {}
 
-  admit(options: { voucherId: string; userId: string; orderId: string }): Promise<AsyncAdmission> {
+  admit(options: {
+    voucherId: string;
+    userId: string;
+    orderId: string;
+    clientAddress?: string;
+  }): Promise<AdmissionOutcome> {
     return new Promise((resolve, reject) => {
       const { voucherId } = options;
       let queue = this.queues.get(voucherId);
@@ -41,7 +55,8 @@ export class AdmissionBatcher {
         queue = [];
         this.queues.set(voucherId, queue);
       }
-      queue.push({ userId: options.userId, orderId: options.orderId, resolve, reject });
+      const buckets = this.rateLimits.forRequest(options)?.keys;
+      queue.push({ userId: options.userId, orderId: options.orderId, buckets, resolve, reject });
       if (queue.length >= this.config.ORDER_ADMISSION_BATCH_MAX) {
         this.queues.delete(voucherId);
         this.send(voucherId, queue);
@@ -62,7 +77,8 @@ export class AdmissionBatcher {
 
   private send(voucherId: string, queue: Queued[]): void {
     this.metrics.admissionBatchSize.observe(queue.length);
-    this.stream.admitBatch({ voucherId, maxBacklog: this.config.ORDER_MAX_BACKLOG, requests: queue }).then(
+    const rates = this.rateLimits.enabled ? this.rateLimits.rates : undefined;
+    this.stream.admitBatch({ voucherId, maxBacklog: this.config.ORDER_MAX_BACKLOG, requests: queue, rates }).then(
       ({ admissions }) => {
         for (let i = 0; i < queue.length; i++) {
           queue[i].resolve(admissions[i]);

@@ -5,9 +5,11 @@ import type { AuthUser } from '../../auth/auth-user';
 import { DomainError } from '../../common/errors/domain-error';
 import { appConfig, type AppConfig } from '../../config/app-config';
 import { SegmentIdWorker } from '../../id-worker/id-segment.service';
+import { RateLimitedError } from '../../rate-limit/rate-limit.errors';
 import { REDIS_CLIENT } from '../../redis/redis.tokens';
 import { VoucherNotFoundError } from '../../voucher/voucher.errors';
 import { VoucherService } from '../../voucher/voucher.service';
+import type { AsyncSaleBacklog } from '../dto/sale-orders.response';
 import { OrderMetrics } from '../order-metrics';
 import { saleRejection, SoldOutError } from '../order.errors';
 import { ActiveSales } from './active-sales';
@@ -52,9 +54,9 @@ export class AsyncOrderService {
   }
 
   /** Accepts one order; resolves with its id once it is durably in the voucher's stream. */
-  async seckill(userId: string, voucherId: string): Promise<string> {
+  async seckill(request: { userId: string; voucherId: string; clientAddress?: string }): Promise<string> {
     try {
-      const orderId = await this.admit(userId, voucherId);
+      const orderId = await this.admit(request);
       this.accepted.inc();
       return orderId;
     } catch (error) {
@@ -72,7 +74,20 @@ export class AsyncOrderService {
     return found && (user.role === 'admin' || found.userId === user.id) ? found : null;
   }
 
-  private async admit(userId: string, voucherId: string): Promise<string> {
+  /** Where a sale's accepted orders are on their way to MySQL (admin view). */
+  async backlog(voucherId: string): Promise<AsyncSaleBacklog> {
+    const [group, orders] = await Promise.all([this.stream.backlog(voucherId), this.stream.orderCounts(voucherId)]);
+    return {
+      streamLength: group.length,
+      pendingOrders: orders.pending,
+      delivered: group.pending,
+      undelivered: group.lag,
+      deadLettered: orders.failed,
+    };
+  }
+
+  private async admit(request: { userId: string; voucherId: string; clientAddress?: string }): Promise<string> {
+    const { voucherId } = request;
     // The flood after the last unit is answered from memory (no Redis, no MySQL).
     if (this.soldOut.isSoldOut(voucherId)) {
       throw new SoldOutError('Sold out');
@@ -81,8 +96,10 @@ export class AsyncOrderService {
       throw new RedisNotDurableError('Redis would not keep this order through a crash; try again later');
     }
     const orderId = (this.ids.take('order') ?? (await this.ids.nextId('order'))).toString();
-    const admission = await this.admissions.admit({ voucherId, userId, orderId });
+    const { admission, retryAfterMs } = await this.admissions.admit({ ...request, orderId });
     switch (admission) {
+      case 'rate-limited':
+        throw RateLimitedError.after(retryAfterMs);
       case 'accepted':
         this.sales.add(voucherId);
         await this.confirmDurable();

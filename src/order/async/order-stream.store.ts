@@ -2,16 +2,24 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { pairsToRecord } from '../../redis/redis-replies';
 import { RedisScript } from '../../redis/redis-script';
+import { TOKEN_BUCKET_LUA } from '../../redis/token-bucket';
 import { REDIS_CLIENT } from '../../redis/redis.tokens';
 import { KEEP_AFTER_END_MS, ORDER_CONSUMER_GROUP, RESTOCK_CHANNEL, seckillKeys } from '../../voucher/seckill-keys';
 
-const admitScript = RedisScript.fromFile(__dirname, 'seckill-admit.lua', 4);
+// 4 keys of the sale, then two rate-limit buckets per request (ORDER_ADMISSION_BATCH_MAX ≤ 1,000).
+const admitScript = RedisScript.withPrelude(TOKEN_BUCKET_LUA, {
+  dir: __dirname,
+  file: 'seckill-admit.lua',
+  keys: [4, 2004],
+});
+/** The admission script's rate arguments when no limit applies. */
+const NO_LIMITS = [0, 1, 0, 1] as const;
 const settleScript = RedisScript.fromFile(__dirname, 'seckill-settle.lua', 3);
 const compensateScript = RedisScript.fromFile(__dirname, 'seckill-compensate.lua', 6);
 
 /** Outcome of the asynchronous admission, in the order the script checks. */
 export type AsyncAdmission =
-  'unpublished' | 'not-started' | 'ended' | 'sold-out' | 'already-bought' | 'accepted' | 'backlog';
+  'unpublished' | 'not-started' | 'ended' | 'sold-out' | 'already-bought' | 'accepted' | 'backlog' | 'rate-limited';
 const ADMISSIONS: AsyncAdmission[] = [
   'unpublished',
   'not-started',
@@ -20,6 +28,7 @@ const ADMISSIONS: AsyncAdmission[] = [
   'already-bought',
   'accepted',
   'backlog',
+  'rate-limited',
 ];
 
 /** One accepted order as read from a voucher's stream. */
@@ -73,35 +82,50 @@ export class OrderStreamStore {
       maxBacklog: options.maxBacklog,
       requests: [{ userId: options.userId, orderId: options.orderId }],
     });
-    return { admission: admissions[0], endMs };
+    return { admission: admissions[0].admission, endMs };
   }
 
   /**
    * Admission of several requests for one voucher in one round trip, decided in the given order
-   * (as if one after another): one outcome per request.
+   * (as if one after another): one outcome per request. With `rates`, every request carries its
+   * rate-limit buckets and is checked against them first (`rate-limited`, with when to retry).
    */
   admitBatch(options: {
     voucherId: string;
     maxBacklog: number;
-    requests: readonly { userId: string; orderId: string }[];
-  }): Promise<{ admissions: AsyncAdmission[]; endMs: number }> {
-    let keys = this.admitKeys.get(options.voucherId);
-    if (!keys) {
+    requests: readonly { userId: string; orderId: string; buckets?: readonly [string, string] }[];
+    /** userRate, userBurst, addressRate, addressBurst (see RateLimitPolicy). */
+    rates?: readonly [number, number, number, number];
+  }): Promise<{ admissions: { admission: AsyncAdmission; retryAfterMs: number }[]; endMs: number }> {
+    let saleKeys = this.admitKeys.get(options.voucherId);
+    if (!saleKeys) {
       if (this.admitKeys.size >= 10_000) {
         this.admitKeys.clear();
       }
       const all = seckillKeys(options.voucherId);
-      keys = [all.state, all.buyers, all.orders, all.pending];
-      this.admitKeys.set(options.voucherId, keys);
+      saleKeys = [all.state, all.buyers, all.orders, all.pending];
+      this.admitKeys.set(options.voucherId, saleKeys);
     }
-    const args: (string | number)[] = [options.maxBacklog, KEEP_AFTER_END_MS, options.voucherId];
+    const keys = [...saleKeys];
+    const args: (string | number)[] = [
+      options.maxBacklog,
+      KEEP_AFTER_END_MS,
+      options.voucherId,
+      ...(options.rates ?? NO_LIMITS),
+    ];
     for (const request of options.requests) {
       args.push(request.userId, request.orderId);
+      if (options.rates) {
+        keys.push(...request.buckets!);
+      }
     }
-    return admitScript.call(this.redis, keys, args, ([endMs, ...codes]: number[]) => ({
-      admissions: codes.map((code) => ADMISSIONS[code]),
-      endMs: Number(endMs),
-    }));
+    return admitScript.call(this.redis, keys, args, ([endMs, ...outcomes]: number[]) => {
+      const admissions: { admission: AsyncAdmission; retryAfterMs: number }[] = [];
+      for (let i = 0; i < outcomes.length; i += 2) {
+        admissions.push({ admission: ADMISSIONS[outcomes[i]], retryAfterMs: outcomes[i + 1] });
+      }
+      return { admissions, endMs: Number(endMs) };
+    });
   }
 
   /**
@@ -308,6 +332,13 @@ export class OrderStreamStore {
       this.redis.xlen(seckillKeys(voucherId).orders),
     ]);
     return { pending: Number(group?.pending ?? 0), lag: Number(group?.lag ?? 0), length };
+  }
+
+  /** Accepted orders not yet persisted (pending) and dead-lettered (failed), per the sale's hashes. */
+  async orderCounts(voucherId: string): Promise<{ pending: number; failed: number }> {
+    const keys = seckillKeys(voucherId);
+    const [pending, failed] = await Promise.all([this.redis.hlen(keys.pending), this.redis.hlen(keys.failed)]);
+    return { pending, failed };
   }
 
   /** XINFO GROUPS of the voucher's stream, the consumer group's entry; undefined without stream or group. */

@@ -1,12 +1,18 @@
 -- Asynchronous admission of a batch of requests for one voucher, one round trip for all of them:
--- checks the window against this server's clock (TIME, never a replica's), then for each request
--- in order the stock, the buyer and the persistence backlog; an admitted request takes its unit,
--- records its buyer and appends its order to the voucher's stream, all atomically. Replicas send
--- the requests that arrived in the same event-loop turn together (one script call per voucher
--- instead of one per request: the round trip is what an admission costs in Node).
--- ARGV: maxBacklog, keepAfterEndMs, voucherId, then userId, orderId for each request.
--- Returns {endMs, code per request}: 0 not published (state missing), 1 not started, 2 ended,
--- 3 sold out, 4 already bought, 5 accepted, 6 backlog too long (consumers behind).
+-- each request's rate limits (per user and per client address, token buckets of this sale;
+-- takeToken is prepended from token-bucket.lua), then the window against this server's clock (TIME,
+-- never a replica's), then for each request in order the stock, the buyer and the persistence
+-- backlog; an admitted request takes its unit, records its buyer and appends its order to the
+-- voucher's stream, all atomically. Replicas send the requests that arrived in the same event-loop
+-- turn together (one script call per voucher instead of one per request: in Node the round trip
+-- costs more than the script).
+-- KEYS: state, buyers, orders, pending, then (only when a limit is on) for each request its user
+-- bucket and its address bucket.
+-- ARGV: maxBacklog, keepAfterEndMs, voucherId, userRate, userBurst, addressRate, addressBurst
+-- (a rate of 0: that limit is off), then userId, orderId for each request.
+-- Returns {endMs, then code, retryAfterMs for each request}: codes 0 not published (state missing),
+-- 1 not started, 2 ended, 3 sold out, 4 already bought, 5 accepted, 6 backlog too long (consumers
+-- behind), 7 rate limited (retry after retryAfterMs).
 local stateKey = KEYS[1]
 local buyersKey = KEYS[2]
 local ordersKey = KEYS[3]
@@ -14,14 +20,46 @@ local pendingKey = KEYS[4]
 local maxBacklog = tonumber(ARGV[1])
 local keepAfterEndMs = tonumber(ARGV[2])
 local voucherId = ARGV[3]
-local requests = (#ARGV - 3) / 2
+local userRate = tonumber(ARGV[4])
+local userBurst = tonumber(ARGV[5])
+local addressRate = tonumber(ARGV[6])
+local addressBurst = tonumber(ARGV[7])
+local FIRST_REQUEST_ARG = 8
+local requests = (#ARGV - FIRST_REQUEST_ARG + 1) / 2
+local limited = #KEYS > 4
 
-local function all(code, endMs)
-  local reply = {endMs}
+local now = redis.call('time')
+local nowMs = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local codes = {}
+local retries = {}
+
+local function reply(endMs)
+  local out = {endMs}
   for i = 1, requests do
-    reply[i + 1] = code
+    out[2 * i] = codes[i]
+    out[2 * i + 1] = retries[i] or 0
   end
-  return reply
+  return out
+end
+
+-- Limits first: a refused request costs nothing else and counts whatever the sale's state.
+if limited then
+  for i = 1, requests do
+    local byUser, userRetryMs = takeToken(KEYS[3 + 2 * i], userRate, userBurst, nowMs)
+    local byAddress, addressRetryMs = takeToken(KEYS[4 + 2 * i], addressRate, addressBurst, nowMs)
+    if not (byUser and byAddress) then
+      codes[i] = 7
+      retries[i] = math.max(userRetryMs, addressRetryMs)
+    end
+  end
+end
+
+-- Answers every request the limits let through with one code.
+local function all(code, endMs)
+  for i = 1, requests do
+    codes[i] = codes[i] or code
+  end
+  return reply(endMs)
 end
 
 local state = redis.call('hmget', stateKey, 'stock', 'begin', 'end', 'accepted', 'settled')
@@ -29,8 +67,6 @@ local state = redis.call('hmget', stateKey, 'stock', 'begin', 'end', 'accepted',
 if not state[1] or not state[2] or not state[3] then
   return all(0, 0)
 end
-local now = redis.call('time')
-local nowMs = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 local endMs = tonumber(state[3])
 if nowMs < tonumber(state[2]) then
   return all(1, endMs)
@@ -42,27 +78,26 @@ end
 local stock = tonumber(state[1])
 -- Accepted but not yet persisted orders; beyond the bound the sale pauses instead of growing.
 local backlog = tonumber(state[4] or 0) - tonumber(state[5] or 0)
-local reply = {endMs}
 local taken = 0
 for i = 1, requests do
-  local userId = ARGV[2 + 2 * i]
-  local orderId = ARGV[3 + 2 * i]
-  local code
-  if stock - taken <= 0 then
-    code = 3
-  elseif redis.call('sismember', buyersKey, userId) == 1 then
-    code = 4
-  elseif backlog + taken >= maxBacklog then
-    code = 6
-  else
-    code = 5
-    taken = taken + 1
-    -- Added at once, so a second request of the same user in this batch is already a buyer.
-    redis.call('sadd', buyersKey, userId)
-    redis.call('xadd', ordersKey, '*', 'orderId', orderId, 'userId', userId, 'voucherId', voucherId)
-    redis.call('hset', pendingKey, orderId, userId)
+  if not codes[i] then
+    local userId = ARGV[FIRST_REQUEST_ARG + 2 * (i - 1)]
+    local orderId = ARGV[FIRST_REQUEST_ARG + 2 * (i - 1) + 1]
+    if stock - taken <= 0 then
+      codes[i] = 3
+    elseif redis.call('sismember', buyersKey, userId) == 1 then
+      codes[i] = 4
+    elseif backlog + taken >= maxBacklog then
+      codes[i] = 6
+    else
+      codes[i] = 5
+      taken = taken + 1
+      -- Added at once, so a second request of the same user in this batch is already a buyer.
+      redis.call('sadd', buyersKey, userId)
+      redis.call('xadd', ordersKey, '*', 'orderId', orderId, 'userId', userId, 'voucherId', voucherId)
+      redis.call('hset', pendingKey, orderId, userId)
+    end
   end
-  reply[i + 1] = code
 end
 if taken > 0 then
   redis.call('hincrby', stateKey, 'stock', -taken)
@@ -72,4 +107,4 @@ if taken > 0 then
   redis.call('pexpireat', buyersKey, expireAt)
   redis.call('pexpireat', pendingKey, expireAt)
 end
-return reply
+return reply(endMs)
