@@ -3,7 +3,9 @@ import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import type { Redis } from 'ioredis';
+import type { IncomingMessage } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
+import { requestIdOf } from './common/request-id';
 import { AdminModule } from './admin/admin.module';
 import { AuthModule } from './auth/auth.module';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
@@ -29,9 +31,20 @@ import { REDIS_CLIENT, REDIS_LOCK_NODES, REDIS_SUBSCRIBER } from './redis/redis.
         pinoHttp: {
           level: config.LOG_LEVEL,
           base: { instance: config.INSTANCE_ID },
-          // Per-request access logs cost throughput on the sale path; nginx can log instead.
-          autoLogging: config.LOG_LEVEL === 'debug' || config.LOG_LEVEL === 'trace',
-          redact: ['req.headers.authorization'],
+          // Requests are logged by one Fastify hook for every route (src/common/request-log.ts).
+          autoLogging: false,
+          // nginx's X-Request-Id (or a fresh one) on every request's log lines and error lines.
+          genReqId: (request: IncomingMessage) => requestIdOf(request.headers),
+          // Requests are logged by method, path (no query string: it may carry a token) and id — never
+          // a header; responses by status.
+          serializers: {
+            req: (request: { id?: unknown; method?: string; url?: string }) => ({
+              id: request.id,
+              method: request.method,
+              path: request.url?.split('?')[0],
+            }),
+            res: (response: { statusCode?: number }) => ({ status: response.statusCode }),
+          },
         },
       }),
     }),

@@ -3,9 +3,12 @@ import { ValidationPipe } from '@nestjs/common';
 import { ApplicationConfig, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { ErrorResponse } from './common/errors/api-errors.decorator';
+import { serveApiDocs } from './docs/docs-ui';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { validateEnvironment } from './config/environment';
+import { installRequestLog } from './common/request-log';
 import { ShutdownState } from './health/shutdown-state';
 import { HttpMetrics } from './metrics/http-metrics';
 import { assertRedisDurable } from './order/async/redis-durability.check';
@@ -30,6 +33,9 @@ export async function createApp(): Promise<NestFastifyApplication> {
   app.enableShutdownHooks();
   const fastify = app.getHttpAdapter().getInstance();
   const shutdown = app.get(ShutdownState);
+  if (env.LOG_LEVEL === 'debug' || env.LOG_LEVEL === 'trace') {
+    installRequestLog(fastify);
+  }
   if (env.HTTP_METRICS_ENABLED) {
     app.get(HttpMetrics).install(fastify);
   }
@@ -51,15 +57,10 @@ export async function createApp(): Promise<NestFastifyApplication> {
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder().setTitle('Seckill').setVersion('1').addBearerAuth().build(),
+    { extraModels: [ErrorResponse] },
   );
   documentSeckillRoute(document);
-  SwaggerModule.setup(
-    'docs',
-    app,
-    document,
-    // The UI would need @fastify/static, whose current major requires Node 22; the JSON is enough for tools.
-    { swaggerUiEnabled: false, jsonDocumentUrl: 'docs/openapi.json' },
-  );
+  serveApiDocs(fastify, document);
   return app;
 }
 

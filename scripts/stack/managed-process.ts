@@ -32,6 +32,11 @@ export class ManagedProcess {
 
   constructor(private readonly options: ManagedProcessOptions) {}
 
+  /** Where the process's stdout and stderr go. */
+  get logFile(): string {
+    return this.options.logFile;
+  }
+
   get name(): string {
     return this.options.name;
   }

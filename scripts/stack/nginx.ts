@@ -47,6 +47,11 @@ export class NginxServer {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** The JSON access log (one object per request; buffered: complete after `stop`, or within 1 s). */
+  get accessLog(): string {
+    return join(this.dir, 'access.log');
+  }
+
   stop(): Promise<void> {
     return this.process.stop();
   }

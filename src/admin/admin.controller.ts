@@ -1,5 +1,5 @@
 import { Controller, Delete, Get, Inject, Param } from '@nestjs/common';
-import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RequireRole } from '../auth/auth.decorators';
 import { appConfig, AppConfig } from '../config/app-config';
 import { ParseIdPipe } from '../common/parse-id.pipe';
@@ -7,6 +7,7 @@ import { LockService } from '../lock/lock.service';
 import { OrderService } from '../order/order.service';
 import { VoucherService } from '../voucher/voucher.service';
 import { SaleOverviewResponse } from './dto/sale-overview.response';
+import { ApiErrors } from '../common/errors/api-errors.decorator';
 
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -22,8 +23,16 @@ export class AdminController {
 
   /** One sale as MySQL, Redis, the streams (async) and the reconciler see it. */
   @Get('sales/:voucherId')
+  @ApiOperation({ summary: 'One sale as MySQL, Redis, the order streams and the reconciler see it (admin)' })
   @ApiOkResponse({ type: SaleOverviewResponse })
-  @ApiNotFoundResponse({ description: 'VOUCHER_NOT_FOUND' })
+  @ApiErrors(
+    'INVALID_ID',
+    'UNAUTHORIZED',
+    'FORBIDDEN',
+    'VOUCHER_NOT_FOUND',
+    'DATABASE_UNAVAILABLE',
+    'REDIS_UNAVAILABLE',
+  )
   async sale(@Param('voucherId', ParseIdPipe) voucherId: string): Promise<SaleOverviewResponse> {
     const status = await this.vouchers.saleStatus(voucherId);
     return { ...status, orderMode: this.config.ORDER_MODE, orders: await this.orders.saleOrders(voucherId) };
@@ -31,6 +40,8 @@ export class AdminController {
 
   /** Which replica answered and how it is configured (no secrets). */
   @Get('info')
+  @ApiOperation({ summary: 'Which replica answered and how it is configured (admin)' })
+  @ApiErrors('UNAUTHORIZED', 'FORBIDDEN')
   info() {
     return {
       instanceId: this.config.INSTANCE_ID,
@@ -43,6 +54,8 @@ export class AdminController {
 
   /** Deletes a stuck lock whoever holds it; waiters are woken. `{released: false}` if it was free. */
   @Delete('locks/:name')
+  @ApiOperation({ summary: 'Force-unlock a stuck lock, whoever holds it (admin)' })
+  @ApiErrors('INVALID_LOCK_KEY', 'UNAUTHORIZED', 'FORBIDDEN', 'REDIS_UNAVAILABLE')
   async forceUnlock(@Param('name') name: string) {
     return { released: await this.locks.getLock(name).forceUnlock() };
   }

@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { Public } from '../auth/auth.decorators';
 import { RedisHealthIndicator } from '../redis/redis.health';
@@ -26,6 +26,7 @@ export class HealthController {
   /** Ready for traffic: MySQL and Redis answer, and the process is not draining. */
   @Get('ready')
   @HealthCheck()
+  @ApiServiceUnavailableResponse({ description: 'Not ready: MySQL or Redis down, or draining (terminus body)' })
   ready() {
     return this.health.check([
       () => this.shutdown.check(),

@@ -5,6 +5,7 @@ import { CurrentUser } from '../auth/auth.decorators';
 import { ParseIdPipe } from '../common/parse-id.pipe';
 import { VoucherOrderResponse } from './dto/voucher-order.response';
 import { OrderService } from './order.service';
+import { ApiErrors } from '../common/errors/api-errors.decorator';
 
 /** `POST /voucher-order/seckill/:id` is served by `SeckillRoute` (a native Fastify route). */
 @ApiTags('voucher-order')
@@ -15,6 +16,7 @@ export class OrderController {
 
   @Get(':id')
   @ApiOperation({ summary: 'An order of the caller (admins: any order)' })
+  @ApiErrors('INVALID_ID', 'UNAUTHORIZED', 'ORDER_NOT_FOUND', 'DATABASE_UNAVAILABLE', 'REDIS_UNAVAILABLE')
   findOne(@Param('id', ParseIdPipe) id: string, @CurrentUser() user: AuthUser): Promise<VoucherOrderResponse> {
     return this.orders.findForUser(id, user);
   }

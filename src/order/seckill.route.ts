@@ -2,6 +2,7 @@ import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AuthUser } from '../auth/auth-user';
 import { AuthService } from '../auth/auth.service';
 import { replyWithError } from '../common/errors/all-exceptions.filter';
 import { parseId } from '../common/parse-id.pipe';
@@ -61,6 +62,7 @@ export class SeckillRoute implements OnModuleInit {
       fastify.post<{ Params: { id: string } }>(SECKILL_PATH, async (request, reply) => {
         try {
           const user = this.auth.authenticate(request.headers.authorization);
+          (request as { user?: AuthUser }).user = user;
           const voucherId = parseId(request.params.id);
           const clientAddress = this.clientAddress(request);
           const orderId = await this.asyncOrders.seckill({ userId: user.id, voucherId, clientAddress });
@@ -74,6 +76,7 @@ export class SeckillRoute implements OnModuleInit {
     fastify.post<{ Params: { id: string } }>(SECKILL_PATH, async (request, reply) => {
       try {
         const user = this.auth.authenticate(request.headers.authorization);
+        (request as { user?: AuthUser }).user = user;
         const voucherId = parseId(request.params.id);
         const clientAddress = this.clientAddress(request);
         const orderId = await this.orders.seckill({ userId: user.id, voucherId, clientAddress });
@@ -87,18 +90,8 @@ export class SeckillRoute implements OnModuleInit {
 
 /** Adds the native route to the OpenAPI document, which only sees Nest controllers. */
 export function documentSeckillRoute(document: OpenAPIObject): void {
-  const error = { $ref: '#/components/schemas/ErrorBody' };
-  document.components = {
-    ...document.components,
-    schemas: {
-      ...document.components?.schemas,
-      ErrorBody: {
-        type: 'object',
-        required: ['code', 'message'],
-        properties: { code: { type: 'string' }, message: { type: 'string' } },
-      },
-    },
-  };
+  // Registered by ApiErrors on the controllers (createDocument's extraModels too).
+  const error = { $ref: '#/components/schemas/ErrorResponse' };
   document.paths['/voucher-order/seckill/{id}'] = {
     post: {
       tags: ['voucher-order'],
@@ -140,8 +133,11 @@ export function documentSeckillRoute(document: OpenAPIObject): void {
         },
         '503': {
           description:
-            'REDIS_UNAVAILABLE, SALE_UNAVAILABLE (async: state being rebuilt), ORDER_BACKLOG (async: consumers behind), ' +
-            'DURABILITY_UNCONFIRMED, LOCK_UNAVAILABLE, ID_UNAVAILABLE; with Retry-After',
+            'REDIS_UNAVAILABLE, DATABASE_UNAVAILABLE, ' +
+            'ORDER_DEADLINE_EXCEEDED (sync: rolled back past ORDER_REQUEST_DEADLINE_MS), ' +
+            'ORDER_OUTCOME_UNKNOWN (sync: COMMIT failed and could not be read back), LOCK_LOST, LOCK_UNAVAILABLE, ' +
+            'ID_UNAVAILABLE, SALE_UNAVAILABLE (async: state being rebuilt), ORDER_BACKLOG (async: consumers behind), ' +
+            'DURABILITY_UNCONFIRMED, REDIS_NOT_DURABLE (async); with Retry-After',
           content: { 'application/json': { schema: error } },
         },
       },

@@ -1,14 +1,31 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import { requestIdOf } from '../request-id';
 import { toErrorResponse } from './error-mapping';
 
 const logger = new Logger('AllExceptionsFilter');
 
-/** Sends `{ code, message }` with the mapped status; unexpected errors are logged with their stack. */
+/**
+ * Sends `{ code, message }` with the mapped status. Unexpected errors are logged with their stack,
+ * the request id (nginx's X-Request-Id), the route and the user — never a header value.
+ */
 export function replyWithError(reply: FastifyReply, exception: unknown): FastifyReply {
   const { status, body, unexpected, retryAfterSeconds } = toErrorResponse(exception);
   if (unexpected) {
-    logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    const request = reply.request as (typeof reply.request & { user?: { id: string } }) | undefined;
+    logger.error(
+      {
+        requestId: request ? requestIdOf(request.headers) : undefined,
+        method: request?.method,
+        route: request?.routeOptions?.url,
+        userId: request?.user?.id,
+        err:
+          exception instanceof Error
+            ? { type: exception.name, message: exception.message, stack: exception.stack }
+            : String(exception),
+      },
+      'Unexpected error: answered 500',
+    );
   }
   if (retryAfterSeconds !== undefined) {
     void reply.header('retry-after', String(retryAfterSeconds));

@@ -143,6 +143,13 @@ export class OrderPersister {
   private async failedAttempt(order: StreamOrder, error: unknown): Promise<void> {
     const attempts = await this.stream.recordAttempt(order.voucherId, order.orderId);
     this.logger.warn(
+      {
+        event: 'order.persist_failed',
+        orderId: order.orderId,
+        userId: order.userId,
+        voucherId: order.voucherId,
+        attempts,
+      },
       `Order ${order.orderId} of voucher ${order.voucherId} failed (attempt ${attempts} of ` +
         `${this.config.ORDER_MAX_ATTEMPTS}): ${String(error)}`,
     );
@@ -161,6 +168,13 @@ export class OrderPersister {
     if (await this.stream.compensate(order, { reason, keepBuyer })) {
       this.metrics.deadLettered.inc({ reason });
       this.logger.error(
+        {
+          event: 'order.dead_lettered',
+          orderId: order.orderId,
+          userId: order.userId,
+          voucherId: order.voucherId,
+          reason,
+        },
         `Order ${order.orderId} of user ${order.userId} for voucher ${order.voucherId} dead-lettered (${reason}); ` +
           'its unit was given back',
       );
