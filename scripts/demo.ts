@@ -5,11 +5,15 @@
  *
  * Options: --users N (default 5000), --per-user N (default 2), --stock N (default 500),
  * --connections N (default 200), --replicas N (default 3), --mode sync|async (default sync; async
- * answers 202 from Redis and the report adds the drain into MySQL, with a progress bar).
+ * answers 202 from Redis and the report adds the drain into MySQL, with a progress bar),
+ * --report PATH (default ./report.html: the same report as a self-contained HTML page with charts).
  */
 import autocannon from 'autocannon';
 import { SingleBar, Presets } from 'cli-progress';
 import { createConnection } from 'mysql2/promise';
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { renderSaleReport } from './report/sale-report';
 import { createSeckillVoucher, tokenFor } from './stack/api-client';
 import { startLocalStack } from './stack/local-stack';
 
@@ -27,6 +31,8 @@ const perUser = option('per-user', 2);
 const stock = option('stock', 500);
 const connections = option('connections', 200);
 const replicas = option('replicas', 3);
+const reportIndex = process.argv.indexOf('--report');
+const reportPath = resolve(reportIndex >= 0 ? process.argv[reportIndex + 1] : 'report.html');
 const modeIndex = process.argv.indexOf('--mode');
 const mode = modeIndex >= 0 ? process.argv[modeIndex + 1] : 'sync';
 if (mode !== 'sync' && mode !== 'async') {
@@ -76,6 +82,11 @@ async function main(): Promise<void> {
     let issued = 0;
     const codes = new Map<string, number>();
     const orderIds: string[] = [];
+    const latenciesMs: number[] = [];
+    /** Answers and accepted orders per 250 ms of the sale. */
+    const STEP_MS = 250;
+    const steps: { answers: number; accepted: number }[] = [];
+    const saleStarted = performance.now();
     const bar = new SingleBar({ format: 'flash sale |{bar}| {value}/{total} requests' }, Presets.shades_classic);
     bar.start(total, 0);
     const result = await autocannon({
@@ -86,13 +97,27 @@ async function main(): Promise<void> {
         {
           method: 'POST',
           path: `/voucher-order/seckill/${voucherId}`,
-          setupRequest: (request) => ({
-            ...request,
-            // Each user's requests are spread over the run, interleaved with other users'.
-            headers: { ...request.headers, authorization: `Bearer ${tokens[issued++ % users]}` },
-          }),
-          onResponse: (status, body) => {
+          setupRequest: (request, context: { sentAt?: number }) => {
+            // One request in flight per connection: its context remembers when it was sent.
+            context.sentAt = performance.now();
+            return {
+              ...request,
+              // Each user's requests are spread over the run, interleaved with other users'.
+              headers: { ...request.headers, authorization: `Bearer ${tokens[issued++ % users]}` },
+            };
+          },
+          onResponse: (status, body, context: { sentAt?: number }) => {
             bar.increment();
+            const now = performance.now();
+            latenciesMs.push(now - (context.sentAt ?? now));
+            const step = Math.floor((now - saleStarted) / STEP_MS);
+            while (steps.length <= step) {
+              steps.push({ answers: 0, accepted: 0 });
+            }
+            steps[step].answers++;
+            if (status === 201 || status === 202) {
+              steps[step].accepted++;
+            }
             let code = String(status);
             try {
               const parsed = JSON.parse(body) as { code?: string; orderId?: string };
@@ -165,6 +190,31 @@ async function main(): Promise<void> {
       '',
     ];
     process.stdout.write(lines.join('\n'));
+    writeFileSync(
+      reportPath,
+      renderSaleReport({
+        title: `Flash sale of voucher ${voucherId}: ${orders} of ${stock} sold`,
+        setup: `${users} users × ${perUser} requests, ${connections} connections, ${replicas} replicas behind nginx, ORDER_MODE=${mode}`,
+        timeline: steps.map((step, i) => ({
+          atSeconds: ((i + 1) * STEP_MS) / 1000,
+          answersPerSecond: (step.answers * 1000) / STEP_MS,
+          acceptedPerSecond: (step.accepted * 1000) / STEP_MS,
+        })),
+        latenciesMs,
+        outcomes: [...codes].sort((a, b) => b[1] - a[1]),
+        summary: [
+          ['Requests', `${result.requests.total} in ${result.duration.toFixed(1)} s`],
+          ['Throughput', `${Math.round(result.requests.average).toLocaleString('en-US')} req/s`],
+          ['Latency', `p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, max ${result.latency.max} ms`],
+          ['Orders in MySQL', String(orders)],
+          ...(mode === 'async'
+            ? ([['Drain', `${Math.round(drainMs)} ms after the last answer`]] as [string, string][])
+            : []),
+        ],
+        invariants: checks.map(([check, ok]) => ({ check, ok })),
+      }),
+    );
+    process.stdout.write(`Report       ${reportPath}\n`);
     process.exitCode = checks.every(([, ok]) => ok) ? 0 : 1;
   } finally {
     await stop();
