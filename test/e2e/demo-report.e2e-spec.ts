@@ -44,13 +44,8 @@ describe('npm run demo: the HTML sale report, checked in a real browser', () => 
       expect(requests.filter((url) => !url.startsWith('file://'))).toEqual([]);
       const painted = await page.$$eval('canvas', (canvases) =>
         canvases.map((canvas) => {
-          const context = (canvas as HTMLCanvasElement).getContext('2d')!;
-          const { data } = context.getImageData(
-            0,
-            0,
-            (canvas as HTMLCanvasElement).width,
-            (canvas as HTMLCanvasElement).height,
-          );
+          const context = canvas.getContext('2d')!;
+          const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
           let inked = 0;
           for (let i = 3; i < data.length; i += 4) {
             inked += data[i] > 0 ? 1 : 0;
