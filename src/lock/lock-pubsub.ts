@@ -17,6 +17,9 @@ export class LockPubSub {
   private readonly channels = new Map<string, Channel>();
 
   constructor(private readonly subscriber: Redis) {
+    // Messages published while the connection was down are lost: after a (re)connect every waiter
+    // retries at once instead of sleeping out its timer.
+    subscriber.on('ready', () => this.wakeAll());
     subscriber.on('message', (channel: string) => {
       const entry = this.channels.get(channel);
       if (entry) {
@@ -32,7 +35,7 @@ export class LockPubSub {
   async acquire(channel: string): Promise<void> {
     let entry = this.channels.get(channel);
     if (!entry) {
-      entry = { refs: 0, version: 0, listeners: new Set(), subscribed: this.subscriber.subscribe(channel) };
+      entry = { refs: 0, version: 0, listeners: new Set(), subscribed: this.subscribeWhenReady(channel) };
       this.channels.set(channel, entry);
     }
     entry.refs++;
@@ -42,6 +45,28 @@ export class LockPubSub {
       this.release(channel);
       throw error;
     }
+  }
+
+  /**
+   * ioredis writes SUBSCRIBE at once while the connection is in its handshake ('connect': SUBSCRIBE
+   * is allowed while loading); its reply switches the connection to subscriber mode, the ready
+   * check's INFO is then refused, and ioredis drops and reconnects the connection — losing release
+   * messages published meanwhile. So subscribe only once the connection is ready (or still queueing).
+   */
+  private async subscribeWhenReady(channel: string): Promise<unknown> {
+    if (this.subscriber.status === 'connect') {
+      // Also on 'close': then the SUBSCRIBE below waits in ioredis' offline queue like any command.
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          this.subscriber.off('ready', done);
+          this.subscriber.off('close', done);
+          resolve();
+        };
+        this.subscriber.once('ready', done);
+        this.subscriber.once('close', done);
+      });
+    }
+    return this.subscriber.subscribe(channel);
   }
 
   release(channel: string): void {

@@ -15,6 +15,8 @@ import { invalidAcquireOptions } from './lock-options';
 import { inNeutralContext } from './neutral-context';
 
 const NO_OPTIONS: AcquireOptions = Object.freeze({});
+/** Longest a Redis waiter sleeps between attempts when no release message arrives. */
+const MAX_PARK_MS = 1000;
 
 /**
  * Redisson-style reentrant lock on one Redis node. The owner is fixed when the object is created:
@@ -229,7 +231,9 @@ export class ReentrantLock implements Lockable {
           // Closed while this waiter was not listening for the wake-up.
           throw this.engine.closedError(this.name);
         }
-        await pubsub.waitForRelease(channel, version, Math.min(ttl, remaining));
+        // The message is the wake-up; the timer only bounds what a missed one costs. Never park for
+        // a whole watchdog lease (30 s): a lost notification would cost that much.
+        await pubsub.waitForRelease(channel, version, Math.min(ttl, remaining, MAX_PARK_MS));
       }
     } finally {
       if (subscribed) {

@@ -1,11 +1,11 @@
 import { createHmac } from 'node:crypto';
-import { connect } from 'node:net';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { createConnection } from 'mysql2/promise';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { DEV_JWT_SECRET, type LocalStack } from '../../scripts/stack/local-stack';
 import { createSeckillVoucher, orderOnce, tokenFor } from '../support/flash-sale';
+import { rawRequest } from '../support/raw-request';
 import { startTestCluster } from '../support/test-cluster';
 
 /**
@@ -286,22 +286,8 @@ function generateCases(document: OpenAPIObject, ids: { voucherId: string; otherU
 }
 
 async function send(url: string, request: Case): Promise<{ status: number; body: string }> {
-  const raw = request.raw;
-  if (raw) {
-    const { port } = new URL(url);
-    const reply = await new Promise<string>((resolve, reject) => {
-      const socket = connect(Number(port), '127.0.0.1');
-      const chunks: Buffer[] = [];
-      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-      socket.on('end', () => resolve(Buffer.concat(chunks).toString('latin1')));
-      socket.on('error', reject);
-      socket.setTimeout(10_000, () => socket.destroy(new Error('timeout')));
-      socket.write(raw);
-    });
-    return {
-      status: Number(/^HTTP\/1\.\d (\d{3})/.exec(reply)?.[1] ?? 0),
-      body: reply.slice(reply.indexOf('\r\n\r\n') + 4),
-    };
+  if (request.raw) {
+    return rawRequest(url, request.raw);
   }
   const response = await fetch(`${url}${request.path}`, {
     method: request.method,

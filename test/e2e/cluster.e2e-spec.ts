@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { connect } from 'node:net';
 import { APP_ENTRY, PROJECT_ROOT } from '../../scripts/stack/app-replica';
 import type { LocalStack } from '../../scripts/stack/local-stack';
 import { devToken, http } from '../support/http';
+import { rawRequest } from '../support/raw-request';
 import { startTestCluster } from '../support/test-cluster';
 
 describe('Cluster: 3 replicas behind nginx', () => {
@@ -71,23 +71,6 @@ describe('Configuration', () => {
     expect(stderr).not.toMatch(/\n\s+at /);
   });
 });
-
-/** Sends raw bytes to nginx and returns the status and body of its answer. */
-async function rawRequest(url: string, request: Buffer | string): Promise<{ status: number; body: string }> {
-  const { port } = new URL(url);
-  const reply = await new Promise<string>((resolve, reject) => {
-    const socket = connect(Number(port), '127.0.0.1');
-    const chunks: Buffer[] = [];
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.on('end', () => resolve(Buffer.concat(chunks).toString('latin1')));
-    socket.on('error', reject);
-    socket.setTimeout(10_000, () => socket.destroy(new Error('timeout')));
-    // Not half-closed: a client that hangs up early makes nginx skip its error page.
-    socket.write(request);
-  });
-  const status = Number(/^HTTP\/1\.\d (\d{3})/.exec(reply)?.[1] ?? 0);
-  return { status, body: reply.slice(reply.indexOf('\r\n\r\n') + 4) };
-}
 
 describe('Errors nginx answers itself', () => {
   let cluster: LocalStack & { url: string };

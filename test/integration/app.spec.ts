@@ -1,4 +1,5 @@
 import { LockService } from '../../src/lock/lock.service';
+import { sampleOf } from '../support/metrics-text';
 import { startTestApp, TestApp } from '../support/test-app';
 
 describe('App (real MariaDB + Redis)', () => {
@@ -47,13 +48,7 @@ describe('App (real MariaDB + Redis)', () => {
 
   describe('HTTP metrics', () => {
     const scrape = async () => (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
-    const sample = (body: string, series: string) =>
-      Number(
-        body
-          .split('\n')
-          .find((line) => line.startsWith(`${series} `))
-          ?.split(' ')[1] ?? 0,
-      );
+    const sample = sampleOf;
 
     it('count requests by method, route template and status, native sale route included, with a latency histogram', async () => {
       const voucherId = await t.createSeckill(5);

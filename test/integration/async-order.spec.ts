@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { createConnection, type Connection } from 'mysql2/promise';
 import { OrderRecovery } from '../../src/order/async/order-recovery';
+import { sampleOf } from '../support/metrics-text';
 import { startTestApp, TestApp } from '../support/test-app';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -57,13 +58,7 @@ describe('ORDER_MODE=async in-process (real MariaDB + Redis)', () => {
 
   it('moves the async series on /metrics: admissions, persisted orders, batches, persist latency, stream length', async () => {
     const scrape = async () => (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
-    const sample = (body: string, series: string) =>
-      Number(
-        body
-          .split('\n')
-          .find((line) => line.startsWith(`${series} `))
-          ?.split(' ')[1] ?? 0,
-      );
+    const sample = sampleOf;
     const series = [
       'seckill_async_orders_persisted_total',
       'seckill_async_batch_size_count',

@@ -1,6 +1,7 @@
 import { createConnection } from 'mysql2/promise';
 import { createSeckillVoucher, tokenFor } from '../../scripts/stack/api-client';
 import { http } from './http';
+import { sampleOf } from './metrics-text';
 
 export { createSeckillVoucher, tokenFor };
 
@@ -111,9 +112,7 @@ export async function readInvariants(mysqlUrl: string, voucherId: string): Promi
 export async function sumCounter(replicaUrls: string[], name: string): Promise<number> {
   let total = 0;
   for (const url of replicaUrls) {
-    const text = await (await fetch(`${url}/metrics`)).text();
-    const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
-    total += line ? Number(line.split(' ')[1]) : 0;
+    total += sampleOf(await (await fetch(`${url}/metrics`)).text(), name);
   }
   return total;
 }

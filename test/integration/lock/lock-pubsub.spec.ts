@@ -1,0 +1,75 @@
+import { Redis } from 'ioredis';
+import { LockPubSub } from '../../../src/lock/lock-pubsub';
+import type { RedisServer } from '../../../scripts/stack/redis';
+import { LockServices } from '../../support/lock-services';
+import { startTestRedis } from '../../support/shared-stack';
+
+/**
+ * Release notifications must not be lost to ioredis' handshake, and a lost one must not cost a
+ * waiter a whole lease: under CPU load a waiter once slept the 30 s watchdog lease (the cross-process
+ * test's 30 s stall) because its subscriber reconnected while a release was published.
+ */
+describe('Lock release notifications (real Redis)', () => {
+  let server: RedisServer;
+  const services = new LockServices();
+
+  beforeAll(async () => {
+    server = await startTestRedis();
+  });
+  afterAll(async () => {
+    services.closeAll();
+    await server?.stop();
+  });
+
+  it('subscribes without breaking a connection still in its handshake (no reconnect, no error)', async () => {
+    const subscriber = new Redis(server.url);
+    const events: string[] = [];
+    subscriber.on('error', (error: Error) => events.push(`error: ${error.message}`));
+    subscriber.on('reconnecting', () => events.push('reconnecting'));
+    const pubsub = new LockPubSub(subscriber);
+    try {
+      // The moment ioredis is most fragile: connected, ready check not yet done.
+      const subscribed = new Promise<void>((resolve, reject) =>
+        subscriber.once('connect', () => pubsub.acquire('lock:{handshake}:released').then(resolve, reject)),
+      );
+      await subscribed;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(events).toEqual([]);
+      expect(subscriber.status).toBe('ready');
+      // And it hears releases.
+      const publisher = new Redis(server.url);
+      const heard = pubsub.waitForRelease(
+        'lock:{handshake}:released',
+        pubsub.version('lock:{handshake}:released'),
+        5000,
+      );
+      await publisher.publish('lock:{handshake}:released', '1');
+      const started = performance.now();
+      await heard;
+      expect(performance.now() - started).toBeLessThan(1000);
+      publisher.disconnect();
+    } finally {
+      subscriber.disconnect();
+    }
+  });
+
+  it('costs a waiter at most about a second when the release message never comes', async () => {
+    const [holder, waiter] = [services.create([server.url]), services.create([server.url])];
+    const redis = new Redis(server.url);
+    try {
+      const held = await holder.getLock('unannounced').tryLock({ leaseTime: 30_000 });
+      expect(held).not.toBeNull();
+      const waiting = waiter.getLock('unannounced').tryLock({ waitTime: 10_000, leaseTime: 5_000 });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      // Gone without a message (as if the notification were lost): the waiter was told 30 s.
+      const started = performance.now();
+      await redis.del('lock:{unannounced}');
+      const granted = await waiting;
+      expect(granted).not.toBeNull();
+      expect(performance.now() - started).toBeLessThan(2500);
+      await granted!.unlock();
+    } finally {
+      redis.disconnect();
+    }
+  });
+});
