@@ -102,6 +102,16 @@ describe('Async sale: Redis data wiped mid-sale (beyond the durability contract)
     await waitForDrain(cluster.redis.url, voucherId);
     const { orders, invariants } = await expectNoOversell(cluster, voucherId);
     const redis = await readRedisSale(cluster.redis.url, voucherId);
+    // A 202 answered well after the wipe was admitted by the rebuilt state: it must never be lost.
+    const lostAfterRebuild = attempts.filter(
+      (a) => a.status === 202 && a.at > flushedAt + 2000 && !orders.has(a.orderId!),
+    );
+    process.stdout.write(
+      `FAULT Redis data wiped mid-sale: ${attempts.filter((a) => a.status === 202).length} accepted, ` +
+        `${orders.size} in MySQL; Redis stock ${redis.stock}, MySQL stock ${invariants.stock}; ` +
+        `${lostAfterRebuild.length} accepted 2 s+ after the wipe not in MySQL\n`,
+    );
+    expect(lostAfterRebuild).toEqual([]);
     expect(redis.stock).toBe(invariants.stock);
     expect(redis.buyers).toEqual(new Set(orders.values()));
     // Every 202 is CREATED, or (lost with the wiped stream) not found; none stays PENDING.

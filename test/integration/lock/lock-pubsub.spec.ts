@@ -30,7 +30,9 @@ describe('Lock release notifications (real Redis)', () => {
     try {
       // The moment ioredis is most fragile: connected, ready check not yet done.
       const subscribed = new Promise<void>((resolve, reject) =>
-        subscriber.once('connect', () => pubsub.acquire('lock:{handshake}:released').then(resolve, reject)),
+        subscriber.once('connect', () => {
+          pubsub.acquire('lock:{handshake}:released').then(resolve, reject);
+        }),
       );
       await subscribed;
       await new Promise((resolve) => setTimeout(resolve, 300));
