@@ -32,7 +32,11 @@ const stock = option('stock', 500);
 const connections = option('connections', 200);
 const replicas = option('replicas', 3);
 const reportIndex = process.argv.indexOf('--report');
-const reportPath = resolve(reportIndex >= 0 ? process.argv[reportIndex + 1] : 'report.html');
+const reportArg = reportIndex >= 0 ? process.argv[reportIndex + 1] : 'report.html';
+if (!reportArg || reportArg.startsWith('--')) {
+  throw new Error('--report needs a path');
+}
+const reportPath = resolve(reportArg);
 const modeIndex = process.argv.indexOf('--mode');
 const mode = modeIndex >= 0 ? process.argv[modeIndex + 1] : 'sync';
 if (mode !== 'sync' && mode !== 'async') {

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { IncomingMessage } from 'node:http';
 import { ValidationPipe } from '@nestjs/common';
 import { ApplicationConfig, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -9,6 +10,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { validateEnvironment } from './config/environment';
 import { installRequestLog } from './common/request-log';
+import { requestIdOf } from './common/request-id';
 import { ShutdownState } from './health/shutdown-state';
 import { HttpMetrics } from './metrics/http-metrics';
 import { assertRedisDurable } from './order/async/redis-durability.check';
@@ -20,7 +22,12 @@ export async function createApp(): Promise<NestFastifyApplication> {
   const env = validateEnvironment(process.env);
   // Before Nest starts anything: a refused start leaves no connection or timer behind.
   await assertRedisDurable(env);
-  const adapter = new FastifyAdapter({ bodyLimit: env.BODY_LIMIT_BYTES, trustProxy: true });
+  const adapter = new FastifyAdapter({
+    bodyLimit: env.BODY_LIMIT_BYTES,
+    trustProxy: true,
+    // One id per request for every log line about it: nginx's X-Request-Id, else a fresh UUID.
+    genReqId: (request: IncomingMessage) => requestIdOf(request.headers),
+  });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, {
     bufferLogs: true,
     abortOnError: false,

@@ -50,8 +50,9 @@ export function renderSaleReport(data: SaleReportData): string {
     outcomeCounts: data.outcomes.map(([, count]) => count),
   };
   const allPass = data.invariants.every((invariant) => invariant.ok);
-  // `</script>` inside inlined code would end the tag early.
+  // `</script>` inside the inlined library would end the tag early; the data has every `<` escaped.
   const safeScript = (code: string) => code.replace(/<\/script/gi, '<\\/script');
+  const safeJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -88,7 +89,7 @@ export function renderSaleReport(data: SaleReportData): string {
 </div>
 <script>${safeScript(chartJs)}</script>
 <script>
-const data = ${safeScript(JSON.stringify(payload))};
+const data = ${safeJson(payload)};
 const common = { animation: false, responsive: true, maintainAspectRatio: false };
 new Chart(document.getElementById('throughput'), {
   type: 'line',

@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
-import { requestIdOf } from './request-id';
 
 const logger = new Logger('HTTP');
 
@@ -14,7 +13,7 @@ export function installRequestLog(fastify: FastifyInstance): void {
   fastify.addHook('onResponse', (request, reply, done) => {
     logger.debug(
       {
-        requestId: requestIdOf(request.headers),
+        requestId: request.id,
         method: request.method,
         route: request.routeOptions.url,
         path: request.url.split('?')[0],

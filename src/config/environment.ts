@@ -172,7 +172,9 @@ export class Environment {
 
   /**
    * Peers (addresses or CIDRs, comma-separated) whose X-Real-IP header names the client: the proxy
-   * in front. Default: loopback and private networks (nginx beside the app, or on a Docker network).
+   * in front. Default: loopback only (nginx beside the app); behind a proxy on another host or a
+   * container network name its addresses (docker-compose.yml does) — anyone trusted can claim any
+   * client address.
    */
   @IsOptional()
   @Transform(toList)
@@ -183,7 +185,7 @@ export class Environment {
     },
     { each: true, message: 'TRUSTED_PROXIES must be comma-separated IP addresses or CIDRs' },
   )
-  TRUSTED_PROXIES: string[] = ['127.0.0.0/8', '::1/128', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'];
+  TRUSTED_PROXIES: string[] = ['127.0.0.0/8', '::1/128'];
 
   /** Per-route HTTP series on /metrics (`http_requests_total`, `http_request_duration_seconds`). */
   @IsOptional() @Transform(toBoolean) @IsBoolean() HTTP_METRICS_ENABLED = true;

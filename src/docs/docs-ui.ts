@@ -2,9 +2,15 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import type { FastifyInstance } from 'fastify';
+import { stringify } from 'yaml';
 
 /** Where the API document and its browsable UI are served (public, no token). */
-export const DOCS_PATHS = { ui: '/docs', json: '/docs-json', legacyJson: '/docs/openapi.json' } as const;
+export const DOCS_PATHS = {
+  ui: '/docs',
+  json: '/docs-json',
+  yaml: '/docs-yaml',
+  legacyJson: '/docs/openapi.json',
+} as const;
 
 const ASSETS: Record<string, string> = {
   'swagger-ui.css': 'text/css; charset=utf-8',
@@ -40,7 +46,7 @@ const INITIALIZER = `window.onload = function () {
 `;
 
 /**
- * Serves the OpenAPI document (`/docs-json`, and `/docs/openapi.json` as before) and Swagger UI at
+ * Serves the OpenAPI document (`/docs-json`, `/docs-yaml`, and `/docs/openapi.json` as before) and Swagger UI at
  * `/docs` from the `swagger-ui-dist` package, read once at start-up: @nestjs/swagger's own UI needs
  * @fastify/static, whose current major wants Node 22, and these are four static files.
  */
@@ -53,6 +59,9 @@ export function serveApiDocs(fastify: FastifyInstance, document: OpenAPIObject):
   for (const path of [DOCS_PATHS.json, DOCS_PATHS.legacyJson]) {
     fastify.get(path, (_request, reply) => reply.type('application/json; charset=utf-8').send(json));
   }
+  // As @nestjs/swagger's setup served it before.
+  const yaml = stringify(document);
+  fastify.get(DOCS_PATHS.yaml, (_request, reply) => reply.type('text/yaml; charset=utf-8').send(yaml));
   fastify.get(DOCS_PATHS.ui, (_request, reply) => reply.type('text/html; charset=utf-8').send(PAGE));
   fastify.get(`${DOCS_PATHS.ui}/swagger-initializer.js`, (_request, reply) =>
     reply.type('application/javascript; charset=utf-8').send(INITIALIZER),

@@ -18,6 +18,15 @@ const NO_OPTIONS: AcquireOptions = Object.freeze({});
 /** Longest a Redis waiter sleeps between attempts when no release message arrives. */
 const MAX_PARK_MS = 1000;
 
+/** Resolves with `promise`'s value, or `undefined` after `ms`; rejects if it rejects first. */
+function raceTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), Math.max(0, ms));
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 /**
  * Redisson-style reentrant lock on one Redis node. The owner is fixed when the object is created:
  * the current async call chain's owner (see `LockOwners`), or a fresh one outside any chain.
@@ -187,6 +196,8 @@ export class ReentrantLock implements Lockable {
   ): Promise<LockHandle | null> {
     let acquired = false;
     let subscribed = false;
+    /** A subscription on its way (Redis has not confirmed it yet). */
+    let subscribing: Promise<boolean> | undefined;
     const channel = this.keys.channel;
     const pubsub = this.engine.pubsub(this.node);
     try {
@@ -218,11 +229,18 @@ export class ReentrantLock implements Lockable {
           return null;
         }
         if (!subscribed) {
-          // Subscribe, then try again at once: a release between the attempt and the subscription would be missed.
-          await pubsub.acquire(channel).catch((error: unknown) => {
-            throw this.engine.isClosed ? this.engine.closedError(this.name) : error;
-          });
-          subscribed = true;
+          // Subscribe, then try again at once: a release between the attempt and the subscription
+          // would be missed. A subscription Redis does not confirm in time (a frozen server, a
+          // half-open socket) must not hold the waiter past its wait: it tries again meanwhile,
+          // at most a park apart.
+          subscribing ??= pubsub.acquire(channel).then(
+            () => (subscribed = true),
+            (error: unknown) => {
+              subscribing = undefined;
+              throw this.engine.isClosed ? this.engine.closedError(this.name) : error;
+            },
+          );
+          await raceTimeout(subscribing, Math.min(remaining, MAX_PARK_MS));
           continue;
         }
         // A busy reply is the negated TTL; 0 when the lock has none.
@@ -238,6 +256,12 @@ export class ReentrantLock implements Lockable {
     } finally {
       if (subscribed) {
         pubsub.release(channel);
+      } else if (subscribing) {
+        // Confirmed after this waiter stopped waiting: give the subscription back then.
+        subscribing.then(
+          () => pubsub.release(channel),
+          () => undefined,
+        );
       }
       if (!acquired) {
         this.engine.gate.leave(this.gateId, this.owner);

@@ -91,7 +91,7 @@ export class SeckillRoute implements OnModuleInit {
 /** Adds the native route to the OpenAPI document, which only sees Nest controllers. */
 export function documentSeckillRoute(document: OpenAPIObject): void {
   // Registered by ApiErrors on the controllers (createDocument's extraModels too).
-  const error = { $ref: '#/components/schemas/ErrorResponse' };
+  const error = { $ref: '#/components/schemas/ErrorBody' };
   document.paths['/voucher-order/seckill/{id}'] = {
     post: {
       tags: ['voucher-order'],

@@ -12,6 +12,12 @@ const UNAVAILABLE_MESSAGES = [
   'MASTERDOWN',
   'CLUSTERDOWN',
   'READONLY',
+  // Redis refuses writes: out of memory under noeviction, persistence failing, too few replicas, a
+  // script running too long. Not the request's fault, and it passes: 503, not 500.
+  'OOM',
+  'MISCONF',
+  'NOREPLICAS',
+  'BUSY ',
 ];
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
 
@@ -23,5 +29,7 @@ export function isRedisUnavailable(error: unknown): boolean {
   if (name === 'MaxRetriesPerRequestError' || (code !== undefined && UNAVAILABLE_CODES.has(code))) {
     return true;
   }
-  return UNAVAILABLE_MESSAGES.some((message) => error.message.startsWith(message));
+  // Inside a script Redis 6 wraps the reply error: "ERR Error running script ... -OOM ...".
+  const message = error.message.replace(/^ERR Error running script[^-]*-/, '');
+  return UNAVAILABLE_MESSAGES.some((prefix) => error.message.startsWith(prefix) || message.startsWith(prefix));
 }

@@ -1,32 +1,46 @@
--- Token bucket, prepended to the admission scripts (seckill-reserve.lua, seckill-admit.lua) when
--- they are loaded, so a request's rate limit is checked in the same round trip as its admission.
--- A bucket holds at most `burst` tokens and refills at `ratePerSecond`; a request takes one.
+-- Token buckets, prepended to the admission scripts (seckill-reserve.lua, seckill-admit.lua) when
+-- they are loaded, so a request's rate limits are checked in the same round trip as its admission.
+-- A bucket holds at most `burst` tokens and refills at `ratePerSecond`; a request takes one token
+-- from each of its buckets — from all of them or, if any is empty, from none (a user over their
+-- own limit does not drain the address bucket they share, and a refusal writes nothing).
 -- `nowMs` is this server's clock (TIME), the same for every replica. A rate of 0 means no limit.
--- Returns allowed (boolean), retryAfterMs (0 when allowed).
-local function takeToken(bucketKey, ratePerSecond, burst, nowMs)
-  if ratePerSecond <= 0 then
-    return true, 0
-  end
+
+-- A bucket's tokens now (refilled since its last write); a missing bucket is full.
+local function bucketTokens(bucketKey, ratePerSecond, burst, nowMs)
   local bucket = redis.call('hmget', bucketKey, 'tokens', 'at')
   local tokens = tonumber(bucket[1]) or burst
   -- A clock step backwards (a failover to a host behind) refills nothing rather than going negative.
   local elapsedMs = math.max(0, nowMs - (tonumber(bucket[2]) or nowMs))
-  tokens = math.min(burst, tokens + elapsedMs * ratePerSecond / 1000)
-  local allowed = tokens >= 1
+  return math.min(burst, tokens + elapsedMs * ratePerSecond / 1000)
+end
+
+-- buckets: a list of {key, ratePerSecond, burst}. Returns allowed (boolean), retryAfterMs (0 when allowed).
+local function takeTokens(buckets, nowMs)
+  local levels = {}
   local retryAfterMs = 0
-  if allowed then
-    tokens = tokens - 1
-  else
-    retryAfterMs = math.ceil((1 - tokens) * 1000 / ratePerSecond)
+  for i, bucket in ipairs(buckets) do
+    if bucket[2] > 0 then
+      levels[i] = bucketTokens(bucket[1], bucket[2], bucket[3], nowMs)
+      if levels[i] < 1 then
+        retryAfterMs = math.max(retryAfterMs, math.ceil((1 - levels[i]) * 1000 / bucket[2]))
+      end
+    end
+  end
+  if retryAfterMs > 0 then
+    return false, retryAfterMs
   end
   -- Not written to the AOF nor sent to replicas: a bucket lost with a crash or a failover only
   -- starts full again, and a request that only reads the sale (sold out, say) must not cost an
-  -- fsync (appendfsync always) for its bucket: measured at 0.57× of the sold-out throughput.
+  -- fsync (appendfsync always) for its bucket: measured at 0.57x of the sold-out throughput.
   redis.set_repl(redis.REPL_NONE)
-  redis.call('hset', bucketKey, 'tokens', tostring(tokens), 'at', tostring(nowMs))
-  -- A full bucket is the same as no bucket: keep it only as long as refilling takes.
-  redis.call('pexpire', bucketKey, math.ceil(burst * 1000 / ratePerSecond) + 1000)
+  for i, bucket in ipairs(buckets) do
+    if levels[i] then
+      redis.call('hset', bucket[1], 'tokens', tostring(levels[i] - 1), 'at', tostring(nowMs))
+      -- A full bucket is the same as no bucket: keep it only as long as refilling takes.
+      redis.call('pexpire', bucket[1], math.ceil(bucket[3] * 1000 / bucket[2]) + 1000)
+    end
+  end
   redis.set_repl(redis.REPL_ALL)
-  return allowed, retryAfterMs
+  return true, 0
 end
 

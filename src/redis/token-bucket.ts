@@ -1,4 +1,4 @@
 import { readFileSync } from 'node:fs';
 
-/** `takeToken(bucketKey, ratePerSecond, burst, nowMs)` in Lua, for `RedisScript.withPrelude`. */
+/** `takeTokens(buckets, nowMs)` (and `bucketTokens`) in Lua, for `RedisScript.withPrelude`. */
 export const TOKEN_BUCKET_LUA = readFileSync(`${__dirname}/token-bucket.lua`, 'utf8');

@@ -1,5 +1,5 @@
 -- Admission to a seckill sale, in one round trip: the caller's rate limits (per user and per client
--- address, token buckets of this sale; takeToken is prepended from token-bucket.lua), then the window
+-- address, token buckets of this sale; takeTokens is prepended from token-bucket.lua), then the window
 -- (against this server's clock, TIME, so replicas with skewed clocks agree), the stock and the buyer,
 -- and reserves one unit so only about `stock` requests go on to MySQL.
 -- ARGV: userId, userRate, userBurst, addressRate, addressBurst (a rate of 0: no limit; KEYS[3..4]
@@ -20,10 +20,12 @@ local addressBurst = tonumber(ARGV[5] or 1)
 local now = redis.call('time')
 local nowMs = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 -- Limits first: a refused request costs nothing else and counts whatever the sale's state.
-local byUser, userRetryMs = takeToken(userBucketKey, userRate, userBurst, nowMs)
-local byAddress, addressRetryMs = takeToken(addressBucketKey, addressRate, addressBurst, nowMs)
-if not (byUser and byAddress) then
-  return {6, 0, math.max(userRetryMs, addressRetryMs)}
+local allowed, retryAfterMs = takeTokens({
+  {userBucketKey, userRate, userBurst},
+  {addressBucketKey, addressRate, addressBurst},
+}, nowMs)
+if not allowed then
+  return {6, 0, retryAfterMs}
 end
 
 local state = redis.call('hmget', stateKey, 'stock', 'begin', 'end')

@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 import { execFile } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -7,6 +6,15 @@ import { chromium } from 'playwright-core';
 import { testDir } from '../support/shared-stack';
 
 const run = promisify(execFile);
+
+/** The little of the browser's DOM these checks touch (the project compiles without the DOM lib). */
+interface Canvas {
+  id: string;
+  width: number;
+  height: number;
+  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
+}
+type BrowserGlobal = { document: { body: { dataset: Record<string, string | undefined> } } };
 /** Debian's chromium (installed by .ci/run when missing). */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -39,12 +47,16 @@ describe('npm run demo: the HTML sale report, checked in a real browser', () => 
       const requests: string[] = [];
       page.on('request', (request) => requests.push(request.url()));
       await page.goto(`file://${report}`);
-      await page.waitForFunction(() => document.body.dataset.chartsDrawn === 'true', undefined, { timeout: 10_000 });
+      await page.waitForFunction(
+        () => (globalThis as unknown as BrowserGlobal).document.body.dataset.chartsDrawn === 'true',
+        undefined,
+        { timeout: 10_000 },
+      );
       // Self-contained: nothing but the file itself was loaded.
       expect(requests.filter((url) => !url.startsWith('file://'))).toEqual([]);
-      const painted = await page.$$eval('canvas', (canvases) =>
-        canvases.map((canvas) => {
-          const context = canvas.getContext('2d')!;
+      const painted = await page.$$eval('canvas', (elements) =>
+        (elements as unknown as Canvas[]).map((canvas) => {
+          const context = canvas.getContext('2d');
           const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
           let inked = 0;
           for (let i = 3; i < data.length; i += 4) {
@@ -58,7 +70,9 @@ describe('npm run demo: the HTML sale report, checked in a real browser', () => 
         expect({ id: canvas.id, drawn: canvas.inked > 500 }).toEqual({ id: canvas.id, drawn: true });
       }
       expect(await page.textContent('#verdict')).toContain('PASS');
-      const rows = await page.$$eval('#invariants tr td:first-child', (cells) => cells.map((cell) => cell.textContent));
+      const rows = await page.$$eval('#invariants tr td:first-child', (cells) =>
+        (cells as unknown as { textContent: string | null }[]).map((cell) => cell.textContent),
+      );
       expect(rows.length).toBeGreaterThanOrEqual(5);
       expect(rows.every((cell) => cell === 'PASS')).toBe(true);
       const screenshot = join(dir, 'report.png');

@@ -1,6 +1,7 @@
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService } from '@nestjs/core';
 import type { OpenAPIObject } from '@nestjs/swagger';
+import { parse } from 'yaml';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 type Operation = { responses: Record<string, { description?: string }> };
@@ -46,6 +47,9 @@ describe('API documentation (/docs, /docs-json)', () => {
   it('serves the document at /docs-json and /docs/openapi.json, and a browsable UI at /docs', async () => {
     const legacy = await t.app.inject({ method: 'GET', url: '/docs/openapi.json' });
     expect(legacy.json()).toEqual(document);
+    const yaml = await t.app.inject({ method: 'GET', url: '/docs-yaml' });
+    expect(yaml.headers['content-type']).toContain('yaml');
+    expect(parse(yaml.body)).toEqual(document);
     const page = await t.app.inject({ method: 'GET', url: '/docs' });
     expect(page.statusCode).toBe(200);
     expect(page.headers['content-type']).toContain('text/html');
@@ -98,6 +102,6 @@ describe('API documentation (/docs, /docs-json)', () => {
     }
     const admin = (document.paths['/admin/sales/{voucherId}'] as Record<string, Operation>).get.responses;
     expect(Object.keys(admin).sort()).toEqual(['200', '400', '401', '403', '404', '503']);
-    expect(document.components?.schemas?.ErrorResponse).toBeDefined();
+    expect(document.components?.schemas?.ErrorBody).toBeDefined();
   });
 });

@@ -87,6 +87,18 @@ describe('Rate limits inside the admission scripts (real Redis)', () => {
     expect((await redis.keys('seckill:{2}:rate:user:*')).length).toBe(0);
   });
 
+  it('takes a token from both buckets or from neither: a refusal by one spends nothing of the other', async () => {
+    await publish('6', 100);
+    const limits = policy([1, 2], [1, 1]);
+    const reserve = async (userId: string, clientAddress: string) =>
+      (await state.reserve('6', userId, limits.forRequest({ voucherId: '6', userId, clientAddress }))).admission;
+    expect(await reserve('1', '198.51.100.1')).toBe('reserved'); // user 1 left, address .1 empty
+    expect(await reserve('1', '198.51.100.1')).toBe('rate-limited'); // refused by the address only
+    expect(await reserve('1', '198.51.100.2')).toBe('reserved'); // so the user's second token is still there
+    expect(await reserve('1', '198.51.100.3')).toBe('rate-limited'); // now the user is out
+    expect(await reserve('2', '198.51.100.3')).toBe('reserved'); // and .3 lost nothing to user 1
+  });
+
   it('async: checks each request of a batch against its buckets first, then decides the rest in order', async () => {
     await publish('3', 100);
     const limits = policy([1, 3]);

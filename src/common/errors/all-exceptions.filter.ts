@@ -1,6 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { requestIdOf } from '../request-id';
 import { toErrorResponse } from './error-mapping';
 
 const logger = new Logger('AllExceptionsFilter');
@@ -15,7 +14,7 @@ export function replyWithError(reply: FastifyReply, exception: unknown): Fastify
     const request = reply.request as (typeof reply.request & { user?: { id: string } }) | undefined;
     logger.error(
       {
-        requestId: request ? requestIdOf(request.headers) : undefined,
+        requestId: request?.id,
         method: request?.method,
         route: request?.routeOptions?.url,
         userId: request?.user?.id,

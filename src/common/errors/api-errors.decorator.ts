@@ -1,7 +1,8 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiProperty, ApiPropertyOptional, ApiResponse } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiResponse, ApiSchema } from '@nestjs/swagger';
 
-/** The error body as the OpenAPI document shows it (see `ErrorBody`). */
+/** The error body as the OpenAPI document shows it (see `ErrorBody`), under its published schema name. */
+@ApiSchema({ name: 'ErrorBody' })
 export class ErrorResponse {
   @ApiProperty({ description: 'Stable, machine-readable, SCREAMING_SNAKE_CASE' }) code: string;
   @ApiProperty({ description: 'Human-readable; never a stack trace' }) message: string;

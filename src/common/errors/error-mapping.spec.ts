@@ -78,6 +78,15 @@ describe(toErrorResponse.name, () => {
         'DATABASE_UNAVAILABLE',
       ],
       [new Error('Pool is closed.'), 'DATABASE_UNAVAILABLE'],
+      // Redis refusing writes (every admission writes its rate-limit bucket).
+      [new Error("OOM command not allowed when used memory > 'maxmemory'."), 'REDIS_UNAVAILABLE'],
+      [new Error('MISCONF Errors writing to the AOF file: No space left on device'), 'REDIS_UNAVAILABLE'],
+      [new Error('NOREPLICAS Not enough good replicas to write.'), 'REDIS_UNAVAILABLE'],
+      [new Error('BUSY Redis is busy running a script.'), 'REDIS_UNAVAILABLE'],
+      [
+        new Error('ERR Error running script (call to f_1): @user_script:9: -OOM command not allowed'),
+        'REDIS_UNAVAILABLE',
+      ],
     ];
     for (const [error, code] of cases) {
       expect(toErrorResponse(error)).toMatchObject({

@@ -59,7 +59,8 @@ export class AdmissionBatcher {
       queue.push({ userId: options.userId, orderId: options.orderId, buckets, resolve, reject });
       if (queue.length >= this.config.ORDER_ADMISSION_BATCH_MAX) {
         this.queues.delete(voucherId);
-        this.send(voucherId, queue);
+        const full = queue;
+        inStartupContext(() => this.send(voucherId, full));
       } else if (!this.scheduled) {
         this.scheduled = true;
         inStartupContext(() => setImmediate(this.flush));

@@ -346,8 +346,12 @@ export class OrderStreamStore {
     try {
       const groups = (await this.redis.xinfo('GROUPS', seckillKeys(voucherId).orders)) as unknown[][];
       return groups.map((group) => pairsToRecord(group)).find((record) => record.name === ORDER_CONSUMER_GROUP);
-    } catch {
-      return undefined;
+    } catch (error) {
+      // No stream (yet, or any more): no group either. Anything else (Redis down) is the caller's 503.
+      if (error instanceof Error && /no such key/i.test(error.message)) {
+        return undefined;
+      }
+      throw error;
     }
   }
 

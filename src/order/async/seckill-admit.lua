@@ -1,6 +1,6 @@
 -- Asynchronous admission of a batch of requests for one voucher, one round trip for all of them:
 -- each request's rate limits (per user and per client address, token buckets of this sale;
--- takeToken is prepended from token-bucket.lua), then the window against this server's clock (TIME,
+-- takeTokens is prepended from token-bucket.lua), then the window against this server's clock (TIME,
 -- never a replica's), then for each request in order the stock, the buyer and the persistence
 -- backlog; an admitted request takes its unit, records its buyer and appends its order to the
 -- voucher's stream, all atomically. Replicas send the requests that arrived in the same event-loop
@@ -45,11 +45,13 @@ end
 -- Limits first: a refused request costs nothing else and counts whatever the sale's state.
 if limited then
   for i = 1, requests do
-    local byUser, userRetryMs = takeToken(KEYS[3 + 2 * i], userRate, userBurst, nowMs)
-    local byAddress, addressRetryMs = takeToken(KEYS[4 + 2 * i], addressRate, addressBurst, nowMs)
-    if not (byUser and byAddress) then
+    local allowed, retryAfterMs = takeTokens({
+      {KEYS[3 + 2 * i], userRate, userBurst},
+      {KEYS[4 + 2 * i], addressRate, addressBurst},
+    }, nowMs)
+    if not allowed then
       codes[i] = 7
-      retries[i] = math.max(userRetryMs, addressRetryMs)
+      retries[i] = retryAfterMs
     end
   end
 end

@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { LockPubSub } from '../../../src/lock/lock-pubsub';
 import type { RedisServer } from '../../../scripts/stack/redis';
@@ -72,6 +73,39 @@ describe('Lock release notifications (real Redis)', () => {
       await granted!.unlock();
     } finally {
       redis.disconnect();
+    }
+  });
+
+  it('keeps to the wait time, and still gets the lock, when the subscriber never answers', async () => {
+    // A server that accepts and never replies: the subscriber stays in its handshake for good.
+    const sockets: Socket[] = [];
+    const blackHole = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', resolve));
+    const { port } = blackHole.address() as AddressInfo;
+    const deaf = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: null });
+    deaf.on('error', () => undefined);
+    try {
+      const holder = services.create([server.url]);
+      const waiter = services.create([server.url], { subscriber: deaf });
+      const held = await holder.getLock('deaf-waiter').tryLock({ leaseTime: 30_000 });
+      expect(held).not.toBeNull();
+      // Bounded: refused after its wait, not stuck on a subscription Redis never confirms.
+      let started = performance.now();
+      expect(await waiter.getLock('deaf-waiter').tryLock({ waitTime: 800, leaseTime: 5_000 })).toBeNull();
+      expect(performance.now() - started).toBeLessThan(2500);
+      // And with no message to wake it, it still sees the release within about a second.
+      const waiting = waiter.getLock('deaf-waiter').tryLock({ waitTime: 10_000, leaseTime: 5_000 });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      started = performance.now();
+      await held!.unlock();
+      const granted = await waiting;
+      expect(granted).not.toBeNull();
+      expect(performance.now() - started).toBeLessThan(2500);
+      await granted!.unlock();
+    } finally {
+      deaf.disconnect();
+      sockets.forEach((socket) => socket.destroy());
+      await new Promise((resolve) => blackHole.close(resolve));
     }
   });
 });
