@@ -102,23 +102,39 @@ describe('Async sale: Redis data wiped mid-sale (beyond the durability contract)
     await waitForDrain(cluster.redis.url, voucherId);
     const { orders, invariants } = await expectNoOversell(cluster, voucherId);
     const redis = await readRedisSale(cluster.redis.url, voucherId);
-    // A 202 answered well after the wipe was admitted by the rebuilt state: it must never be lost.
+    // Beyond the contract, one gap is known (docs/ARCHITECTURE.md): orders a consumer read before
+    // the wipe and committed after the rebuild's snapshot are counted by MySQL but not by the rebuilt
+    // state. Redis then offers that many units too many; they fail in MySQL (FAILED STOCK_MISMATCH,
+    // unit given back), which leaves Redis exactly that surplus above MySQL when MySQL sells out.
+    const failedStock = Object.entries(redis.failed).filter(([, value]) => value.endsWith(':STOCK_MISMATCH'));
+    const surplus = (redis.stock ?? Number.NaN) - invariants.stock;
+    expect(surplus).toBeGreaterThanOrEqual(0);
+    expect(failedStock.length).toBe(surplus);
+    const mysqlBuyers = new Set(orders.values());
+    expect([...redis.buyers].filter((user) => !mysqlBuyers.has(user))).toEqual([]);
+    // (Fewer if such a user ordered again: that second order fails ALREADY_ORDERED, buyer kept.)
+    expect([...mysqlBuyers].filter((user) => !redis.buyers.has(user)).length).toBeLessThanOrEqual(surplus);
+    // A 202 answered well after the wipe was admitted by the rebuilt state: persisted or (the gap
+    // above) FAILED with its unit given back — never lost.
+    const failedIds = new Set(Object.keys(redis.failed));
     const lostAfterRebuild = attempts.filter(
-      (a) => a.status === 202 && a.at > flushedAt + 2000 && !orders.has(a.orderId!),
+      (a) => a.status === 202 && a.at > flushedAt + 2000 && !orders.has(a.orderId!) && !failedIds.has(a.orderId!),
     );
     process.stdout.write(
       `FAULT Redis data wiped mid-sale: ${attempts.filter((a) => a.status === 202).length} accepted, ` +
-        `${orders.size} in MySQL; Redis stock ${redis.stock}, MySQL stock ${invariants.stock}; ` +
-        `${lostAfterRebuild.length} accepted 2 s+ after the wipe not in MySQL\n`,
+        `${orders.size} in MySQL; Redis stock ${redis.stock}, MySQL stock ${invariants.stock} ` +
+        `(${failedStock.length} failed for the late batches' surplus); ` +
+        `${lostAfterRebuild.length} accepted 2 s+ after the wipe lost\n`,
     );
     expect(lostAfterRebuild).toEqual([]);
-    expect(redis.stock).toBe(invariants.stock);
-    expect(redis.buyers).toEqual(new Set(orders.values()));
-    // Every 202 is CREATED, or (lost with the wiped stream) not found; none stays PENDING.
+    // Every 202 is CREATED, FAILED (the gap above) or, lost with the wiped stream, not found;
+    // none stays PENDING.
     for (const attempt of attempts.filter((candidate) => candidate.status === 202)) {
       const state = await orderState(cluster.url, attempt.orderId!, attempt.userId);
       if (orders.has(attempt.orderId!)) {
         expect(state).toMatchObject({ status: 200, state: 'CREATED' });
+      } else if (failedIds.has(attempt.orderId!)) {
+        expect(state).toMatchObject({ status: 200, state: 'FAILED' });
       } else {
         expect(state).toMatchObject({ status: 404 });
       }
