@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import type { AppReplica } from '../../scripts/stack/app-replica';
@@ -61,27 +61,57 @@ function openLoad(url: string, voucherId: string, firstUser: number, everyMs = 5
   };
 }
 
+/** Local TCP ports of a process's sockets (its MySQL connections among them), from /proc. */
+function localPortsOf(pid: number): Set<number> {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
+      if (inode) {
+        inodes.add(inode);
+      }
+    } catch {
+      // closed meanwhile
+    }
+  }
+  const ports = new Set<number>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const columns = line.trim().split(/\s+/);
+      if (columns.length > 9 && inodes.has(columns[9])) {
+        ports.add(parseInt(columns[1].split(':').pop()!, 16));
+      }
+    }
+  }
+  return ports;
+}
+
 /**
- * SIGSTOPs `replica` at a moment it is inside an order transaction: after the pause, MariaDB shows
- * a transaction holding row locks on a connection idle for 300+ ms (nobody else's transaction idles
- * that long). Otherwise it lets the replica go on and tries again.
+ * SIGSTOPs `replica` at a moment it is inside an order transaction: while it is paused, MariaDB
+ * shows one of *its* connections (matched by client port) idle inside a transaction that holds row
+ * locks. Otherwise it lets the replica go on and tries again.
  */
 async function pauseInsideTransaction(mysqlUrl: string, replica: AppReplica): Promise<void> {
   const db = await createConnection({ uri: mysqlUrl });
   try {
-    for (let attempt = 0; attempt < 40; attempt++) {
+    for (let attempt = 0; attempt < 60; attempt++) {
       replica.process.pause();
-      await sleep(400);
-      const [rows] = (await db.query(
-        `SELECT p.ID FROM information_schema.innodb_trx t
-           JOIN information_schema.processlist p ON p.ID = t.trx_mysql_thread_id
-          WHERE p.COMMAND = 'Sleep' AND p.TIME_MS > 300 AND t.trx_rows_locked > 0`,
-      )) as unknown as [unknown[]];
-      if (rows.length > 0) {
-        return;
+      const ports = localPortsOf(replica.process.pid!);
+      // Its statement in flight may still be waiting for the row: look for up to 1.2 s (the test's
+      // idle_transaction_timeout is 2 s).
+      for (let look = 0; look < 12; look++) {
+        await sleep(100);
+        const [rows] = (await db.query(
+          `SELECT p.HOST AS host FROM information_schema.innodb_trx t
+             JOIN information_schema.processlist p ON p.ID = t.trx_mysql_thread_id
+            WHERE p.COMMAND = 'Sleep' AND t.trx_rows_locked > 0`,
+        )) as unknown as [{ host: string }[]];
+        if (rows.some((row) => ports.has(Number(row.host.split(':').pop())))) {
+          return;
+        }
       }
       replica.process.resume();
-      await sleep(100 + Math.random() * 200);
+      await sleep(50 + Math.random() * 150);
     }
   } finally {
     await db.end();
