@@ -2,14 +2,7 @@ import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { appConfig, type AppConfig } from '../config/app-config';
-
-interface Releasable {
-  release(): void;
-}
-type AcquireCallback = (error: Error | null, connection?: Releasable) => void;
-interface CallbackPool {
-  getConnection(callback: AcquireCallback): void;
-}
+import { mysqlPoolOf, type AcquireCallback } from './mysql-pool';
 
 /** Raised when no pooled MySQL connection became free in time; answered `503 DATABASE_UNAVAILABLE`. */
 export class PoolAcquireTimeoutError extends Error {
@@ -31,7 +24,7 @@ export class PoolAcquireTimeout implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    const pool = (this.dataSource.driver as unknown as { pool?: CallbackPool }).pool;
+    const pool = mysqlPoolOf(this.dataSource);
     if (!pool) {
       return;
     }

@@ -2,13 +2,7 @@ import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { appConfig, type AppConfig } from '../config/app-config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-
-interface PooledConnection {
-  query(sql: string, callback: (error: unknown) => void): void;
-}
-interface CallbackPool {
-  on(event: 'acquire', listener: (connection: PooledConnection) => void): void;
-}
+import { mysqlPoolOf, type PooledConnection } from './mysql-pool';
 
 /**
  * Settings of every MySQL session, sent once per connection on its first acquisition (mysql2 runs a
@@ -31,7 +25,7 @@ export class SessionSettings implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    const pool = (this.dataSource.driver as unknown as { pool?: CallbackPool }).pool;
+    const pool = mysqlPoolOf(this.dataSource);
     pool?.on('acquire', (connection) => {
       if (this.initialised.has(connection)) {
         return;

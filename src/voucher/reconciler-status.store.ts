@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
+import { redisNowMs } from '../redis/redis-clock';
 import { REDIS_CLIENT } from '../redis/redis.tokens';
 
 /** Cluster-wide record of the last reconciliation round (whichever replica ran it). */
@@ -19,8 +20,7 @@ export class ReconcilerStatusStore {
   constructor(@Inject(REDIS_CLIENT) private readonly redis: Redis) {}
 
   async record(round: { instanceId: string; repaired: number; error?: string }): Promise<void> {
-    const [seconds, micros] = await this.redis.time();
-    const atMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    const atMs = await redisNowMs(this.redis);
     await this.redis.hset(STATUS_KEY, {
       at: String(atMs),
       instanceId: round.instanceId,

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
+import { redisNowMs } from '../redis/redis-clock';
 import { RedisScript } from '../redis/redis-script';
 import { TOKEN_BUCKET_LUA } from '../redis/token-bucket';
 import type { RateLimitArgs } from '../rate-limit/rate-limit.policy';
@@ -73,9 +74,8 @@ export class SeckillStateStore {
   }
 
   /** Redis' clock (ms): the one clock that decides. */
-  async now(): Promise<number> {
-    const [seconds, micros] = await this.redis.time();
-    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  now(): Promise<number> {
+    return redisNowMs(this.redis);
   }
 
   /**
