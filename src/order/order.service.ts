@@ -22,6 +22,7 @@ import { DuplicateOrderError, OrderIdCollisionError, OrderRepository } from './o
 import type { AuthUser } from '../auth/auth-user';
 import type { VoucherOrderResponse } from './dto/voucher-order.response';
 import type { SaleOrders } from './dto/sale-orders.response';
+import type { SaleRequest } from '../voucher/sale-request';
 
 /** What one order attempt got as far as: its id once the row was inserted (for a read-back). */
 interface OrderAttempt {
@@ -68,7 +69,7 @@ export class OrderService {
    * reserved unit each); sold-out, out-of-window and repeat requests never reach MySQL. Admitted
    * requests go through the per-user lock and one MySQL transaction, which decides.
    */
-  async seckill(request: { userId: string; voucherId: string; clientAddress?: string }): Promise<string> {
+  async seckill(request: SaleRequest): Promise<string> {
     const { userId, voucherId } = request;
     try {
       const admitted = await this.vouchers.admit(request);

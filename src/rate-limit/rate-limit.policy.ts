@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { appConfig, type AppConfig } from '../config/app-config';
 import { rateBucketKeys } from '../voucher/seckill-keys';
 import { ClientAddress } from './client-address';
+import type { SaleRequest } from '../voucher/sale-request';
 
 /** What an admission script needs to check a request's limits: its two bucket keys and the rates. */
 export interface RateLimitArgs {
@@ -35,7 +36,7 @@ export class RateLimitPolicy {
   }
 
   /** The request's buckets, or undefined when no limit is on (the scripts then skip them). */
-  forRequest(request: { voucherId: string; userId: string; clientAddress?: string }): RateLimitArgs | undefined {
+  forRequest(request: SaleRequest): RateLimitArgs | undefined {
     if (!this.enabled) {
       return undefined;
     }

@@ -10,6 +10,7 @@ import { Admission, SeckillStateStore } from './seckill-state.store';
 import { VoucherType } from './voucher.entity';
 import { VoucherNotFoundError } from './voucher.errors';
 import { VoucherRepository, VoucherWithSale } from './voucher.repository';
+import type { SaleRequest } from './sale-request';
 
 const PUBLISH_ATTEMPTS = 3;
 
@@ -86,12 +87,7 @@ export class VoucherService {
    * A sale found ended (its Redis state expires a day after its end) is remembered, so requests for
    * it are answered ENDED without Redis or MySQL: once ended, a sale stays ended.
    */
-  async admit(request: {
-    voucherId: string;
-    userId: string;
-    /** The client's address, for its rate limit (RATE_LIMIT_IP_*). */
-    clientAddress?: string;
-  }): Promise<{ admission: Admission; endMs: number; retryAfterMs: number } | null> {
+  async admit(request: SaleRequest): Promise<{ admission: Admission; endMs: number; retryAfterMs: number } | null> {
     const { voucherId, userId } = request;
     const endedAt = this.endedSales.get(voucherId);
     if (endedAt !== undefined) {

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Inject, Injectable } from '@nestjs/common';
 import { appConfig, type AppConfig } from '../../config/app-config';
 import { RateLimitPolicy } from '../../rate-limit/rate-limit.policy';
+import type { SaleRequest } from '../../voucher/sale-request';
 import { OrderStreamMetrics } from './order-stream.metrics';
 import { OrderStreamStore, type AsyncAdmission } from './order-stream.store';
 
@@ -42,12 +43,7 @@ export class AdmissionBatcher {
     private readonly rateLimits: RateLimitPolicy,
   ) {}
 
-  admit(options: {
-    voucherId: string;
-    userId: string;
-    orderId: string;
-    clientAddress?: string;
-  }): Promise<AdmissionOutcome> {
+  admit(options: SaleRequest & { orderId: string }): Promise<AdmissionOutcome> {
     return new Promise((resolve, reject) => {
       const { voucherId } = options;
       let queue = this.queues.get(voucherId);

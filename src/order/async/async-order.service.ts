@@ -24,6 +24,7 @@ import { RedisDurabilityCheck } from './redis-durability.check';
 import { OrderStreamStore, type OrderLookup } from './order-stream.store';
 import { SaleRebuilder } from './sale-rebuilder';
 import { SoldOutMemory } from './sold-out-memory';
+import type { SaleRequest } from '../../voucher/sale-request';
 
 /**
  * The asynchronous sale (ORDER_MODE=async): a request is decided by one Lua script in Redis (window
@@ -54,7 +55,7 @@ export class AsyncOrderService {
   }
 
   /** Accepts one order; resolves with its id once it is durably in the voucher's stream. */
-  async seckill(request: { userId: string; voucherId: string; clientAddress?: string }): Promise<string> {
+  async seckill(request: SaleRequest): Promise<string> {
     try {
       const orderId = await this.admit(request);
       this.accepted.inc();
@@ -86,7 +87,7 @@ export class AsyncOrderService {
     };
   }
 
-  private async admit(request: { userId: string; voucherId: string; clientAddress?: string }): Promise<string> {
+  private async admit(request: SaleRequest): Promise<string> {
     const { voucherId } = request;
     // The flood after the last unit is answered from memory (no Redis, no MySQL).
     if (this.soldOut.isSoldOut(voucherId)) {
