@@ -16,6 +16,8 @@ const common = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': swc, '^.+\\.js$': swc },
   moduleFileExtensions: ['ts', 'js', 'json'],
+  // The lock package's build (npm run build:lock) carries a package.json of its own.
+  modulePathIgnorePatterns: ['<rootDir>/dist-lock/'],
   // ESM-only dependencies required from CommonJS (Node 20 loads them natively, jest does not).
   transformIgnorePatterns: ['/node_modules/(?!(content-disposition)/)'],
 };

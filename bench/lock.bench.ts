@@ -17,7 +17,7 @@ import { MultiBar, Presets } from 'cli-progress';
 import { Redis } from 'ioredis';
 import { Mutex } from 'redis-semaphore';
 import { LockService } from '../src/lock/lock.service';
-import { SimpleLock } from '../src/lock/simple-lock';
+import { SimpleLock } from './baselines/simple-lock';
 import { RedisServer } from '../scripts/stack/redis';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3000);

@@ -15,7 +15,7 @@ import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { OrderModule } from './order/order.module';
 import { VoucherModule } from './voucher/voucher.module';
-import { LockModule } from './lock/lock.module';
+import { LockModule } from './lock/nest';
 import { LockMetrics } from './metrics/lock-metrics';
 import { RedisModule } from './redis/redis.module';
 import { REDIS_CLIENT, REDIS_LOCK_NODES, REDIS_SUBSCRIBER } from './redis/redis.tokens';

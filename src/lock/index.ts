@@ -1,13 +1,35 @@
-export * from './distributed-lock.decorator';
-export * from './fencing';
-export * from './local-lock.service';
-export * from './lock.errors';
-export * from './lock-options';
-export * from './lock.module';
-export * from './lock.service';
-export * from './lock.tokens';
-export * from './lock.types';
-export * from './multi-lock';
-export * from './red-lock';
-export * from './reentrant-lock';
-export * from './simple-lock';
+/**
+ * The lock library's core entry (no framework): named reentrant locks on Redis with a watchdog,
+ * pub/sub waiting, fencing tokens and a lost-lock signal; MultiLock and RedLock over independent
+ * nodes; `withLock`. The NestJS module and `@DistributedLock` are in `./nest`.
+ */
+export { LockService, type LockServiceOptions, type LockExecutor, type WithLockOptions } from './lock.service';
+export type { ReentrantLock } from './reentrant-lock';
+export type { MultiLock } from './multi-lock';
+export type { RedLock, RedLockOptions } from './red-lock';
+export type { VerifyMode } from './lock-engine';
+export type {
+  AcquireOptions,
+  LockAcquiredEvent,
+  LockContext,
+  LockHandle,
+  LockLostEvent,
+  LockReleasedEvent,
+  LockTimedOutEvent,
+  Lockable,
+} from './lock.types';
+export {
+  InvalidLockKeyError,
+  LockError,
+  LockInsideTransactionError,
+  LockLostError,
+  LockNotHeldError,
+  LockTimeoutError,
+  LockUnavailableError,
+} from './lock.errors';
+export { InvalidLockOptionError, MAX_DURATION_MS } from './lock-options';
+export { StaleFencingTokenError, assertFencedWrite, fencedUpdate, type FencedUpdate } from './fencing';
+export { REDIS_BACKEND, type LockBackend } from './lock-backend';
+export { LocalLockService } from './local-lock.service';
+export { LuaScript } from './lua-script';
+export type { LockRedisClient, LockRedisPipeline, LockRedisSubscriber, ScriptArg } from './redis-client';

@@ -1,11 +1,11 @@
 import { EventEmitter } from 'node:events';
-import type { Redis } from 'ioredis';
 import { HandedOver, LocalGate } from './local-gate';
 import { LockKeys, lockKeys } from './lock-keys';
 import { LockOwners } from './lock-owner';
 import { LockPubSub } from './lock-pubsub';
 import { lockScripts } from './lock-scripts';
 import { VacatingMap } from './vacating-map';
+import type { LockRedisClient, LockRedisSubscriber } from './redis-client';
 import { LockLostError, LockNotHeldError, LockUnavailableError } from './lock.errors';
 import type { LockAcquiredEvent, LockLostEvent, LockReleasedEvent, LockTimedOutEvent } from './lock.types';
 import { inNeutralContext } from './neutral-context';
@@ -15,9 +15,9 @@ export interface LockEngineOptions {
   /** Identifies this process in owner ids (`INSTANCE_ID`). */
   instanceId: string;
   /** Redis nodes; node 0 is the default for single-node locks. Independent nodes serve MultiLock/RedLock. */
-  nodes: Redis[];
+  nodes: LockRedisClient[];
   /** Subscriber connection for node 0; other nodes get a duplicate of their connection on first wait. */
-  subscriber?: Redis;
+  subscriber?: LockRedisSubscriber;
   /** Prefix of every key (default `lock:`). */
   keyPrefix?: string;
   /** Lease of watchdog locks in ms (default 30 000), renewed every third. */
@@ -85,7 +85,7 @@ export class LockEngine extends EventEmitter<LockEvents> {
    */
   private readonly held = new VacatingMap<string, HeldLock>();
   private readonly pubsubs = new Map<number, LockPubSub>();
-  private readonly ownedSubscribers: Redis[] = [];
+  private readonly ownedSubscribers: LockRedisSubscriber[] = [];
   private watchdogTimer?: NodeJS.Timeout;
   private closed = false;
 
@@ -124,7 +124,7 @@ export class LockEngine extends EventEmitter<LockEvents> {
     return lockKeys(this.keyPrefix, name);
   }
 
-  node(index: number): Redis {
+  node(index: number): LockRedisClient {
     const node = this.options.nodes[index];
     if (!node) {
       throw new Error(`No Redis lock node ${index} (configured: ${this.options.nodes.length})`);

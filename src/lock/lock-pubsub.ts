@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { LockRedisSubscriber } from './redis-client';
 
 interface Channel {
   refs: number;
@@ -16,7 +16,7 @@ interface Channel {
 export class LockPubSub {
   private readonly channels = new Map<string, Channel>();
 
-  constructor(private readonly subscriber: Redis) {
+  constructor(private readonly subscriber: LockRedisSubscriber) {
     // Messages published while the connection was down are lost: after a (re)connect every waiter
     // retries at once instead of sleeping out its timer.
     subscriber.on('ready', () => this.wakeAll());

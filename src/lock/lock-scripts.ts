@@ -1,10 +1,13 @@
-import { RedisScript } from '../redis/redis-script';
+import { LuaScript } from './lua-script';
+import { ACQUIRE_LUA } from './lua/acquire.lua';
+import { FORCE_RELEASE_LUA } from './lua/force-release.lua';
+import { RELEASE_LUA } from './lua/release.lua';
+import { RENEW_LUA } from './lua/renew.lua';
 
-/** The lock library's Lua scripts, loaded once from the `.lua` files beside this module. */
+/** The lock library's Lua scripts (embedded in `lua/`, one module per script). */
 export const lockScripts = {
-  acquire: RedisScript.fromFile(__dirname, 'acquire.lua', [2, 3]),
-  release: RedisScript.fromFile(__dirname, 'release.lua', [2, 4]),
-  renew: RedisScript.fromFile(__dirname, 'renew.lua', 1),
-  forceRelease: RedisScript.fromFile(__dirname, 'force-release.lua', 2),
-  simpleRelease: RedisScript.fromFile(__dirname, 'simple-release.lua', 1),
+  acquire: new LuaScript('acquire.lua', ACQUIRE_LUA, [2, 3]),
+  release: new LuaScript('release.lua', RELEASE_LUA, [2, 4]),
+  renew: new LuaScript('renew.lua', RENEW_LUA, 1),
+  forceRelease: new LuaScript('force-release.lua', FORCE_RELEASE_LUA, 2),
 };

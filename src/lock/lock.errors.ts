@@ -38,7 +38,7 @@ export class InvalidLockKeyError extends LockError {
 
 /**
  * `@DistributedLock` was entered while a transaction was already open: releasing at method exit
- * would precede the outer commit. Put the lock outside the transaction (see docs/LOCKS.md).
+ * would precede the outer commit. Put the lock outside the transaction (see README.md).
  */
 export class LockInsideTransactionError extends LockError {
   override readonly name = LockInsideTransactionError.name;

@@ -1,15 +1,12 @@
 import { DynamicModule, FactoryProvider, Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
-import type { LockEngineOptions } from './lock-engine';
 import { LocalLockService } from './local-lock.service';
-import { LockService } from './lock.service';
+import { LockService, type LockServiceOptions } from './lock.service';
 import { LOCK_EXECUTOR } from './lock.tokens';
 
 /** Options of `LockModule.forRootAsync`. */
-export interface LockModuleOptions extends Omit<LockEngineOptions, 'logger'> {
+export interface LockModuleOptions extends Omit<LockServiceOptions, 'logger'> {
   /** `redis` (default): `@DistributedLock` uses the LockService. `local`: an in-process mutex, unsafe across replicas. */
   mode?: 'redis' | 'local';
-  /** Indexes of `nodes` that RedLock and MultiLock-on-all-nodes span (default: all). */
-  independentNodes?: number[];
 }
 
 const LOCK_MODULE_OPTIONS = Symbol('LOCK_MODULE_OPTIONS');
@@ -33,8 +30,8 @@ export class LockModule implements OnApplicationShutdown {
         {
           provide: LockService,
           inject: [LOCK_MODULE_OPTIONS],
-          useFactory: ({ independentNodes, ...engineOptions }: LockModuleOptions) =>
-            new LockService({ ...engineOptions, logger: new Logger(LockService.name) }, independentNodes),
+          useFactory: ({ mode: _mode, ...serviceOptions }: LockModuleOptions) =>
+            new LockService({ ...serviceOptions, logger: new Logger(LockService.name) }),
         },
         {
           provide: LOCK_EXECUTOR,

@@ -1,4 +1,5 @@
-import { LockEngine, LockEngineOptions } from './lock-engine';
+import { REDIS_BACKEND, type LockBackend } from './lock-backend';
+import { LockEngine, type LockEngineOptions } from './lock-engine';
 import { MultiLock } from './multi-lock';
 import { ReentrantLock } from './reentrant-lock';
 import { RedLock, RedLockOptions } from './red-lock';
@@ -12,10 +13,20 @@ import type {
   Lockable,
 } from './lock.types';
 
+/** Options of `new LockService(…)`: the engine's (nodes, subscriber, prefix, watchdog, logger) plus which nodes are independent. */
+export interface LockServiceOptions extends LockEngineOptions {
+  /** Indexes of `nodes` that MultiLock-on-all-nodes and RedLock span (default: all). */
+  independentNodes?: number[];
+  /** Further lock stores, chosen per call by their `kind` (`{ backend: 'mysql-table' }`); Redis stays the default. */
+  backends?: LockBackend[];
+}
+
 /** Options of `withLock`: acquisition options plus which kind of lock. */
 export interface WithLockOptions extends AcquireOptions {
   /** Wait forever when omitted; otherwise `LockTimeoutError` after this many ms. */
   waitTime?: number;
+  /** Which store holds the lock: `redis` (default) or the `kind` of a backend given to the service. */
+  backend?: string;
 }
 
 /** Anything that can run a function under a named lock (the Redis LockService or the local mutex). */
@@ -32,18 +43,44 @@ export class LockService implements LockExecutor {
 
   private readonly independentNodes: number[];
 
+  private readonly backends = new Map<string, LockBackend>();
+
   /**
    * @param options.nodes Redis connections; node 0 serves single-node locks.
-   * @param independentNodes indexes of `nodes` that MultiLock-on-all-nodes and RedLock span (default: all).
+   * @param independentNodes the same as `options.independentNodes` (kept for existing callers).
    */
-  constructor(options: LockEngineOptions, independentNodes?: number[]) {
-    this.engine = new LockEngine(options);
-    this.independentNodes = independentNodes ?? Array.from({ length: options.nodes.length }, (_, i) => i);
+  constructor(options: LockServiceOptions, independentNodes?: number[]) {
+    const { independentNodes: fromOptions, backends = [], ...engineOptions } = options;
+    this.engine = new LockEngine(engineOptions);
+    this.independentNodes =
+      fromOptions ?? independentNodes ?? Array.from({ length: options.nodes.length }, (_, i) => i);
+    for (const backend of backends) {
+      if (backend.kind === REDIS_BACKEND || this.backends.has(backend.kind)) {
+        throw new Error(`Lock backend kind ${backend.kind} is taken`);
+      }
+      this.backends.set(backend.kind, backend);
+    }
   }
 
   /** A reentrant lock owned by the current async call chain (or a fresh owner outside one). */
   getLock(name: string, options: { node?: number } = {}): ReentrantLock {
     return new ReentrantLock(this.engine, name, this.currentOwner(), options.node ?? 0);
+  }
+
+  /**
+   * The lock `name` in the store `backend` (`redis` or a configured backend's kind), owned like
+   * `getLock`'s by the current async call chain.
+   */
+  getLockIn(backend: string, name: string): Lockable {
+    if (backend === REDIS_BACKEND) {
+      return this.getLock(name);
+    }
+    const store = this.backends.get(backend);
+    if (!store) {
+      const known = [REDIS_BACKEND, ...this.backends.keys()].join(', ');
+      throw new Error(`No lock backend ${backend} (configured: ${known})`);
+    }
+    return store.getLock(name, this.currentOwner());
   }
 
   /** All-or-nothing over several locks. */
@@ -68,7 +105,8 @@ export class LockService implements LockExecutor {
    */
   withLock<T>(name: string, options: WithLockOptions, fn: (context: LockContext) => Promise<T>): Promise<T> {
     return this.withOwner(async () => {
-      const handle = await this.getLock(name).lock(options);
+      const lock = options.backend === undefined ? this.getLock(name) : this.getLockIn(options.backend, name);
+      const handle = await lock.lock(options);
       let result: T;
       try {
         result = await fn({
@@ -120,6 +158,13 @@ export class LockService implements LockExecutor {
   /** Stops the watchdog and the extra subscribers; held locks then end with their lease. */
   close(): void {
     this.engine.close();
+    for (const backend of this.backends.values()) {
+      backend
+        .close()
+        .catch((error: unknown) =>
+          this.engine.options.logger?.warn(`Closing backend ${backend.kind}: ${String(error)}`),
+        );
+    }
   }
 
   private currentOwner(): string {

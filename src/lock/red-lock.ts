@@ -32,7 +32,7 @@ const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> =>
  * Rounds are retried after a random pause (pub/sub would need every node's channel; a RedLock is
  * for rare, coarse locks). Each node's part is watchdog-renewed like a single lock; the handle's
  * signal fires once a majority of the parts is lost. Fencing tokens are the largest token of the
- * granting nodes: increasing in practice, but not guaranteed across node failures (docs/LOCKS.md).
+ * granting nodes: increasing in practice, but not guaranteed across node failures (README.md).
  */
 export class RedLock implements Lockable {
   private readonly keys: LockKeys;

@@ -3,7 +3,7 @@ import { appConfig, type AppConfig } from '../config/app-config';
 import { AsyncOrderService } from './async/async-order.service';
 import { DomainError } from '../common/errors/domain-error';
 import { IdWorker } from '../id-worker/id-worker.service';
-import { DistributedLock } from '../lock/distributed-lock.decorator';
+import { DistributedLock } from '../lock/nest';
 import { RateLimitedError } from '../rate-limit/rate-limit.errors';
 import { SeckillStateStore } from '../voucher/seckill-state.store';
 import { VoucherNotFoundError } from '../voucher/voucher.errors';

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { LockService } from '../../src/lock/lock.service';
-import type { LockEngineOptions } from '../../src/lock/lock-engine';
+import type { LockServiceOptions } from '../../src/lock';
 
 /** LockServices under test and the connections they use; `closeAll()` in afterAll. */
 export class LockServices {
@@ -15,7 +15,7 @@ export class LockServices {
   }
 
   /** A LockService (a stand-in for one replica) over the given node URLs; node 0 gets a subscriber. */
-  create(urls: string[], options: Partial<LockEngineOptions> = {}): LockService {
+  create(urls: string[], options: Partial<LockServiceOptions> = {}): LockService {
     const service = new LockService({
       instanceId: `test-${this.services.length + 1}`,
       nodes: urls.map((url) => this.connect(url)),

@@ -1,13 +1,13 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { IdSequenceExhaustedError, IdWorkerUnavailableError } from '../../id-worker/id-worker.errors';
-import { StaleFencingTokenError } from '../../lock/fencing';
 import {
   InvalidLockKeyError,
   LockLostError,
   LockNotHeldError,
   LockTimeoutError,
   LockUnavailableError,
-} from '../../lock/lock.errors';
+  StaleFencingTokenError,
+} from '../../lock';
 import { isDatabaseUnavailable } from '../../database/database-errors';
 import { isRedisUnavailable } from '../../redis/redis-errors';
 import { DomainError } from './domain-error';

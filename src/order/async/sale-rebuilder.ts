@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { LockService } from '../../lock/lock.service';
+import { LockService } from '../../lock';
 import { SeckillStateStore } from '../../voucher/seckill-state.store';
 import { OrderBatchRepository } from './order-batch.repository';
 import { OrderStreamMetrics } from './order-stream.metrics';

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { lockKeys } from '../../../src/lock/lock-keys';
 import { lockScripts } from '../../../src/lock/lock-scripts';
+import { simpleReleaseScript } from '../../../bench/baselines/simple-lock';
 import type { RedisServer } from '../../../scripts/stack/redis';
 import { startTestRedis } from '../../support/shared-stack';
 
@@ -227,9 +228,9 @@ describe('lock Lua scripts (real Redis)', () => {
   describe('simple-release.lua', () => {
     it('deletes only when the value is the caller’s', async () => {
       await redis.set('simple', 'owner-a');
-      expect(await lockScripts.simpleRelease.run(redis, ['simple'], ['owner-b'])).toBe(0);
+      expect(await simpleReleaseScript.run(redis, ['simple'], ['owner-b'])).toBe(0);
       expect(await redis.get('simple')).toBe('owner-a');
-      expect(await lockScripts.simpleRelease.run(redis, ['simple'], ['owner-a'])).toBe(1);
+      expect(await simpleReleaseScript.run(redis, ['simple'], ['owner-a'])).toBe(1);
     });
   });
 });

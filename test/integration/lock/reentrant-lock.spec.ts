@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LockLostError, LockNotHeldError, LockTimeoutError, LockUnavailableError } from '../../../src/lock/lock.errors';
 import type { LockService } from '../../../src/lock/lock.service';
-import { SimpleLock } from '../../../src/lock/simple-lock';
+import { SimpleLock } from '../../../bench/baselines/simple-lock';
 import type { RedisServer } from '../../../scripts/stack/redis';
 import { LockServices } from '../../support/lock-services';
 import { startTestRedis } from '../../support/shared-stack';

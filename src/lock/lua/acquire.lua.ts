@@ -1,3 +1,6 @@
+// Embedded so the package ships its scripts inside its JavaScript (no .lua asset to copy or find at
+// run time). The Lua's own comments say why each step is there.
+export const ACQUIRE_LUA = String.raw`
 -- Reentrant acquire (Redisson layout): a hash per lock, field = owner, value = hold count; the
 -- fencing counter is a key of its own, so a final release leaves an empty hash, which Redis deletes.
 -- Replies are shaped for the hot path (integers parse cheapest):
@@ -30,7 +33,7 @@ local function nextToken()
   -- lock name on one server; and when the counter is behind — expired, lost with a restart, or
   -- stale on a replica promoted by a failover — the server clock carries the next token above
   -- every token issued before (no lock is taken a million times a second). What this cannot cover:
-  -- a server whose clock is behind the old one's; see docs/LOCKS.md.
+  -- a server whose clock is behind the old one's; see README.md.
   local now = redis.call('time')
   local nowUs = tonumber(now[1]) * 1000000 + tonumber(now[2])
   local token = math.max((tonumber(redis.call('get', fenceKey)) or 0) + 1, nowUs)
@@ -80,3 +83,4 @@ if waiterTtlMs > 0 then
   end
 end
 return -math.max(redis.call('pttl', lockKey), 0)
+`;

@@ -1,3 +1,6 @@
+// Embedded so the package ships its scripts inside its JavaScript (no .lua asset to copy or find at
+// run time). The Lua's own comments say why each step is there.
+export const RENEW_LUA = String.raw`
 -- Watchdog renewal: extends the lease only if this owner still holds the lock.
 -- Returns 1 when renewed, 0 when the lock is gone or held by someone else.
 local lockKey = KEYS[1]
@@ -12,3 +15,4 @@ if redis.call('hexists', lockKey, owner) == 1 then
   return 1
 end
 return 0
+`;

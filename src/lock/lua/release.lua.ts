@@ -1,8 +1,11 @@
+// Embedded so the package ships its scripts inside its JavaScript (no .lua asset to copy or find at
+// run time). The Lua's own comments say why each step is there.
+export const RELEASE_LUA = String.raw`
 -- Owner-checked release of one hold. Replies (integers on the hot path):
 --   -1        this owner does not hold the lock; nothing is changed
 --   0         released; waiters are notified by pub/sub
 --   n > 0     one re-entry released, n holds left
---   {token}   handed straight to `nextOwner` (a waiter of the same process) because no other
+--   {token}   handed straight to nextOwner (a waiter of the same process) because no other
 --             process is waiting: one round trip per hand-over instead of two
 local lockKey = KEYS[1]
 local channel = KEYS[2]
@@ -60,3 +63,4 @@ end
 
 redis.call('publish', channel, 'released')
 return 0
+`;

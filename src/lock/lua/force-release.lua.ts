@@ -1,3 +1,6 @@
+// Embedded so the package ships its scripts inside its JavaScript (no .lua asset to copy or find at
+// run time). The Lua's own comments say why each step is there.
+export const FORCE_RELEASE_LUA = String.raw`
 -- Administrative release regardless of owner. Returns 1 if a lock was deleted, 0 if none existed.
 local lockKey = KEYS[1]
 local channel = KEYS[2]
@@ -7,3 +10,4 @@ if redis.call('del', lockKey) == 1 then
   return 1
 end
 return 0
+`;
