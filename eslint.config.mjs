@@ -77,6 +77,10 @@ export default tseslint.config(
     rules: { 'no-restricted-syntax': ['error', ...leavesFolder(2)] },
   },
   {
+    files: ['src/lock/*/*/*.ts'],
+    rules: { 'no-restricted-syntax': ['error', ...leavesFolder(3)] },
+  },
+  {
     // The app uses the library through its two entries only (src/lock and src/lock/nest).
     files: ['src/**/*.ts'],
     ignores: ['src/lock/**'],

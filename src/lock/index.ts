@@ -31,5 +31,7 @@ export { InvalidLockOptionError, MAX_DURATION_MS } from './lock-options';
 export { StaleFencingTokenError, assertFencedWrite, fencedUpdate, type FencedUpdate } from './fencing';
 export { REDIS_BACKEND, type LockBackend } from './lock-backend';
 export { LocalLockService } from './local-lock.service';
+export { MySqlTableLockBackend, type MySqlTableLockOptions } from './backends/mysql-table/mysql-table.backend';
+export type { MySqlLockClient } from './backends/mysql-table/mysql-client';
 export { LuaScript } from './lua-script';
 export type { LockRedisClient, LockRedisPipeline, LockRedisSubscriber, ScriptArg } from './redis-client';

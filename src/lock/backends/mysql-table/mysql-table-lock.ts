@@ -1,0 +1,143 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LockNotHeldError, LockTimeoutError, LockUnavailableError } from '../../lock.errors';
+import { invalidAcquireOptions } from '../../lock-options';
+import type { AcquireOptions, LockHandle, Lockable } from '../../lock.types';
+import type { MySqlTableLockBackend, TableHold } from './mysql-table.backend';
+
+/** One lock name in the lock table, as held by one owner; reentrant per owner. */
+export class MySqlTableLock implements Lockable {
+  constructor(
+    private readonly backend: MySqlTableLockBackend,
+    readonly name: string,
+    private readonly owner: string,
+  ) {}
+
+  async tryLock(options: AcquireOptions = {}): Promise<LockHandle | null> {
+    const invalid = invalidAcquireOptions(this.name, options);
+    if (invalid) {
+      throw invalid;
+    }
+    if (this.backend.isClosed) {
+      throw new LockUnavailableError(`Lock backend is closed; ${this.name} was not acquired`, this.name);
+    }
+    const leaseMs = options.leaseTime ?? this.backend.watchdogTimeoutMs;
+    const existing = this.backend.hold(this.name, this.owner);
+    if (existing && !existing.lost) {
+      return this.reenter(existing, leaseMs);
+    }
+    const deadline = performance.now() + (options.waitTime ?? 0);
+    for (let attempt = 0; ; attempt++) {
+      const token = await this.attempt(leaseMs);
+      if (token > 0) {
+        const hold = this.backend.enter({
+          name: this.name,
+          owner: this.owner,
+          fencingToken: token,
+          leaseMs,
+          watchdog: options.leaseTime === undefined,
+        });
+        return this.handle(hold);
+      }
+      const left = deadline - performance.now();
+      if (left <= 0 || this.backend.isClosed) {
+        return null;
+      }
+      // Exponential backoff with jitter, never past the deadline: polling is this store's only way to wait.
+      const backoff = Math.min(this.backend.retryMaxMs, this.backend.retryMinMs * 2 ** Math.min(attempt, 16));
+      await sleep(Math.min(left, backoff * (0.5 + Math.random() / 2)), undefined, {
+        signal: this.backend.closeSignal,
+      }).catch(() => undefined);
+    }
+  }
+
+  async lock(options: AcquireOptions = {}): Promise<LockHandle> {
+    const waitTime = options.waitTime ?? Number.POSITIVE_INFINITY;
+    const handle = await this.tryLock({ ...options, waitTime });
+    if (!handle) {
+      throw new LockTimeoutError(`Lock ${this.name} stayed busy for ${waitTime} ms`, this.name);
+    }
+    return handle;
+  }
+
+  private async attempt(leaseMs: number): Promise<number> {
+    try {
+      return (await this.backend.run(this.backend.sql.acquire, [this.name, this.owner, leaseMs])).insertId;
+    } catch (error) {
+      throw unavailable(this.name, 'acquire', error);
+    }
+  }
+
+  private async reenter(hold: TableHold, leaseMs: number): Promise<LockHandle> {
+    let affected: number;
+    try {
+      affected = (await this.backend.run(this.backend.sql.reenter, [leaseMs, this.name, this.owner])).affectedRows;
+    } catch (error) {
+      throw unavailable(this.name, 're-enter', error);
+    }
+    if (affected !== 1) {
+      // As on Redis: a re-entry never takes the lock anew; the outer section lost its exclusivity.
+      throw this.backend.markLost(hold, 'expired-or-taken');
+    }
+    hold.holds++;
+    return this.handle(hold);
+  }
+
+  private handle(hold: TableHold): LockHandle {
+    let released = false;
+    return {
+      name: this.name,
+      holdCount: hold.holds,
+      fencingToken: hold.fencingToken,
+      signal: hold.controller.signal,
+      assertHeld: async (mode) => {
+        if (hold.lost) {
+          throw hold.lost;
+        }
+        if (
+          mode === 'lease' &&
+          performance.now() - hold.lastRenewedAt < hold.leaseMs - Math.max(1000, hold.leaseMs / 10)
+        ) {
+          return;
+        }
+        const [rows] = await this.backend.options.client.query(this.backend.sql.held, [this.name, this.owner]);
+        if ((rows as unknown[]).length !== 1) {
+          throw this.backend.markLost(hold, 'expired-or-taken');
+        }
+      },
+      unlock: async () => {
+        if (released) {
+          throw new LockNotHeldError(`Lock ${this.name} was already released by this handle`, this.name);
+        }
+        released = true;
+        await this.release(hold);
+      },
+    };
+  }
+
+  private async release(hold: TableHold): Promise<void> {
+    const { sql } = this.backend;
+    const final = hold.holds <= 1;
+    let affected: number;
+    try {
+      affected = (await this.backend.run(final ? sql.release : sql.leave, [this.name, this.owner])).affectedRows;
+    } catch (error) {
+      throw unavailable(this.name, 'release', error);
+    }
+    if (final) {
+      this.backend.leave(hold);
+    } else {
+      hold.holds--;
+    }
+    if (affected === 1 && !hold.lost) {
+      return;
+    }
+    if (final) {
+      // Expired (perhaps taken over and released since): only this owner's row may go.
+      await this.backend.run(sql.releaseExpired, [this.name, this.owner]).catch(() => undefined);
+    }
+    throw hold.lost ?? this.backend.markLost(hold, 'expired-or-taken');
+  }
+}
+
+const unavailable = (name: string, step: string, cause: unknown) =>
+  new LockUnavailableError(`MySQL could not be reached to ${step} ${name}`, name, { cause });

@@ -1,0 +1,180 @@
+import type { LockBackend } from '../../lock-backend';
+import { LockLostError } from '../../lock.errors';
+import type { Lockable } from '../../lock.types';
+import { inNeutralContext } from '../../neutral-context';
+import type { MySqlLockClient, OkPacket } from './mysql-client';
+import { MySqlTableLock } from './mysql-table-lock';
+import { mysqlTableSql, type MySqlTableSql } from './mysql-table.sql';
+
+/** Options of the lock-table backend. */
+export interface MySqlTableLockOptions {
+  /** A mysql2/promise pool (any client with `query(sql, values)`). */
+  client: MySqlLockClient;
+  /** Table name (default `distributed_lock`); `ensureTable()` creates it. */
+  table?: string;
+  /** Lease of a lock taken without `leaseTime`, renewed every third of it while held (default 30 000 ms). */
+  watchdogTimeoutMs?: number;
+  /** Waiting: attempts back off from `minMs` doubling to `maxMs`, with jitter (default 5 and 200 ms). */
+  retry?: { minMs?: number; maxMs?: number };
+  logger?: { warn(message: string): void };
+}
+
+/** This process's bookkeeping of one owner's hold on one lock. */
+export interface TableHold {
+  name: string;
+  owner: string;
+  holds: number;
+  fencingToken: number;
+  leaseMs: number;
+  watchdog: boolean;
+  lastRenewedAt: number;
+  controller: AbortController;
+  leaseTimer?: NodeJS.Timeout;
+  lost?: LockLostError;
+}
+
+/**
+ * Locks as rows of a MySQL table (seed 002's lock table): unique name, owner, hold count, expiry
+ * by the database clock, fencing counter. Acquire is one statement (insert, or take over an expired
+ * row); release deletes by owner; a watchdog renews locks taken without a lease; waiting polls with
+ * backoff bounded by `waitTime`. No connection is held while a lock is held. `sweepExpired()` removes
+ * rows whose holders died (schedule it, e.g. with @nestjs/schedule, or pass nothing: a dead holder's
+ * row is also simply taken over by the next acquirer).
+ */
+export class MySqlTableLockBackend implements LockBackend {
+  readonly kind = 'mysql-table';
+  readonly sql: MySqlTableSql;
+  readonly watchdogTimeoutMs: number;
+  readonly retryMinMs: number;
+  readonly retryMaxMs: number;
+  private readonly holds = new Map<string, TableHold>();
+  private watchdogTimer?: NodeJS.Timeout;
+  private closed = false;
+  /** Wakes every waiter's backoff sleep (close). */
+  private readonly closing = new AbortController();
+
+  constructor(readonly options: MySqlTableLockOptions) {
+    this.sql = mysqlTableSql(options.table ?? 'distributed_lock');
+    this.watchdogTimeoutMs = options.watchdogTimeoutMs ?? 30_000;
+    this.retryMinMs = options.retry?.minMs ?? 5;
+    this.retryMaxMs = options.retry?.maxMs ?? 200;
+  }
+
+  /** CREATE TABLE IF NOT EXISTS (apps with migrations create the same table there). */
+  async ensureTable(): Promise<void> {
+    await this.options.client.query(this.sql.create);
+  }
+
+  getLock(name: string, owner: string): Lockable {
+    return new MySqlTableLock(this, name, owner);
+  }
+
+  /** Deletes rows expired for longer than `graceMs` (at most `limit`); returns how many. */
+  async sweepExpired(options: { graceMs?: number; limit?: number } = {}): Promise<number> {
+    return (await this.run(this.sql.sweep, [options.graceMs ?? 0, options.limit ?? 1000])).affectedRows;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  get closeSignal(): AbortSignal {
+    return this.closing.signal;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.watchdogTimer);
+    for (const hold of this.holds.values()) {
+      clearTimeout(hold.leaseTimer);
+    }
+    this.closing.abort();
+    await Promise.resolve();
+  }
+
+  /** @internal */
+  async run(sql: string, values: unknown[]): Promise<OkPacket> {
+    const [result] = await this.options.client.query(sql, values);
+    return result as OkPacket;
+  }
+
+  /** @internal */
+  hold(name: string, owner: string): TableHold | undefined {
+    return this.holds.get(holdKey(name, owner));
+  }
+
+  /** @internal a first hold granted with `fencingToken`. */
+  enter(hold: Omit<TableHold, 'controller' | 'lastRenewedAt' | 'holds'>): TableHold {
+    const entered: TableHold = {
+      ...hold,
+      holds: 1,
+      controller: new AbortController(),
+      lastRenewedAt: performance.now(),
+    };
+    this.holds.set(holdKey(hold.name, hold.owner), entered);
+    if (entered.watchdog) {
+      this.ensureWatchdog();
+    } else {
+      entered.leaseTimer = inNeutralContext(() =>
+        setTimeout(() => this.markLost(entered, 'lease-elapsed'), entered.leaseMs).unref(),
+      );
+    }
+    return entered;
+  }
+
+  /** @internal the hold is over (released, or lost and unlocked). */
+  leave(hold: TableHold): void {
+    clearTimeout(hold.leaseTimer);
+    if (this.holds.get(holdKey(hold.name, hold.owner)) === hold) {
+      this.holds.delete(holdKey(hold.name, hold.owner));
+    }
+  }
+
+  /** @internal */
+  markLost(hold: TableHold, reason: string): LockLostError {
+    if (!hold.lost) {
+      clearTimeout(hold.leaseTimer);
+      hold.lost = new LockLostError(`Lock ${hold.name} was lost (${reason})`, hold.name);
+      this.options.logger?.warn(`Lock ${hold.name} (mysql-table) lost by ${hold.owner}: ${reason}`);
+      hold.controller.abort(hold.lost);
+    }
+    return hold.lost;
+  }
+
+  private ensureWatchdog(): void {
+    if (this.watchdogTimer || this.closed) {
+      return;
+    }
+    this.watchdogTimer = inNeutralContext(() =>
+      setInterval(() => void this.renewAll(), Math.max(1, Math.floor(this.watchdogTimeoutMs / 3))).unref(),
+    );
+  }
+
+  private async renewAll(): Promise<void> {
+    const watched = [...this.holds.values()].filter((hold) => hold.watchdog && !hold.lost);
+    if (watched.length === 0) {
+      clearInterval(this.watchdogTimer);
+      this.watchdogTimer = undefined;
+      return;
+    }
+    await Promise.all(
+      watched.map(async (hold) => {
+        const startedAt = performance.now();
+        try {
+          const { affectedRows } = await this.run(this.sql.renew, [hold.leaseMs, hold.name, hold.owner]);
+          if (affectedRows === 1) {
+            hold.lastRenewedAt = startedAt;
+          } else if (this.hold(hold.name, hold.owner) === hold) {
+            this.markLost(hold, 'expired-or-taken');
+          }
+        } catch {
+          if (performance.now() - hold.lastRenewedAt >= hold.leaseMs) {
+            this.markLost(hold, 'database-unreachable');
+          }
+        }
+      }),
+    );
+  }
+}
+
+const holdKey = (name: string, owner: string) => `${name}\u0000${owner}`;

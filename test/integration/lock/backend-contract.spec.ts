@@ -1,0 +1,235 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { createPool, type Pool } from 'mysql2/promise';
+import {
+  LockLostError,
+  LockService,
+  LockTimeoutError,
+  MySqlTableLockBackend,
+  type Lockable,
+  type LockHandle,
+} from '../../../src/lock';
+import type { RedisServer } from '../../../scripts/stack/redis';
+import { createTestDatabase, startTestRedis, testDir } from '../../support/shared-stack';
+
+const run = promisify(execFile);
+const ROOT = resolve(__dirname, '../../..');
+const PACKAGE = join(ROOT, 'dist-lock');
+const TABLE = 'distributed_lock';
+
+/**
+ * A contender process on the published package: `contend` runs tasks × rounds of an unprotected
+ * read-modify-write on a Redis counter under the lock; `hold` takes the lock (watchdog lease) and
+ * keeps it until killed.
+ */
+const CHILD_JS = `
+const lib = require(${JSON.stringify(PACKAGE)});
+const { Redis } = require(${JSON.stringify(join(ROOT, 'node_modules/ioredis'))});
+const { createPool } = require(${JSON.stringify(join(ROOT, 'node_modules/mysql2/promise'))});
+const [command, kind, redisUrl, mysqlUrl, name, tasks, rounds] = process.argv.slice(2);
+(async () => {
+  const redis = new Redis(redisUrl);
+  const pool = createPool({ uri: mysqlUrl, connectionLimit: 4 });
+  const table = new lib.MySqlTableLockBackend({ client: pool, watchdogTimeoutMs: 600, retry: { maxMs: 50 } });
+  const subscriber = redis.duplicate();
+  const locks = new lib.LockService({
+    instanceId: 'child-' + process.pid, nodes: [redis], subscriber,
+    watchdogTimeoutMs: 600, backends: [table],
+  });
+  if (command === 'hold') {
+    await locks.withOwner(() => locks.getLockIn(kind, name).lock());
+    process.stdout.write('held\\n');
+    return;
+  }
+  await Promise.all(Array.from({ length: Number(tasks) }, async () => {
+    for (let i = 0; i < Number(rounds); i++) {
+      await locks.withLock(name, { backend: kind, waitTime: 60000 }, async () => {
+        const value = Number(await redis.get('contract:' + kind));
+        await new Promise((r) => setTimeout(r, 1));
+        await redis.set('contract:' + kind, String(value + 1));
+      });
+    }
+  }));
+  locks.close();
+  redis.disconnect();
+  subscriber.disconnect();
+  await pool.end();
+})().catch((error) => { console.error(error); process.exit(1); });
+`;
+
+interface Backend {
+  kind: string;
+  /** A lock of a new owner (every call is another owner, as another request would be). */
+  lock(name: string): Lockable;
+  /** The same owner for everything `fn` creates. */
+  asOneOwner<T>(fn: (lock: (name: string) => Lockable) => Promise<T>): Promise<T>;
+}
+
+describe('Lock backend contract (the same suite for every backend, real servers, contenders as processes)', () => {
+  let redisServer: RedisServer;
+  let redis: Redis;
+  let subscriber: Redis;
+  let mysqlUrl: string;
+  let pool: Pool;
+  let locks: LockService;
+  let table: MySqlTableLockBackend;
+  let dir: string;
+  const children: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(join(PACKAGE, 'index.js'))) {
+      throw new Error('dist-lock is missing: run `npm run build:lock` (npm test does)');
+    }
+    redisServer = await startTestRedis('redis-contract');
+    redis = new Redis(redisServer.url);
+    subscriber = new Redis(redisServer.url);
+    mysqlUrl = await createTestDatabase('lock_contract');
+    pool = createPool({ uri: mysqlUrl, connectionLimit: 8 });
+    table = new MySqlTableLockBackend({ client: pool, table: TABLE, watchdogTimeoutMs: 600, retry: { maxMs: 50 } });
+    await table.ensureTable();
+    locks = new LockService({
+      instanceId: 'contract',
+      nodes: [redis],
+      subscriber,
+      watchdogTimeoutMs: 600,
+      backends: [table],
+    });
+    dir = testDir('lock-contract');
+    writeFileSync(join(dir, 'child.js'), CHILD_JS);
+  });
+  afterAll(async () => {
+    for (const child of children) {
+      child.kill('SIGKILL');
+    }
+    locks?.close();
+    redis?.disconnect();
+    subscriber?.disconnect();
+    await pool?.end();
+    await redisServer?.stop();
+  });
+
+  const backends: Backend[] = ['redis', 'mysql-table'].map((kind) => ({
+    kind,
+    lock: (name) => locks.getLockIn(kind, name),
+    asOneOwner: (fn) => locks.withOwner(() => fn((name) => locks.getLockIn(kind, name))),
+  }));
+
+  describe.each(backends)('$kind', (backend) => {
+    const name = (what: string) => `contract:${backend.kind}:${what}`;
+
+    it('excludes across processes: 3 processes × 4 tasks × 10 rounds lose no update', async () => {
+      await Promise.all(
+        [1, 2, 3].map(() =>
+          run(
+            process.execPath,
+            [join(dir, 'child.js'), 'contend', backend.kind, redisServer.url, mysqlUrl, name('mutex'), '4', '10'],
+            {
+              timeout: 90_000,
+            },
+          ),
+        ),
+      );
+      expect(Number(await redis.get(`contract:${backend.kind}`))).toBe(3 * 4 * 10);
+    });
+
+    it('times out with LockTimeoutError (lock) or null (tryLock) while another owner holds it', async () => {
+      const held = await backend.lock(name('timeout')).lock({ leaseTime: 5000 });
+      await expect(backend.lock(name('timeout')).tryLock({ waitTime: 100 })).resolves.toBeNull();
+      await expect(backend.lock(name('timeout')).lock({ waitTime: 100 })).rejects.toBeInstanceOf(LockTimeoutError);
+      await held.unlock();
+      const next = await backend.lock(name('timeout')).tryLock({ waitTime: 100 });
+      expect(next).not.toBeNull();
+      await next!.unlock();
+    });
+
+    it('re-enters per owner (hold count, same token) and excludes other owners until the last unlock', async () => {
+      // Created outside the owner's frame: another owner, as a concurrent request would be.
+      const other = backend.lock(name('reentry'));
+      await backend.asOneOwner(async (lock) => {
+        const outer = await lock(name('reentry')).lock({ waitTime: 1000 });
+        const inner = await lock(name('reentry')).lock({ waitTime: 1000 });
+        expect(inner.holdCount).toBe(2);
+        expect(inner.fencingToken).toBe(outer.fencingToken);
+        await expect(other.tryLock()).resolves.toBeNull();
+        await inner.unlock();
+        await expect(other.tryLock()).resolves.toBeNull();
+        await outer.unlock();
+      });
+      const after = await other.tryLock();
+      expect(after).not.toBeNull();
+      await after!.unlock();
+    });
+
+    it('hands out strictly increasing fencing tokens, and only the owner can release (a takeover after expiry)', async () => {
+      const tokens: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const handle = await backend.lock(name('fence')).lock({ waitTime: 1000 });
+        tokens.push(handle.fencingToken);
+        await handle.unlock();
+      }
+      const stale = await backend.lock(name('fence')).lock({ leaseTime: 200 });
+      tokens.push(stale.fencingToken);
+      await sleep(350);
+      const taker = await backend.lock(name('fence')).lock({ waitTime: 1000, leaseTime: 5000 });
+      tokens.push(taker.fencingToken);
+      expect(tokens).toEqual([...tokens].sort((a, b) => a - b));
+      expect(new Set(tokens).size).toBe(tokens.length);
+      // The expired holder's release fails and leaves the new owner's lock alone.
+      await expect(stale.unlock()).rejects.toBeInstanceOf(LockLostError);
+      await expect(backend.lock(name('fence')).tryLock()).resolves.toBeNull();
+      await taker.unlock();
+    });
+
+    it('fires the lost signal when a lease runs out while held', async () => {
+      const handle: LockHandle = await backend.lock(name('lost')).lock({ leaseTime: 200 });
+      const reason = await new Promise<unknown>((resolve) => {
+        handle.signal.addEventListener('abort', () => resolve(handle.signal.reason), { once: true });
+        setTimeout(() => resolve('not aborted'), 2000);
+      });
+      expect(reason).toBeInstanceOf(LockLostError);
+      await expect(handle.assertHeld()).rejects.toBeInstanceOf(LockLostError);
+      await expect(handle.unlock()).rejects.toBeInstanceOf(LockLostError);
+    });
+
+    it('keeps a live holder’s lock past its lease (watchdog) and frees a SIGKILLed holder by itself', async () => {
+      const child = spawn(
+        process.execPath,
+        [join(dir, 'child.js'), 'hold', backend.kind, redisServer.url, mysqlUrl, name('kill')],
+        {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
+      children.push(child);
+      await new Promise<void>((resolve, reject) => {
+        child.stdout!.on('data', (data: Buffer) => data.toString().includes('held') && resolve());
+        child.once('exit', (code) => reject(new Error(`holder exited (${code})`)));
+      });
+      // Three leases (600 ms) later the living holder still has it: it is renewed, not just leased.
+      await expect(backend.lock(name('kill')).tryLock({ waitTime: 1800 })).resolves.toBeNull();
+      child.kill('SIGKILL');
+      const killedAt = performance.now();
+      const after = await backend.lock(name('kill')).tryLock({ waitTime: 5000 });
+      expect(after).not.toBeNull();
+      expect(performance.now() - killedAt).toBeLessThan(2000);
+      await after!.unlock();
+    });
+  });
+
+  describe('mysql-table specifics', () => {
+    it('the sweeper deletes a dead holder’s expired row, and only expired rows', async () => {
+      await locks.getLockIn('mysql-table', 'contract:sweep:dead').lock({ leaseTime: 100 });
+      const live = await locks.getLockIn('mysql-table', 'contract:sweep:live').lock({ leaseTime: 10_000 });
+      await sleep(250);
+      expect(await table.sweepExpired()).toBeGreaterThanOrEqual(1);
+      const [rows] = (await pool.query(`SELECT name FROM ${TABLE} WHERE name LIKE 'contract:sweep:%'`)) as unknown as [
+        { name: string }[],
+      ];
+      expect(rows.map((row) => row.name)).toEqual(['contract:sweep:live']);
+      await live.unlock();
+    });
+  });
+});
