@@ -205,7 +205,7 @@ describe('Lock backend contract (the same suite for every backend, real servers,
       );
       children.push(child);
       await new Promise<void>((resolve, reject) => {
-        child.stdout!.on('data', (data: Buffer) => data.toString().includes('held') && resolve());
+        child.stdout.on('data', (data: Buffer) => data.toString().includes('held') && resolve());
         child.once('exit', (code) => reject(new Error(`holder exited (${code})`)));
       });
       // Three leases (600 ms) later the living holder still has it: it is renewed, not just leased.
