@@ -47,11 +47,13 @@ const [command, kind, redisUrl, mysqlUrl, name, tasks, rounds] = process.argv.sl
   }
   await Promise.all(Array.from({ length: Number(tasks) }, async () => {
     for (let i = 0; i < Number(rounds); i++) {
-      await locks.withLock(name, { backend: kind, waitTime: 60000 }, async () => {
+      const section = async () => {
         const value = Number(await redis.get('contract:' + kind));
         await new Promise((r) => setTimeout(r, 1));
         await redis.set('contract:' + kind, String(value + 1));
-      });
+      };
+      // 'none': the negative control, the same load without any lock.
+      await (kind === 'none' ? section() : locks.withLock(name, { backend: kind, waitTime: 60000 }, section));
     }
   }));
   locks.close();
@@ -217,6 +219,21 @@ describe('Lock backend contract (the same suite for every backend, real servers,
       expect(performance.now() - killedAt).toBeLessThan(2000);
       await after!.unlock();
     });
+  });
+
+  it('negative control: the same load without a lock loses updates (so the mutual-exclusion checks can fail)', async () => {
+    await Promise.all(
+      [1, 2, 3].map(() =>
+        run(
+          process.execPath,
+          [join(dir, 'child.js'), 'contend', 'none', redisServer.url, mysqlUrl, 'unused', '4', '10'],
+          {
+            timeout: 90_000,
+          },
+        ),
+      ),
+    );
+    expect(Number(await redis.get('contract:none'))).toBeLessThan(3 * 4 * 10);
   });
 
   describe('mysql-table specifics', () => {
