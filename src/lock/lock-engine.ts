@@ -9,6 +9,7 @@ import type { LockRedisClient, LockRedisSubscriber } from './redis-client';
 import { LockLostError, LockNotHeldError, LockUnavailableError } from './lock.errors';
 import type { LockAcquiredEvent, LockLostEvent, LockReleasedEvent, LockTimedOutEvent } from './lock.types';
 import { inNeutralContext } from './neutral-context';
+import { leaseSafetyMargin } from './lock-options';
 
 /** Configuration of the lock library. */
 export interface LockEngineOptions {
@@ -530,8 +531,6 @@ export class LockEngine extends EventEmitter<LockEvents> {
  * margin and asks Redis only after that (sees expiry from pauses, not deletions).
  */
 export type VerifyMode = 'redis' | 'lease';
-
-const leaseSafetyMargin = (leaseMs: number) => Math.max(1000, leaseMs / 10);
 
 const releaseUnavailable = (keys: LockKeys, name: string, cause: unknown) =>
   new LockUnavailableError(`Redis could not be reached to release ${keys.lock}`, name, { cause });

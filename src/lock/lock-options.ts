@@ -42,3 +42,6 @@ export function invalidAcquireOptions(name: string, options: AcquireOptions): In
   }
   return undefined;
 }
+
+/** How much of a lease `assertHeld('lease')` does not trust (the renewal may be about to be late). */
+export const leaseSafetyMargin = (leaseMs: number) => Math.max(1000, leaseMs / 10);

@@ -45,15 +45,11 @@ export class LockService implements LockExecutor {
 
   private readonly backends = new Map<string, LockBackend>();
 
-  /**
-   * @param options.nodes Redis connections; node 0 serves single-node locks.
-   * @param independentNodes the same as `options.independentNodes` (kept for existing callers).
-   */
-  constructor(options: LockServiceOptions, independentNodes?: number[]) {
-    const { independentNodes: fromOptions, backends = [], ...engineOptions } = options;
+  /** @param options.nodes Redis connections; node 0 serves single-node locks. */
+  constructor(options: LockServiceOptions) {
+    const { independentNodes, backends = [], ...engineOptions } = options;
     this.engine = new LockEngine(engineOptions);
-    this.independentNodes =
-      fromOptions ?? independentNodes ?? Array.from({ length: options.nodes.length }, (_, i) => i);
+    this.independentNodes = independentNodes ?? Array.from({ length: options.nodes.length }, (_, i) => i);
     for (const backend of backends) {
       if (backend.kind === REDIS_BACKEND || this.backends.has(backend.kind)) {
         throw new Error(`Lock backend kind ${backend.kind} is taken`);
@@ -105,8 +101,7 @@ export class LockService implements LockExecutor {
    */
   withLock<T>(name: string, options: WithLockOptions, fn: (context: LockContext) => Promise<T>): Promise<T> {
     return this.withOwner(async () => {
-      const lock = options.backend === undefined ? this.getLock(name) : this.getLockIn(options.backend, name);
-      const handle = await lock.lock(options);
+      const handle = await this.getLockIn(options.backend ?? REDIS_BACKEND, name).lock(options);
       let result: T;
       try {
         result = await fn({

@@ -1,5 +1,5 @@
-import { LockTimeoutError } from './lock.errors';
 import type { AcquireOptions, LockHandle, Lockable } from './lock.types';
+import { lockFromTryLock } from './lock-from-try-lock';
 
 /** Combines the handles of several held locks into one. */
 export function combineHandles(name: string, handles: LockHandle[]): LockHandle {
@@ -56,12 +56,8 @@ export class MultiLock implements Lockable {
     return combineHandles(this.name, acquired);
   }
 
-  async lock(options: AcquireOptions = {}): Promise<LockHandle> {
-    const handle = await this.tryLock({ ...options, waitTime: options.waitTime ?? Number.POSITIVE_INFINITY });
-    if (!handle) {
-      throw new LockTimeoutError(`MultiLock ${this.name} stayed busy for ${options.waitTime} ms`, this.name);
-    }
-    return handle;
+  lock(options: AcquireOptions = {}): Promise<LockHandle> {
+    return lockFromTryLock(this, 'MultiLock', options);
   }
 
   private async rollback(handles: LockHandle[]): Promise<void> {

@@ -9,9 +9,10 @@ import {
   type VerifyMode,
 } from './lock-engine';
 import { LockKeys } from './lock-keys';
-import { LockLostError, LockTimeoutError, LockUnavailableError } from './lock.errors';
+import { LockLostError, LockUnavailableError } from './lock.errors';
 import type { AcquireOptions, LockHandle, Lockable } from './lock.types';
 import { invalidAcquireOptions } from './lock-options';
+import { lockFromTryLock } from './lock-from-try-lock';
 
 /** RedLock tuning. */
 export interface RedLockOptions {
@@ -114,12 +115,8 @@ export class RedLock implements Lockable {
     }
   }
 
-  async lock(options: AcquireOptions = {}): Promise<LockHandle> {
-    const handle = await this.tryLock({ ...options, waitTime: options.waitTime ?? Number.POSITIVE_INFINITY });
-    if (!handle) {
-      throw new LockTimeoutError(`RedLock ${this.name} stayed busy for ${options.waitTime} ms`, this.name);
-    }
-    return handle;
+  lock(options: AcquireOptions = {}): Promise<LockHandle> {
+    return lockFromTryLock(this, 'RedLock', options);
   }
 
   private handle(

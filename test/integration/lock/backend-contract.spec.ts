@@ -1,6 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
@@ -14,11 +14,10 @@ import {
   type LockHandle,
 } from '../../../src/lock';
 import type { RedisServer } from '../../../scripts/stack/redis';
+import { assertLockPackageBuilt, LOCK_PACKAGE, PROJECT_ROOT } from '../../support/lock-package';
 import { createTestDatabase, startTestRedis, testDir } from '../../support/shared-stack';
 
 const run = promisify(execFile);
-const ROOT = resolve(__dirname, '../../..');
-const PACKAGE = join(ROOT, 'dist-lock');
 const TABLE = 'distributed_lock';
 
 /**
@@ -27,9 +26,9 @@ const TABLE = 'distributed_lock';
  * keeps it until killed.
  */
 const CHILD_JS = `
-const lib = require(${JSON.stringify(PACKAGE)});
-const { Redis } = require(${JSON.stringify(join(ROOT, 'node_modules/ioredis'))});
-const { createPool } = require(${JSON.stringify(join(ROOT, 'node_modules/mysql2/promise'))});
+const lib = require(${JSON.stringify(LOCK_PACKAGE)});
+const { Redis } = require(${JSON.stringify(join(PROJECT_ROOT, 'node_modules/ioredis'))});
+const { createPool } = require(${JSON.stringify(join(PROJECT_ROOT, 'node_modules/mysql2/promise'))});
 const [command, kind, redisUrl, mysqlUrl, name, tasks, rounds] = process.argv.slice(2);
 (async () => {
   const redis = new Redis(redisUrl);
@@ -83,9 +82,7 @@ describe('Lock backend contract (the same suite for every backend, real servers,
   const children: ChildProcess[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(join(PACKAGE, 'index.js'))) {
-      throw new Error('dist-lock is missing: run `npm run build:lock` (npm test does)');
-    }
+    assertLockPackageBuilt();
     redisServer = await startTestRedis('redis-contract');
     redis = new Redis(redisServer.url);
     subscriber = new Redis(redisServer.url);

@@ -1,15 +1,13 @@
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import type { RedisServer } from '../../../scripts/stack/redis';
+import { assertLockPackageBuilt, LOCK_PACKAGE, PROJECT_ROOT } from '../../support/lock-package';
 import { startTestRedis, testDir } from '../../support/shared-stack';
 
 const run = promisify(execFile);
-const ROOT = resolve(__dirname, '../../..');
-/** Built by `npm run build:lock` (part of `npm test`): the package as it would be published. */
-const PACKAGE = join(ROOT, 'dist-lock');
 
 /**
  * A consumer of the published package, in plain CommonJS: only `@seckill/lock`, its Nest entry and
@@ -78,18 +76,16 @@ describe('The lock library as a package (dist-lock, its public entries only)', (
   let consumer: string;
 
   beforeAll(async () => {
-    if (!existsSync(join(PACKAGE, 'index.js'))) {
-      throw new Error('dist-lock is missing: run `npm run build:lock` (npm test does)');
-    }
+    assertLockPackageBuilt();
     server = await startTestRedis('redis-package');
     // The package copied (not linked: its requires must resolve from here), its peers linked.
     consumer = testDir('lock-package-consumer');
     const modules = join(consumer, 'node_modules');
-    cpSync(PACKAGE, join(modules, '@seckill', 'lock'), { recursive: true });
+    cpSync(LOCK_PACKAGE, join(modules, '@seckill', 'lock'), { recursive: true });
     mkdirSync(join(modules, '@nestjs'), { recursive: true });
     for (const peer of ['ioredis', '@nestjs/common', 'reflect-metadata', '@types/node']) {
       mkdirSync(join(modules, peer, '..'), { recursive: true });
-      symlinkSync(join(ROOT, 'node_modules', peer), join(modules, peer));
+      symlinkSync(join(PROJECT_ROOT, 'node_modules', peer), join(modules, peer));
     }
     writeFileSync(join(consumer, 'consumer.js'), CONSUMER_JS);
     writeFileSync(join(consumer, 'consumer.ts'), CONSUMER_TS);
@@ -99,21 +95,24 @@ describe('The lock library as a package (dist-lock, its public entries only)', (
   });
 
   it('ships no reference outside itself: no require of the app, no .lua asset to find', () => {
-    const files = readdirSync(PACKAGE, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.js'));
+    const files = readdirSync(LOCK_PACKAGE, { recursive: true, encoding: 'utf8' }).filter((file) =>
+      file.endsWith('.js'),
+    );
     expect(files).toEqual(expect.arrayContaining(['index.js', 'nest.js']));
     const required = new Set<string>();
     for (const file of files) {
-      for (const [, specifier] of readFileSync(join(PACKAGE, file), 'utf8').matchAll(/require\("([^"]+)"\)/g)) {
-        required.add(specifier.startsWith('.') ? resolve(join(PACKAGE, file, '..'), specifier) : specifier);
+      for (const [, specifier] of readFileSync(join(LOCK_PACKAGE, file), 'utf8').matchAll(/require\("([^"]+)"\)/g)) {
+        required.add(specifier.startsWith('.') ? resolve(join(LOCK_PACKAGE, file, '..'), specifier) : specifier);
       }
     }
     const outside = [...required].filter(
-      (specifier) => !specifier.startsWith(PACKAGE) && !specifier.startsWith('node:') && specifier !== '@nestjs/common',
+      (specifier) =>
+        !specifier.startsWith(LOCK_PACKAGE) && !specifier.startsWith('node:') && specifier !== '@nestjs/common',
     );
     expect(outside).toEqual([]);
-    expect(readdirSync(PACKAGE, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.lua'))).toEqual(
-      [],
-    );
+    expect(
+      readdirSync(LOCK_PACKAGE, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.lua')),
+    ).toEqual([]);
   });
 
   it('excludes across two consumer processes through the public entry, with increasing fencing tokens', async () => {
@@ -144,7 +143,7 @@ describe('The lock library as a package (dist-lock, its public entries only)', (
       run(
         process.execPath,
         [
-          join(ROOT, 'node_modules/typescript/bin/tsc'),
+          join(PROJECT_ROOT, 'node_modules/typescript/bin/tsc'),
           '--noEmit',
           '--strict',
           '--skipLibCheck',

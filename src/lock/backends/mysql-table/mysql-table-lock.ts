@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LockNotHeldError, LockTimeoutError, LockUnavailableError } from '../../lock.errors';
-import { invalidAcquireOptions } from '../../lock-options';
+import { lockFromTryLock } from '../../lock-from-try-lock';
+import { LockNotHeldError, LockUnavailableError } from '../../lock.errors';
+import { invalidAcquireOptions, leaseSafetyMargin } from '../../lock-options';
 import type { AcquireOptions, LockHandle, Lockable } from '../../lock.types';
 import type { MySqlTableLockBackend, TableHold } from './mysql-table.backend';
 
@@ -50,13 +51,8 @@ export class MySqlTableLock implements Lockable {
     }
   }
 
-  async lock(options: AcquireOptions = {}): Promise<LockHandle> {
-    const waitTime = options.waitTime ?? Number.POSITIVE_INFINITY;
-    const handle = await this.tryLock({ ...options, waitTime });
-    if (!handle) {
-      throw new LockTimeoutError(`Lock ${this.name} stayed busy for ${waitTime} ms`, this.name);
-    }
-    return handle;
+  lock(options: AcquireOptions = {}): Promise<LockHandle> {
+    return lockFromTryLock(this, 'Lock', options);
   }
 
   private async attempt(leaseMs: number): Promise<number> {
@@ -95,7 +91,7 @@ export class MySqlTableLock implements Lockable {
         }
         if (
           mode === 'lease' &&
-          performance.now() - hold.lastRenewedAt < hold.leaseMs - Math.max(1000, hold.leaseMs / 10)
+          performance.now() - hold.lastRenewedAt < hold.leaseMs - leaseSafetyMargin(hold.leaseMs)
         ) {
           return;
         }

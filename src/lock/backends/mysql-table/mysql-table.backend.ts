@@ -82,14 +82,14 @@ export class MySqlTableLockBackend implements LockBackend {
     return this.closing.signal;
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.closed = true;
     clearInterval(this.watchdogTimer);
     for (const hold of this.holds.values()) {
       clearTimeout(hold.leaseTimer);
     }
     this.closing.abort();
-    await Promise.resolve();
+    return Promise.resolve();
   }
 
   /** @internal */
