@@ -35,3 +35,11 @@ export { MySqlTableLockBackend, type MySqlTableLockOptions } from './backends/my
 export type { MySqlLockClient } from './backends/mysql-table/mysql-client';
 export { LuaScript } from './lua-script';
 export type { LockRedisClient, LockRedisPipeline, LockRedisSubscriber, ScriptArg } from './redis-client';
+export { MySqlNamedLockBackend, type MySqlNamedLockOptions } from './backends/mysql-named/mysql-named.backend';
+export { MySqlRowLockBackend, type MySqlRowLockOptions } from './backends/mysql-row/mysql-row.backend';
+export type { MySqlSessionLockOptions } from './backends/mysql-session/mysql-session.backend';
+export type {
+  MySqlPinnedConnection,
+  MySqlSessionPool,
+  TimedQuery,
+} from './backends/mysql-session/mysql-session-client';

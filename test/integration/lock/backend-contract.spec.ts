@@ -9,6 +9,8 @@ import {
   LockLostError,
   LockService,
   LockTimeoutError,
+  MySqlNamedLockBackend,
+  MySqlRowLockBackend,
   MySqlTableLockBackend,
   type Lockable,
   type LockHandle,
@@ -34,10 +36,14 @@ const [command, kind, redisUrl, mysqlUrl, name, tasks, rounds] = process.argv.sl
   const redis = new Redis(redisUrl);
   const pool = createPool({ uri: mysqlUrl, connectionLimit: 4 });
   const table = new lib.MySqlTableLockBackend({ client: pool, watchdogTimeoutMs: 600, retry: { maxMs: 50 } });
+  // Session-bound styles pin a connection per holder and waiter: a pool of their own, one per task and one spare.
+  const sessions = createPool({ uri: mysqlUrl, connectionLimit: Number(tasks ?? 1) + 1 });
+  const named = new lib.MySqlNamedLockBackend({ pool: sessions, watchdogTimeoutMs: 600 });
+  const row = new lib.MySqlRowLockBackend({ pool: sessions, watchdogTimeoutMs: 600 });
   const subscriber = redis.duplicate();
   const locks = new lib.LockService({
     instanceId: 'child-' + process.pid, nodes: [redis], subscriber,
-    watchdogTimeoutMs: 600, backends: [table],
+    watchdogTimeoutMs: 600, backends: [table, named, row],
   });
   if (command === 'hold') {
     await locks.withOwner(() => locks.getLockIn(kind, name).lock());
@@ -59,8 +65,24 @@ const [command, kind, redisUrl, mysqlUrl, name, tasks, rounds] = process.argv.sl
   redis.disconnect();
   subscriber.disconnect();
   await pool.end();
+  await sessions.end();
 })().catch((error) => { console.error(error); process.exit(1); });
 `;
+
+/** The signal's reason once it aborts, or 'not aborted' after `ms`. */
+function abortReason(signal: AbortSignal, ms: number): Promise<unknown> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve('not aborted'), ms);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve(signal.reason);
+      },
+      { once: true },
+    );
+  });
+}
 
 interface Backend {
   kind: string;
@@ -78,6 +100,9 @@ describe('Lock backend contract (the same suite for every backend, real servers,
   let pool: Pool;
   let locks: LockService;
   let table: MySqlTableLockBackend;
+  let sessions: Pool;
+  let named: MySqlNamedLockBackend;
+  let row: MySqlRowLockBackend;
   let dir: string;
   const children: ChildProcess[] = [];
 
@@ -90,12 +115,17 @@ describe('Lock backend contract (the same suite for every backend, real servers,
     pool = createPool({ uri: mysqlUrl, connectionLimit: 8 });
     table = new MySqlTableLockBackend({ client: pool, table: TABLE, watchdogTimeoutMs: 600, retry: { maxMs: 50 } });
     await table.ensureTable();
+    sessions = createPool({ uri: mysqlUrl, connectionLimit: 8 });
+    named = new MySqlNamedLockBackend({ pool: sessions, watchdogTimeoutMs: 600 });
+    row = new MySqlRowLockBackend({ pool: sessions, watchdogTimeoutMs: 600 });
+    await named.ensureTable();
+    await row.ensureTable();
     locks = new LockService({
       instanceId: 'contract',
       nodes: [redis],
       subscriber,
       watchdogTimeoutMs: 600,
-      backends: [table],
+      backends: [table, named, row],
     });
     dir = testDir('lock-contract');
     writeFileSync(join(dir, 'child.js'), CHILD_JS);
@@ -108,10 +138,11 @@ describe('Lock backend contract (the same suite for every backend, real servers,
     redis?.disconnect();
     subscriber?.disconnect();
     await pool?.end();
+    await sessions?.end();
     await redisServer?.stop();
   });
 
-  const backends: Backend[] = ['redis', 'mysql-table'].map((kind) => ({
+  const backends: Backend[] = ['redis', 'mysql-table', 'mysql-named', 'mysql-row'].map((kind) => ({
     kind,
     lock: (name) => locks.getLockIn(kind, name),
     asOneOwner: (fn) => locks.withOwner(() => fn((name) => locks.getLockIn(kind, name))),
@@ -185,11 +216,7 @@ describe('Lock backend contract (the same suite for every backend, real servers,
 
     it('fires the lost signal when a lease runs out while held', async () => {
       const handle: LockHandle = await backend.lock(name('lost')).lock({ leaseTime: 200 });
-      const reason = await new Promise<unknown>((resolve) => {
-        handle.signal.addEventListener('abort', () => resolve(handle.signal.reason), { once: true });
-        setTimeout(() => resolve('not aborted'), 2000);
-      });
-      expect(reason).toBeInstanceOf(LockLostError);
+      expect(await abortReason(handle.signal, 2000)).toBeInstanceOf(LockLostError);
       await expect(handle.assertHeld()).rejects.toBeInstanceOf(LockLostError);
       await expect(handle.unlock()).rejects.toBeInstanceOf(LockLostError);
     });
@@ -216,6 +243,71 @@ describe('Lock backend contract (the same suite for every backend, real servers,
       expect(performance.now() - killedAt).toBeLessThan(2000);
       await after!.unlock();
     });
+  });
+
+  describe.each(backends.filter((backend) => backend.kind !== 'redis'))('$kind waiters', (backend) => {
+    it('a waiter SIGKILLed while waiting does not stall the next one', async () => {
+      const name = `contract:${backend.kind}:dead-waiter`;
+      const held = await backend.lock(name).lock({ leaseTime: 10_000 });
+      const child = spawn(
+        process.execPath,
+        [join(dir, 'child.js'), 'hold', backend.kind, redisServer.url, mysqlUrl, name],
+        {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
+      children.push(child);
+      await sleep(500);
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.once('exit', resolve));
+      const next = backend.lock(name).tryLock({ waitTime: 10_000 });
+      await sleep(100);
+      const releasedAt = performance.now();
+      await held.unlock();
+      const handle = await next;
+      expect(handle).not.toBeNull();
+      expect(performance.now() - releasedAt).toBeLessThan(1500);
+      await handle!.unlock();
+    });
+  });
+
+  describe.each([
+    { kind: 'mysql-named', holders: (name: string) => `SELECT IS_USED_LOCK('lock:${name}') AS id` },
+    { kind: 'mysql-row', holders: () => 'SELECT trx_mysql_thread_id AS id FROM information_schema.INNODB_TRX' },
+  ])('$kind specifics', ({ kind, holders }) => {
+    it('a session killed on the server fires the lost signal and frees the lock', async () => {
+      const name = `contract:${kind}:killed-session`;
+      const handle = await locks.getLockIn(kind, name).lock();
+      const [rows] = (await pool.query(holders(name))) as unknown as [{ id: number | null }[]];
+      expect(rows.length).toBe(1);
+      const lost = abortReason(handle.signal, 3000);
+      await pool.query(`KILL ${Number(rows[0].id)}`);
+      expect(await lost).toBeInstanceOf(LockLostError);
+      const next = await locks.getLockIn(kind, name).tryLock({ waitTime: 2000 });
+      expect(next).not.toBeNull();
+      await next!.unlock();
+      await expect(handle.unlock()).rejects.toBeInstanceOf(LockLostError);
+    });
+  });
+
+  it('mysql-row gives its connection back as it found it (lock wait timeout reset, no open transaction)', async () => {
+    const single = createPool({ uri: mysqlUrl, connectionLimit: 1 });
+    const rowOnOne = new MySqlRowLockBackend({ pool: single });
+    try {
+      const held = await row.getLock('contract:row:reset', 'other-owner').lock();
+      // Waits in InnoDB with a session timeout of whole seconds, then gives up.
+      await expect(rowOnOne.getLock('contract:row:reset', 'me').tryLock({ waitTime: 1200 })).resolves.toBeNull();
+      await held.unlock();
+      const granted = await rowOnOne.getLock('contract:row:reset', 'me').lock({ waitTime: 2500 });
+      await granted.unlock();
+      const [[state]] = (await single.query(
+        'SELECT @@SESSION.innodb_lock_wait_timeout = @@GLOBAL.innodb_lock_wait_timeout AS reset, @@in_transaction AS open',
+      )) as unknown as [{ reset: number; open: number }[]];
+      expect(state).toEqual({ reset: 1, open: 0 });
+    } finally {
+      await rowOnOne.close();
+      await single.end();
+    }
   });
 
   it('negative control: the same load without a lock loses updates (so the mutual-exclusion checks can fail)', async () => {

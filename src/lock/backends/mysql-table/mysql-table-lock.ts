@@ -95,7 +95,12 @@ export class MySqlTableLock implements Lockable {
         ) {
           return;
         }
-        const [rows] = await this.backend.options.client.query(this.backend.sql.held, [this.name, this.owner]);
+        let rows: unknown;
+        try {
+          [rows] = await this.backend.options.client.query(this.backend.sql.held, [this.name, this.owner]);
+        } catch (error) {
+          throw unavailable(this.name, 'check', error);
+        }
         if ((rows as unknown[]).length !== 1) {
           throw this.backend.markLost(hold, 'expired-or-taken');
         }

@@ -1,0 +1,137 @@
+import { lockFromTryLock } from '../../lock-from-try-lock';
+import { LockNotHeldError, LockUnavailableError } from '../../lock.errors';
+import { invalidAcquireOptions } from '../../lock-options';
+import type { AcquireOptions, LockHandle, Lockable } from '../../lock.types';
+import type { MySqlSessionLockBackend } from './mysql-session.backend';
+import type { SessionHold } from './session-hold';
+
+/** One lock name held by one database session for one owner; reentrant per owner. */
+export class MySqlSessionLock implements Lockable {
+  constructor(
+    private readonly backend: MySqlSessionLockBackend,
+    readonly name: string,
+    private readonly owner: string,
+  ) {}
+
+  async tryLock(options: AcquireOptions = {}): Promise<LockHandle | null> {
+    const invalid = invalidAcquireOptions(this.name, options);
+    if (invalid) {
+      throw invalid;
+    }
+    if (this.backend.isClosed) {
+      throw new LockUnavailableError(`Lock backend is closed; ${this.name} was not acquired`, this.name);
+    }
+    const existing = this.backend.hold(this.name, this.owner);
+    if (existing && !existing.lost) {
+      // The session holds it already: a re-entry needs no round trip (the heartbeat watches the session).
+      existing.holds++;
+      return this.handle(existing);
+    }
+    const waitMs = options.waitTime ?? 0;
+    const deadline = performance.now() + waitMs;
+    const connection = await this.backend.pin(this.name, deadline);
+    if (!connection) {
+      return null;
+    }
+    let grant;
+    try {
+      grant = await this.backend.style.grant(connection, this.name, Math.max(0, deadline - performance.now()));
+    } catch (error) {
+      // Whatever the session got is freed with it.
+      connection.destroy();
+      if (this.backend.isClosed) {
+        throw new LockUnavailableError(`Lock backend closed while waiting for ${this.name}`, this.name, {
+          cause: error,
+        });
+      }
+      throw new LockUnavailableError(`MySQL could not be reached to acquire ${this.name}`, this.name, { cause: error });
+    } finally {
+      this.backend.unpin(connection);
+    }
+    if (grant.kind === 'busy') {
+      connection.release();
+      return null;
+    }
+    const hold = this.backend.enter({
+      name: this.name,
+      owner: this.owner,
+      connection,
+      fencingToken: grant.fencingToken,
+      leaseMs: options.leaseTime,
+    });
+    return this.handle(hold);
+  }
+
+  lock(options: AcquireOptions = {}): Promise<LockHandle> {
+    return lockFromTryLock(this, 'Lock', options);
+  }
+
+  private handle(hold: SessionHold): LockHandle {
+    let released = false;
+    return {
+      name: this.name,
+      holdCount: hold.holds,
+      fencingToken: hold.fencingToken,
+      signal: hold.controller.signal,
+      assertHeld: async (mode) => {
+        if (hold.lost) {
+          throw hold.lost;
+        }
+        if (mode === 'lease') {
+          // Nothing expires on its own while the session lives; its end is signalled.
+          return;
+        }
+        let held: boolean;
+        try {
+          held = await this.backend.style.held(hold.connection, this.name);
+        } catch (error) {
+          throw this.backend.markLost(hold, `session check failed: ${String(error)}`);
+        }
+        if (!held) {
+          throw this.backend.markLost(hold, 'session no longer holds it');
+        }
+      },
+      unlock: async () => {
+        if (released) {
+          throw new LockNotHeldError(`Lock ${this.name} was already released by this handle`, this.name);
+        }
+        released = true;
+        await this.release(hold);
+      },
+    };
+  }
+
+  private async release(hold: SessionHold): Promise<void> {
+    if (hold.holds > 1) {
+      hold.holds--;
+      if (hold.lost) {
+        throw hold.lost;
+      }
+      return;
+    }
+    if (hold.lost) {
+      this.backend.leave(hold, false);
+      throw hold.lost;
+    }
+    let released: boolean;
+    try {
+      released = await this.backend.style.release(hold.connection, this.name);
+    } catch (error) {
+      // Closing the session frees the lock on the server all the same.
+      this.backend.leave(hold, false);
+      throw new LockUnavailableError(
+        `MySQL could not be reached to release ${this.name}; its session was closed`,
+        this.name,
+        {
+          cause: error,
+        },
+      );
+    }
+    if (!released) {
+      const lost = this.backend.markLost(hold, 'session no longer held it');
+      this.backend.leave(hold, false);
+      throw lost;
+    }
+    this.backend.leave(hold, true);
+  }
+}
