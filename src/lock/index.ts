@@ -43,3 +43,10 @@ export type {
   MySqlSessionPool,
   TimedQuery,
 } from './backends/mysql-session/mysql-session-client';
+export { ZooKeeperLockBackend, type ZooKeeperLockOptions } from './backends/zookeeper/zookeeper.backend';
+export type {
+  ZooKeeperLockClient,
+  ZooKeeperStat,
+  ZooKeeperEvent,
+  ZooKeeperError,
+} from './backends/zookeeper/zookeeper-client';

@@ -1,3 +1,4 @@
+import { ZooKeeperServer, type ZooKeeperServerOptions } from '../../scripts/stack/zookeeper';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
@@ -46,4 +47,9 @@ export function testDir(name: string): string {
 /** Starts a private redis-server for one test file; stop it in afterAll. */
 export function startTestRedis(name = 'redis', options: RedisServerOptions = {}): Promise<RedisServer> {
   return RedisServer.start(testDir(name), name, options);
+}
+
+/** Starts a private ZooKeeper server for one test file; stop it in afterAll. */
+export function startTestZooKeeper(name = 'zookeeper', options: ZooKeeperServerOptions = {}): Promise<ZooKeeperServer> {
+  return ZooKeeperServer.start(testDir(name), name, options);
 }

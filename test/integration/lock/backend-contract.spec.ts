@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { createPool, type Pool } from 'mysql2/promise';
+import { createClient as createZooKeeperClient, type Client as ZooKeeperClient } from 'node-zookeeper-client';
 import {
   LockLostError,
   LockService,
@@ -12,15 +13,19 @@ import {
   MySqlNamedLockBackend,
   MySqlRowLockBackend,
   MySqlTableLockBackend,
+  ZooKeeperLockBackend,
   type Lockable,
   type LockHandle,
 } from '../../../src/lock';
 import type { RedisServer } from '../../../scripts/stack/redis';
 import { assertLockPackageBuilt, LOCK_PACKAGE, PROJECT_ROOT } from '../../support/lock-package';
-import { createTestDatabase, startTestRedis, testDir } from '../../support/shared-stack';
+import type { ZooKeeperServer } from '../../../scripts/stack/zookeeper';
+import { createTestDatabase, startTestRedis, startTestZooKeeper, testDir } from '../../support/shared-stack';
 
 const run = promisify(execFile);
 const TABLE = 'distributed_lock';
+/** Short ZooKeeper sessions (the test server ticks every 100 ms): a dead holder is freed within about a second. */
+const ZK_SESSION_MS = 800;
 
 /**
  * A contender process on the published package: `contend` runs tasks × rounds of an unprotected
@@ -31,7 +36,8 @@ const CHILD_JS = `
 const lib = require(${JSON.stringify(LOCK_PACKAGE)});
 const { Redis } = require(${JSON.stringify(join(PROJECT_ROOT, 'node_modules/ioredis'))});
 const { createPool } = require(${JSON.stringify(join(PROJECT_ROOT, 'node_modules/mysql2/promise'))});
-const [command, kind, redisUrl, mysqlUrl, name, tasks, rounds] = process.argv.slice(2);
+const zookeeper = require(${JSON.stringify(join(PROJECT_ROOT, 'node_modules/node-zookeeper-client'))});
+const [command, kind, redisUrl, mysqlUrl, zkUrl, name, tasks, rounds] = process.argv.slice(2);
 (async () => {
   const redis = new Redis(redisUrl);
   const pool = createPool({ uri: mysqlUrl, connectionLimit: 4 });
@@ -40,10 +46,13 @@ const [command, kind, redisUrl, mysqlUrl, name, tasks, rounds] = process.argv.sl
   const sessions = createPool({ uri: mysqlUrl, connectionLimit: Number(tasks ?? 1) + 1 });
   const named = new lib.MySqlNamedLockBackend({ pool: sessions, watchdogTimeoutMs: 600 });
   const row = new lib.MySqlRowLockBackend({ pool: sessions, watchdogTimeoutMs: 600 });
+  const zk = new lib.ZooKeeperLockBackend({
+    createClient: () => zookeeper.createClient(zkUrl, { sessionTimeout: ${ZK_SESSION_MS} }),
+  });
   const subscriber = redis.duplicate();
   const locks = new lib.LockService({
     instanceId: 'child-' + process.pid, nodes: [redis], subscriber,
-    watchdogTimeoutMs: 600, backends: [table, named, row],
+    watchdogTimeoutMs: 600, backends: [table, named, row, zk],
   });
   if (command === 'hold') {
     await locks.withOwner(() => locks.getLockIn(kind, name).lock());
@@ -103,6 +112,10 @@ describe('Lock backend contract (the same suite for every backend, real servers,
   let sessions: Pool;
   let named: MySqlNamedLockBackend;
   let row: MySqlRowLockBackend;
+  let zkServer: ZooKeeperServer;
+  let zk: ZooKeeperLockBackend;
+  /** Every client the parent's ZooKeeper backend made (the session-expiry test takes over one's session). */
+  const zkClients: ZooKeeperClient[] = [];
   let dir: string;
   const children: ChildProcess[] = [];
 
@@ -120,12 +133,20 @@ describe('Lock backend contract (the same suite for every backend, real servers,
     row = new MySqlRowLockBackend({ pool: sessions, watchdogTimeoutMs: 600 });
     await named.ensureTable();
     await row.ensureTable();
+    zkServer = await startTestZooKeeper('zk-contract');
+    zk = new ZooKeeperLockBackend({
+      createClient: () => {
+        const client = createZooKeeperClient(zkServer.connectionString, { sessionTimeout: ZK_SESSION_MS });
+        zkClients.push(client);
+        return client;
+      },
+    });
     locks = new LockService({
       instanceId: 'contract',
       nodes: [redis],
       subscriber,
       watchdogTimeoutMs: 600,
-      backends: [table, named, row],
+      backends: [table, named, row, zk],
     });
     dir = testDir('lock-contract');
     writeFileSync(join(dir, 'child.js'), CHILD_JS);
@@ -140,9 +161,10 @@ describe('Lock backend contract (the same suite for every backend, real servers,
     await pool?.end();
     await sessions?.end();
     await redisServer?.stop();
+    await zkServer?.stop();
   });
 
-  const backends: Backend[] = ['redis', 'mysql-table', 'mysql-named', 'mysql-row'].map((kind) => ({
+  const backends: Backend[] = ['redis', 'mysql-table', 'mysql-named', 'mysql-row', 'zookeeper'].map((kind) => ({
     kind,
     lock: (name) => locks.getLockIn(kind, name),
     asOneOwner: (fn) => locks.withOwner(() => fn((name) => locks.getLockIn(kind, name))),
@@ -156,7 +178,17 @@ describe('Lock backend contract (the same suite for every backend, real servers,
         [1, 2, 3].map(() =>
           run(
             process.execPath,
-            [join(dir, 'child.js'), 'contend', backend.kind, redisServer.url, mysqlUrl, name('mutex'), '4', '10'],
+            [
+              join(dir, 'child.js'),
+              'contend',
+              backend.kind,
+              redisServer.url,
+              mysqlUrl,
+              zkServer.connectionString,
+              name('mutex'),
+              '4',
+              '10',
+            ],
             {
               timeout: 90_000,
             },
@@ -224,7 +256,15 @@ describe('Lock backend contract (the same suite for every backend, real servers,
     it('keeps a live holder’s lock past its lease (watchdog) and frees a SIGKILLed holder by itself', async () => {
       const child = spawn(
         process.execPath,
-        [join(dir, 'child.js'), 'hold', backend.kind, redisServer.url, mysqlUrl, name('kill')],
+        [
+          join(dir, 'child.js'),
+          'hold',
+          backend.kind,
+          redisServer.url,
+          mysqlUrl,
+          zkServer.connectionString,
+          name('kill'),
+        ],
         {
           stdio: ['ignore', 'pipe', 'inherit'],
         },
@@ -251,7 +291,7 @@ describe('Lock backend contract (the same suite for every backend, real servers,
       const held = await backend.lock(name).lock({ leaseTime: 10_000 });
       const child = spawn(
         process.execPath,
-        [join(dir, 'child.js'), 'hold', backend.kind, redisServer.url, mysqlUrl, name],
+        [join(dir, 'child.js'), 'hold', backend.kind, redisServer.url, mysqlUrl, zkServer.connectionString, name],
         {
           stdio: ['ignore', 'pipe', 'inherit'],
         },
@@ -290,6 +330,51 @@ describe('Lock backend contract (the same suite for every backend, real servers,
     });
   });
 
+  describe('zookeeper specifics', () => {
+    it('a session expired by the server fires the lost signal, and the next owner gets the lock', async () => {
+      const name = 'contract:zookeeper:expired';
+      const handle = await locks.getLockIn('zookeeper', name).lock();
+      const lost = abortReason(handle.signal, 5000);
+      // ZooKeeper's way to expire a session on purpose: a second client joins it and closes it.
+      const holder = zkClients[zkClients.length - 1];
+      // (node-zookeeper-client takes these options; its typings do not list them.)
+      const thief = createZooKeeperClient(zkServer.connectionString, {
+        sessionTimeout: ZK_SESSION_MS,
+        sessionId: holder.getSessionId(),
+        sessionPassword: holder.getSessionPassword(),
+      } as Parameters<typeof createZooKeeperClient>[1]);
+      await new Promise<void>((resolve) => {
+        thief.once('connected', () => resolve());
+        thief.connect();
+      });
+      thief.close();
+      expect(await lost).toBeInstanceOf(LockLostError);
+      await expect(handle.unlock()).rejects.toBeInstanceOf(LockLostError);
+      const next = await locks.getLockIn('zookeeper', name).tryLock({ waitTime: 3000 });
+      expect(next).not.toBeNull();
+      await next!.unlock();
+    });
+
+    it('a server that stops answering makes the holder presume its session lost before it can expire', async () => {
+      const name = 'contract:zookeeper:paused';
+      const handle = await locks.getLockIn('zookeeper', name).lock();
+      const lost = abortReason(handle.signal, 5000);
+      const pausedAt = performance.now();
+      zkServer.process.pause();
+      try {
+        expect(await lost).toBeInstanceOf(LockLostError);
+        // Presumed lost within the session timeout: before the server could give the lock away.
+        expect(performance.now() - pausedAt).toBeLessThan(ZK_SESSION_MS);
+      } finally {
+        zkServer.process.resume();
+      }
+      await expect(handle.unlock()).rejects.toBeInstanceOf(LockLostError);
+      const next = await locks.getLockIn('zookeeper', name).tryLock({ waitTime: 5000 });
+      expect(next).not.toBeNull();
+      await next!.unlock();
+    });
+  });
+
   it('mysql-row gives its connection back as it found it (lock wait timeout reset, no open transaction)', async () => {
     const single = createPool({ uri: mysqlUrl, connectionLimit: 1 });
     const rowOnOne = new MySqlRowLockBackend({ pool: single });
@@ -315,7 +400,17 @@ describe('Lock backend contract (the same suite for every backend, real servers,
       [1, 2, 3].map(() =>
         run(
           process.execPath,
-          [join(dir, 'child.js'), 'contend', 'none', redisServer.url, mysqlUrl, 'unused', '4', '10'],
+          [
+            join(dir, 'child.js'),
+            'contend',
+            'none',
+            redisServer.url,
+            mysqlUrl,
+            zkServer.connectionString,
+            'unused',
+            '4',
+            '10',
+          ],
           {
             timeout: 90_000,
           },
