@@ -18,6 +18,7 @@ import { Redis } from 'ioredis';
 import { Mutex } from 'redis-semaphore';
 import { LockService } from '../src/lock/lock.service';
 import { SimpleLock } from './baselines/simple-lock';
+import { fmt, hotResult, median, type HotResult } from './bench-stats';
 import { RedisServer } from '../scripts/stack/redis';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3000);
@@ -71,9 +72,6 @@ function contenders(redis: Redis, subscriber: Redis): Contender[] {
   ];
 }
 
-const percentile = (sorted: number[], p: number) =>
-  sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-
 /** Acquire+release pairs completed by `concurrency` tasks (own key each) in `durationMs`. */
 async function uncontended(
   contender: Contender,
@@ -96,12 +94,6 @@ async function uncontended(
   );
   return pairs;
 }
-
-const median = (values: number[]) =>
-  percentile(
-    [...values].sort((a, b) => a - b),
-    50,
-  );
 
 interface UncontendedResult {
   /** pairs/s per contender over all its slices */
@@ -142,14 +134,6 @@ async function uncontendedRotation(
   return { rates: pairs.map((count) => count / ((SLICES * SLICE_MS) / 1000)), ratios };
 }
 
-interface HotResult {
-  sectionsPerSecond: number;
-  p50: number;
-  p99: number;
-  longest: number;
-  starvedTasks: number;
-}
-
 async function hotKey(contender: Contender, tick: () => void): Promise<HotResult> {
   const waits: number[] = [];
   const perTask = new Array<number>(HOT_CONTENDERS).fill(0);
@@ -173,21 +157,8 @@ async function hotKey(contender: Contender, tick: () => void): Promise<HotResult
       }
     }),
   );
-  // Waits still open at the end are not counted; a task that never got in is "starved".
-  waits.sort((a, b) => a - b);
-  return {
-    sectionsPerSecond: waits.length / (DURATION_MS / 1000),
-    p50: percentile(waits, 50),
-    p99: percentile(waits, 99),
-    longest: waits[waits.length - 1] ?? NaN,
-    starvedTasks: perTask.filter((count) => count === 0).length,
-  };
+  return hotResult(waits, perTask, DURATION_MS);
 }
-
-const fmt = (value: number, digits = 0) =>
-  Number.isFinite(value)
-    ? value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
-    : '—';
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-lock-'));

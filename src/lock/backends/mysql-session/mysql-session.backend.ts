@@ -177,7 +177,7 @@ export class MySqlSessionLockBackend implements LockBackend {
     await Promise.all(
       live.map(async (hold) => {
         const held = await this.style.held(hold.connection, hold.name).catch(() => false);
-        if (!held && this.hold(hold.name, hold.owner) === hold) {
+        if (!held && this.hold(hold.name, hold.owner) === hold && !hold.releasing) {
           this.markLost(hold, 'session no longer holds it');
         }
       }),

@@ -11,6 +11,8 @@ export interface SessionHold {
   readonly controller: AbortController;
   leaseTimer?: NodeJS.Timeout;
   lost?: LockLostError;
+  /** The final release is under way (a heartbeat answered after it must not call the lock lost). */
+  releasing?: boolean;
   /** Detaches the connection's error/end listeners. */
   detach: () => void;
 }

@@ -114,6 +114,7 @@ export class MySqlSessionLock implements Lockable {
       throw hold.lost;
     }
     let released: boolean;
+    hold.releasing = true;
     try {
       released = await this.backend.style.release(hold.connection, this.name);
     } catch (error) {

@@ -118,6 +118,7 @@ export class MySqlTableLock implements Lockable {
   private async release(hold: TableHold): Promise<void> {
     const { sql } = this.backend;
     const final = hold.holds <= 1;
+    hold.releasing = final;
     let affected: number;
     try {
       affected = (await this.backend.run(final ? sql.release : sql.leave, [this.name, this.owner])).affectedRows;

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { LockBackend } from '../../lock-backend';
 import { LockLostError } from '../../lock.errors';
 import type { Lockable } from '../../lock.types';
@@ -31,6 +32,8 @@ export interface TableHold {
   controller: AbortController;
   leaseTimer?: NodeJS.Timeout;
   lost?: LockLostError;
+  /** The final release is under way: a renewal that finds no row now raced the owner's DELETE. */
+  releasing?: boolean;
 }
 
 /**
@@ -58,6 +61,8 @@ export class MySqlTableLockBackend implements LockBackend {
     this.watchdogTimeoutMs = options.watchdogTimeoutMs ?? 30_000;
     this.retryMinMs = options.retry?.minMs ?? 5;
     this.retryMaxMs = options.retry?.maxMs ?? 200;
+    // Every waiter's backoff listens to it: any number of waiters is normal, not a leak.
+    setMaxListeners(Infinity, this.closing.signal);
   }
 
   /** CREATE TABLE IF NOT EXISTS (apps with migrations create the same table there). */
@@ -164,7 +169,9 @@ export class MySqlTableLockBackend implements LockBackend {
           const { affectedRows } = await this.run(this.sql.renew, [hold.leaseMs, hold.name, hold.owner]);
           if (affectedRows === 1) {
             hold.lastRenewedAt = startedAt;
-          } else if (this.hold(hold.name, hold.owner) === hold) {
+          } else if (this.hold(hold.name, hold.owner) === hold && !hold.releasing) {
+            // (Renewal and release run on different pool connections: a renewal answered after
+            // the owner's DELETE finds no row without the lock having been lost.)
             this.markLost(hold, 'expired-or-taken');
           }
         } catch {

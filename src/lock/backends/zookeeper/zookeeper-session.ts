@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { LockUnavailableError } from '../../lock.errors';
 import { inNeutralContext } from '../../neutral-context';
 import { ZooKeeperRequestError, type ZooKeeperError, type ZooKeeperLockClient } from './zookeeper-client';
@@ -25,6 +26,8 @@ export class ZooKeeperSession {
     readonly client: ZooKeeperLockClient,
     private readonly options: { connectTimeoutMs: number; operationTimeoutMs: number },
   ) {
+    // Every waiter of the session listens to `ended`.
+    setMaxListeners(Infinity, this.ended.signal);
     this.connected = inNeutralContext(
       () =>
         new Promise<void>((resolve, reject) => {

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { LockBackend } from '../../lock-backend';
 import { LockLostError } from '../../lock.errors';
 import type { Lockable } from '../../lock.types';
@@ -49,6 +50,8 @@ export class ZooKeeperLockBackend implements LockBackend {
   constructor(readonly options: ZooKeeperLockOptions) {
     this.root = (options.root ?? '/locks').replace(/\/+$/, '');
     this.operationTimeoutMs = options.operationTimeoutMs ?? 5000;
+    // Every waiter listens to it: any number of waiters is normal, not a leak.
+    setMaxListeners(Infinity, this.closing.signal);
   }
 
   getLock(name: string, owner: string): Lockable {
