@@ -15,7 +15,10 @@ import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { OrderModule } from './order/order.module';
 import { VoucherModule } from './voucher/voucher.module';
+import type { MySqlTableLockBackend } from './lock';
 import { LockModule } from './lock/nest';
+import { LockTableModule } from './lock-table/lock-table.module';
+import { LOCK_TABLE_BACKEND } from './lock-table/lock-table.tokens';
 import { LockMetrics } from './metrics/lock-metrics';
 import { RedisModule } from './redis/redis.module';
 import { REDIS_CLIENT, REDIS_LOCK_NODES, REDIS_SUBSCRIBER } from './redis/redis.tokens';
@@ -53,8 +56,15 @@ import { REDIS_CLIENT, REDIS_LOCK_NODES, REDIS_SUBSCRIBER } from './redis/redis.
     DatabaseModule,
     RedisModule,
     LockModule.forRootAsync({
-      inject: [appConfig.KEY, REDIS_CLIENT, REDIS_SUBSCRIBER, REDIS_LOCK_NODES],
-      useFactory: (config: AppConfig, client: Redis, subscriber: Redis, lockNodes: Redis[]) => {
+      imports: [LockTableModule],
+      inject: [appConfig.KEY, REDIS_CLIENT, REDIS_SUBSCRIBER, REDIS_LOCK_NODES, LOCK_TABLE_BACKEND],
+      useFactory: (
+        config: AppConfig,
+        client: Redis,
+        subscriber: Redis,
+        lockNodes: Redis[],
+        lockTable: MySqlTableLockBackend | null,
+      ) => {
         // Node 0 (REDIS_URL) serves single-node locks; REDIS_LOCK_NODES are the independent nodes.
         const nodes = [client, ...lockNodes.filter((node) => node !== client)];
         return {
@@ -64,6 +74,8 @@ import { REDIS_CLIENT, REDIS_LOCK_NODES, REDIS_SUBSCRIBER } from './redis/redis.
           subscriber,
           watchdogTimeoutMs: config.LOCK_WATCHDOG_TIMEOUT_MS,
           independentNodes: lockNodes.map((node) => nodes.indexOf(node)),
+          backends: lockTable ? [lockTable] : [],
+          defaultBackend: config.LOCK_BACKEND,
         };
       },
     }),

@@ -30,6 +30,8 @@ const toList = ({ value }: { value: unknown }) =>
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const LOCK_MODES = ['redis', 'local'] as const;
+/** Stores the app can put `@DistributedLock` / `withLock` locks in (LOCK_BACKEND). */
+export const LOCK_BACKENDS = ['redis', 'mysql-table'] as const;
 /** An unknown mode fails fast instead of silently running another one. */
 export const ORDER_MODES = ['sync', 'async'] as const;
 /** How an accepted asynchronous order survives a Redis crash (see `RedisDurabilityCheck`). */
@@ -147,6 +149,16 @@ export class Environment {
 
   /** `redis`: distributed lock. `local`: in-process mutex, UNSAFE across replicas (negative control only). */
   @IsOptional() @IsIn(LOCK_MODES) LOCK_MODE: (typeof LOCK_MODES)[number] = 'redis';
+
+  /**
+   * Where `@DistributedLock` and `withLock` keep their locks (the per-user order lock among them):
+   * `redis`, or `mysql-table` (the lock table `distributed_lock`, created by the migrations, swept
+   * every LOCK_TABLE_SWEEP_INTERVAL_MS). The reconciler's and other explicit Redis locks stay on Redis.
+   */
+  @IsOptional() @IsIn(LOCK_BACKENDS) LOCK_BACKEND: (typeof LOCK_BACKENDS)[number] = 'redis';
+
+  /** How often one sweep deletes expired rows of dead holders from `distributed_lock` (LOCK_BACKEND=mysql-table). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1000) @Max(3_600_000) LOCK_TABLE_SWEEP_INTERVAL_MS = 60_000;
 
   /** Lease of watchdog-renewed locks, renewed every third of it. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(1000) @Max(600_000) LOCK_WATCHDOG_TIMEOUT_MS = 30_000;

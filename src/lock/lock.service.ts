@@ -19,13 +19,15 @@ export interface LockServiceOptions extends LockEngineOptions {
   independentNodes?: number[];
   /** Further lock stores, chosen per call by their `kind` (`{ backend: 'mysql-table' }`); Redis stays the default. */
   backends?: LockBackend[];
+  /** The store `withLock` (and so `@DistributedLock`) uses when a call names none (default `redis`). */
+  defaultBackend?: string;
 }
 
 /** Options of `withLock`: acquisition options plus which kind of lock. */
 export interface WithLockOptions extends AcquireOptions {
   /** Wait forever when omitted; otherwise `LockTimeoutError` after this many ms. */
   waitTime?: number;
-  /** Which store holds the lock: `redis` (default) or the `kind` of a backend given to the service. */
+  /** Which store holds the lock: `redis` or the `kind` of a backend given to the service (default: the service's `defaultBackend`). */
   backend?: string;
 }
 
@@ -45,9 +47,11 @@ export class LockService implements LockExecutor {
 
   private readonly backends = new Map<string, LockBackend>();
 
+  private readonly defaultBackend: string;
+
   /** @param options.nodes Redis connections; node 0 serves single-node locks. */
   constructor(options: LockServiceOptions) {
-    const { independentNodes, backends = [], ...engineOptions } = options;
+    const { independentNodes, backends = [], defaultBackend = REDIS_BACKEND, ...engineOptions } = options;
     this.engine = new LockEngine(engineOptions);
     this.independentNodes = independentNodes ?? Array.from({ length: options.nodes.length }, (_, i) => i);
     for (const backend of backends) {
@@ -56,6 +60,10 @@ export class LockService implements LockExecutor {
       }
       this.backends.set(backend.kind, backend);
     }
+    if (defaultBackend !== REDIS_BACKEND && !this.backends.has(defaultBackend)) {
+      throw new Error(`Default lock backend ${defaultBackend} is not among the configured backends`);
+    }
+    this.defaultBackend = defaultBackend;
   }
 
   /** A reentrant lock owned by the current async call chain (or a fresh owner outside one). */
@@ -101,7 +109,7 @@ export class LockService implements LockExecutor {
    */
   withLock<T>(name: string, options: WithLockOptions, fn: (context: LockContext) => Promise<T>): Promise<T> {
     return this.withOwner(async () => {
-      const handle = await this.getLockIn(options.backend ?? REDIS_BACKEND, name).lock(options);
+      const handle = await this.getLockIn(options.backend ?? this.defaultBackend, name).lock(options);
       let result: T;
       try {
         result = await fn({

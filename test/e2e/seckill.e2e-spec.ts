@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { createConnection } from 'mysql2/promise';
 import type { LocalStack } from '../../scripts/stack/local-stack';
 import {
   createSeckillVoucher,
@@ -61,6 +62,14 @@ describe('Flash sale across 3 replicas behind nginx, with the distributed lock',
     const instances = new Set(attempts.map((attempt) => attempt.instance));
     expect([...instances].sort()).toEqual(['app-1', 'app-2', 'app-3']);
     expect(duplicateKeyRejections).toBe(0);
+    // The per-user locks were Redis locks (their fencing counters remain): the mysql-table run's
+    // "no lock state in Redis" check below can fail.
+    const redis = new Redis(cluster.redis.url);
+    try {
+      expect((await redis.keys('lock:{order:*')).length).toBeGreaterThan(0);
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('answers window, unknown-voucher and malformed-id requests with documented 4xx and writes nothing', async () => {
@@ -84,6 +93,58 @@ describe('Flash sale across 3 replicas behind nginx, with the distributed lock',
     expect((await readInvariants(cluster.mysqlUrl, ended)).orders).toBe(0);
   });
 });
+
+describe('The same flash sale with LOCK_BACKEND=mysql-table (the per-user lock as rows in MySQL)', () => {
+  let cluster: LocalStack & { url: string };
+
+  beforeAll(async () => {
+    cluster = await startTestCluster({
+      replicas: 3,
+      env: { LOCK_BACKEND: 'mysql-table', LOCK_TABLE_SWEEP_INTERVAL_MS: '1000' },
+    });
+  });
+  afterAll(() => cluster?.stop());
+
+  it('sells exactly the stock, one per user, with no duplicate-key rejection and no lock state in Redis', async () => {
+    const { attempts, invariants, duplicateKeyRejections } = await flashSale(cluster);
+    expectNoOversell(attempts, invariants);
+    expect(duplicateKeyRejections).toBe(0);
+    const redis = new Redis(cluster.redis.url);
+    try {
+      expect(await redis.keys('lock:{order:*')).toEqual([]);
+    } finally {
+      redis.disconnect();
+    }
+    // Every hold was released: no row is left behind.
+    expect(await lockRows(cluster.mysqlUrl)).toEqual([]);
+  });
+
+  it('sweeps a dead holder’s expired row within a few sweep intervals', async () => {
+    const connection = await createConnection(cluster.mysqlUrl);
+    try {
+      await connection.query(
+        "INSERT INTO distributed_lock (name, owner, holds, expires_at_ms, fence) VALUES ('order:dead', 'gone:1', 1, 0, 1)",
+      );
+      const deadline = performance.now() + 10_000;
+      while ((await lockRows(cluster.mysqlUrl)).length > 0 && performance.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(await lockRows(cluster.mysqlUrl)).toEqual([]);
+    } finally {
+      await connection.end();
+    }
+  });
+});
+
+async function lockRows(mysqlUrl: string): Promise<string[]> {
+  const connection = await createConnection(mysqlUrl);
+  try {
+    const [rows] = (await connection.query('SELECT name FROM distributed_lock')) as unknown as [{ name: string }[]];
+    return rows.map((row) => row.name);
+  } finally {
+    await connection.end();
+  }
+}
 
 describe('Graceful shutdown of a replica during a sale', () => {
   let cluster: LocalStack & { url: string };
