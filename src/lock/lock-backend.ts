@@ -1,4 +1,20 @@
-import type { Lockable } from './lock.types';
+import type { LockAcquiredEvent, LockLostEvent, LockReleasedEvent, LockTimedOutEvent, Lockable } from './lock.types';
+
+/** Where a backend reports what happens to its locks: the service's events (`onLockLost`, …). */
+export interface LockBackendEvents {
+  acquired(event: LockAcquiredEvent): void;
+  timedOut(event: LockTimedOutEvent): void;
+  released(event: LockReleasedEvent): void;
+  lost(event: LockLostEvent): void;
+}
+
+/** Reports nothing (a backend used without a LockService). */
+export const NO_LOCK_EVENTS: LockBackendEvents = {
+  acquired: () => undefined,
+  timedOut: () => undefined,
+  released: () => undefined,
+  lost: () => undefined,
+};
 
 /**
  * A store of locks other than the built-in Redis one (MySQL, ZooKeeper, …), chosen per call with
@@ -21,6 +37,8 @@ export interface LockBackend {
   readonly kind: string;
   /** The lock `name` as held by `owner`. */
   getLock(name: string, owner: string): Lockable;
+  /** Called once by the LockService it is given to: from then on its locks' events are the service's. */
+  attach?(events: LockBackendEvents): void;
   /** Stops its timers and ends its waits; held locks end with their lease or session. */
   close(): Promise<void>;
 }

@@ -1,5 +1,6 @@
-import { REDIS_BACKEND, type LockBackend } from './lock-backend';
-import { LockEngine, type LockEngineOptions } from './lock-engine';
+import { REDIS_BACKEND, type LockBackend, type LockBackendEvents } from './lock-backend';
+import { LockEngine, type LockEngineOptions, type LockEvents } from './lock-engine';
+import { inNeutralContext } from './neutral-context';
 import { MultiLock } from './multi-lock';
 import { ReentrantLock } from './reentrant-lock';
 import { RedLock, RedLockOptions } from './red-lock';
@@ -59,6 +60,7 @@ export class LockService implements LockExecutor {
         throw new Error(`Lock backend kind ${backend.kind} is taken`);
       }
       this.backends.set(backend.kind, backend);
+      backend.attach?.(this.eventsOf(backend.kind));
     }
     if (defaultBackend !== REDIS_BACKEND && !this.backends.has(defaultBackend)) {
       throw new Error(`Default lock backend ${defaultBackend} is not among the configured backends`);
@@ -168,6 +170,20 @@ export class LockService implements LockExecutor {
           this.engine.options.logger?.warn(`Closing backend ${backend.kind}: ${String(error)}`),
         );
     }
+  }
+
+  /** A backend's events, emitted as the service's (outside any caller's async context, as Redis' are). */
+  private eventsOf(kind: string): LockBackendEvents {
+    const emit = <E extends keyof LockEvents>(event: E, payload: LockEvents[E][0]) =>
+      inNeutralContext(() =>
+        (this.engine.emit as (e: E, p: LockEvents[E][0]) => boolean)(event, { ...payload, backend: kind }),
+      );
+    return {
+      acquired: (event) => emit('lockAcquired', event),
+      timedOut: (event) => emit('lockTimedOut', event),
+      released: (event) => emit('lockReleased', event),
+      lost: (event) => emit('lockLost', event),
+    };
   }
 
   private currentOwner(): string {

@@ -57,6 +57,8 @@ export interface LockAcquiredEvent {
   owner: string;
   /** From the call to the grant, queueing in the process and waiting in Redis included. */
   waitedMs: number;
+  /** The backend's kind; absent for Redis locks. */
+  backend?: string;
 }
 
 /** Emitted as `lockTimedOut` when a wait (`waitTime` > 0) ended without the lock. */
@@ -64,17 +66,28 @@ export interface LockTimedOutEvent {
   name: string;
   owner: string;
   waitedMs: number;
+  /** The backend's kind; absent for Redis locks. */
+  backend?: string;
 }
 
 /** Emitted as `lockReleased` when a lock is fully released (hold count zero). */
 export interface LockReleasedEvent {
   name: string;
   owner: string;
+  /** The backend's kind; absent for Redis locks. */
+  backend?: string;
 }
 
 /** Emitted as `lockLost` by the LockService. */
 export interface LockLostEvent {
   name: string;
   owner: string;
-  reason: 'expired-or-taken' | 'redis-unreachable' | 'lease-elapsed';
+  /**
+   * `session-ended` and `backend-unreachable` come from the other backends: a MySQL session or a
+   * ZooKeeper session that ended (or must be presumed ended) under a hold; a store that stayed
+   * unreachable for a whole lease.
+   */
+  reason: 'expired-or-taken' | 'redis-unreachable' | 'lease-elapsed' | 'session-ended' | 'backend-unreachable';
+  /** The backend's kind; absent for Redis locks. */
+  backend?: string;
 }

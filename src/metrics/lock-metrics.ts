@@ -14,7 +14,7 @@ export class LockMetrics implements OnModuleDestroy {
   constructor(locks: LockService, metrics: MetricsService) {
     const lost = new Counter({
       name: 'lock_lost_total',
-      help: 'Locks lost while held (lease ran out, taken over, or Redis unreachable)',
+      help: 'Locks lost while held (lease ran out, taken over, store unreachable, or session ended), every backend',
       labelNames: ['reason'],
       registers: [metrics.registry],
     });

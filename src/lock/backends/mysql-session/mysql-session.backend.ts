@@ -1,6 +1,6 @@
-import type { LockBackend } from '../../lock-backend';
+import { NO_LOCK_EVENTS, type LockBackend, type LockBackendEvents } from '../../lock-backend';
 import { LockLostError, LockUnavailableError } from '../../lock.errors';
-import type { Lockable } from '../../lock.types';
+import type { LockLostEvent, Lockable } from '../../lock.types';
 import { inNeutralContext } from '../../neutral-context';
 import type { MySqlPinnedConnection, MySqlSessionPool } from './mysql-session-client';
 import type { SessionHold } from './session-hold';
@@ -34,6 +34,8 @@ export interface MySqlSessionLockOptions {
 export class MySqlSessionLockBackend implements LockBackend {
   readonly kind: string;
   readonly statementTimeoutMs: number;
+  /** Where its locks' events go (the LockService's, once attached). */
+  events: LockBackendEvents = NO_LOCK_EVENTS;
   private readonly holds = new Map<string, SessionHold>();
   /** Connections waiting for a grant; close() ends them. */
   private readonly waiting = new Set<MySqlPinnedConnection>();
@@ -52,6 +54,10 @@ export class MySqlSessionLockBackend implements LockBackend {
 
   getLock(name: string, owner: string): Lockable {
     return new MySqlSessionLock(this, name, owner);
+  }
+
+  attach(events: LockBackendEvents): void {
+    this.events = events;
   }
 
   get isClosed(): boolean {
@@ -115,7 +121,7 @@ export class MySqlSessionLockBackend implements LockBackend {
     leaseMs?: number;
   }): SessionHold {
     const onEnd = (error?: unknown) =>
-      this.markLost(entered, `session ended${error instanceof Error ? `: ${error.message}` : ''}`);
+      this.markLost(entered, 'session-ended', error instanceof Error ? error.message : 'connection closed');
     const entered: SessionHold = {
       ...hold,
       holds: 1,
@@ -155,14 +161,16 @@ export class MySqlSessionLockBackend implements LockBackend {
    * @internal The hold is gone (or can no longer be trusted): the session is closed so that the server
    * frees whatever it still held, and the section's signal fires.
    */
-  markLost(hold: SessionHold, reason: string): LockLostError {
+  markLost(hold: SessionHold, reason: LockLostEvent['reason'], detail?: string): LockLostError {
     if (!hold.lost) {
       clearTimeout(hold.leaseTimer);
-      hold.lost = new LockLostError(`Lock ${hold.name} was lost (${reason})`, hold.name);
-      this.options.logger?.warn(`Lock ${hold.name} (${this.kind}) lost by ${hold.owner}: ${reason}`);
+      const why = detail ? `${reason}: ${detail}` : reason;
+      hold.lost = new LockLostError(`Lock ${hold.name} was lost (${why})`, hold.name);
+      this.options.logger?.warn(`Lock ${hold.name} (${this.kind}) lost by ${hold.owner}: ${why}`);
       hold.detach();
       hold.connection.destroy();
       hold.controller.abort(hold.lost);
+      this.events.lost({ name: hold.name, owner: hold.owner, reason });
     }
     return hold.lost;
   }
@@ -178,7 +186,7 @@ export class MySqlSessionLockBackend implements LockBackend {
       live.map(async (hold) => {
         const held = await this.style.held(hold.connection, hold.name).catch(() => false);
         if (!held && this.hold(hold.name, hold.owner) === hold && !hold.releasing) {
-          this.markLost(hold, 'session no longer holds it');
+          this.markLost(hold, 'session-ended', 'the session no longer holds it');
         }
       }),
     );

@@ -27,11 +27,17 @@ export class MySqlSessionLock implements Lockable {
       existing.holds++;
       return this.handle(existing);
     }
-    const waitMs = options.waitTime ?? 0;
-    const deadline = performance.now() + waitMs;
+    const startedAt = performance.now();
+    const deadline = startedAt + (options.waitTime ?? 0);
+    const timedOut = () => {
+      if (options.waitTime) {
+        this.backend.events.timedOut({ name: this.name, owner: this.owner, waitedMs: performance.now() - startedAt });
+      }
+      return null;
+    };
     const connection = await this.backend.pin(this.name, deadline);
     if (!connection) {
-      return null;
+      return timedOut();
     }
     let grant;
     try {
@@ -50,7 +56,7 @@ export class MySqlSessionLock implements Lockable {
     }
     if (grant.kind === 'busy') {
       connection.release();
-      return null;
+      return timedOut();
     }
     const hold = this.backend.enter({
       name: this.name,
@@ -59,6 +65,7 @@ export class MySqlSessionLock implements Lockable {
       fencingToken: grant.fencingToken,
       leaseMs: options.leaseTime,
     });
+    this.backend.events.acquired({ name: this.name, owner: this.owner, waitedMs: performance.now() - startedAt });
     return this.handle(hold);
   }
 
@@ -85,10 +92,10 @@ export class MySqlSessionLock implements Lockable {
         try {
           held = await this.backend.style.held(hold.connection, this.name);
         } catch (error) {
-          throw this.backend.markLost(hold, `session check failed: ${String(error)}`);
+          throw this.backend.markLost(hold, 'session-ended', `session check failed: ${String(error)}`);
         }
         if (!held) {
-          throw this.backend.markLost(hold, 'session no longer holds it');
+          throw this.backend.markLost(hold, 'session-ended', 'the session no longer holds it');
         }
       },
       unlock: async () => {
@@ -129,10 +136,11 @@ export class MySqlSessionLock implements Lockable {
       );
     }
     if (!released) {
-      const lost = this.backend.markLost(hold, 'session no longer held it');
+      const lost = this.backend.markLost(hold, 'session-ended', 'the session no longer held it at release');
       this.backend.leave(hold, false);
       throw lost;
     }
     this.backend.leave(hold, true);
+    this.backend.events.released({ name: this.name, owner: this.owner });
   }
 }

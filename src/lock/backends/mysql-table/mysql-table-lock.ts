@@ -26,7 +26,8 @@ export class MySqlTableLock implements Lockable {
     if (existing && !existing.lost) {
       return this.reenter(existing, leaseMs);
     }
-    const deadline = performance.now() + (options.waitTime ?? 0);
+    const startedAt = performance.now();
+    const deadline = startedAt + (options.waitTime ?? 0);
     for (let attempt = 0; ; attempt++) {
       const token = await this.attempt(leaseMs);
       if (token > 0) {
@@ -37,10 +38,14 @@ export class MySqlTableLock implements Lockable {
           leaseMs,
           watchdog: options.leaseTime === undefined,
         });
+        this.backend.events.acquired({ name: this.name, owner: this.owner, waitedMs: performance.now() - startedAt });
         return this.handle(hold);
       }
       const left = deadline - performance.now();
       if (left <= 0 || this.backend.isClosed) {
+        if (options.waitTime) {
+          this.backend.events.timedOut({ name: this.name, owner: this.owner, waitedMs: performance.now() - startedAt });
+        }
         return null;
       }
       // Exponential backoff with jitter, never past the deadline: polling is this store's only way to wait.
@@ -131,6 +136,9 @@ export class MySqlTableLock implements Lockable {
       hold.holds--;
     }
     if (affected === 1 && !hold.lost) {
+      if (final) {
+        this.backend.events.released({ name: this.name, owner: this.owner });
+      }
       return;
     }
     if (final) {

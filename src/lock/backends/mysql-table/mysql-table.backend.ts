@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
-import type { LockBackend } from '../../lock-backend';
+import { NO_LOCK_EVENTS, type LockBackend, type LockBackendEvents } from '../../lock-backend';
 import { LockLostError } from '../../lock.errors';
-import type { Lockable } from '../../lock.types';
+import type { LockLostEvent, Lockable } from '../../lock.types';
 import { inNeutralContext } from '../../neutral-context';
 import type { MySqlLockClient, OkPacket } from './mysql-client';
 import { MySqlTableLock } from './mysql-table-lock';
@@ -50,6 +50,8 @@ export class MySqlTableLockBackend implements LockBackend {
   readonly watchdogTimeoutMs: number;
   readonly retryMinMs: number;
   readonly retryMaxMs: number;
+  /** Where its locks' events go (the LockService's, once attached). */
+  events: LockBackendEvents = NO_LOCK_EVENTS;
   private readonly holds = new Map<string, TableHold>();
   private watchdogTimer?: NodeJS.Timeout;
   private closed = false;
@@ -72,6 +74,10 @@ export class MySqlTableLockBackend implements LockBackend {
 
   getLock(name: string, owner: string): Lockable {
     return new MySqlTableLock(this, name, owner);
+  }
+
+  attach(events: LockBackendEvents): void {
+    this.events = events;
   }
 
   /** Deletes rows expired for longer than `graceMs` (at most `limit`); returns how many. */
@@ -136,12 +142,13 @@ export class MySqlTableLockBackend implements LockBackend {
   }
 
   /** @internal */
-  markLost(hold: TableHold, reason: string): LockLostError {
+  markLost(hold: TableHold, reason: LockLostEvent['reason']): LockLostError {
     if (!hold.lost) {
       clearTimeout(hold.leaseTimer);
       hold.lost = new LockLostError(`Lock ${hold.name} was lost (${reason})`, hold.name);
       this.options.logger?.warn(`Lock ${hold.name} (mysql-table) lost by ${hold.owner}: ${reason}`);
       hold.controller.abort(hold.lost);
+      this.events.lost({ name: hold.name, owner: hold.owner, reason });
     }
     return hold.lost;
   }
@@ -176,7 +183,7 @@ export class MySqlTableLockBackend implements LockBackend {
           }
         } catch {
           if (performance.now() - hold.lastRenewedAt >= hold.leaseMs) {
-            this.markLost(hold, 'database-unreachable');
+            this.markLost(hold, 'backend-unreachable');
           }
         }
       }),

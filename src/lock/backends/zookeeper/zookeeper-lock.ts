@@ -44,7 +44,8 @@ export class ZooKeeperLock implements Lockable {
       existing.holds++;
       return this.handle(existing);
     }
-    const deadline = performance.now() + (options.waitTime ?? 0);
+    const startedAt = performance.now();
+    const deadline = startedAt + (options.waitTime ?? 0);
     const session = this.backend.session();
     const path = await this.createNode(session);
     let hold: ZooKeeperHold | undefined;
@@ -55,6 +56,9 @@ export class ZooKeeperLock implements Lockable {
         this.waitForTurn(session, path, deadline),
       ]);
       if (!turn) {
+        if (options.waitTime) {
+          this.backend.events.timedOut({ name: this.name, owner: this.owner, waitedMs: performance.now() - startedAt });
+        }
         return null;
       }
       if (!stat) {
@@ -64,6 +68,7 @@ export class ZooKeeperLock implements Lockable {
         { name: this.name, owner: this.owner, path, session, fencingToken: zxid(stat) },
         options.leaseTime,
       );
+      this.backend.events.acquired({ name: this.name, owner: this.owner, waitedMs: performance.now() - startedAt });
       return this.handle(hold);
     } catch (error) {
       throw unavailable(this.name, 'acquire', error);
@@ -185,7 +190,7 @@ export class ZooKeeperLock implements Lockable {
           throw unavailable(this.name, 'check', error);
         }
         if (!stat) {
-          throw this.backend.markLost(hold, 'its node is gone');
+          throw this.backend.markLost(hold, 'expired-or-taken', 'its node is gone');
         }
       },
       unlock: async () => {
@@ -217,12 +222,13 @@ export class ZooKeeperLock implements Lockable {
       );
     } catch (error) {
       if ((error as ZooKeeperError).code === ZK.NO_NODE) {
-        throw this.backend.markLost(hold, 'its node was gone at release');
+        throw this.backend.markLost(hold, 'expired-or-taken', 'its node was gone at release');
       }
       // Not known to be deleted: retried in the background, else the session is ended.
       this.backend.removeNode(hold.session, this.name, hold.path);
       throw unavailable(this.name, 'release', error);
     }
+    this.backend.events.released({ name: this.name, owner: this.owner });
   }
 }
 

@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
-import type { LockBackend } from '../../lock-backend';
+import { NO_LOCK_EVENTS, type LockBackend, type LockBackendEvents } from '../../lock-backend';
 import { LockLostError } from '../../lock.errors';
-import type { Lockable } from '../../lock.types';
+import type { LockLostEvent, Lockable } from '../../lock.types';
 import { inNeutralContext } from '../../neutral-context';
 import { ZK, type ZooKeeperError, type ZooKeeperLockClient } from './zookeeper-client';
 import type { ZooKeeperHold } from './zookeeper-hold';
@@ -38,6 +38,8 @@ export class ZooKeeperLockBackend implements LockBackend {
   readonly kind = 'zookeeper';
   readonly root: string;
   readonly operationTimeoutMs: number;
+  /** Where its locks' events go (the LockService's, once attached). */
+  events: LockBackendEvents = NO_LOCK_EVENTS;
   private current?: ZooKeeperSession;
   private readonly holds = new Map<string, ZooKeeperHold>();
   private readonly parents = new Set<string>();
@@ -56,6 +58,10 @@ export class ZooKeeperLockBackend implements LockBackend {
 
   getLock(name: string, owner: string): Lockable {
     return new ZooKeeperLock(this, name, owner);
+  }
+
+  attach(events: LockBackendEvents): void {
+    this.events = events;
   }
 
   get isClosed(): boolean {
@@ -142,12 +148,14 @@ export class ZooKeeperLockBackend implements LockBackend {
   }
 
   /** @internal */
-  markLost(hold: ZooKeeperHold, reason: string): LockLostError {
+  markLost(hold: ZooKeeperHold, reason: LockLostEvent['reason'], detail?: string): LockLostError {
     if (!hold.lost) {
       clearTimeout(hold.leaseTimer);
-      hold.lost = new LockLostError(`Lock ${hold.name} was lost (${reason})`, hold.name);
-      this.options.logger?.warn(`Lock ${hold.name} (zookeeper) lost by ${hold.owner}: ${reason}`);
+      const why = detail ? `${reason}: ${detail}` : reason;
+      hold.lost = new LockLostError(`Lock ${hold.name} was lost (${why})`, hold.name);
+      this.options.logger?.warn(`Lock ${hold.name} (zookeeper) lost by ${hold.owner}: ${why}`);
       hold.controller.abort(hold.lost);
+      this.events.lost({ name: hold.name, owner: hold.owner, reason });
     }
     return hold.lost;
   }
@@ -182,7 +190,7 @@ export class ZooKeeperLockBackend implements LockBackend {
     const reason = session.ended.signal.reason instanceof Error ? session.ended.signal.reason.message : 'session over';
     for (const hold of this.holds.values()) {
       if (hold.session === session) {
-        this.markLost(hold, reason);
+        this.markLost(hold, 'session-ended', reason);
       }
     }
   }
@@ -213,7 +221,7 @@ export class ZooKeeperLockBackend implements LockBackend {
               .call(hold.name, (done) => hold.session.client.exists(hold.path, done))
               .catch(() => undefined);
             if (stat === null && this.hold(hold.name, hold.owner) === hold) {
-              this.markLost(hold, 'its node is gone');
+              this.markLost(hold, 'expired-or-taken', 'its node is gone');
             }
           }),
       );
