@@ -1,5 +1,6 @@
 import type { AcquireOptions, LockHandle, Lockable } from './lock.types';
 import { lockFromTryLock } from './lock-from-try-lock';
+import { unlockOnce } from './lock-handle';
 
 /** Combines the handles of several held locks into one. */
 export function combineHandles(name: string, handles: LockHandle[]): LockHandle {
@@ -11,13 +12,13 @@ export function combineHandles(name: string, handles: LockHandle[]): LockHandle 
     assertHeld: async (mode) => {
       await Promise.all(handles.map((handle) => handle.assertHeld(mode)));
     },
-    unlock: async () => {
+    unlock: unlockOnce(name, async () => {
       const results = await Promise.allSettled(handles.map((handle) => handle.unlock()));
       const failure = results.find((result) => result.status === 'rejected');
       if (failure) {
         throw failure.reason;
       }
-    },
+    }),
   };
 }
 

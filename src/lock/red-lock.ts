@@ -1,18 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  gateKey,
-  grantedCount,
-  grantedToken,
-  type HeldLock,
-  signalOf,
-  type LockEngine,
-  type VerifyMode,
-} from './lock-engine';
+import { signalOf, type HeldLock } from './held-locks';
+import { gateKey, type LockEngine, type VerifyMode } from './lock-engine';
+import { holdCountOf } from './lock-script-calls';
 import { LockKeys } from './lock-keys';
 import { LockLostError, LockUnavailableError } from './lock.errors';
 import type { AcquireOptions, LockHandle, Lockable } from './lock.types';
 import { invalidAcquireOptions } from './lock-options';
 import { lockFromTryLock } from './lock-from-try-lock';
+import { unlockOnce } from './lock-handle';
 
 /** RedLock tuning. */
 export interface RedLockOptions {
@@ -69,7 +64,10 @@ export class RedLock implements Lockable {
       const results = await Promise.allSettled(
         this.nodes.map((node, i) =>
           withTimeout(
-            this.engine.attempt(node, this.keys, this.owner, leaseMs, (reply) => reply, heldParts[i] !== undefined),
+            this.engine.attempt(
+              { node, keys: this.keys, owner: this.owner, leaseMs, reenter: heldParts[i] !== undefined },
+              (result) => result,
+            ),
             this.options.nodeTimeoutMs ?? 100,
           ),
         ),
@@ -79,11 +77,11 @@ export class RedLock implements Lockable {
       results.forEach((result, i) => {
         if (result.status === 'rejected') {
           unreachable++;
-        } else if (grantedToken(result.value) > 0) {
-          granted.push({ node: this.nodes[i], token: grantedToken(result.value), count: grantedCount(result.value) });
+        } else if (result.value.kind !== 'busy') {
+          granted.push({ node: this.nodes[i], token: result.value.fencingToken, count: holdCountOf(result.value) });
         } else if (heldParts[i] !== undefined) {
           // A re-entry found this part gone: the outer hold lost it.
-          this.engine.markLost(heldParts[i], 'expired-or-taken');
+          this.engine.holds.markLost(heldParts[i], 'expired-or-taken');
         }
       });
       const validity = leaseMs - (performance.now() - startedAt) - drift;
@@ -125,17 +123,17 @@ export class RedLock implements Lockable {
     leaseTime?: number,
   ): LockHandle {
     const parts = granted.map((part) =>
-      this.engine.recordAcquired(
-        gateKey(part.node, this.keys.lock),
-        part.node,
-        this.name,
-        this.keys,
-        this.owner,
+      this.engine.holds.enter({
+        gateId: gateKey(part.node, this.keys.lock),
+        node: part.node,
+        name: this.name,
+        keys: this.keys,
+        owner: this.owner,
         sentAt,
-        part.token,
-        part.count,
+        fencingToken: part.token,
+        holdCount: part.count,
         leaseTime,
-      ),
+      }),
     );
     const controller = new AbortController();
     // The RedLock is lost when so many parts are lost that no majority remains.
@@ -148,7 +146,6 @@ export class RedLock implements Lockable {
         }
       });
     }
-    let released = false;
     return {
       name: this.name,
       fencingToken: Math.max(...granted.map((part) => part.token)),
@@ -161,24 +158,22 @@ export class RedLock implements Lockable {
           throw new LockLostError(`RedLock ${this.name} is held by only ${held} node(s)`, this.name);
         }
       },
-      unlock: async () => {
-        if (released) {
-          return;
-        }
-        released = true;
+      unlock: unlockOnce(this.name, async () => {
         const results = await Promise.allSettled(
-          granted.map((part, i) => this.engine.release(part.node, this.name, this.owner, parts[i])),
+          granted.map((part, i) =>
+            this.engine.release({ node: part.node, name: this.name, owner: this.owner, state: parts[i] }),
+          ),
         );
         const ok = results.filter((result) => result.status === 'fulfilled').length;
         if (ok < this.quorum || controller.signal.aborted) {
           throw new LockLostError(`RedLock ${this.name} was held by only ${ok} node(s) at release`, this.name);
         }
-      },
+      }),
     };
   }
 
   private heldOn(node: number) {
-    return this.engine.heldLock(gateKey(node, this.keys.lock), this.owner);
+    return this.engine.holds.of(gateKey(node, this.keys.lock), this.owner);
   }
 
   /** Gives back what a failed re-entry round added: one hold where a part was held, the new hold elsewhere. */
@@ -189,7 +184,7 @@ export class RedLock implements Lockable {
         withTimeout(
           heldParts[this.nodes.indexOf(node)] !== undefined
             ? this.engine.releaseReentry(node, this.name, this.owner)
-            : this.engine.release(node, this.name, this.owner),
+            : this.engine.release({ node, name: this.name, owner: this.owner }),
           timeout,
         ),
       ),
@@ -200,7 +195,10 @@ export class RedLock implements Lockable {
   private async releaseNodes(nodes: number[]): Promise<void> {
     await Promise.allSettled(
       nodes.map((node) =>
-        withTimeout(this.engine.release(node, this.name, this.owner), this.options.nodeTimeoutMs ?? 100),
+        withTimeout(
+          this.engine.release({ node, name: this.name, owner: this.owner }),
+          this.options.nodeTimeoutMs ?? 100,
+        ),
       ),
     );
   }

@@ -1,13 +1,7 @@
-import {
-  type AcquireReply,
-  gateKey,
-  grantedCount,
-  grantedToken,
-  HeldLock,
-  LockEngine,
-  signalOf,
-  type VerifyMode,
-} from './lock-engine';
+import { signalOf, type HeldLock } from './held-locks';
+import { gateKey, LockEngine, type VerifyMode } from './lock-engine';
+import { holdCountOf } from './lock-script-calls';
+import { alreadyReleased } from './lock-handle';
 import { LockKeys } from './lock-keys';
 import { LockTimeoutError } from './lock.errors';
 import type { AcquireOptions, LockHandle, Lockable } from './lock.types';
@@ -69,7 +63,7 @@ export class ReentrantLock implements Lockable {
     throwOnTimeout: boolean,
   ): Promise<LockHandle | null> {
     const leaseMs = leaseTime === undefined ? this.engine.watchdogTimeoutMs : Math.ceil(leaseTime);
-    const held = this.engine.heldLock(this.gateId, this.owner);
+    const held = this.engine.holds.of(this.gateId, this.owner);
     if (held !== undefined) {
       return this.reenter(held, leaseMs, leaseTime);
     }
@@ -105,14 +99,10 @@ export class ReentrantLock implements Lockable {
     // Fast path: most acquisitions find the lock free at the first attempt, which needs neither
     // the waiter listing nor the waiting loop.
     return this.engine.attempt(
-      this.node,
-      this.keys,
-      this.owner,
-      leaseMs,
-      (reply) => {
-        const token = grantedToken(reply);
-        if (token > 0) {
-          return this.firstHold(startedAt, token, leaseTime, startedAt);
+      { node: this.node, keys: this.keys, owner: this.owner, leaseMs },
+      (result) => {
+        if (result.kind !== 'busy') {
+          return this.firstHold(startedAt, result.fencingToken, leaseTime, startedAt);
         }
         if (waitTime <= 0) {
           this.engine.gate.leave(this.gateId, this.owner);
@@ -122,8 +112,6 @@ export class ReentrantLock implements Lockable {
           (handle) => handle ?? this.timedOut(startedAt, waitTime, throwOnTimeout),
         );
       },
-      false,
-      0,
       () => this.engine.gate.leave(this.gateId, this.owner),
     );
   }
@@ -143,7 +131,7 @@ export class ReentrantLock implements Lockable {
       return this.handle(sentAt, fencingToken, 1, leaseTime);
     }
     return this.engine
-      .release(this.node, this.name, this.owner)
+      .release({ node: this.node, name: this.name, owner: this.owner })
       .catch(() => undefined)
       .then(() => {
         this.engine.gate.leave(this.gateId, this.owner);
@@ -169,18 +157,20 @@ export class ReentrantLock implements Lockable {
     }
     const sentAt = performance.now();
     return this.engine.attempt(
-      this.node,
-      this.keys,
-      this.owner,
-      held.watchdog ? held.leaseMs : leaseMs,
-      (reply: AcquireReply) => {
-        if (grantedToken(reply) > 0) {
-          // A re-entry keeps the first acquisition's token.
-          return this.handle(sentAt, held.fencingToken, grantedCount(reply), leaseTime);
-        }
-        throw this.engine.markLost(held, 'expired-or-taken');
+      {
+        node: this.node,
+        keys: this.keys,
+        owner: this.owner,
+        leaseMs: held.watchdog ? held.leaseMs : leaseMs,
+        reenter: true,
       },
-      true,
+      (result) => {
+        if (result.kind !== 'busy') {
+          // A re-entry keeps the first acquisition's token.
+          return this.handle(sentAt, held.fencingToken, holdCountOf(result), leaseTime);
+        }
+        throw this.engine.holds.markLost(held, 'expired-or-taken');
+      },
     );
   }
 
@@ -209,20 +199,14 @@ export class ReentrantLock implements Lockable {
         const sentAt = performance.now();
         // List this process in Redis for a little longer than it may sleep.
         const waiterTtlMs = Math.min(deadline - sentAt, this.engine.watchdogTimeoutMs) + 1000;
-        const reply = await this.engine.attempt(
-          this.node,
-          this.keys,
-          this.owner,
-          leaseMs,
+        const result = await this.engine.attempt(
+          { node: this.node, keys: this.keys, owner: this.owner, leaseMs, waiterTtlMs },
           (value) => value,
-          false,
-          waiterTtlMs,
         );
-        const token = grantedToken(reply);
-        if (token > 0) {
+        if (result.kind !== 'busy') {
           // firstHold leaves the gate itself if the service closed while this attempt was in flight.
           acquired = true;
-          return this.firstHold(sentAt, token, leaseTime, startedAt);
+          return this.firstHold(sentAt, result.fencingToken, leaseTime, startedAt);
         }
         const remaining = deadline - performance.now();
         if (remaining <= 0) {
@@ -243,8 +227,8 @@ export class ReentrantLock implements Lockable {
           await raceTimeout(subscribing, Math.min(remaining, MAX_PARK_MS));
           continue;
         }
-        // A busy reply is the negated TTL; 0 when the lock has none.
-        const ttl = typeof reply === 'number' && reply < 0 ? -reply : remaining;
+        // 0 when the lock has no TTL.
+        const ttl = result.ttlMs > 0 ? result.ttlMs : remaining;
         if (this.engine.isClosed) {
           // Closed while this waiter was not listening for the wake-up.
           throw this.engine.closedError(this.name);
@@ -271,7 +255,7 @@ export class ReentrantLock implements Lockable {
 
   /** Releases one hold of this owner; see `LockHandle.unlock`. */
   unlock(): Promise<void> {
-    return this.engine.release(this.node, this.name, this.owner);
+    return this.engine.release({ node: this.node, name: this.name, owner: this.owner });
   }
 
   /** Whether this owner holds the lock, asked of Redis (not the local bookkeeping). */
@@ -291,7 +275,7 @@ export class ReentrantLock implements Lockable {
 
   /** @internal used by handles: releases the hold recorded in `state`. */
   release(state: HeldLock): Promise<void> {
-    return this.engine.release(this.node, this.name, this.owner, state);
+    return this.engine.release({ node: this.node, name: this.name, owner: this.owner, state });
   }
 
   /** Deletes the lock whoever holds it (administrative use: a stuck holder). */
@@ -300,17 +284,17 @@ export class ReentrantLock implements Lockable {
   }
 
   private handle(sentAt: number, fencingToken: number, holdCount: number, leaseTime: number | undefined): LockHandle {
-    const state = this.engine.recordAcquired(
-      this.gateId,
-      this.node,
-      this.name,
-      this.keys,
-      this.owner,
+    const state = this.engine.holds.enter({
+      gateId: this.gateId,
+      node: this.node,
+      name: this.name,
+      keys: this.keys,
+      owner: this.owner,
       sentAt,
       fencingToken,
       holdCount,
       leaseTime,
-    );
+    });
     return new ReentrantLockHandle(this, state, fencingToken, holdCount);
   }
 }
@@ -340,7 +324,7 @@ class ReentrantLockHandle implements LockHandle {
 
   unlock(): Promise<void> {
     if (this.released) {
-      return Promise.resolve();
+      return Promise.reject(alreadyReleased(this.name));
     }
     this.released = true;
     return this.lock.release(this.state);

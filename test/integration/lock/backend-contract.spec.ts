@@ -8,6 +8,7 @@ import { createPool, type Pool } from 'mysql2/promise';
 import { createClient as createZooKeeperClient, type Client as ZooKeeperClient } from 'node-zookeeper-client';
 import {
   LockLostError,
+  LockNotHeldError,
   LockService,
   LockTimeoutError,
   MySqlNamedLockBackend,
@@ -221,6 +222,23 @@ describe('Lock backend contract (the same suite for every backend, real servers,
         await inner.unlock();
         await expect(other.tryLock()).resolves.toBeNull();
         await outer.unlock();
+      });
+      const after = await other.tryLock();
+      expect(after).not.toBeNull();
+      await after!.unlock();
+    });
+
+    it('unlocks a handle once: a second unlock rejects with LockNotHeldError and gives back nothing', async () => {
+      const other = backend.lock(name('once'));
+      await backend.asOneOwner(async (lock) => {
+        const outer = await lock(name('once')).lock({ waitTime: 1000 });
+        const inner = await lock(name('once')).lock({ waitTime: 1000 });
+        await inner.unlock();
+        await expect(inner.unlock()).rejects.toBeInstanceOf(LockNotHeldError);
+        // The outer hold is still there.
+        await expect(other.tryLock()).resolves.toBeNull();
+        await outer.unlock();
+        await expect(outer.unlock()).rejects.toBeInstanceOf(LockNotHeldError);
       });
       const after = await other.tryLock();
       expect(after).not.toBeNull();

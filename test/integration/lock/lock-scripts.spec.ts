@@ -1,36 +1,44 @@
 import { Redis } from 'ioredis';
 import { lockKeys } from '../../../src/lock/lock-keys';
-import { lockScripts } from '../../../src/lock/lock-scripts';
+import * as calls from '../../../src/lock/lock-script-calls';
 import { simpleReleaseScript } from '../../../bench/baselines/simple-lock';
 import type { RedisServer } from '../../../scripts/stack/redis';
 import { startTestRedis } from '../../support/shared-stack';
 
-describe('lock Lua scripts (real Redis)', () => {
+describe('lock Lua scripts through their typed wrappers (real Redis)', () => {
   let server: RedisServer;
   let redis: Redis;
   let subscriber: Redis;
   const keys = lockKeys('lock:', 'scripts');
-  const acquire = (owner: string, leaseMs = 10_000, waiter = { id: 'proc-a', ttlMs: 0 }, reenter = false) =>
-    lockScripts.acquire.run<number | number[]>(
+  const fail = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
+  const acquire = (owner: string, leaseMs = 10_000, waiter?: { id: string; ttlMs: number }, reenter = false) =>
+    calls.acquire(
       redis,
-      waiter.ttlMs > 0 ? keys.waitKeys : keys.acquireKeys,
-      waiter.ttlMs > 0
-        ? [owner, leaseMs, reenter ? '1' : '0', waiter.ttlMs, waiter.id]
-        : [owner, leaseMs, reenter ? '1' : '0'],
+      { keys, owner, leaseMs, reenter, waiter: waiter && { ttlMs: waiter.ttlMs, processId: waiter.id } },
+      (result) => result,
+      fail,
     );
-  /** The token of a first hold (the script answers a bare positive integer). */
+  /** The token of a first hold. */
   const firstHold = async (owner: string, leaseMs?: number) => {
-    const reply = await acquire(owner, leaseMs);
-    expect(typeof reply).toBe('number');
-    return reply as number;
+    const result = await acquire(owner, leaseMs);
+    if (result.kind !== 'granted') {
+      throw new Error(`expected a first hold, got ${JSON.stringify(result)}`);
+    }
+    return result.fencingToken;
   };
-  const reenter = (owner: string) => acquire(owner, 10_000, { id: 'proc-a', ttlMs: 0 }, true);
-  const release = (owner: string, next?: { owner: string; leaseMs: number }, final = false, processId = 'proc-a') =>
-    lockScripts.release.run<number | number[]>(
+  const reenter = (owner: string) => acquire(owner, 10_000, undefined, true);
+  const release = (owner: string, next?: { owner: string; leaseMs: number }, final = false) =>
+    calls.release(
       redis,
-      next ? keys.handoverKeys : keys.releaseKeys,
-      next ? [owner, 10_000, '1', next.owner, next.leaseMs, processId] : final ? [owner] : [owner, 10_000, '0'],
+      next
+        ? { keys, owner, mode: 'hand-over', leaseMs: 10_000, to: next, processId: 'proc-a' }
+        : final
+          ? { keys, owner, mode: 'final' }
+          : { keys, owner, mode: 'one', leaseMs: 10_000 },
+      (result) => result,
+      fail,
     );
+  const renew = (owner: string, leaseMs: number) => calls.renew(redis, { lockKey: keys.lock, owner, leaseMs }, fail);
 
   beforeAll(async () => {
     server = await startTestRedis();
@@ -66,44 +74,46 @@ describe('lock Lua scripts (real Redis)', () => {
 
     it('re-enters for the same owner, counting holds and keeping the token', async () => {
       const token = await firstHold('a:1');
-      expect(await reenter('a:1')).toEqual([token, 2]);
-      expect(await reenter('a:1')).toEqual([token, 3]);
+      expect(await reenter('a:1')).toEqual({ kind: 'reentered', fencingToken: token, holdCount: 2 });
+      expect(await reenter('a:1')).toEqual({ kind: 'reentered', fencingToken: token, holdCount: 3 });
     });
 
     it('treats a first acquisition by the current owner as one hold (a lost reply, a hand-over)', async () => {
       const token = await firstHold('a:1');
       await reenter('a:1');
-      expect(await acquire('a:1')).toBe(token);
+      expect(await acquire('a:1')).toEqual({ kind: 'granted', fencingToken: token });
       expect(await redis.hget(keys.lock, 'a:1')).toBe('1');
     });
 
     it('answers another owner with the remaining TTL and changes nothing', async () => {
       await acquire('a:1', 8000);
-      const busy = (await acquire('b:1')) as number;
-      expect(-busy).toBeGreaterThan(7000);
-      expect(-busy).toBeLessThanOrEqual(8000);
+      const busy = await acquire('b:1');
+      expect(busy.kind).toBe('busy');
+      expect(busy.kind === 'busy' && busy.ttlMs).toBeGreaterThan(7000);
+      expect(busy.kind === 'busy' && busy.ttlMs).toBeLessThanOrEqual(8000);
       expect(await redis.hgetall(keys.lock)).toEqual({ 'a:1': '1' });
     });
 
     it('answers a re-entry with a fresh, higher token if the fence counter was lost while held', async () => {
       const token = await firstHold('a:1');
       await redis.del(keys.fence);
-      const [reentryToken, count] = (await reenter('a:1')) as number[];
-      expect(count).toBe(2);
-      expect(reentryToken).toBeGreaterThan(token);
+      const reentry = await reenter('a:1');
+      expect(reentry).toEqual({ kind: 'reentered', fencingToken: expect.any(Number), holdCount: 2 });
+      expect(reentry.kind === 'reentered' && reentry.fencingToken).toBeGreaterThan(token);
     });
 
     it('never takes a lock anew for a re-entry whose hold is gone', async () => {
-      expect(await reenter('a:1')).toBe(0);
+      expect(await reenter('a:1')).toEqual({ kind: 'busy', ttlMs: 0 });
       expect(await redis.exists(keys.lock)).toBe(0);
       await acquire('b:1', 8000);
-      expect(-((await reenter('a:1')) as number)).toBeGreaterThan(7000);
+      const refused = await reenter('a:1');
+      expect(refused.kind === 'busy' && refused.ttlMs).toBeGreaterThan(7000);
       expect(await redis.hgetall(keys.lock)).toEqual({ 'b:1': '1' });
     });
 
     it('answers busy as 0 when the lock has no TTL', async () => {
       await redis.hset(keys.lock, 'a:1', 1);
-      expect(await acquire('b:1')).toBe(0);
+      expect(await acquire('b:1')).toEqual({ kind: 'busy', ttlMs: 0 });
     });
 
     it('lists a busy caller as a waiting process when asked to, and unlists it once it acquires', async () => {
@@ -142,16 +152,16 @@ describe('lock Lua scripts (real Redis)', () => {
       expect(afterFailover).toBeGreaterThan(Math.max(...issued));
       // A hand-over follows the same rule.
       await redis.set(keys.fence, String(issued[0]));
-      const [handedOver] = (await release('after:failover', { owner: 'next:1', leaseMs: 10_000 })) as number[];
-      expect(handedOver).toBeGreaterThan(afterFailover);
+      const handedOver = await release('after:failover', { owner: 'next:1', leaseMs: 10_000 });
+      expect(handedOver.kind === 'handed-over' && handedOver.fencingToken).toBeGreaterThan(afterFailover);
     });
   });
 
   describe('release.lua', () => {
     it('refuses an owner that does not hold the lock and deletes nothing', async () => {
       await acquire('a:1');
-      expect(await release('b:1')).toBe(-1);
-      expect(await release('b:1', undefined, true)).toBe(-1);
+      expect(await release('b:1')).toEqual({ kind: 'not-held' });
+      expect(await release('b:1', undefined, true)).toEqual({ kind: 'not-held' });
       expect(await redis.hget(keys.lock, 'a:1')).toBe('1');
     });
 
@@ -161,9 +171,9 @@ describe('lock Lua scripts (real Redis)', () => {
       subscriber.on('message', (channel: string) => messages.push(channel));
       await acquire('a:1');
       await reenter('a:1');
-      expect(await release('a:1')).toBe(1);
+      expect(await release('a:1')).toEqual({ kind: 'left', holdCount: 1 });
       expect(await redis.exists(keys.lock)).toBe(1);
-      expect(await release('a:1')).toBe(0);
+      expect(await release('a:1')).toEqual({ kind: 'released' });
       expect(await redis.exists(keys.lock)).toBe(0);
       await new Promise((resolve) => setTimeout(resolve, 50));
       expect(messages).toEqual([keys.channel]);
@@ -172,9 +182,9 @@ describe('lock Lua scripts (real Redis)', () => {
 
     it('hands the lock straight to the next local owner when no other process waits', async () => {
       const first = await firstHold('a:1');
-      const reply = await release('a:1', { owner: 'a:2', leaseMs: 7000 });
-      expect(reply).toEqual([expect.any(Number)]);
-      expect((reply as number[])[0]).toBeGreaterThan(first);
+      const result = await release('a:1', { owner: 'a:2', leaseMs: 7000 });
+      expect(result).toEqual({ kind: 'handed-over', fencingToken: expect.any(Number) });
+      expect(result.kind === 'handed-over' && result.fencingToken).toBeGreaterThan(first);
       expect(await redis.hget(keys.lock, 'a:2')).toBe('1');
       expect(await redis.pttl(keys.lock)).toBeGreaterThan(6000);
     });
@@ -182,7 +192,7 @@ describe('lock Lua scripts (real Redis)', () => {
     it('does not hand over while another process is listed as waiting; it publishes instead', async () => {
       await acquire('a:1');
       await acquire('b:1', 10_000, { id: 'proc-b', ttlMs: 5000 });
-      expect(await release('a:1', { owner: 'a:2', leaseMs: 7000 })).toBe(0);
+      expect(await release('a:1', { owner: 'a:2', leaseMs: 7000 })).toEqual({ kind: 'released' });
       expect(await redis.exists(keys.lock)).toBe(0);
     });
 
@@ -190,7 +200,10 @@ describe('lock Lua scripts (real Redis)', () => {
       await acquire('a:1');
       await acquire('b:1', 10_000, { id: 'proc-b', ttlMs: 1 });
       await new Promise((resolve) => setTimeout(resolve, 20));
-      expect(await release('a:1', { owner: 'a:2', leaseMs: 7000 })).toEqual([expect.any(Number)]);
+      expect(await release('a:1', { owner: 'a:2', leaseMs: 7000 })).toEqual({
+        kind: 'handed-over',
+        fencingToken: expect.any(Number),
+      });
     });
   });
 
@@ -198,7 +211,7 @@ describe('lock Lua scripts (real Redis)', () => {
     it('releases the lock on the final hold even if Redis counted more holds', async () => {
       await acquire('a:1');
       await reenter('a:1');
-      expect(await release('a:1', undefined, true)).toBe(0);
+      expect(await release('a:1', undefined, true)).toEqual({ kind: 'released' });
       expect(await redis.exists(keys.lock)).toBe(0);
     });
   });
@@ -206,22 +219,22 @@ describe('lock Lua scripts (real Redis)', () => {
   describe('renew.lua', () => {
     it('extends the lease of the owner only', async () => {
       await acquire('a:1', 1000);
-      expect(await lockScripts.renew.run(redis, [keys.lock], ['b:1', 60_000])).toBe(0);
+      expect(await renew('b:1', 60_000)).toBe(false);
       expect(await redis.pttl(keys.lock)).toBeLessThanOrEqual(1000);
-      expect(await lockScripts.renew.run(redis, [keys.lock], ['a:1', 60_000])).toBe(1);
+      expect(await renew('a:1', 60_000)).toBe(true);
       expect(await redis.pttl(keys.lock)).toBeGreaterThan(50_000);
     });
 
     it('reports a vanished lock', async () => {
-      expect(await lockScripts.renew.run(redis, [keys.lock], ['a:1', 1000])).toBe(0);
+      expect(await renew('a:1', 1000)).toBe(false);
     });
   });
 
   describe('force-release.lua', () => {
     it('deletes a lock whoever holds it', async () => {
       await acquire('a:1');
-      expect(await lockScripts.forceRelease.run(redis, [keys.lock, keys.channel], [])).toBe(1);
-      expect(await lockScripts.forceRelease.run(redis, [keys.lock, keys.channel], [])).toBe(0);
+      expect(await calls.forceRelease(redis, keys)).toBe(true);
+      expect(await calls.forceRelease(redis, keys)).toBe(false);
     });
   });
 

@@ -1,5 +1,6 @@
 import { lockFromTryLock } from '../../lock-from-try-lock';
-import { LockNotHeldError, LockUnavailableError } from '../../lock.errors';
+import { unlockOnce } from '../../lock-handle';
+import { LockUnavailableError } from '../../lock.errors';
 import { invalidAcquireOptions } from '../../lock-options';
 import type { AcquireOptions, LockHandle, Lockable } from '../../lock.types';
 import type { MySqlSessionLockBackend } from './mysql-session.backend';
@@ -74,7 +75,6 @@ export class MySqlSessionLock implements Lockable {
   }
 
   private handle(hold: SessionHold): LockHandle {
-    let released = false;
     return {
       name: this.name,
       holdCount: hold.holds,
@@ -98,13 +98,7 @@ export class MySqlSessionLock implements Lockable {
           throw this.backend.markLost(hold, 'session-ended', 'the session no longer holds it');
         }
       },
-      unlock: async () => {
-        if (released) {
-          throw new LockNotHeldError(`Lock ${this.name} was already released by this handle`, this.name);
-        }
-        released = true;
-        await this.release(hold);
-      },
+      unlock: unlockOnce(this.name, () => this.release(hold)),
     };
   }
 

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { lockFromTryLock } from '../../lock-from-try-lock';
-import { LockNotHeldError, LockUnavailableError } from '../../lock.errors';
+import { unlockOnce } from '../../lock-handle';
+import { LockUnavailableError } from '../../lock.errors';
 import { invalidAcquireOptions, leaseSafetyMargin } from '../../lock-options';
 import type { AcquireOptions, LockHandle, Lockable } from '../../lock.types';
 import type { MySqlTableLockBackend, TableHold } from './mysql-table.backend';
@@ -84,7 +85,6 @@ export class MySqlTableLock implements Lockable {
   }
 
   private handle(hold: TableHold): LockHandle {
-    let released = false;
     return {
       name: this.name,
       holdCount: hold.holds,
@@ -110,13 +110,7 @@ export class MySqlTableLock implements Lockable {
           throw this.backend.markLost(hold, 'expired-or-taken');
         }
       },
-      unlock: async () => {
-        if (released) {
-          throw new LockNotHeldError(`Lock ${this.name} was already released by this handle`, this.name);
-        }
-        released = true;
-        await this.release(hold);
-      },
+      unlock: unlockOnce(this.name, () => this.release(hold)),
     };
   }
 

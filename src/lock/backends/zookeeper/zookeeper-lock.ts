@@ -1,5 +1,6 @@
 import { lockFromTryLock } from '../../lock-from-try-lock';
-import { LockNotHeldError, LockUnavailableError } from '../../lock.errors';
+import { unlockOnce } from '../../lock-handle';
+import { LockUnavailableError } from '../../lock.errors';
 import { invalidAcquireOptions } from '../../lock-options';
 import type { AcquireOptions, LockHandle, Lockable } from '../../lock.types';
 import { ZK, type ZooKeeperError, type ZooKeeperStat } from './zookeeper-client';
@@ -170,7 +171,6 @@ export class ZooKeeperLock implements Lockable {
   }
 
   private handle(hold: ZooKeeperHold): LockHandle {
-    let released = false;
     return {
       name: this.name,
       holdCount: hold.holds,
@@ -193,13 +193,7 @@ export class ZooKeeperLock implements Lockable {
           throw this.backend.markLost(hold, 'expired-or-taken', 'its node is gone');
         }
       },
-      unlock: async () => {
-        if (released) {
-          throw new LockNotHeldError(`Lock ${this.name} was already released by this handle`, this.name);
-        }
-        released = true;
-        await this.release(hold);
-      },
+      unlock: unlockOnce(this.name, () => this.release(hold)),
     };
   }
 

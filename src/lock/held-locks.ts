@@ -1,0 +1,207 @@
+import type { HandedOver, LocalGate } from './local-gate';
+import type { LockKeys } from './lock-keys';
+import { LockLostError } from './lock.errors';
+import type { LockLostEvent } from './lock.types';
+import { inNeutralContext } from './neutral-context';
+import { VacatingMap } from './vacating-map';
+
+/** Local bookkeeping of one (node, lock, owner) held by this process. */
+export interface HeldLock {
+  /** Key of the lock in the held registry and the local gate (see `gateKey`). */
+  gateId: string;
+  node: number;
+  name: string;
+  owner: string;
+  keys: LockKeys;
+  count: number;
+  fencingToken: number;
+  /** Created on first use: most critical sections never look at their signal. */
+  controller?: AbortController;
+  /** Renewed by the watchdog (no fixed lease). */
+  watchdog: boolean;
+  leaseMs: number;
+  lastRenewedAt: number;
+  leaseTimer?: NodeJS.Timeout;
+  releasing: boolean;
+  lost?: LockLostError;
+}
+
+/** A grant to record: a first hold or a re-entry. */
+export interface Grant {
+  gateId: string;
+  node: number;
+  name: string;
+  keys: LockKeys;
+  owner: string;
+  /** When the granting request was sent: the lease counts from then. */
+  sentAt: number;
+  fencingToken: number;
+  holdCount: number;
+  /** A fixed lease; absent: a watchdog lease. */
+  leaseTime?: number;
+}
+
+/** What the registry needs from the engine around it. */
+export interface HeldLocksOptions {
+  gate: LocalGate;
+  watchdogTimeoutMs: number;
+  logger?: { warn(message: string): void };
+  /** Emits `lockLost` (already in a neutral context). */
+  emitLost(event: LockLostEvent): void;
+  /** A watchdog-leased hold was entered: the renewal loop must run. */
+  watchdogNeeded(): void;
+  /** A hand-over reached a waiter that gave up meanwhile: release the lock for it. */
+  releaseOrphan(state: HeldLock, owner: string): void;
+}
+
+/**
+ * The locks this process holds, one entry per (node, lock): where a hold is entered (`enter`), left
+ * (`leave`) and lost (`markLost`) — and nowhere else. Redis lets one owner at a time hold a lock, so
+ * one entry per (node, lock) suffices; a lost holder's state may be replaced by the next holder's
+ * while its handle still refers to it.
+ */
+export class HeldLocks {
+  private readonly held = new VacatingMap<string, HeldLock>();
+
+  constructor(private readonly options: HeldLocksOptions) {}
+
+  get size(): number {
+    return this.held.size;
+  }
+
+  values(): IterableIterator<HeldLock> {
+    return this.held.values();
+  }
+
+  /** Whatever state is registered for the lock (any owner's). */
+  entry(gateId: string): HeldLock | undefined {
+    return this.held.get(gateId);
+  }
+
+  /** This process's state of `owner`'s hold on a lock, if it holds it. */
+  of(gateId: string, owner: string): HeldLock | undefined {
+    const state = this.held.get(gateId);
+    return state !== undefined && state.owner === owner ? state : undefined;
+  }
+
+  /** Whether `state` is the registered hold (not lost and replaced, not yet released). */
+  isCurrent(state: HeldLock): boolean {
+    return this.held.get(state.gateId) === state;
+  }
+
+  /** Records a successful acquisition (first or re-entry) and returns its state. */
+  enter(grant: Grant): HeldLock {
+    const { gateId, owner, sentAt, leaseTime } = grant;
+    let state = this.held.get(gateId);
+    if (state === undefined || state.owner !== owner) {
+      if (state !== undefined) {
+        // Redis gave this lock to another owner, so the registered holder has lost it (a RedLock
+        // part, or a holder whose key expired): tell it now, not at its unlock.
+        this.markLost(state, 'expired-or-taken');
+      }
+      state = {
+        gateId,
+        node: grant.node,
+        name: grant.name,
+        owner,
+        keys: grant.keys,
+        count: grant.holdCount,
+        fencingToken: grant.fencingToken,
+        watchdog: leaseTime === undefined,
+        leaseMs: leaseTime ?? this.options.watchdogTimeoutMs,
+        lastRenewedAt: sentAt,
+        leaseTimer: undefined,
+        controller: undefined,
+        releasing: false,
+        lost: undefined,
+      };
+      this.held.set(gateId, state);
+    } else {
+      state.count = grant.holdCount;
+      state.lastRenewedAt = sentAt;
+      // A re-entry keeps the lock's mode: a watchdog lock stays renewed, a fixed lease takes the new length.
+      if (leaseTime !== undefined && !state.watchdog) {
+        state.leaseMs = leaseTime;
+      }
+    }
+    if (state.watchdog) {
+      this.options.watchdogNeeded();
+    } else {
+      this.armLeaseTimer(state);
+    }
+    return state;
+  }
+
+  /** A fixed lease ends on its own in Redis; tell the holder when it may be gone (counted from the request). */
+  armLeaseTimer(state: HeldLock): void {
+    clearTimeout(state.leaseTimer);
+    const left = state.leaseMs - (performance.now() - state.lastRenewedAt);
+    state.leaseTimer = inNeutralContext(() =>
+      setTimeout(() => this.markLost(state, 'lease-elapsed'), Math.max(0, left)),
+    );
+    state.leaseTimer.unref();
+  }
+
+  /**
+   * The hold is over (released, or given up): its state goes, and with it its place in the gate —
+   * which passes the lock on to the next local waiter if `handover` says Redis already did.
+   */
+  leave(state: HeldLock, handover?: HandedOver & { to: string }): void {
+    clearTimeout(state.leaseTimer);
+    let orphan = handover?.to;
+    if (this.held.get(state.gateId) === state) {
+      this.held.delete(state.gateId);
+    }
+    // Unless a newer hold of this owner is registered, its gate place goes too (also when this
+    // state was replaced while being released: its markLost could not leave the gate then).
+    if (this.of(state.gateId, state.owner) === undefined) {
+      orphan = this.options.gate.leave(state.gateId, state.owner, handover);
+    }
+    if (orphan) {
+      // Handed to a waiter that gave up meanwhile: release it for them so the lock does not sit idle.
+      this.options.releaseOrphan(state, orphan);
+    }
+  }
+
+  /** Marks a held lock lost (once): aborts its signal, logs, emits `lockLost`. Returns the error. */
+  markLost(state: HeldLock, reason: LockLostEvent['reason']): LockLostError {
+    if (state.lost) {
+      return state.lost;
+    }
+    if (state.releasing) {
+      return new LockLostError(`Lock ${state.name} is being released`, state.name);
+    }
+    clearTimeout(state.leaseTimer);
+    state.lost = new LockLostError(`Lock ${state.name} was lost (${reason})`, state.name);
+    state.watchdog = false;
+    this.options.logger?.warn(`Lock ${state.name} lost by ${state.owner}: ${reason}`);
+    // The lost holder no longer holds anything: let the next local waiter compete in Redis.
+    this.options.gate.leave(state.gateId, state.owner);
+    state.controller?.abort(state.lost);
+    try {
+      inNeutralContext(() => this.options.emitLost({ name: state.name, owner: state.owner, reason }));
+    } catch (error) {
+      // A listener's bug must not turn a lost lock into a crash.
+      this.options.logger?.warn(`lockLost listener failed: ${String(error)}`);
+    }
+    return state.lost;
+  }
+
+  /** Shutdown: no lease timer fires any more. */
+  clearTimers(): void {
+    for (const state of this.held.values()) {
+      clearTimeout(state.leaseTimer);
+    }
+  }
+}
+
+/** The AbortSignal of a held lock, created lazily; already aborted if the lock was lost. */
+export function signalOf(state: HeldLock): AbortSignal {
+  if (!state.controller) {
+    state.controller = new AbortController();
+    if (state.lost) {
+      state.controller.abort(state.lost);
+    }
+  }
+  return state.controller.signal;
+}

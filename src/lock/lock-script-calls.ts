@@ -1,0 +1,150 @@
+import type { LockKeys } from './lock-keys';
+import { lockScripts } from './lock-scripts';
+import type { LockRedisClient } from './redis-client';
+
+/**
+ * One typed function per lock script: the request as named fields, the reply as a discriminated
+ * result. The lock, RedLock and the scripts' tests all call the scripts through these, so the
+ * argument layout and the reply encoding (integers on the hot path, see `lua/`) live here only.
+ */
+
+/** What acquire.lua answered. */
+export type AcquireResult =
+  /** A first hold (count 1) and its fencing token. */
+  | { readonly kind: 'granted'; readonly fencingToken: number }
+  /** A re-entry: the hold count is now `holdCount` (> 1); the token is the first hold's. */
+  | { readonly kind: 'reentered'; readonly fencingToken: number; readonly holdCount: number }
+  /** Held by another owner (or, for a re-entry, no longer this owner's): `ttlMs` left, 0 = no TTL. */
+  | { readonly kind: 'busy'; readonly ttlMs: number };
+
+/** An acquire attempt. */
+export interface AcquireRequest {
+  keys: LockKeys;
+  owner: string;
+  leaseMs: number;
+  /** The owner holds the lock already and re-enters (never takes it anew). */
+  reenter?: boolean;
+  /** If busy, list this process as waiting for `ttlMs` (stops other processes handing the lock around). */
+  waiter?: { ttlMs: number; processId: string };
+}
+
+type AcquireReply = number | [number, number];
+
+/** Decodes acquire.lua's reply: `n > 0` granted, `n <= 0` busy (−TTL), `[token, count]` re-entered. */
+export function acquireResult(reply: AcquireReply): AcquireResult {
+  if (typeof reply !== 'number') {
+    return { kind: 'reentered', fencingToken: reply[0], holdCount: reply[1] };
+  }
+  return reply > 0 ? { kind: 'granted', fencingToken: reply } : { kind: 'busy', ttlMs: reply === 0 ? 0 : -reply };
+}
+
+/** The hold count after a successful acquire. */
+export const holdCountOf = (result: AcquireResult): number => (result.kind === 'reentered' ? result.holdCount : 1);
+
+/**
+ * Runs acquire.lua; `onResult` runs in the same promise step (no extra promise on the hot path).
+ * `mapError` turns a Redis failure into the caller's error.
+ */
+export function acquire<R>(
+  client: LockRedisClient,
+  request: AcquireRequest,
+  onResult: (result: AcquireResult) => R | PromiseLike<R>,
+  mapError: (error: unknown) => Error,
+): Promise<R> {
+  const { keys, owner, leaseMs, reenter, waiter } = request;
+  return lockScripts.acquire.call(
+    client,
+    waiter ? keys.waitKeys : keys.acquireKeys,
+    waiter
+      ? [owner, leaseMs, reenter ? '1' : '0', Math.ceil(waiter.ttlMs), waiter.processId]
+      : reenter
+        ? [owner, leaseMs, '1']
+        : [owner, leaseMs],
+    (reply: AcquireReply) => onResult(acquireResult(reply)),
+    mapError,
+  );
+}
+
+/** What release.lua answered. */
+export type ReleaseResult =
+  /** This owner does not hold the lock; nothing was changed. */
+  | { readonly kind: 'not-held' }
+  /** Released; waiters in other processes were notified. */
+  | { readonly kind: 'released' }
+  /** One re-entry released; `holdCount` holds are left. */
+  | { readonly kind: 'left'; readonly holdCount: number }
+  /** Handed straight to the requested next owner, with its fencing token. */
+  | { readonly kind: 'handed-over'; readonly fencingToken: number };
+
+/** A release: the final hold, one re-entry, or the final hold handed to a waiter of this process. */
+export type ReleaseRequest = { keys: LockKeys; owner: string } & (
+  | { mode: 'final' }
+  | { mode: 'one'; leaseMs: number }
+  | { mode: 'hand-over'; leaseMs: number; to: { owner: string; leaseMs: number }; processId: string }
+);
+
+type ReleaseReply = number | [number];
+
+/** Decodes release.lua's reply: −1 not held, 0 released, `n > 0` holds left, `[token]` handed over. */
+export function releaseResult(reply: ReleaseReply): ReleaseResult {
+  if (typeof reply !== 'number') {
+    return { kind: 'handed-over', fencingToken: reply[0] };
+  }
+  return reply === -1 ? NOT_HELD : reply === 0 ? RELEASED : { kind: 'left', holdCount: reply };
+}
+
+const NOT_HELD: ReleaseResult = Object.freeze({ kind: 'not-held' });
+const RELEASED: ReleaseResult = Object.freeze({ kind: 'released' });
+
+/** Runs release.lua; `onResult` runs in the same promise step. */
+export function release<R>(
+  client: LockRedisClient,
+  request: ReleaseRequest,
+  onResult: (result: ReleaseResult) => R | PromiseLike<R>,
+  mapError: (error: unknown) => Error,
+): Promise<R> {
+  const { keys, owner } = request;
+  return lockScripts.release.call(
+    client,
+    request.mode === 'hand-over' ? keys.handoverKeys : keys.releaseKeys,
+    request.mode === 'hand-over'
+      ? [owner, request.leaseMs, '1', request.to.owner, request.to.leaseMs, request.processId]
+      : request.mode === 'final'
+        ? [owner]
+        : [owner, request.leaseMs, '0'],
+    (reply: ReleaseReply) => onResult(releaseResult(reply)),
+    mapError,
+  );
+}
+
+/** A lease renewal of `owner`'s hold. */
+export interface RenewRequest {
+  lockKey: string;
+  owner: string;
+  leaseMs: number;
+}
+
+/** Runs renew.lua: true if the owner still held the lock (its lease is extended), false if not. */
+export async function renew(
+  client: LockRedisClient,
+  request: RenewRequest,
+  mapError: (error: unknown) => Error,
+): Promise<boolean> {
+  return (
+    (await lockScripts.renew.run<number>(client, [request.lockKey], [request.owner, request.leaseMs], mapError)) === 1
+  );
+}
+
+/** Many renewals in one round trip; per-request failures come back as errors, not thrown. */
+export async function renewMany(client: LockRedisClient, requests: RenewRequest[]): Promise<(boolean | Error)[]> {
+  const results = await lockScripts.renew.runPipeline<number>(
+    client,
+    requests.map((request) => ({ keys: [request.lockKey], args: [request.owner, request.leaseMs] })),
+  );
+  return results.map((result) => (result instanceof Error ? result : result === 1));
+}
+
+/** Runs force-release.lua: deletes the lock whoever holds it and wakes its waiters; true if it existed. */
+export async function forceRelease(client: LockRedisClient, keys: LockKeys): Promise<boolean> {
+  return (await lockScripts.forceRelease.run<number>(client, [keys.lock, keys.channel], [])) === 1;
+}
