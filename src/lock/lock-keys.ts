@@ -10,8 +10,12 @@ export interface LockKeys {
   lock: string;
   fence: string;
   channel: string;
-  /** Sorted set of processes waiting in Redis (member: process id, score: listed-until ms). */
+  /** The queue of processes waiting in Redis (member: process id, score: arrival µs). */
   waiters: string;
+  /** What each queued process waits with (process id → owner, lease, listed-until ms). */
+  waiterInfo: string;
+  /** Local hand-overs in a row while other processes were queued. */
+  burst: string;
   /** KEYS of the scripts' calls, built once per name (acquire, acquire listing a waiter, release, release with hand-over). */
   acquireKeys: readonly string[];
   waitKeys: readonly string[];
@@ -52,14 +56,19 @@ function buildKeys(prefix: string, name: string): LockKeys {
   const fence = `${lock}:fence`;
   const channel = `${lock}:released`;
   const waiters = `${lock}:waiters`;
+  const waiterInfo = `${lock}:waiter-info`;
+  const burst = `${lock}:burst`;
   return {
     lock,
     fence,
     channel,
     waiters,
+    waiterInfo,
+    burst,
     acquireKeys: [lock, fence],
-    waitKeys: [lock, fence, waiters],
-    releaseKeys: [lock, channel],
-    handoverKeys: [lock, channel, waiters, fence],
+    waitKeys: [lock, fence, waiters, waiterInfo],
+    // A final release may grant the lock to the first queued process: it needs the queue too.
+    releaseKeys: [lock, channel, waiters, fence, waiterInfo, burst],
+    handoverKeys: [lock, channel, waiters, fence, waiterInfo, burst],
   };
 }

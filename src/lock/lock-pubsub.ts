@@ -1,11 +1,16 @@
+import { parseGrant } from './lock-script-calls';
 import type { LockRedisSubscriber } from './redis-client';
 
 interface Channel {
   refs: number;
-  /** Bumped on every release message; a waiter compares it to see if it missed one. */
+  /** Bumped on every release message (and grant to an owner waiting here); a waiter compares it to see if it missed one. */
   version: number;
   listeners: Set<() => void>;
   subscribed: Promise<unknown>;
+  /** Owners of this process waiting on this channel for a direct grant. */
+  expecting: Set<string>;
+  /** Direct grants that reached an expecting owner, until it takes them: owner → fencing token. */
+  grants: Map<string, number>;
 }
 
 /**
@@ -20,13 +25,22 @@ export class LockPubSub {
     // Messages published while the connection was down are lost: after a (re)connect every waiter
     // retries at once instead of sleeping out its timer.
     subscriber.on('ready', () => this.wakeAll());
-    subscriber.on('message', (channel: string) => {
+    subscriber.on('message', (channel: string, message: string) => {
       const entry = this.channels.get(channel);
-      if (entry) {
-        entry.version++;
-        for (const listener of [...entry.listeners]) {
-          listener();
+      if (!entry) {
+        return;
+      }
+      const grant = parseGrant(message);
+      if (grant) {
+        if (!entry.expecting.has(grant.owner)) {
+          // Another process's waiter got the lock: nothing changes for the waiters here (no herd).
+          return;
         }
+        entry.grants.set(grant.owner, grant.fencingToken);
+      }
+      entry.version++;
+      for (const listener of [...entry.listeners]) {
+        listener();
       }
     });
   }
@@ -35,7 +49,14 @@ export class LockPubSub {
   async acquire(channel: string): Promise<void> {
     let entry = this.channels.get(channel);
     if (!entry) {
-      entry = { refs: 0, version: 0, listeners: new Set(), subscribed: this.subscribeWhenReady(channel) };
+      entry = {
+        refs: 0,
+        version: 0,
+        listeners: new Set(),
+        subscribed: this.subscribeWhenReady(channel),
+        expecting: new Set(),
+        grants: new Map(),
+      };
       this.channels.set(channel, entry);
     }
     entry.refs++;
@@ -76,6 +97,30 @@ export class LockPubSub {
     }
     this.channels.delete(channel);
     this.subscriber.unsubscribe(channel).catch(() => undefined);
+  }
+
+  /**
+   * `owner` (subscribed to `channel`) waits for a direct grant: from now on one reaching this
+   * process is kept for it (`takeGrant`) and wakes it. Undone by `unexpect`.
+   */
+  expect(channel: string, owner: string): void {
+    this.channels.get(channel)?.expecting.add(owner);
+  }
+
+  unexpect(channel: string, owner: string): void {
+    const entry = this.channels.get(channel);
+    entry?.expecting.delete(owner);
+    entry?.grants.delete(owner);
+  }
+
+  /** The fencing token of a direct grant to `owner` that arrived, if one did (taken once). */
+  takeGrant(channel: string, owner: string): number | undefined {
+    const entry = this.channels.get(channel);
+    const token = entry?.grants.get(owner);
+    if (token !== undefined) {
+      entry!.grants.delete(owner);
+    }
+    return token;
   }
 
   /** Wakes every waiter at once (shutdown): each returns to its loop, which sees the closed service. */

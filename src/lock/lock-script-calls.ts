@@ -69,8 +69,10 @@ export function acquire<R>(
 export type ReleaseResult =
   /** This owner does not hold the lock; nothing was changed. */
   | { readonly kind: 'not-held' }
-  /** Released; waiters in other processes were notified. */
+  /** Released; nobody was queued (waiters that were about to queue were notified). */
   | { readonly kind: 'released' }
+  /** Granted straight to the first queued process's waiting owner (told by pub/sub). */
+  | { readonly kind: 'granted' }
   /** One re-entry released; `holdCount` holds are left. */
   | { readonly kind: 'left'; readonly holdCount: number }
   /** Handed straight to the requested next owner, with its fencing token. */
@@ -80,21 +82,32 @@ export type ReleaseResult =
 export type ReleaseRequest = { keys: LockKeys; owner: string } & (
   | { mode: 'final' }
   | { mode: 'one'; leaseMs: number }
-  | { mode: 'hand-over'; leaseMs: number; to: { owner: string; leaseMs: number }; processId: string }
+  | {
+      mode: 'hand-over';
+      leaseMs: number;
+      to: { owner: string; leaseMs: number };
+      processId: string;
+      /** Local hand-overs allowed in a row while another process is queued. */
+      burstLimit: number;
+    }
 );
 
 type ReleaseReply = number | [number];
 
-/** Decodes release.lua's reply: −1 not held, 0 released, `n > 0` holds left, `[token]` handed over. */
+/**
+ * Decodes release.lua's reply: −1 not held, 0 released, −2 granted to a queued process, `n > 0`
+ * holds left, `[token]` handed over.
+ */
 export function releaseResult(reply: ReleaseReply): ReleaseResult {
   if (typeof reply !== 'number') {
     return { kind: 'handed-over', fencingToken: reply[0] };
   }
-  return reply === -1 ? NOT_HELD : reply === 0 ? RELEASED : { kind: 'left', holdCount: reply };
+  return reply === 0 ? RELEASED : reply === -2 ? GRANTED : reply === -1 ? NOT_HELD : { kind: 'left', holdCount: reply };
 }
 
 const NOT_HELD: ReleaseResult = Object.freeze({ kind: 'not-held' });
 const RELEASED: ReleaseResult = Object.freeze({ kind: 'released' });
+const GRANTED: ReleaseResult = Object.freeze({ kind: 'granted' });
 
 /** Runs release.lua; `onResult` runs in the same promise step. */
 export function release<R>(
@@ -108,7 +121,7 @@ export function release<R>(
     client,
     request.mode === 'hand-over' ? keys.handoverKeys : keys.releaseKeys,
     request.mode === 'hand-over'
-      ? [owner, request.leaseMs, '1', request.to.owner, request.to.leaseMs, request.processId]
+      ? [owner, request.leaseMs, '1', request.to.owner, request.to.leaseMs, request.processId, request.burstLimit]
       : request.mode === 'final'
         ? [owner]
         : [owner, request.leaseMs, '0'],
@@ -147,4 +160,31 @@ export async function renewMany(client: LockRedisClient, requests: RenewRequest[
 /** Runs force-release.lua: deletes the lock whoever holds it and wakes its waiters; true if it existed. */
 export async function forceRelease(client: LockRedisClient, keys: LockKeys): Promise<boolean> {
   return (await lockScripts.forceRelease.run<number>(client, [keys.lock, keys.channel], [])) === 1;
+}
+
+/**
+ * Runs leave-queue.lua for a waiter that gives up: removes its process's queue entry if it still
+ * names `owner`. Resolves 0, or the fencing token if a release granted `owner` the lock meanwhile
+ * (then `owner` holds it).
+ */
+export function leaveQueue(
+  client: LockRedisClient,
+  request: { keys: LockKeys; owner: string; processId: string },
+  mapError: (error: unknown) => Error,
+): Promise<number> {
+  return lockScripts.leaveQueue.run<number>(
+    client,
+    [...request.keys.waitKeys],
+    [request.owner, request.processId],
+    mapError,
+  );
+}
+
+/** A direct grant as release.lua publishes it on the lock's channel: `g\n<owner>\n<token>`. */
+export function parseGrant(message: string): { owner: string; fencingToken: number } | undefined {
+  if (!message.startsWith('g\n')) {
+    return undefined;
+  }
+  const end = message.lastIndexOf('\n');
+  return { owner: message.slice(2, end), fencingToken: Number(message.slice(end + 1)) };
 }

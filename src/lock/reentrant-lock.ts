@@ -1,9 +1,9 @@
 import { signalOf, type HeldLock } from './held-locks';
 import { gateKey, LockEngine, type VerifyMode } from './lock-engine';
-import { holdCountOf } from './lock-script-calls';
+import { holdCountOf, leaveQueue } from './lock-script-calls';
 import { alreadyReleased } from './lock-handle';
 import { LockKeys } from './lock-keys';
-import { LockTimeoutError } from './lock.errors';
+import { LockTimeoutError, LockUnavailableError } from './lock.errors';
 import type { AcquireOptions, LockHandle, Lockable } from './lock.types';
 import { invalidAcquireOptions } from './lock-options';
 import { inNeutralContext } from './neutral-context';
@@ -11,6 +11,13 @@ import { inNeutralContext } from './neutral-context';
 const NO_OPTIONS: AcquireOptions = Object.freeze({});
 /** Longest a Redis waiter sleeps between attempts when no release message arrives. */
 const MAX_PARK_MS = 1000;
+/**
+ * How much longer than its next attempt is due a waiter stays listed in the queue: a process that
+ * died drops out of it this soon after it stopped re-listing.
+ */
+const LISTING_GRACE_MS = 1000;
+/** The lease release.lua starts a direct grant with (its grantLeaseMs); the new holder extends it at once. */
+const GRANT_LEASE_MS = 2000;
 
 /** Resolves with `promise`'s value, or `undefined` after `ms`; rejects if it rejects first. */
 function raceTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
@@ -175,8 +182,10 @@ export class ReentrantLock implements Lockable {
   }
 
   /**
-   * This owner holds the local gate and the lock is busy in Redis: list this process as waiting,
-   * subscribe to the release channel, retry on each release message (or after the lock's TTL).
+   * This owner holds the local gate and the lock is busy in Redis: queue this process (with this
+   * owner) in Redis, subscribe to the release channel, and wait — for a direct grant from the
+   * release that finds this process first in line (no further round trip), or for a release
+   * message (then try again), or at most a park before trying (and re-listing) again.
    */
   private async waitInRedis(
     startedAt: number,
@@ -186,6 +195,10 @@ export class ReentrantLock implements Lockable {
   ): Promise<LockHandle | null> {
     let acquired = false;
     let subscribed = false;
+    /** When the last attempt that found the lock busy was sent: a later grant's lease ran from after it. */
+    let busySentAt = startedAt;
+    /** Listed in the Redis queue (and not taken off it yet). */
+    let queued = false;
     /** A subscription on its way (Redis has not confirmed it yet). */
     let subscribing: Promise<boolean> | undefined;
     const channel = this.keys.channel;
@@ -197,8 +210,8 @@ export class ReentrantLock implements Lockable {
         }
         const version = pubsub.version(channel);
         const sentAt = performance.now();
-        // List this process in Redis for a little longer than it may sleep.
-        const waiterTtlMs = Math.min(deadline - sentAt, this.engine.watchdogTimeoutMs) + 1000;
+        // List this process in Redis for a little longer than it may sleep before re-listing.
+        const waiterTtlMs = Math.min(deadline - sentAt, MAX_PARK_MS) + LISTING_GRACE_MS;
         const result = await this.engine.attempt(
           { node: this.node, keys: this.keys, owner: this.owner, leaseMs, waiterTtlMs },
           (value) => value,
@@ -208,9 +221,18 @@ export class ReentrantLock implements Lockable {
           acquired = true;
           return this.firstHold(sentAt, result.fencingToken, leaseTime, startedAt);
         }
+        busySentAt = sentAt;
+        queued = true;
         const remaining = deadline - performance.now();
         if (remaining <= 0) {
-          return null;
+          queued = false;
+          const token = await this.leaveQueue();
+          if (token === 0) {
+            return null;
+          }
+          // Granted while giving up: it is this owner's now.
+          acquired = true;
+          return this.directGrant(busySentAt, token, leaseMs, leaseTime, startedAt);
         }
         if (!subscribed) {
           // Subscribe, then try again at once: a release between the attempt and the subscription
@@ -218,7 +240,10 @@ export class ReentrantLock implements Lockable {
           // half-open socket) must not hold the waiter past its wait: it tries again meanwhile,
           // at most a park apart.
           subscribing ??= pubsub.acquire(channel).then(
-            () => (subscribed = true),
+            () => {
+              pubsub.expect(channel, this.owner);
+              return (subscribed = true);
+            },
             (error: unknown) => {
               subscribing = undefined;
               throw this.engine.isClosed ? this.engine.closedError(this.name) : error;
@@ -236,9 +261,15 @@ export class ReentrantLock implements Lockable {
         // The message is the wake-up; the timer only bounds what a missed one costs. Never park for
         // a whole watchdog lease (30 s): a lost notification would cost that much.
         await pubsub.waitForRelease(channel, version, Math.min(ttl, remaining, MAX_PARK_MS));
+        const granted = pubsub.takeGrant(channel, this.owner);
+        if (granted !== undefined) {
+          acquired = true;
+          return this.directGrant(busySentAt, granted, leaseMs, leaseTime, startedAt);
+        }
       }
     } finally {
       if (subscribed) {
+        pubsub.unexpect(channel, this.owner);
         pubsub.release(channel);
       } else if (subscribing) {
         // Confirmed after this waiter stopped waiting: give the subscription back then.
@@ -249,8 +280,51 @@ export class ReentrantLock implements Lockable {
       }
       if (!acquired) {
         this.engine.gate.leave(this.gateId, this.owner);
+        if (queued) {
+          // Stopped waiting otherwise than by the deadline (the service closed, Redis failed): off the
+          // queue, so no release grants the lock to an owner that no longer waits — or, if one
+          // already did, give it back.
+          this.leaveQueue()
+            .then((token) =>
+              token > 0 ? this.engine.release({ node: this.node, name: this.name, owner: this.owner }) : undefined,
+            )
+            .catch(() => undefined);
+        }
       }
     }
+  }
+
+  /**
+   * A release granted this owner the lock straight from the queue, with a short first lease
+   * (GRANT_LEASE_MS): the hold is recorded as if its lease had been renewed just long enough ago to
+   * end with that one, and is renewed to its own lease at once (in the background; the critical
+   * section need not wait). If that renewal finds the lock gone, the lost signal fires.
+   */
+  private directGrant(
+    busySentAt: number,
+    fencingToken: number,
+    leaseMs: number,
+    leaseTime: number | undefined,
+    startedAt: number,
+  ): LockHandle | Promise<never> {
+    const firstLeaseMs = Math.min(leaseMs, GRANT_LEASE_MS);
+    const handle = this.firstHold(busySentAt - (leaseMs - firstLeaseMs), fencingToken, leaseTime, startedAt);
+    if (!(handle instanceof Promise)) {
+      handle.assertHeld('redis').catch(() => undefined);
+    }
+    return handle;
+  }
+
+  /** Leaves the Redis queue on giving up: 0, or the token if a release granted this owner the lock meanwhile. */
+  private leaveQueue(): Promise<number> {
+    return leaveQueue(
+      this.engine.node(this.node),
+      { keys: this.keys, owner: this.owner, processId: this.engine.owners.processId },
+      (error) =>
+        new LockUnavailableError(`Redis could not be reached to stop waiting for ${this.name}`, this.name, {
+          cause: error,
+        }),
+    );
   }
 
   /** Releases one hold of this owner; see `LockHandle.unlock`. */

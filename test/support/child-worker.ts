@@ -19,6 +19,8 @@ export type WorkerCommand =
       iterations: number;
       criticalSectionMs: number;
       mode: 'redis' | 'local';
+      /** The LockService's `localBurst` (default: the library's). */
+      localBurst?: number;
     }
   | { type: 'hold'; redisUrl: string; name: string; leaseTime?: number; watchdogTimeoutMs?: number }
   | { type: 'fenced-write'; mysqlUrl: string; table: string; id: number; value: string }
@@ -49,6 +51,7 @@ async function contend(command: Extract<WorkerCommand, { type: 'contend' }>): Pr
     instanceId: `worker-${process.pid}`,
     nodes: [redis],
     subscriber: new Redis(command.redisUrl),
+    localBurst: command.localBurst,
   });
   const executor: LockExecutor = command.mode === 'local' ? new LocalLockService() : service;
   let overlaps = 0;

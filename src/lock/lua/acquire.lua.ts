@@ -9,8 +9,12 @@ export const ACQUIRE_LUA = String.raw`
 --   {token, holdCount} re-entered (hold count > 1)
 local lockKey = KEYS[1]
 local fenceKey = KEYS[2]
--- Sorted set of waiting processes; passed only by callers that ask to be listed (ARGV[4], ARGV[5]).
+-- The queue of waiting processes, passed only by callers that ask to be listed (ARGV[4], ARGV[5]):
+-- a sorted set (member: process id, score: arrival in server µs) and a hash of what each listed
+-- process waits with (process id -> owner, lease, listed-until ms), read by release.lua to grant
+-- the lock straight to the first of them.
 local waitersKey = KEYS[3]
+local waiterInfoKey = KEYS[4]
 local owner = ARGV[1]
 local leaseMs = tonumber(ARGV[2])
 -- '1' when the caller already holds the lock and re-enters (never acquires anew); '0' or absent
@@ -58,6 +62,7 @@ if redis.call('exists', lockKey) == 0 then
   redis.call('pexpire', lockKey, leaseMs)
   if waiterTtlMs > 0 then
     redis.call('zrem', waitersKey, waiterId)
+    redis.call('hdel', waiterInfoKey, waiterId)
   end
   return token
 end
@@ -73,13 +78,18 @@ if redis.call('hexists', lockKey, owner) == 1 then
 end
 
 if waiterTtlMs > 0 then
-  -- Listed waiters keep a releasing process from handing the lock to its own next waiter.
+  -- Listed, the process is granted the lock directly by the release that finds it first in line
+  -- (and bounds how long the holder's process may keep handing it to its own waiters). NX keeps
+  -- its place while it re-lists; the entry names its current waiting owner and lives only until
+  -- the next re-listing is due, so a process that died is skipped soon.
   local now = redis.call('time')
   local nowMs = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-  redis.call('zadd', waitersKey, nowMs + waiterTtlMs, waiterId)
-  -- Only ever extend the set's expiry: a short waiter must not drop a long waiter's entry.
+  redis.call('zadd', waitersKey, 'NX', tonumber(now[1]) * 1000000 + tonumber(now[2]), waiterId)
+  redis.call('hset', waiterInfoKey, waiterId, owner .. '\n' .. leaseMs .. '\n' .. (nowMs + waiterTtlMs))
+  -- Only ever extend the queue's expiry: a short waiter must not drop a long waiter's entry.
   if redis.call('pttl', waitersKey) < waiterTtlMs then
     redis.call('pexpire', waitersKey, waiterTtlMs)
+    redis.call('pexpire', waiterInfoKey, waiterTtlMs)
   end
 end
 return -math.max(redis.call('pttl', lockKey), 0)

@@ -3,25 +3,37 @@
 export const RELEASE_LUA = String.raw`
 -- Owner-checked release of one hold. Replies (integers on the hot path):
 --   -1        this owner does not hold the lock; nothing is changed
---   0         released; waiters are notified by pub/sub
+--   0         released; nobody was queued, waiters are told by pub/sub
+--   -2        granted straight to the first queued process's waiting owner, told by pub/sub
 --   n > 0     one re-entry released, n holds left
---   {token}   handed straight to nextOwner (a waiter of the same process) because no other
---             process is waiting: one round trip per hand-over instead of two
+--   {token}   handed straight to nextOwner (a waiter of the same process): one round trip per
+--             hand-over instead of two
 local lockKey = KEYS[1]
 local channel = KEYS[2]
--- Passed only with a hand-over candidate (ARGV[4..6]).
+-- The queue of waiting processes (see acquire.lua): process ids by arrival, and what each waits with.
 local waitersKey = KEYS[3]
 local fenceKey = KEYS[4]
+local waiterInfoKey = KEYS[5]
+-- Local hand-overs in a row while other processes were queued.
+local burstKey = KEYS[6]
 local owner = ARGV[1]
 -- The lease to keep when a re-entry is released (absent for a final release).
 local leaseMs = tonumber(ARGV[2] or '0')
 -- A final release ('1' or absent) removes the lock whatever count drift Redis has; '0' releases one re-entry.
 local final = ARGV[3] ~= '0'
+-- A hand-over candidate of the releasing process (ARGV[4..7]).
 local nextOwner = ARGV[4]
 local nextLeaseMs = tonumber(ARGV[5] or '0')
 local processId = ARGV[6]
+-- How many local hand-overs in a row are allowed while another process is queued: the releasing
+-- process keeps the lock warm for its own waiters (one round trip each, no wake-up) but must then
+-- give it to the next process in line.
+local burstLimit = tonumber(ARGV[7] or '0')
 -- A fence counter lives 7 days from its last token (as in acquire.lua).
 local fenceTtlMs = 604800000
+-- A direct grant to another process starts with this lease at most: if that process died after
+-- queueing, the lock is free again this soon. The new holder extends it at once to its own lease.
+local grantLeaseMs = 2000
 
 -- Only the owner may release: a late release after expiry must not delete another owner's lock.
 if final then
@@ -42,23 +54,68 @@ else
   redis.call('del', lockKey)
 end
 
-if nextOwner then
-  local now = redis.call('time')
+local now
+local function nextToken()
+  -- The same rule as acquire.lua's nextToken: max(counter + 1, server time in µs).
+  local nowUs = tonumber(now[1]) * 1000000 + tonumber(now[2])
+  local token = math.max((tonumber(redis.call('get', fenceKey)) or 0) + 1, nowUs)
+  redis.call('set', fenceKey, string.format('%.0f', token), 'px', fenceTtlMs)
+  return token
+end
+
+-- The first live queued process: entries whose listing ran out (the process died or stopped
+-- waiting) are dropped on the way, as are the releasing process's own (it has no waiter in Redis
+-- while it holds the lock; an entry of its own is stale).
+local head
+if redis.call('exists', waitersKey) == 1 then
+  now = redis.call('time')
   local nowMs = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-  redis.call('zremrangebyscore', waitersKey, '-inf', nowMs)
-  local others = redis.call('zcard', waitersKey)
-  if redis.call('zscore', waitersKey, processId) then
-    others = others - 1
+  while true do
+    local first = redis.call('zrange', waitersKey, 0, 0)[1]
+    if not first then
+      break
+    end
+    local info = redis.call('hget', waiterInfoKey, first)
+    local waiter, lease, listedUntil
+    if info then
+      waiter, lease, listedUntil = string.match(info, '^(.-)\n(%d+)\n(%d+)$')
+    end
+    if waiter and tonumber(listedUntil) > nowMs and (not nextOwner or first ~= processId) then
+      head = { process = first, owner = waiter, leaseMs = tonumber(lease) }
+      break
+    end
+    redis.call('zrem', waitersKey, first)
+    redis.call('hdel', waiterInfoKey, first)
   end
-  if others == 0 then
-    -- The same rule as acquire.lua's nextToken: max(counter + 1, server time in µs).
-    local nowUs = tonumber(now[1]) * 1000000 + tonumber(now[2])
-    local token = math.max((tonumber(redis.call('get', fenceKey)) or 0) + 1, nowUs)
-    redis.call('set', fenceKey, string.format('%.0f', token), 'px', fenceTtlMs)
+end
+
+if nextOwner then
+  local burst = tonumber(redis.call('get', burstKey) or '0')
+  if not head or burst < burstLimit then
+    now = now or redis.call('time')
+    local token = nextToken()
     redis.call('hset', lockKey, nextOwner, 1)
     redis.call('pexpire', lockKey, nextLeaseMs)
+    if head then
+      redis.call('set', burstKey, burst + 1, 'px', fenceTtlMs)
+    elseif burst > 0 then
+      redis.call('del', burstKey)
+    end
     return {token}
   end
+end
+
+if head then
+  -- The next process in line holds the lock when this script returns; its waiter learns it from
+  -- the message (or, if the message is lost, from its next attempt, which finds itself the owner).
+  local token = nextToken()
+  redis.call('hset', lockKey, head.owner, 1)
+  redis.call('pexpire', lockKey, math.min(head.leaseMs, grantLeaseMs))
+  redis.call('zrem', waitersKey, head.process)
+  redis.call('hdel', waiterInfoKey, head.process)
+  redis.call('del', burstKey)
+  redis.call('publish', channel, 'g\n' .. head.owner .. '\n' .. string.format('%.0f', token))
+  return -2
 end
 
 redis.call('publish', channel, 'released')

@@ -11,7 +11,7 @@ import { createTestDatabase, startTestRedis } from '../../support/shared-stack';
 
 async function contendFromProcesses(
   workers: ChildWorker[],
-  command: { redisUrl: string; name: string; mode: 'redis' | 'local' },
+  command: { redisUrl: string; name: string; mode: 'redis' | 'local'; localBurst?: number },
 ): Promise<{ overlaps: number; sections: number; waitsMs: number[] }> {
   const results = await Promise.all(
     workers.map((worker) =>
@@ -70,6 +70,20 @@ describe('Locks across processes (real Redis, real child processes)', () => {
       expect(longest).toBeLessThan(Math.max(8 * mean, 2000));
     });
 
+    it.each([0, 1, 64])(
+      'never overlaps with localBurst %i either (strict alternation, short and long local bursts)',
+      async (localBurst) => {
+        const result = await contendFromProcesses(pool, {
+          redisUrl: server.url,
+          name: `hot-key-burst-${localBurst}`,
+          mode: 'redis',
+          localBurst,
+        });
+        expect(result.sections).toBe(64 * 3);
+        expect(result.overlaps).toBe(0);
+      },
+    );
+
     it('catches overlaps when each process only has an in-process lock (negative control)', async () => {
       const result = await contendFromProcesses(pool, { redisUrl: server.url, name: 'hot-key-local', mode: 'local' });
       expect(result.sections).toBe(64 * 3);
@@ -88,6 +102,73 @@ describe('Locks across processes (real Redis, real child processes)', () => {
     // Not before the dead holder's last renewed lease ran out.
     expect(performance.now() - startedAt).toBeGreaterThan(200);
     await handle!.unlock();
+  });
+
+  it('skips a SIGKILLed process queued for the lock within its bound (no stall for the processes behind it)', async () => {
+    const holder = services.create([server.url]);
+    const held = await holder.getLock('queued-dead').lock();
+    const dead = await startWorker();
+    const deadWaits = dead.request({ type: 'hold', redisUrl: server.url, name: 'queued-dead' }, 'held');
+    deadWaits.catch(() => undefined);
+    await sleep(300);
+    const next = await startWorker();
+    const nextHolds = next.request<{ token: number }>(
+      { type: 'hold', redisUrl: server.url, name: 'queued-dead' },
+      'held',
+    );
+    await sleep(300);
+    // The dead process is first in the queue: the release grants it the lock, with a short first lease.
+    await dead.kill('SIGKILL');
+    const releasedAt = performance.now();
+    await held.unlock();
+    const { token } = await nextHolds;
+    expect(token).toBeGreaterThan(held.fencingToken);
+    // Bound: the dead waiter's first lease (2 s) plus one park of the next waiter (1 s) — about 3 s
+    // (asserted with room for a loaded CI machine; a full watchdog lease would be 30 s).
+    expect(performance.now() - releasedAt).toBeLessThan(5000);
+  });
+
+  it('a direct grant carries a larger token: the stale write of a paused (SIGSTOP) earlier holder is rejected', async () => {
+    const mysqlUrl = await createTestDatabase('fencing_grant');
+    const db = await createConnection(mysqlUrl);
+    await db.query(
+      'CREATE TABLE fenced_doc (id INT PRIMARY KEY, value VARCHAR(50) NOT NULL, fence BIGINT NOT NULL DEFAULT 0)',
+    );
+    await db.query("INSERT INTO fenced_doc (id, value) VALUES (1, 'initial')");
+    const paused = await startWorker();
+    const first = await paused.request<{ token: number }>(
+      { type: 'hold', redisUrl: server.url, name: 'fenced-grant', watchdogTimeoutMs: 600 },
+      'held',
+    );
+    paused.child.kill('SIGSTOP');
+    // Its lease runs out; this process takes the lock, and another process queues behind it.
+    const middle = await services.create([server.url]).getLock('fenced-grant').lock({ waitTime: 5000 });
+    const granted = await startWorker();
+    const grantedHolds = granted.request<{ token: number }>(
+      { type: 'hold', redisUrl: server.url, name: 'fenced-grant' },
+      'held',
+    );
+    await sleep(300);
+    await middle.unlock();
+    const { token } = await grantedHolds;
+    expect(token).toBeGreaterThan(middle.fencingToken);
+    expect(middle.fencingToken).toBeGreaterThan(first.token);
+    expect(
+      await granted.request(
+        { type: 'fenced-write', mysqlUrl, table: 'fenced_doc', id: 1, value: 'granted' },
+        'written',
+      ),
+    ).toEqual({ type: 'written' });
+    paused.child.kill('SIGCONT');
+    const stale = await paused.request<{ type: string; error?: string }>(
+      { type: 'fenced-write', mysqlUrl, table: 'fenced_doc', id: 1, value: 'stale holder' },
+      'written',
+      'refused',
+    );
+    expect(stale).toEqual({ type: 'refused', error: 'StaleFencingTokenError' });
+    const [rows] = await db.query('SELECT value, fence FROM fenced_doc WHERE id = 1');
+    expect(rows).toEqual([{ value: 'granted', fence: token }]);
+    await db.end();
   });
 
   it('rejects the stale write of a holder paused (SIGSTOP) past its lease, by fencing token', async () => {

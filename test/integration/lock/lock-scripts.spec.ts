@@ -31,7 +31,7 @@ describe('lock Lua scripts through their typed wrappers (real Redis)', () => {
     calls.release(
       redis,
       next
-        ? { keys, owner, mode: 'hand-over', leaseMs: 10_000, to: next, processId: 'proc-a' }
+        ? { keys, owner, mode: 'hand-over', leaseMs: 10_000, to: next, processId: 'proc-a', burstLimit: 0 }
         : final
           ? { keys, owner, mode: 'final' }
           : { keys, owner, mode: 'one', leaseMs: 10_000 },
@@ -59,7 +59,8 @@ describe('lock Lua scripts through their typed wrappers (real Redis)', () => {
       channel: 'lock:{scripts}:released',
       waiters: 'lock:{scripts}:waiters',
     });
-    expect(keys.handoverKeys).toEqual([keys.lock, keys.channel, keys.waiters, keys.fence]);
+    expect(keys.handoverKeys).toEqual([keys.lock, keys.channel, keys.waiters, keys.fence, keys.waiterInfo, keys.burst]);
+    expect(keys.waiterInfo).toBe('lock:{scripts}:waiter-info');
   });
 
   describe('acquire.lua', () => {
@@ -189,11 +190,82 @@ describe('lock Lua scripts through their typed wrappers (real Redis)', () => {
       expect(await redis.pttl(keys.lock)).toBeGreaterThan(6000);
     });
 
-    it('does not hand over while another process is listed as waiting; it publishes instead', async () => {
+    it('grants the lock straight to the first queued process instead of handing it over locally (burst limit 0)', async () => {
+      const messages: string[] = [];
+      await subscriber.subscribe(keys.channel);
+      const onMessage = (_channel: string, message: string) => messages.push(message);
+      subscriber.on('message', onMessage);
+      try {
+        await acquire('a:1');
+        await acquire('b:1', 10_000, { id: 'proc-b', ttlMs: 5000 });
+        expect(await release('a:1', { owner: 'a:2', leaseMs: 7000 })).toEqual({ kind: 'granted' });
+        expect(await redis.hgetall(keys.lock)).toEqual({ 'b:1': '1' });
+        // A short first lease: if proc-b died after queueing, the lock is free again soon.
+        expect(await redis.pttl(keys.lock)).toBeLessThanOrEqual(2000);
+        expect(await redis.zrange(keys.waiters, 0, -1)).toEqual([]);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(messages).toHaveLength(1);
+        expect(calls.parseGrant(messages[0])).toEqual({ owner: 'b:1', fencingToken: expect.any(Number) });
+        // The waiter's next attempt finds itself the owner (a lost message costs one park, no more).
+        expect((await acquire('b:1', 10_000, { id: 'proc-b', ttlMs: 5000 })).kind).toBe('granted');
+      } finally {
+        subscriber.off('message', onMessage);
+        await subscriber.unsubscribe(keys.channel);
+      }
+    });
+
+    it('grants in arrival order of the processes, skipping listings that ran out', async () => {
+      await acquire('a:1');
+      await acquire('b:1', 10_000, { id: 'proc-b', ttlMs: 1 });
+      await acquire('c:1', 10_000, { id: 'proc-c', ttlMs: 5000 });
+      await acquire('d:1', 10_000, { id: 'proc-d', ttlMs: 5000 });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(await release('a:1', undefined, true)).toEqual({ kind: 'granted' });
+      expect(await redis.hgetall(keys.lock)).toEqual({ 'c:1': '1' });
+      expect(await release('c:1', undefined, true)).toEqual({ kind: 'granted' });
+      expect(await redis.hgetall(keys.lock)).toEqual({ 'd:1': '1' });
+      expect(await release('d:1', undefined, true)).toEqual({ kind: 'released' });
+    });
+
+    it('hands over locally up to the burst limit while another process waits, then grants to it', async () => {
+      const handOver = (from: string, to: string) =>
+        calls.release(
+          redis,
+          {
+            keys,
+            owner: from,
+            mode: 'hand-over',
+            leaseMs: 10_000,
+            to: { owner: to, leaseMs: 10_000 },
+            processId: 'proc-a',
+            burstLimit: 2,
+          },
+          (result) => result,
+          fail,
+        );
       await acquire('a:1');
       await acquire('b:1', 10_000, { id: 'proc-b', ttlMs: 5000 });
-      expect(await release('a:1', { owner: 'a:2', leaseMs: 7000 })).toEqual({ kind: 'released' });
-      expect(await redis.exists(keys.lock)).toBe(0);
+      expect((await handOver('a:1', 'a:2')).kind).toBe('handed-over');
+      expect((await handOver('a:2', 'a:3')).kind).toBe('handed-over');
+      expect((await handOver('a:3', 'a:4')).kind).toBe('granted');
+      expect(await redis.hgetall(keys.lock)).toEqual({ 'b:1': '1' });
+      expect(await redis.exists(keys.burst)).toBe(0);
+    });
+
+    it('leave-queue takes a giving-up waiter off the queue, or reports the grant it got meanwhile', async () => {
+      const leave = (owner: string, processId: string) => calls.leaveQueue(redis, { keys, owner, processId }, fail);
+      await acquire('a:1');
+      await acquire('b:1', 10_000, { id: 'proc-b', ttlMs: 5000 });
+      // Another owner of the same process does not take b:1's place away.
+      expect(await leave('b:2', 'proc-b')).toBe(0);
+      expect(await redis.zrange(keys.waiters, 0, -1)).toEqual(['proc-b']);
+      expect(await leave('b:1', 'proc-b')).toBe(0);
+      expect(await redis.zrange(keys.waiters, 0, -1)).toEqual([]);
+      await acquire('b:1', 10_000, { id: 'proc-b', ttlMs: 5000 });
+      await release('a:1', undefined, true);
+      const token = await leave('b:1', 'proc-b');
+      expect(token).toBeGreaterThan(0);
+      expect(await redis.hgetall(keys.lock)).toEqual({ 'b:1': '1' });
     });
 
     it('ignores waiters whose listing expired', async () => {
