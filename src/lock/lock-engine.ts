@@ -141,7 +141,11 @@ export class LockEngine extends EventEmitter<LockEvents> {
         owner: request.owner,
         leaseMs: request.leaseMs,
         reenter: request.reenter,
-        waiter: waiterTtlMs > 0 ? { ttlMs: waiterTtlMs, processId: this.owners.processId } : undefined,
+        fair: request.fair,
+        waiter:
+          waiterTtlMs > 0
+            ? { ttlMs: waiterTtlMs, processId: request.fair ? request.owner : this.owners.processId }
+            : undefined,
       },
       onResult,
       (error) => {
@@ -276,10 +280,17 @@ export class LockEngine extends EventEmitter<LockEvents> {
     if (!renewed) {
       throw this.holds.markLost(state, 'expired-or-taken');
     }
+    if (!this.holds.isCurrent(state)) {
+      // Released (or replaced) while the check was on its way: nothing to extend locally.
+      return;
+    }
     state.lastRenewedAt = sentAt;
     if (!state.watchdog) {
       // renew.lua extended the fixed lease too.
       this.holds.armLeaseTimer(state);
+    } else {
+      // A direct grant's first-lease timer (see ReentrantLock.directGrant): the watchdog has it now.
+      clearTimeout(state.leaseTimer);
     }
   }
 
@@ -348,6 +359,8 @@ export interface AttemptRequest {
   reenter?: boolean;
   /** If busy, list this process as waiting for this long (0: do not). */
   waiterTtlMs?: number;
+  /** A fair lock: the owner itself queues, and a free lock goes to the first in line only. */
+  fair?: boolean;
 }
 
 /**

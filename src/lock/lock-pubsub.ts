@@ -104,7 +104,10 @@ export class LockPubSub {
    * process is kept for it (`takeGrant`) and wakes it. Undone by `unexpect`.
    */
   expect(channel: string, owner: string): void {
-    this.channels.get(channel)?.expecting.add(owner);
+    const entry = this.channels.get(channel);
+    entry?.expecting.add(owner);
+    // A grant kept from an earlier wait of this owner is stale.
+    entry?.grants.delete(owner);
   }
 
   unexpect(channel: string, owner: string): void {

@@ -24,8 +24,13 @@ export interface AcquireRequest {
   leaseMs: number;
   /** The owner holds the lock already and re-enters (never takes it anew). */
   reenter?: boolean;
-  /** If busy, list this process as waiting for `ttlMs` (stops other processes handing the lock around). */
+  /**
+   * If busy, queue `processId` (a process, or for a fair lock the owner itself) for `ttlMs`: the
+   * release that finds it first in line grants it the lock directly.
+   */
   waiter?: { ttlMs: number; processId: string };
+  /** A fair lock: a free lock is taken only by the first live waiter in line (strict FIFO). */
+  fair?: boolean;
 }
 
 type AcquireReply = number | [number, number];
@@ -51,15 +56,17 @@ export function acquire<R>(
   onResult: (result: AcquireResult) => R | PromiseLike<R>,
   mapError: (error: unknown) => Error,
 ): Promise<R> {
-  const { keys, owner, leaseMs, reenter, waiter } = request;
+  const { keys, owner, leaseMs, reenter, waiter, fair } = request;
   return lockScripts.acquire.call(
     client,
-    waiter ? keys.waitKeys : keys.acquireKeys,
-    waiter
-      ? [owner, leaseMs, reenter ? '1' : '0', Math.ceil(waiter.ttlMs), waiter.processId]
-      : reenter
-        ? [owner, leaseMs, '1']
-        : [owner, leaseMs],
+    waiter || fair ? keys.waitKeys : keys.acquireKeys,
+    fair
+      ? [owner, leaseMs, reenter ? '1' : '0', Math.ceil(waiter?.ttlMs ?? 0), waiter?.processId ?? owner, '1']
+      : waiter
+        ? [owner, leaseMs, reenter ? '1' : '0', Math.ceil(waiter.ttlMs), waiter.processId]
+        : reenter
+          ? [owner, leaseMs, '1']
+          : [owner, leaseMs],
     (reply: AcquireReply) => onResult(acquireResult(reply)),
     mapError,
   );

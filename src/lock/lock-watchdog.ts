@@ -87,6 +87,8 @@ export class LockWatchdog {
       }
       if (result === true) {
         state.lastRenewedAt = startedAt;
+        // (A direct grant's first-lease timer, if its own renewal has not landed yet.)
+        clearTimeout(state.leaseTimer);
       } else if (result === false) {
         holds.markLost(state, 'expired-or-taken');
       } else if (performance.now() - state.lastRenewedAt >= state.leaseMs) {

@@ -70,7 +70,18 @@ export class LockService implements LockExecutor {
 
   /** A reentrant lock owned by the current async call chain (or a fresh owner outside one). */
   getLock(name: string, options: { node?: number } = {}): ReentrantLock {
-    return new ReentrantLock(this.engine, name, this.currentOwner(), options.node ?? 0);
+    return new ReentrantLock(this.engine, name, this.currentOwner(), { node: options.node });
+  }
+
+  /**
+   * A fair lock: granted in arrival order across every owner of every process, as Redisson's
+   * RFairLock — each waiter queues in Redis and the release grants the lock to the first live one
+   * directly. A waiter that died is skipped once its listing lapses (about 2 s), and one granted the
+   * lock just before it died holds it for a 2 s first lease at most: the queue stalls ~3 s at most,
+   * once. A distinct lock from `getLock(name)` (its keys are those of `fair:<name>`).
+   */
+  getFairLock(name: string): ReentrantLock {
+    return new ReentrantLock(this.engine, `fair:${name}`, this.currentOwner(), { fair: true });
   }
 
   /**

@@ -36,15 +36,25 @@ function raceTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined>
 export class ReentrantLock implements Lockable {
   private readonly keys: LockKeys;
   private readonly gateId: string;
+  readonly node: number;
+  /**
+   * A fair lock (`LockService.getFairLock`): strict FIFO across every owner of every process —
+   * each waiter queues in Redis itself (no in-process gate in front), and a free lock goes only to
+   * the first live waiter in line. Slower on a hot key than the default, which lets a process hand
+   * the lock to its own waiters for a bounded burst.
+   */
+  readonly fair: boolean;
 
   constructor(
     private readonly engine: LockEngine,
     readonly name: string,
     readonly owner: string,
-    readonly node = 0,
+    options: { node?: number; fair?: boolean } = {},
   ) {
+    this.node = options.node ?? 0;
+    this.fair = options.fair ?? false;
     this.keys = engine.keys(name);
-    this.gateId = gateKey(node, this.keys.lock);
+    this.gateId = gateKey(this.node, this.keys.lock);
   }
 
   tryLock(options: AcquireOptions = NO_OPTIONS): Promise<LockHandle | null> {
@@ -78,6 +88,11 @@ export class ReentrantLock implements Lockable {
       return Promise.reject(this.engine.closedError(this.name));
     }
     const startedAt = performance.now();
+    if (this.fair) {
+      return this.acquireFair(startedAt, waitTime, leaseMs, leaseTime).then(
+        (handle) => handle ?? this.timedOut(startedAt, waitTime, throwOnTimeout),
+      );
+    }
     const entered = this.engine.gate.enter(this.gateId, this.owner, waitTime, leaseMs);
     if (entered === false) {
       // In a promise step: `lock()` must reject, not throw.
@@ -120,6 +135,23 @@ export class ReentrantLock implements Lockable {
         );
       },
       () => this.engine.gate.leave(this.gateId, this.owner),
+    );
+  }
+
+  /** A fair lock's first acquisition: one attempt in line, then (if it may wait) queued in Redis. */
+  private acquireFair(
+    startedAt: number,
+    waitTime: number,
+    leaseMs: number,
+    leaseTime: number | undefined,
+  ): Promise<LockHandle | null> {
+    if (waitTime > 0) {
+      return this.waitInRedis(startedAt, startedAt + waitTime, leaseMs, leaseTime);
+    }
+    return this.engine.attempt(
+      { node: this.node, keys: this.keys, owner: this.owner, leaseMs, fair: true },
+      (result) =>
+        result.kind === 'busy' ? null : this.firstHold(startedAt, result.fencingToken, leaseTime, startedAt),
     );
   }
 
@@ -199,6 +231,8 @@ export class ReentrantLock implements Lockable {
     let busySentAt = startedAt;
     /** Listed in the Redis queue (and not taken off it yet). */
     let queued = false;
+    /** The wait is over: a subscription confirmed later must not register this owner for grants. */
+    let finished = false;
     /** A subscription on its way (Redis has not confirmed it yet). */
     let subscribing: Promise<boolean> | undefined;
     const channel = this.keys.channel;
@@ -213,7 +247,7 @@ export class ReentrantLock implements Lockable {
         // List this process in Redis for a little longer than it may sleep before re-listing.
         const waiterTtlMs = Math.min(deadline - sentAt, MAX_PARK_MS) + LISTING_GRACE_MS;
         const result = await this.engine.attempt(
-          { node: this.node, keys: this.keys, owner: this.owner, leaseMs, waiterTtlMs },
+          { node: this.node, keys: this.keys, owner: this.owner, leaseMs, waiterTtlMs, fair: this.fair },
           (value) => value,
         );
         if (result.kind !== 'busy') {
@@ -241,7 +275,9 @@ export class ReentrantLock implements Lockable {
           // at most a park apart.
           subscribing ??= pubsub.acquire(channel).then(
             () => {
-              pubsub.expect(channel, this.owner);
+              if (!finished) {
+                pubsub.expect(channel, this.owner);
+              }
               return (subscribed = true);
             },
             (error: unknown) => {
@@ -268,6 +304,7 @@ export class ReentrantLock implements Lockable {
         }
       }
     } finally {
+      finished = true;
       if (subscribed) {
         pubsub.unexpect(channel, this.owner);
         pubsub.release(channel);
@@ -279,17 +316,18 @@ export class ReentrantLock implements Lockable {
         );
       }
       if (!acquired) {
-        this.engine.gate.leave(this.gateId, this.owner);
         if (queued) {
           // Stopped waiting otherwise than by the deadline (the service closed, Redis failed): off the
           // queue, so no release grants the lock to an owner that no longer waits — or, if one
-          // already did, give it back.
-          this.leaveQueue()
+          // already did, give it back. Awaited: a retry by the same owner must not meet a give-back
+          // still in flight, which would release the retry's hold.
+          await this.leaveQueue()
             .then((token) =>
               token > 0 ? this.engine.release({ node: this.node, name: this.name, owner: this.owner }) : undefined,
             )
             .catch(() => undefined);
         }
+        this.engine.gate.leave(this.gateId, this.owner);
       }
     }
   }
@@ -309,8 +347,12 @@ export class ReentrantLock implements Lockable {
   ): LockHandle | Promise<never> {
     const firstLeaseMs = Math.min(leaseMs, GRANT_LEASE_MS);
     const handle = this.firstHold(busySentAt - (leaseMs - firstLeaseMs), fencingToken, leaseTime, startedAt);
-    if (!(handle instanceof Promise)) {
-      handle.assertHeld('redis').catch(() => undefined);
+    const state = this.engine.holds.of(this.gateId, this.owner);
+    if (!(handle instanceof Promise) && state) {
+      // Lost when the first lease ends, unless the renewal below lands before (it re-arms or clears
+      // this timer): a watchdog lock would otherwise learn of a failed renewal only at the next tick.
+      this.engine.holds.armLeaseTimer(state);
+      this.engine.verify(state, 'redis').catch(() => undefined);
     }
     return handle;
   }
@@ -319,7 +361,8 @@ export class ReentrantLock implements Lockable {
   private leaveQueue(): Promise<number> {
     return leaveQueue(
       this.engine.node(this.node),
-      { keys: this.keys, owner: this.owner, processId: this.engine.owners.processId },
+      // A fair lock queues the owner itself; the default queues the process.
+      { keys: this.keys, owner: this.owner, processId: this.fair ? this.owner : this.engine.owners.processId },
       (error) =>
         new LockUnavailableError(`Redis could not be reached to stop waiting for ${this.name}`, this.name, {
           cause: error,

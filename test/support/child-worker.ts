@@ -22,7 +22,17 @@ export type WorkerCommand =
       /** The LockService's `localBurst` (default: the library's). */
       localBurst?: number;
     }
-  | { type: 'hold'; redisUrl: string; name: string; leaseTime?: number; watchdogTimeoutMs?: number }
+  | {
+      type: 'hold';
+      redisUrl: string;
+      name: string;
+      leaseTime?: number;
+      watchdogTimeoutMs?: number;
+      /** Take `getFairLock(name)` instead of `getLock(name)`. */
+      fair?: boolean;
+      /** Release after this long (default: hold until killed). */
+      holdMs?: number;
+    }
   | { type: 'fenced-write'; mysqlUrl: string; table: string; id: number; value: string }
   | { type: 'ids'; redisUrl: string; tasks: number; idsPerTask: number };
 
@@ -110,8 +120,13 @@ process.on('message', (command: WorkerCommand) => {
           nodes: [new Redis(command.redisUrl)],
           watchdogTimeoutMs: command.watchdogTimeoutMs,
         });
-        held = await service.getLock(command.name).lock({ leaseTime: command.leaseTime });
+        const lock = command.fair ? service.getFairLock(command.name) : service.getLock(command.name);
+        held = await lock.lock({ leaseTime: command.leaseTime });
         process.send!({ type: 'held', token: held.fencingToken });
+        if (command.holdMs !== undefined) {
+          await sleep(command.holdMs);
+          await held.unlock();
+        }
       } else if (command.type === 'fenced-write') {
         const conn = await createConnection(command.mysqlUrl);
         const update = fencedUpdate({

@@ -23,6 +23,9 @@ local reenter = ARGV[3] == '1'
 -- How long to list the calling process (ARGV[5]) as waiting if the lock is busy; absent = do not list.
 local waiterTtlMs = tonumber(ARGV[4] or '0')
 local waiterId = ARGV[5]
+-- '1': a fair lock (strict FIFO across every owner of every process): the queue's members are
+-- owners, and a free lock is taken only by the first live one in line (or by anyone if nobody waits).
+local fair = ARGV[6] == '1'
 -- A fence counter lives 7 days from its last token, then restarts at the server time; see nextToken.
 local fenceTtlMs = 604800000
 
@@ -56,7 +59,26 @@ if reenter then
   return {token, redis.call('hincrby', lockKey, owner, 1)}
 end
 
-if redis.call('exists', lockKey) == 0 then
+-- A fair lock's first live waiter in line (lapsed listings are dropped on the way), if not the caller.
+local function queuedAhead()
+  local now = redis.call('time')
+  local nowMs = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+  while true do
+    local first = redis.call('zrange', waitersKey, 0, 0)[1]
+    if not first or first == waiterId then
+      return false
+    end
+    local info = redis.call('hget', waiterInfoKey, first)
+    local listedUntil = info and tonumber(string.match(info, '\n(%d+)$'))
+    if listedUntil and listedUntil > nowMs then
+      return true
+    end
+    redis.call('zrem', waitersKey, first)
+    redis.call('hdel', waiterInfoKey, first)
+  end
+end
+
+if redis.call('exists', lockKey) == 0 and not (fair and queuedAhead()) then
   local token = nextToken()
   redis.call('hset', lockKey, owner, 1)
   redis.call('pexpire', lockKey, leaseMs)

@@ -13,7 +13,14 @@ local processId = ARGV[2]
 
 if redis.call('hexists', lockKey, owner) == 1 then
   -- While a lock is held nobody else draws from its counter: the counter is the holder's token.
-  return tonumber(redis.call('get', fenceKey)) or 0
+  local token = tonumber(redis.call('get', fenceKey))
+  if not token then
+    -- The counter was lost meanwhile: a fresh token by acquire.lua's rule (here: server time in µs).
+    local now = redis.call('time')
+    token = tonumber(now[1]) * 1000000 + tonumber(now[2])
+    redis.call('set', fenceKey, string.format('%.0f', token), 'px', 604800000)
+  end
+  return token
 end
 -- Only this owner's entry: the process may already be listed again for its next waiter.
 local info = redis.call('hget', waiterInfoKey, processId)

@@ -64,8 +64,9 @@ local function nextToken()
 end
 
 -- The first live queued process: entries whose listing ran out (the process died or stopped
--- waiting) are dropped on the way, as are the releasing process's own (it has no waiter in Redis
--- while it holds the lock; an entry of its own is stale).
+-- waiting) are dropped on the way, as is any naming the releasing owner itself (stale: it held the
+-- lock), and, when it hands over locally, the releasing process's own (its next waiter is the
+-- local candidate, not a Redis waiter).
 local head
 if redis.call('exists', waitersKey) == 1 then
   now = redis.call('time')
@@ -80,7 +81,7 @@ if redis.call('exists', waitersKey) == 1 then
     if info then
       waiter, lease, listedUntil = string.match(info, '^(.-)\n(%d+)\n(%d+)$')
     end
-    if waiter and tonumber(listedUntil) > nowMs and (not nextOwner or first ~= processId) then
+    if waiter and tonumber(listedUntil) > nowMs and waiter ~= owner and (not nextOwner or first ~= processId) then
       head = { process = first, owner = waiter, leaseMs = tonumber(lease) }
       break
     end
@@ -118,6 +119,8 @@ if head then
   return -2
 end
 
+-- Nobody in line: a burst counted while others waited is over.
+redis.call('del', burstKey)
 redis.call('publish', channel, 'released')
 return 0
 `;

@@ -171,6 +171,89 @@ describe('Locks across processes (real Redis, real child processes)', () => {
     await db.end();
   });
 
+  describe('fair lock (getFairLock): FIFO across processes', () => {
+    const queue = async (worker: ChildWorker, name: string) => {
+      const held = worker.request<{ token: number }>(
+        { type: 'hold', redisUrl: server.url, name, fair: true, holdMs: 100 },
+        'held',
+      );
+      held.catch(() => undefined);
+      await sleep(250);
+      // Wrapped: an async function's returned promise would be awaited with it.
+      return { held };
+    };
+
+    it('grants in arrival order across processes, not by process or by who polls first', async () => {
+      const holder = services.create([server.url]).getFairLock('fair-order');
+      const first = await holder.lock();
+      const pool = await Promise.all([1, 2, 3, 4].map(() => startWorker()));
+      // Arrival order 2, 0, 3, 1 (not the start order), each queued while the lock is held.
+      const order = [2, 0, 3, 1];
+      const grants: number[] = [];
+      const waiting: Promise<unknown>[] = [];
+      for (const index of order) {
+        const { held } = await queue(pool[index], 'fair-order');
+        waiting.push(held.then(() => grants.push(index)));
+      }
+      await first.unlock();
+      await Promise.all(waiting);
+      expect(grants).toEqual(order);
+    });
+
+    it.each([
+      { kind: 'fair', expected: ['P1', 'W', 'P2'] },
+      // Negative control: the default lock hands over to the releasing process's own next waiter.
+      { kind: 'default', expected: ['P1', 'P2', 'W'] },
+    ])(
+      '$kind lock: owners of one process and of another, in arrival order P1, W, P2 → $expected',
+      async ({ kind, expected }) => {
+        const service = services.create([server.url]);
+        const name = `fair-interleaved-${kind}`;
+        const lockOf = () => (kind === 'fair' ? service.getFairLock(name) : service.getLock(name));
+        const first = await lockOf().lock();
+        const grants: string[] = [];
+        const local = (label: string) =>
+          lockOf()
+            .lock()
+            .then(async (handle) => {
+              grants.push(label);
+              await sleep(100);
+              await handle.unlock();
+            });
+        const p1 = local('P1');
+        await sleep(250);
+        const worker = await startWorker();
+        const w = worker
+          .request({ type: 'hold', redisUrl: server.url, name, fair: kind === 'fair', holdMs: 100 }, 'held')
+          .then(() => grants.push('W'));
+        await sleep(250);
+        const p2 = local('P2');
+        await sleep(250);
+        await first.unlock();
+        await Promise.all([p1, w, p2]);
+        expect(grants).toEqual(expected);
+      },
+    );
+
+    it('a SIGKILLed waiter in the middle of the queue stalls it for its bound at most, once', async () => {
+      const holder = services.create([server.url]).getFairLock('fair-dead');
+      const first = await holder.lock();
+      const [before, dead, after] = await Promise.all([1, 2, 3].map(() => startWorker()));
+      const grants: string[] = [];
+      const beforeHeld = (await queue(before, 'fair-dead')).held.then(() => grants.push('before'));
+      await queue(dead, 'fair-dead');
+      const afterHeld = (await queue(after, 'fair-dead')).held.then(() => grants.push('after'));
+      await dead.kill('SIGKILL');
+      const releasedAt = performance.now();
+      await first.unlock();
+      await Promise.all([beforeHeld, afterHeld]);
+      expect(grants).toEqual(['before', 'after']);
+      // The dead waiter's listing lapses within ~2 s of its last re-listing (or its 2 s first lease
+      // runs out if it was granted the lock): about 3 s, asserted with room for a loaded machine.
+      expect(performance.now() - releasedAt).toBeLessThan(5000);
+    });
+  });
+
   it('rejects the stale write of a holder paused (SIGSTOP) past its lease, by fencing token', async () => {
     const mysqlUrl = await createTestDatabase('fencing');
     const db = await createConnection(mysqlUrl);
