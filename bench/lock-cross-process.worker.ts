@@ -21,6 +21,7 @@ import { SimpleLock } from './baselines/simple-lock';
 /** The locks under test, in table order; the same four, with the same settings, as bench/lock.bench.ts. */
 export const LOCKS = [
   { id: 'ours', name: 'ours (ReentrantLock)' },
+  { id: 'ours-fair', name: 'ours, fair (getFairLock)' },
   { id: 'minimal', name: 'minimal SET NX + Lua DEL' },
   { id: 'redis-semaphore', name: 'redis-semaphore Mutex' },
   { id: 'redlock', name: '@sesamecare-oss/redlock' },
@@ -93,6 +94,17 @@ function contender(id: LockId, redis: Redis, subscriber: Redis, child: number): 
       return {
         acquire: async (key) => {
           const handle = await ours.getLock(key).lock();
+          return () => handle.unlock();
+        },
+        asOwner: (fn) => ours.withOwner(fn),
+        close: () => ours.close(),
+      };
+    }
+    case 'ours-fair': {
+      const ours = new LockService({ instanceId: `bench-cross-fair-${child}`, nodes: [redis], subscriber });
+      return {
+        acquire: async (key) => {
+          const handle = await ours.getFairLock(key).lock();
           return () => handle.unlock();
         },
         asOwner: (fn) => ours.withOwner(fn),
