@@ -38,12 +38,7 @@ export class MySqlNamedLockBackend extends MySqlSessionLockBackend {
 
   /** CREATE TABLE IF NOT EXISTS for the fencing counters (apps with migrations create it there). */
   async ensureTable(): Promise<void> {
-    const connection = await this.options.pool.getConnection();
-    try {
-      await connection.query({ sql: this.sql.create, timeout: this.statementTimeoutMs });
-    } finally {
-      connection.release();
-    }
+    await this.runOnce(this.sql.create);
   }
 }
 

@@ -37,12 +37,7 @@ export class MySqlRowLockBackend extends MySqlSessionLockBackend {
 
   /** CREATE TABLE IF NOT EXISTS (apps with migrations create it there). */
   async ensureTable(): Promise<void> {
-    const connection = await this.options.pool.getConnection();
-    try {
-      await connection.query({ sql: this.sql.create, timeout: this.statementTimeoutMs });
-    } finally {
-      connection.release();
-    }
+    await this.runOnce(this.sql.create);
   }
 }
 

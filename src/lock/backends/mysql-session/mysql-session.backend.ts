@@ -74,6 +74,16 @@ export class MySqlSessionLockBackend implements LockBackend {
     return Promise.resolve();
   }
 
+  /** One statement on a connection of the pool, given back after (DDL of the backends' tables). */
+  protected async runOnce(sql: string): Promise<void> {
+    const connection = await this.options.pool.getConnection();
+    try {
+      await connection.query({ sql, timeout: this.statementTimeoutMs });
+    } finally {
+      connection.release();
+    }
+  }
+
   /** @internal a connection of its own for a grant, or null if none came before `deadline`. */
   async pin(name: string, deadline: number): Promise<MySqlPinnedConnection | null> {
     const pending = this.options.pool.getConnection();

@@ -1,7 +1,7 @@
 import { lockFromTryLock } from '../../lock-from-try-lock';
+import { assertCanAcquire } from '../acquire-checks';
 import { unlockOnce } from '../../lock-handle';
 import { LockUnavailableError } from '../../lock.errors';
-import { invalidAcquireOptions } from '../../lock-options';
 import type { AcquireOptions, LockHandle, Lockable } from '../../lock.types';
 import type { MySqlSessionLockBackend } from './mysql-session.backend';
 import type { SessionHold } from './session-hold';
@@ -15,13 +15,7 @@ export class MySqlSessionLock implements Lockable {
   ) {}
 
   async tryLock(options: AcquireOptions = {}): Promise<LockHandle | null> {
-    const invalid = invalidAcquireOptions(this.name, options);
-    if (invalid) {
-      throw invalid;
-    }
-    if (this.backend.isClosed) {
-      throw new LockUnavailableError(`Lock backend is closed; ${this.name} was not acquired`, this.name);
-    }
+    assertCanAcquire(this.name, options, this.backend.isClosed);
     const existing = this.backend.hold(this.name, this.owner);
     if (existing && !existing.lost) {
       // The session holds it already: a re-entry needs no round trip (the heartbeat watches the session).

@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { lockFromTryLock } from '../../lock-from-try-lock';
+import { assertCanAcquire } from '../acquire-checks';
 import { unlockOnce } from '../../lock-handle';
 import { LockUnavailableError } from '../../lock.errors';
-import { invalidAcquireOptions, leaseSafetyMargin } from '../../lock-options';
+import { leaseSafetyMargin } from '../../lock-options';
 import type { AcquireOptions, LockHandle, Lockable } from '../../lock.types';
 import type { MySqlTableLockBackend, TableHold } from './mysql-table.backend';
 
@@ -15,13 +16,7 @@ export class MySqlTableLock implements Lockable {
   ) {}
 
   async tryLock(options: AcquireOptions = {}): Promise<LockHandle | null> {
-    const invalid = invalidAcquireOptions(this.name, options);
-    if (invalid) {
-      throw invalid;
-    }
-    if (this.backend.isClosed) {
-      throw new LockUnavailableError(`Lock backend is closed; ${this.name} was not acquired`, this.name);
-    }
+    assertCanAcquire(this.name, options, this.backend.isClosed);
     const leaseMs = options.leaseTime ?? this.backend.watchdogTimeoutMs;
     const existing = this.backend.hold(this.name, this.owner);
     if (existing && !existing.lost) {

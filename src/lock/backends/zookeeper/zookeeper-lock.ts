@@ -1,7 +1,7 @@
 import { lockFromTryLock } from '../../lock-from-try-lock';
+import { assertCanAcquire } from '../acquire-checks';
 import { unlockOnce } from '../../lock-handle';
 import { LockUnavailableError } from '../../lock.errors';
-import { invalidAcquireOptions } from '../../lock-options';
 import type { AcquireOptions, LockHandle, Lockable } from '../../lock.types';
 import { ZK, type ZooKeeperError, type ZooKeeperStat } from './zookeeper-client';
 import type { ZooKeeperHold } from './zookeeper-hold';
@@ -32,13 +32,7 @@ export class ZooKeeperLock implements Lockable {
   }
 
   async tryLock(options: AcquireOptions = {}): Promise<LockHandle | null> {
-    const invalid = invalidAcquireOptions(this.name, options);
-    if (invalid) {
-      throw invalid;
-    }
-    if (this.backend.isClosed) {
-      throw new LockUnavailableError(`Lock backend is closed; ${this.name} was not acquired`, this.name);
-    }
+    assertCanAcquire(this.name, options, this.backend.isClosed);
     const existing = this.backend.hold(this.name, this.owner);
     if (existing && !existing.lost) {
       // Our node is still the lowest (the heartbeat watches it): a re-entry needs no round trip.
