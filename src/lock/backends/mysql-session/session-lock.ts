@@ -1,6 +1,6 @@
 import { lockFromTryLock } from '../../lock-from-try-lock';
 import { assertCanAcquire } from '../acquire-checks';
-import { unlockOnce } from '../../lock-handle';
+import { locallyCountedHandle } from '../local-reentry-handle';
 import { LockUnavailableError } from '../../lock.errors';
 import type { AcquireOptions, LockHandle, Lockable } from '../../lock.types';
 import type { MySqlSessionLockBackend } from './mysql-session.backend';
@@ -69,15 +69,8 @@ export class MySqlSessionLock implements Lockable {
   }
 
   private handle(hold: SessionHold): LockHandle {
-    return {
-      name: this.name,
-      holdCount: hold.holds,
-      fencingToken: hold.fencingToken,
-      signal: hold.controller.signal,
-      assertHeld: async (mode) => {
-        if (hold.lost) {
-          throw hold.lost;
-        }
+    return locallyCountedHandle(this.name, hold, {
+      check: async (mode) => {
         if (mode === 'lease') {
           // Nothing expires on its own while the session lives; its end is signalled.
           return;
@@ -92,18 +85,12 @@ export class MySqlSessionLock implements Lockable {
           throw this.backend.markLost(hold, 'session-ended', 'the session no longer holds it');
         }
       },
-      unlock: unlockOnce(this.name, () => this.release(hold)),
-    };
+      releaseLast: () => this.release(hold),
+    });
   }
 
+  /** The last hold's release. */
   private async release(hold: SessionHold): Promise<void> {
-    if (hold.holds > 1) {
-      hold.holds--;
-      if (hold.lost) {
-        throw hold.lost;
-      }
-      return;
-    }
     if (hold.lost) {
       this.backend.leave(hold, false);
       throw hold.lost;

@@ -1,6 +1,6 @@
 import { lockFromTryLock } from '../../lock-from-try-lock';
 import { assertCanAcquire } from '../acquire-checks';
-import { unlockOnce } from '../../lock-handle';
+import { locallyCountedHandle } from '../local-reentry-handle';
 import { LockUnavailableError } from '../../lock.errors';
 import type { AcquireOptions, LockHandle, Lockable } from '../../lock.types';
 import { ZK, type ZooKeeperError, type ZooKeeperStat } from './zookeeper-client';
@@ -165,15 +165,8 @@ export class ZooKeeperLock implements Lockable {
   }
 
   private handle(hold: ZooKeeperHold): LockHandle {
-    return {
-      name: this.name,
-      holdCount: hold.holds,
-      fencingToken: hold.fencingToken,
-      signal: hold.controller.signal,
-      assertHeld: async (mode) => {
-        if (hold.lost) {
-          throw hold.lost;
-        }
+    return locallyCountedHandle(this.name, hold, {
+      check: async (mode) => {
         if (mode === 'lease' && !hold.session.presumedLost) {
           return;
         }
@@ -187,18 +180,12 @@ export class ZooKeeperLock implements Lockable {
           throw this.backend.markLost(hold, 'expired-or-taken', 'its node is gone');
         }
       },
-      unlock: unlockOnce(this.name, () => this.release(hold)),
-    };
+      releaseLast: () => this.release(hold),
+    });
   }
 
+  /** The last hold's release. */
   private async release(hold: ZooKeeperHold): Promise<void> {
-    if (hold.holds > 1) {
-      hold.holds--;
-      if (hold.lost) {
-        throw hold.lost;
-      }
-      return;
-    }
     this.backend.leave(hold);
     if (hold.lost) {
       this.backend.removeNode(hold.session, this.name, hold.path);
