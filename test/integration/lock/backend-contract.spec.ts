@@ -11,6 +11,7 @@ import {
   LockNotHeldError,
   LockService,
   LockTimeoutError,
+  LockUnavailableError,
   MySqlNamedLockBackend,
   MySqlRowLockBackend,
   MySqlTableLockBackend,
@@ -518,6 +519,18 @@ describe('Lock backend contract (the same suite for every backend, real servers,
   });
 
   describe('mysql-table specifics', () => {
+    it('fails a statement that gets no answer with LockUnavailableError after statementTimeoutMs', async () => {
+      // A client that never answers (a hung server or a dead link that TCP has not noticed yet).
+      const silent = new MySqlTableLockBackend({
+        client: { query: () => new Promise(() => undefined) },
+        statementTimeoutMs: 150,
+      });
+      const startedAt = performance.now();
+      await expect(silent.getLock('contract:silent', 'me').tryLock()).rejects.toBeInstanceOf(LockUnavailableError);
+      expect(performance.now() - startedAt).toBeLessThan(1000);
+      await silent.close();
+    });
+
     it('the sweeper deletes a dead holder’s expired row, and only expired rows', async () => {
       await locks.getLockIn('mysql-table', 'contract:sweep:dead').lock({ leaseTime: 100 });
       const live = await locks.getLockIn('mysql-table', 'contract:sweep:live').lock({ leaseTime: 10_000 });

@@ -97,7 +97,7 @@ export class MySqlTableLock implements Lockable {
         }
         let rows: unknown;
         try {
-          [rows] = await this.backend.options.client.query(this.backend.sql.held, [this.name, this.owner]);
+          rows = await this.backend.query(this.backend.sql.held, [this.name, this.owner]);
         } catch (error) {
           throw unavailable(this.name, 'check', error);
         }

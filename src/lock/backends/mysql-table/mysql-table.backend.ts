@@ -17,6 +17,8 @@ export interface MySqlTableLockOptions {
   watchdogTimeoutMs?: number;
   /** Waiting: attempts back off from `minMs` doubling to `maxMs`, with jitter (default 5 and 200 ms). */
   retry?: { minMs?: number; maxMs?: number };
+  /** Every statement fails (`LockUnavailableError`) after this long without an answer (default 5 000 ms). */
+  statementTimeoutMs?: number;
   logger?: { warn(message: string): void };
 }
 
@@ -50,6 +52,7 @@ export class MySqlTableLockBackend implements LockBackend {
   readonly watchdogTimeoutMs: number;
   readonly retryMinMs: number;
   readonly retryMaxMs: number;
+  readonly statementTimeoutMs: number;
   /** Where its locks' events go (the LockService's, once attached). */
   events: LockBackendEvents = NO_LOCK_EVENTS;
   private readonly holds = new Map<string, TableHold>();
@@ -63,13 +66,14 @@ export class MySqlTableLockBackend implements LockBackend {
     this.watchdogTimeoutMs = options.watchdogTimeoutMs ?? 30_000;
     this.retryMinMs = options.retry?.minMs ?? 5;
     this.retryMaxMs = options.retry?.maxMs ?? 200;
+    this.statementTimeoutMs = options.statementTimeoutMs ?? 5000;
     // Every waiter's backoff listens to it: any number of waiters is normal, not a leak.
     setMaxListeners(Infinity, this.closing.signal);
   }
 
   /** CREATE TABLE IF NOT EXISTS (apps with migrations create the same table there). */
   async ensureTable(): Promise<void> {
-    await this.options.client.query(this.sql.create);
+    await this.query(this.sql.create);
   }
 
   getLock(name: string, owner: string): Lockable {
@@ -105,8 +109,27 @@ export class MySqlTableLockBackend implements LockBackend {
 
   /** @internal */
   async run(sql: string, values: unknown[]): Promise<OkPacket> {
-    const [result] = await this.options.client.query(sql, values);
-    return result as OkPacket;
+    return (await this.query(sql, values)) as OkPacket;
+  }
+
+  /**
+   * @internal One statement, failed after `statementTimeoutMs` whatever the client does (a statement
+   * whose answer is lost is settled by the next one: an acquire confirms its own row, a lease ends).
+   */
+  async query(sql: string, values: unknown[] = []): Promise<unknown> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`MySQL did not answer within ${this.statementTimeoutMs} ms`)),
+        this.statementTimeoutMs,
+      );
+    });
+    try {
+      const [result] = await Promise.race([this.options.client.query(sql, values), timeout]);
+      return result;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** @internal */
