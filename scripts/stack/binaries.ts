@@ -5,6 +5,7 @@ const packages: Record<string, string> = {
   mariadbd: 'mariadb-server',
   'mariadb-install-db': 'mariadb-server',
   'redis-server': 'redis-server',
+  'redis-cli': 'redis-tools',
   nginx: 'nginx',
 };
 

@@ -11,6 +11,8 @@ export interface RedisServerOptions {
    * Otherwise nothing is persisted and a restart comes back empty.
    */
   durable?: boolean;
+  /** A Redis Cluster node (`cluster-enabled yes`, its own nodes.conf; join it with `RedisCluster`). */
+  cluster?: boolean;
 }
 
 /** An isolated redis-server on its own port, in its own folder. Restart keeps the port. */
@@ -45,6 +47,16 @@ export class RedisServer {
         dir,
         '--maxclients',
         '10000',
+        ...(options.cluster
+          ? [
+              '--cluster-enabled',
+              'yes',
+              '--cluster-config-file',
+              join(dir, 'nodes.conf'),
+              '--cluster-node-timeout',
+              '2000',
+            ]
+          : []),
       ],
       logFile: join(dir, 'redis.log'),
       ready: async () => (await probeTcp(port, 'PING\r\n')).startsWith('+PONG'),
