@@ -43,6 +43,26 @@ describe('Locks across processes (real Redis, real child processes)', () => {
     server = await startTestRedis();
     redis = new Redis(server.url);
   });
+
+  /**
+   * A fenced table with one row, and a child process that took lock `name` (600 ms watchdog lease)
+   * and was then SIGSTOPped: its lease runs out while it believes it holds the lock.
+   */
+  const pausedHolderOverFencedDoc = async (name: string) => {
+    const mysqlUrl = await createTestDatabase(name.replace(/-/g, '_'));
+    const db = await createConnection(mysqlUrl);
+    await db.query(
+      'CREATE TABLE fenced_doc (id INT PRIMARY KEY, value VARCHAR(50) NOT NULL, fence BIGINT NOT NULL DEFAULT 0)',
+    );
+    await db.query("INSERT INTO fenced_doc (id, value) VALUES (1, 'initial')");
+    const paused = await startWorker();
+    const first = await paused.request<{ token: number }>(
+      { type: 'hold', redisUrl: server.url, name, watchdogTimeoutMs: 600 },
+      'held',
+    );
+    paused.child.kill('SIGSTOP');
+    return { mysqlUrl, db, paused, first };
+  };
   afterAll(async () => {
     await Promise.all(workers.map((worker) => worker.kill()));
     services.closeAll();
@@ -129,18 +149,7 @@ describe('Locks across processes (real Redis, real child processes)', () => {
   });
 
   it('a direct grant carries a larger token: the stale write of a paused (SIGSTOP) earlier holder is rejected', async () => {
-    const mysqlUrl = await createTestDatabase('fencing_grant');
-    const db = await createConnection(mysqlUrl);
-    await db.query(
-      'CREATE TABLE fenced_doc (id INT PRIMARY KEY, value VARCHAR(50) NOT NULL, fence BIGINT NOT NULL DEFAULT 0)',
-    );
-    await db.query("INSERT INTO fenced_doc (id, value) VALUES (1, 'initial')");
-    const paused = await startWorker();
-    const first = await paused.request<{ token: number }>(
-      { type: 'hold', redisUrl: server.url, name: 'fenced-grant', watchdogTimeoutMs: 600 },
-      'held',
-    );
-    paused.child.kill('SIGSTOP');
+    const { mysqlUrl, db, paused, first } = await pausedHolderOverFencedDoc('fenced-grant');
     // Its lease runs out; this process takes the lock, and another process queues behind it.
     const middle = await services.create([server.url]).getLock('fenced-grant').lock({ waitTime: 5000 });
     const granted = await startWorker();
@@ -255,19 +264,7 @@ describe('Locks across processes (real Redis, real child processes)', () => {
   });
 
   it('rejects the stale write of a holder paused (SIGSTOP) past its lease, by fencing token', async () => {
-    const mysqlUrl = await createTestDatabase('fencing');
-    const db = await createConnection(mysqlUrl);
-    await db.query(
-      'CREATE TABLE fenced_doc (id INT PRIMARY KEY, value VARCHAR(50) NOT NULL, fence BIGINT NOT NULL DEFAULT 0)',
-    );
-    await db.query("INSERT INTO fenced_doc (id, value) VALUES (1, 'initial')");
-
-    const paused = await startWorker();
-    const first = await paused.request<{ token: number }>(
-      { type: 'hold', redisUrl: server.url, name: 'fenced', watchdogTimeoutMs: 600 },
-      'held',
-    );
-    paused.child.kill('SIGSTOP');
+    const { mysqlUrl, db, paused, first } = await pausedHolderOverFencedDoc('fenced');
     const later = services.create([server.url]);
     const handle = await later.getLock('fenced').tryLock({ waitTime: 5000 });
     expect(handle).not.toBeNull();
