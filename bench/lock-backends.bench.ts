@@ -35,6 +35,7 @@ import { MariaDbServer } from '../scripts/stack/mariadb';
 import { RedisServer } from '../scripts/stack/redis';
 import { ZooKeeperServer } from '../scripts/stack/zookeeper';
 import { fmt, hotResult, median, type HotResult } from './bench-stats';
+import { describeError } from './describe-error';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3000);
 const CONCURRENCY = 16;
@@ -100,21 +101,13 @@ class Failures {
         throw error;
       }
       this.count++;
-      this.first ??= describe(error);
+      this.first ??= describeError(error);
       return undefined;
     }
   }
 }
 
 class ExclusionViolation extends Error {}
-
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) {
-    return String(error);
-  }
-  const cause = error.cause instanceof Error ? ` (cause: ${error.cause.name}: ${error.cause.message})` : '';
-  return `${error.name}: ${error.message}${cause}`;
-}
 
 /** `count` tasks, each a lock owner of its own, all run to their end. */
 async function tasks(locks: LockService, count: number, body: (task: number) => Promise<void>): Promise<void> {

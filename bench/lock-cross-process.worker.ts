@@ -17,6 +17,7 @@ import { Redis } from 'ioredis';
 import { Mutex } from 'redis-semaphore';
 import { LockService } from '../src/lock';
 import { SimpleLock } from './baselines/simple-lock';
+import { describeError } from './describe-error';
 
 /** The locks under test, in table order; the same four, with the same settings, as bench/lock.bench.ts. */
 export const LOCKS = [
@@ -89,22 +90,12 @@ interface Contender {
 function contender(id: LockId, redis: Redis, subscriber: Redis, child: number): Contender {
   const plain = { asOwner: <T>(fn: () => Promise<T>) => fn(), close: () => undefined };
   switch (id) {
-    case 'ours': {
-      const ours = new LockService({ instanceId: `bench-cross-${child}`, nodes: [redis], subscriber });
-      return {
-        acquire: async (key) => {
-          const handle = await ours.getLock(key).lock();
-          return () => handle.unlock();
-        },
-        asOwner: (fn) => ours.withOwner(fn),
-        close: () => ours.close(),
-      };
-    }
+    case 'ours':
     case 'ours-fair': {
-      const ours = new LockService({ instanceId: `bench-cross-fair-${child}`, nodes: [redis], subscriber });
+      const ours = new LockService({ instanceId: `bench-cross-${id}-${child}`, nodes: [redis], subscriber });
       return {
         acquire: async (key) => {
-          const handle = await ours.getFairLock(key).lock();
+          const handle = await (id === 'ours' ? ours.getLock(key) : ours.getFairLock(key)).lock();
           return () => handle.unlock();
         },
         asOwner: (fn) => ours.withOwner(fn),
@@ -145,14 +136,6 @@ function contender(id: LockId, redis: Redis, subscriber: Redis, child: number): 
   }
 }
 
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) {
-    return String(error);
-  }
-  const cause = error.cause instanceof Error ? ` (cause: ${error.cause.name}: ${error.cause.message})` : '';
-  return `${error.name}: ${error.message}${cause}`;
-}
-
 const now = () => Number(process.hrtime.bigint());
 
 function send(message: ToParent): Promise<void> {
@@ -189,7 +172,7 @@ async function run(config: WorkerConfig, locks: Contender, checker: Redis | unde
       return await operation();
     } catch (error) {
       result.errors++;
-      result.firstError ??= describe(error);
+      result.firstError ??= describeError(error);
       return undefined;
     }
   };

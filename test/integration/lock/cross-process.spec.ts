@@ -63,6 +63,17 @@ describe('Locks across processes (real Redis, real child processes)', () => {
     paused.child.kill('SIGSTOP');
     return { mysqlUrl, db, paused, first };
   };
+
+  /** The paused holder resumes and writes with its old token: the fenced table refuses it. */
+  const expectStaleWriteRefused = async (paused: ChildWorker, mysqlUrl: string) => {
+    paused.child.kill('SIGCONT');
+    const stale = await paused.request<{ type: string; error?: string }>(
+      { type: 'fenced-write', mysqlUrl, table: 'fenced_doc', id: 1, value: 'stale holder' },
+      'written',
+      'refused',
+    );
+    expect(stale).toEqual({ type: 'refused', error: 'StaleFencingTokenError' });
+  };
   afterAll(async () => {
     await Promise.all(workers.map((worker) => worker.kill()));
     services.closeAll();
@@ -168,13 +179,7 @@ describe('Locks across processes (real Redis, real child processes)', () => {
         'written',
       ),
     ).toEqual({ type: 'written' });
-    paused.child.kill('SIGCONT');
-    const stale = await paused.request<{ type: string; error?: string }>(
-      { type: 'fenced-write', mysqlUrl, table: 'fenced_doc', id: 1, value: 'stale holder' },
-      'written',
-      'refused',
-    );
-    expect(stale).toEqual({ type: 'refused', error: 'StaleFencingTokenError' });
+    await expectStaleWriteRefused(paused, mysqlUrl);
     const [rows] = await db.query('SELECT value, fence FROM fenced_doc WHERE id = 1');
     expect(rows).toEqual([{ value: 'granted', fence: token }]);
     await db.end();
@@ -282,13 +287,7 @@ describe('Locks across processes (real Redis, real child processes)', () => {
       token: handle!.fencingToken,
     });
 
-    paused.child.kill('SIGCONT');
-    const stale = await paused.request<{ type: string; error?: string }>(
-      { type: 'fenced-write', mysqlUrl, table: 'fenced_doc', id: 1, value: 'stale holder' },
-      'written',
-      'refused',
-    );
-    expect(stale).toEqual({ type: 'refused', error: 'StaleFencingTokenError' });
+    await expectStaleWriteRefused(paused, mysqlUrl);
     const [rows] = await db.query('SELECT value, fence FROM fenced_doc WHERE id = 1');
     expect(rows).toEqual([{ value: 'later holder', fence: handle!.fencingToken }]);
     await handle!.unlock();

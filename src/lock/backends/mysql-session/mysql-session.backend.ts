@@ -1,4 +1,5 @@
-import { NO_LOCK_EVENTS, type LockBackend, type LockBackendEvents } from '../../lock-backend';
+import type { LockBackend, LockBackendEvents } from '../../lock-backend';
+import { BackendHolds } from '../backend-holds';
 import { LockLostError, LockUnavailableError } from '../../lock.errors';
 import type { LockLostEvent, Lockable } from '../../lock.types';
 import { inNeutralContext } from '../../neutral-context';
@@ -34,9 +35,7 @@ export interface MySqlSessionLockOptions {
 export class MySqlSessionLockBackend implements LockBackend {
   readonly kind: string;
   readonly statementTimeoutMs: number;
-  /** Where its locks' events go (the LockService's, once attached). */
-  events: LockBackendEvents = NO_LOCK_EVENTS;
-  private readonly holds = new Map<string, SessionHold>();
+  private readonly holds: BackendHolds<SessionHold>;
   /** Connections waiting for a grant; close() ends them. */
   private readonly waiting = new Set<MySqlPinnedConnection>();
   private readonly heartbeatMs: number;
@@ -48,6 +47,15 @@ export class MySqlSessionLockBackend implements LockBackend {
     readonly options: MySqlSessionLockOptions,
   ) {
     this.kind = style.kind;
+    this.holds = new BackendHolds<SessionHold>({
+      kind: this.kind,
+      logger: options.logger,
+      // The session is closed so that the server frees whatever it still held.
+      onLost: (hold) => {
+        hold.detach();
+        hold.connection.destroy();
+      },
+    });
     this.statementTimeoutMs = options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
     this.heartbeatMs = Math.max(1, Math.floor((options.watchdogTimeoutMs ?? 30_000) / 3));
   }
@@ -57,7 +65,12 @@ export class MySqlSessionLockBackend implements LockBackend {
   }
 
   attach(events: LockBackendEvents): void {
-    this.events = events;
+    this.holds.events = events;
+  }
+
+  /** Where its locks' events go (the LockService's, once attached). */
+  get events(): LockBackendEvents {
+    return this.holds.events;
   }
 
   get isClosed(): boolean {
@@ -119,7 +132,7 @@ export class MySqlSessionLockBackend implements LockBackend {
 
   /** @internal */
   hold(name: string, owner: string): SessionHold | undefined {
-    return this.holds.get(holdKey(name, owner));
+    return this.holds.get(name, owner);
   }
 
   /** @internal the first hold, granted on `connection` with `fencingToken`. */
@@ -143,7 +156,7 @@ export class MySqlSessionLockBackend implements LockBackend {
     };
     hold.connection.on('error', onEnd);
     hold.connection.on('end', onEnd);
-    this.holds.set(holdKey(hold.name, hold.owner), entered);
+    this.holds.add(entered);
     inNeutralContext(() => {
       if (hold.leaseMs !== undefined) {
         entered.leaseTimer = setTimeout(() => this.markLost(entered, 'lease-elapsed'), hold.leaseMs).unref();
@@ -155,11 +168,8 @@ export class MySqlSessionLockBackend implements LockBackend {
 
   /** @internal the hold is over: its connection goes back to the pool if clean, else is closed. */
   leave(hold: SessionHold, clean: boolean): void {
-    clearTimeout(hold.leaseTimer);
+    this.holds.remove(hold);
     hold.detach();
-    if (this.holds.get(holdKey(hold.name, hold.owner)) === hold) {
-      this.holds.delete(holdKey(hold.name, hold.owner));
-    }
     if (clean && !hold.lost) {
       hold.connection.release();
     } else {
@@ -172,17 +182,7 @@ export class MySqlSessionLockBackend implements LockBackend {
    * frees whatever it still held, and the section's signal fires.
    */
   markLost(hold: SessionHold, reason: LockLostEvent['reason'], detail?: string): LockLostError {
-    if (!hold.lost) {
-      clearTimeout(hold.leaseTimer);
-      const why = detail ? `${reason}: ${detail}` : reason;
-      hold.lost = new LockLostError(`Lock ${hold.name} was lost (${why})`, hold.name);
-      this.options.logger?.warn(`Lock ${hold.name} (${this.kind}) lost by ${hold.owner}: ${why}`);
-      hold.detach();
-      hold.connection.destroy();
-      hold.controller.abort(hold.lost);
-      this.events.lost({ name: hold.name, owner: hold.owner, reason });
-    }
-    return hold.lost;
+    return this.holds.markLost(hold, reason, detail);
   }
 
   private async checkAll(): Promise<void> {
@@ -195,12 +195,10 @@ export class MySqlSessionLockBackend implements LockBackend {
     await Promise.all(
       live.map(async (hold) => {
         const held = await this.style.held(hold.connection, hold.name).catch(() => false);
-        if (!held && this.hold(hold.name, hold.owner) === hold && !hold.releasing) {
+        if (!held && this.holds.isCurrent(hold) && !hold.releasing) {
           this.markLost(hold, 'session-ended', 'the session no longer holds it');
         }
       }),
     );
   }
 }
-
-const holdKey = (name: string, owner: string) => `${name}\u0000${owner}`;

@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
-import { NO_LOCK_EVENTS, type LockBackend, type LockBackendEvents } from '../../lock-backend';
+import type { LockBackend, LockBackendEvents } from '../../lock-backend';
+import { BackendHolds } from '../backend-holds';
 import { LockLostError } from '../../lock.errors';
 import type { LockLostEvent, Lockable } from '../../lock.types';
 import { inNeutralContext } from '../../neutral-context';
@@ -53,9 +54,7 @@ export class MySqlTableLockBackend implements LockBackend {
   readonly retryMinMs: number;
   readonly retryMaxMs: number;
   readonly statementTimeoutMs: number;
-  /** Where its locks' events go (the LockService's, once attached). */
-  events: LockBackendEvents = NO_LOCK_EVENTS;
-  private readonly holds = new Map<string, TableHold>();
+  private readonly holds: BackendHolds<TableHold>;
   private watchdogTimer?: NodeJS.Timeout;
   private closed = false;
   /** Wakes every waiter's backoff sleep (close). */
@@ -63,6 +62,7 @@ export class MySqlTableLockBackend implements LockBackend {
 
   constructor(readonly options: MySqlTableLockOptions) {
     this.sql = mysqlTableSql(options.table ?? 'distributed_lock');
+    this.holds = new BackendHolds({ kind: this.kind, logger: options.logger });
     this.watchdogTimeoutMs = options.watchdogTimeoutMs ?? 30_000;
     this.retryMinMs = options.retry?.minMs ?? 5;
     this.retryMaxMs = options.retry?.maxMs ?? 200;
@@ -81,7 +81,12 @@ export class MySqlTableLockBackend implements LockBackend {
   }
 
   attach(events: LockBackendEvents): void {
-    this.events = events;
+    this.holds.events = events;
+  }
+
+  /** Where its locks' events go (the LockService's, once attached). */
+  get events(): LockBackendEvents {
+    return this.holds.events;
   }
 
   /** Deletes rows expired for longer than `graceMs` (at most `limit`); returns how many. */
@@ -134,7 +139,7 @@ export class MySqlTableLockBackend implements LockBackend {
 
   /** @internal */
   hold(name: string, owner: string): TableHold | undefined {
-    return this.holds.get(holdKey(name, owner));
+    return this.holds.get(name, owner);
   }
 
   /** @internal a first hold granted with `fencingToken`. */
@@ -145,7 +150,7 @@ export class MySqlTableLockBackend implements LockBackend {
       controller: new AbortController(),
       lastRenewedAt: performance.now(),
     };
-    this.holds.set(holdKey(hold.name, hold.owner), entered);
+    this.holds.add(entered);
     if (entered.watchdog) {
       this.ensureWatchdog();
     } else {
@@ -158,22 +163,12 @@ export class MySqlTableLockBackend implements LockBackend {
 
   /** @internal the hold is over (released, or lost and unlocked). */
   leave(hold: TableHold): void {
-    clearTimeout(hold.leaseTimer);
-    if (this.holds.get(holdKey(hold.name, hold.owner)) === hold) {
-      this.holds.delete(holdKey(hold.name, hold.owner));
-    }
+    this.holds.remove(hold);
   }
 
   /** @internal */
   markLost(hold: TableHold, reason: LockLostEvent['reason']): LockLostError {
-    if (!hold.lost) {
-      clearTimeout(hold.leaseTimer);
-      hold.lost = new LockLostError(`Lock ${hold.name} was lost (${reason})`, hold.name);
-      this.options.logger?.warn(`Lock ${hold.name} (mysql-table) lost by ${hold.owner}: ${reason}`);
-      hold.controller.abort(hold.lost);
-      this.events.lost({ name: hold.name, owner: hold.owner, reason });
-    }
-    return hold.lost;
+    return this.holds.markLost(hold, reason);
   }
 
   private ensureWatchdog(): void {
@@ -199,7 +194,7 @@ export class MySqlTableLockBackend implements LockBackend {
           const { affectedRows } = await this.run(this.sql.renew, [hold.leaseMs, hold.name, hold.owner]);
           if (affectedRows === 1) {
             hold.lastRenewedAt = startedAt;
-          } else if (this.hold(hold.name, hold.owner) === hold && !hold.releasing) {
+          } else if (this.holds.isCurrent(hold) && !hold.releasing) {
             // (Renewal and release run on different pool connections: a renewal answered after
             // the owner's DELETE finds no row without the lock having been lost.)
             this.markLost(hold, 'expired-or-taken');
@@ -213,5 +208,3 @@ export class MySqlTableLockBackend implements LockBackend {
     );
   }
 }
-
-const holdKey = (name: string, owner: string) => `${name}\u0000${owner}`;

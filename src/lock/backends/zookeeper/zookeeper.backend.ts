@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
-import { NO_LOCK_EVENTS, type LockBackend, type LockBackendEvents } from '../../lock-backend';
+import type { LockBackend, LockBackendEvents } from '../../lock-backend';
+import { BackendHolds } from '../backend-holds';
 import { LockLostError } from '../../lock.errors';
 import type { LockLostEvent, Lockable } from '../../lock.types';
 import { inNeutralContext } from '../../neutral-context';
@@ -38,10 +39,8 @@ export class ZooKeeperLockBackend implements LockBackend {
   readonly kind = 'zookeeper';
   readonly root: string;
   readonly operationTimeoutMs: number;
-  /** Where its locks' events go (the LockService's, once attached). */
-  events: LockBackendEvents = NO_LOCK_EVENTS;
   private current?: ZooKeeperSession;
-  private readonly holds = new Map<string, ZooKeeperHold>();
+  private readonly holds: BackendHolds<ZooKeeperHold>;
   private readonly parents = new Set<string>();
   private heartbeat?: NodeJS.Timeout;
   private beating = false;
@@ -52,6 +51,7 @@ export class ZooKeeperLockBackend implements LockBackend {
   constructor(readonly options: ZooKeeperLockOptions) {
     this.root = (options.root ?? '/locks').replace(/\/+$/, '');
     this.operationTimeoutMs = options.operationTimeoutMs ?? 5000;
+    this.holds = new BackendHolds({ kind: this.kind, logger: options.logger });
     // Every waiter listens to it: any number of waiters is normal, not a leak.
     setMaxListeners(Infinity, this.closing.signal);
   }
@@ -61,7 +61,12 @@ export class ZooKeeperLockBackend implements LockBackend {
   }
 
   attach(events: LockBackendEvents): void {
-    this.events = events;
+    this.holds.events = events;
+  }
+
+  /** Where its locks' events go (the LockService's, once attached). */
+  get events(): LockBackendEvents {
+    return this.holds.events;
   }
 
   get isClosed(): boolean {
@@ -116,13 +121,13 @@ export class ZooKeeperLockBackend implements LockBackend {
 
   /** @internal */
   hold(name: string, owner: string): ZooKeeperHold | undefined {
-    return this.holds.get(holdKey(name, owner));
+    return this.holds.get(name, owner);
   }
 
   /** @internal the first hold, on the node `path`. */
   enter(hold: Omit<ZooKeeperHold, 'holds' | 'controller'>, leaseMs: number | undefined): ZooKeeperHold {
     const entered: ZooKeeperHold = { ...hold, holds: 1, controller: new AbortController() };
-    this.holds.set(holdKey(hold.name, hold.owner), entered);
+    this.holds.add(entered);
     inNeutralContext(() => {
       if (leaseMs !== undefined) {
         entered.leaseTimer = setTimeout(() => {
@@ -141,23 +146,12 @@ export class ZooKeeperLockBackend implements LockBackend {
 
   /** @internal */
   leave(hold: ZooKeeperHold): void {
-    clearTimeout(hold.leaseTimer);
-    if (this.holds.get(holdKey(hold.name, hold.owner)) === hold) {
-      this.holds.delete(holdKey(hold.name, hold.owner));
-    }
+    this.holds.remove(hold);
   }
 
   /** @internal */
   markLost(hold: ZooKeeperHold, reason: LockLostEvent['reason'], detail?: string): LockLostError {
-    if (!hold.lost) {
-      clearTimeout(hold.leaseTimer);
-      const why = detail ? `${reason}: ${detail}` : reason;
-      hold.lost = new LockLostError(`Lock ${hold.name} was lost (${why})`, hold.name);
-      this.options.logger?.warn(`Lock ${hold.name} (zookeeper) lost by ${hold.owner}: ${why}`);
-      hold.controller.abort(hold.lost);
-      this.events.lost({ name: hold.name, owner: hold.owner, reason });
-    }
-    return hold.lost;
+    return this.holds.markLost(hold, reason, detail);
   }
 
   /**
@@ -220,7 +214,7 @@ export class ZooKeeperLockBackend implements LockBackend {
             const stat = await hold.session
               .call(hold.name, (done) => hold.session.client.exists(hold.path, done))
               .catch(() => undefined);
-            if (stat === null && this.hold(hold.name, hold.owner) === hold) {
+            if (stat === null && this.holds.isCurrent(hold)) {
               this.markLost(hold, 'expired-or-taken', 'its node is gone');
             }
           }),
@@ -230,5 +224,3 @@ export class ZooKeeperLockBackend implements LockBackend {
     }
   }
 }
-
-const holdKey = (name: string, owner: string) => `${name}\u0000${owner}`;
