@@ -1,6 +1,7 @@
 import { signalOf, type HeldLock } from './held-locks';
 import { gateKey, LockEngine, type VerifyMode } from './lock-engine';
 import { holdCountOf, leaveQueue } from './lock-script-calls';
+import { GRANT_LEASE_MS } from './lua/release.lua';
 import { alreadyReleased } from './lock-handle';
 import { LockKeys } from './lock-keys';
 import { LockTimeoutError, LockUnavailableError } from './lock.errors';
@@ -16,8 +17,6 @@ const MAX_PARK_MS = 1000;
  * died drops out of it this soon after it stopped re-listing.
  */
 const LISTING_GRACE_MS = 1000;
-/** The lease release.lua starts a direct grant with (its grantLeaseMs); the new holder extends it at once. */
-const GRANT_LEASE_MS = 2000;
 
 /** Resolves with `promise`'s value, or `undefined` after `ms`; rejects if it rejects first. */
 function raceTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {

@@ -1,5 +1,11 @@
 // Embedded so the package ships its scripts inside its JavaScript (no .lua asset to copy or find at
 // run time). The Lua's own comments say why each step is there.
+/**
+ * The first lease of a direct grant to another process (see grantLeaseMs below); the new holder
+ * (ReentrantLock.directGrant) extends it at once and counts its hold from it.
+ */
+export const GRANT_LEASE_MS = 2000;
+
 export const RELEASE_LUA = String.raw`
 -- Owner-checked release of one hold. Replies (integers on the hot path):
 --   -1        this owner does not hold the lock; nothing is changed
@@ -33,7 +39,7 @@ local burstLimit = tonumber(ARGV[7] or '0')
 local fenceTtlMs = 604800000
 -- A direct grant to another process starts with this lease at most: if that process died after
 -- queueing, the lock is free again this soon. The new holder extends it at once to its own lease.
-local grantLeaseMs = 2000
+local grantLeaseMs = ${GRANT_LEASE_MS}
 
 -- Only the owner may release: a late release after expiry must not delete another owner's lock.
 if final then
