@@ -265,7 +265,7 @@ export class ReentrantLock implements Lockable {
           }
           // Granted while giving up: it is this owner's now.
           acquired = true;
-          return this.directGrant(busySentAt, token, leaseMs, leaseTime, startedAt);
+          return this.directGrant({ busySentAt, fencingToken: token, leaseMs, leaseTime, startedAt });
         }
         if (!subscribed) {
           // Subscribe, then try again at once: a release between the attempt and the subscription
@@ -299,7 +299,7 @@ export class ReentrantLock implements Lockable {
         const granted = pubsub.takeGrant(channel, this.owner);
         if (granted !== undefined) {
           acquired = true;
-          return this.directGrant(busySentAt, granted, leaseMs, leaseTime, startedAt);
+          return this.directGrant({ busySentAt, fencingToken: granted, leaseMs, leaseTime, startedAt });
         }
       }
     } finally {
@@ -337,13 +337,15 @@ export class ReentrantLock implements Lockable {
    * end with that one, and is renewed to its own lease at once (in the background; the critical
    * section need not wait). If that renewal finds the lock gone, the lost signal fires.
    */
-  private directGrant(
-    busySentAt: number,
-    fencingToken: number,
-    leaseMs: number,
-    leaseTime: number | undefined,
-    startedAt: number,
-  ): LockHandle | Promise<never> {
+  private directGrant(grant: {
+    /** When the last attempt that found the lock busy was sent (the grant came after it). */
+    busySentAt: number;
+    fencingToken: number;
+    leaseMs: number;
+    leaseTime: number | undefined;
+    startedAt: number;
+  }): LockHandle | Promise<never> {
+    const { busySentAt, fencingToken, leaseMs, leaseTime, startedAt } = grant;
     const firstLeaseMs = Math.min(leaseMs, GRANT_LEASE_MS);
     const handle = this.firstHold(busySentAt - (leaseMs - firstLeaseMs), fencingToken, leaseTime, startedAt);
     const state = this.engine.holds.of(this.gateId, this.owner);
