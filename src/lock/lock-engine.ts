@@ -69,6 +69,9 @@ export class LockEngine extends EventEmitter<LockEvents> {
     this.keyPrefix = options.keyPrefix ?? 'lock:';
     this.watchdogTimeoutMs = options.watchdogTimeoutMs ?? 30_000;
     this.localBurst = options.localBurst ?? 16;
+    if (!Number.isInteger(this.localBurst) || this.localBurst < 0) {
+      throw new RangeError(`localBurst must be a whole number ≥ 0, got ${String(options.localBurst)}`);
+    }
     this.holds = new HeldLocks({
       gate: this.gate,
       watchdogTimeoutMs: this.watchdogTimeoutMs,

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Redis } from 'ioredis';
 import { InvalidLockOptionError } from '../../../src/lock/lock-options';
+import { LockService } from '../../../src/lock/lock.service';
 import { lockScripts } from '../../../src/lock/lock-scripts';
 import type { RedisServer } from '../../../scripts/stack/redis';
 import { LockServices } from '../../support/lock-services';
@@ -30,6 +31,13 @@ describe('Lock options and listeners that would wedge or corrupt a lock (real Re
       await expect(locks.getLock(name).lock({ leaseTime })).rejects.toBeInstanceOf(RangeError);
       await expect(locks.redLock(name).tryLock({ leaseTime })).rejects.toBeInstanceOf(InvalidLockOptionError);
       expect(await redis.exists(`lock:{${name}}`)).toBe(0);
+    },
+  );
+
+  it.each([NaN, -1, 1.5, Infinity])(
+    'refuses localBurst %p when the service is made, not at a release',
+    (localBurst) => {
+      expect(() => new LockService({ instanceId: 'burst', nodes: [redis], localBurst })).toThrow(RangeError);
     },
   );
 
