@@ -31,6 +31,13 @@ export interface LockEngineOptions {
    * throughput on a hot key, longer waits for the other processes.
    */
   localBurst?: number;
+  /**
+   * Tell waiters by sharded pub/sub (Redis 7: SPUBLISH / SSUBSCRIBE) instead of classic pub/sub. On a
+   * Redis Cluster a classic message crosses the cluster bus to every node; a sharded one stays on
+   * the lock's shard, so release traffic scales with the shards. A Cluster subscriber must then be
+   * created with `shardedSubscribers: true` (ioredis ≥ 5.6), which subscribes on each master.
+   */
+  shardedPubSub?: boolean;
   logger?: { warn(message: string): void };
 }
 
@@ -52,6 +59,8 @@ export class LockEngine extends EventEmitter<LockEvents> {
   readonly gate = new LocalGate();
   readonly watchdogTimeoutMs: number;
   readonly localBurst: number;
+  /** Waiters are told by sharded pub/sub (see `shardedPubSub`). */
+  readonly sharded: boolean;
   /** Every hold of this process: entered, left and lost there only. */
   readonly holds: HeldLocks;
   private readonly watchdog: LockWatchdog;
@@ -69,6 +78,7 @@ export class LockEngine extends EventEmitter<LockEvents> {
     this.keyPrefix = options.keyPrefix ?? 'lock:';
     this.watchdogTimeoutMs = options.watchdogTimeoutMs ?? 30_000;
     this.localBurst = options.localBurst ?? 16;
+    this.sharded = options.shardedPubSub ?? false;
     if (!Number.isInteger(this.localBurst) || this.localBurst < 0) {
       throw new RangeError(`localBurst must be a whole number ≥ 0, got ${String(options.localBurst)}`);
     }
@@ -189,6 +199,7 @@ export class LockEngine extends EventEmitter<LockEvents> {
         ? {
             keys,
             owner,
+            sharded: this.sharded,
             mode: 'hand-over',
             leaseMs: held!.leaseMs,
             to: next,
@@ -196,8 +207,8 @@ export class LockEngine extends EventEmitter<LockEvents> {
             burstLimit: this.localBurst,
           }
         : finalHold && held
-          ? { keys, owner, mode: 'final' }
-          : { keys, owner, mode: 'one', leaseMs: held?.leaseMs ?? this.watchdogTimeoutMs },
+          ? { keys, owner, sharded: this.sharded, mode: 'final' }
+          : { keys, owner, sharded: this.sharded, mode: 'one', leaseMs: held?.leaseMs ?? this.watchdogTimeoutMs },
       (result) => this.released(result, { state: held, name, owner, next, sentAt }),
       (error) => {
         if (held && finalHold) {
@@ -254,7 +265,7 @@ export class LockEngine extends EventEmitter<LockEvents> {
     const leaseMs = this.holds.of(gateKey(node, keys.lock), owner)?.leaseMs ?? this.watchdogTimeoutMs;
     return release(
       this.node(node),
-      { keys, owner, mode: 'one', leaseMs },
+      { keys, owner, sharded: this.sharded, mode: 'one', leaseMs },
       () => undefined,
       (error) => releaseUnavailable(keys, name, error),
     );
@@ -300,7 +311,7 @@ export class LockEngine extends EventEmitter<LockEvents> {
   /** Deletes a lock whoever holds it (administrative); waiters are notified, a local holder is told it lost it. */
   async forceRelease(node: number, name: string): Promise<boolean> {
     const keys = this.keys(name);
-    const released = await forceRelease(this.node(node), keys);
+    const released = await forceRelease(this.node(node), { keys, sharded: this.sharded });
     const state = this.holds.entry(gateKey(node, keys.lock));
     if (state) {
       this.holds.markLost(state, 'expired-or-taken');
@@ -317,7 +328,7 @@ export class LockEngine extends EventEmitter<LockEvents> {
         subscriber = inNeutralContext(() => this.node(node).duplicate());
         this.ownedSubscribers.push(subscriber);
       }
-      pubsub = new LockPubSub(subscriber);
+      pubsub = new LockPubSub(subscriber, { sharded: this.sharded });
       this.pubsubs.set(node, pubsub);
     }
     return pubsub;

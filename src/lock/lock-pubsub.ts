@@ -21,11 +21,20 @@ interface Channel {
 export class LockPubSub {
   private readonly channels = new Map<string, Channel>();
 
-  constructor(private readonly subscriber: LockRedisSubscriber) {
+  private readonly sharded: boolean;
+
+  constructor(
+    private readonly subscriber: LockRedisSubscriber,
+    options: { sharded?: boolean } = {},
+  ) {
+    this.sharded = options.sharded ?? false;
+    if (this.sharded && (!subscriber.ssubscribe || !subscriber.sunsubscribe)) {
+      throw new TypeError('shardedPubSub needs a subscriber with ssubscribe/sunsubscribe (ioredis 5, Redis 7)');
+    }
     // Messages published while the connection was down are lost: after a (re)connect every waiter
     // retries at once instead of sleeping out its timer.
     subscriber.on('ready', () => this.wakeAll());
-    subscriber.on('message', (channel: string, message: string) => {
+    subscriber.on(this.sharded ? 'smessage' : 'message', (channel: string, message: string) => {
       const entry = this.channels.get(channel);
       if (!entry) {
         return;
@@ -87,7 +96,7 @@ export class LockPubSub {
         this.subscriber.once('close', done);
       });
     }
-    return this.subscriber.subscribe(channel);
+    return this.sharded ? this.subscriber.ssubscribe!(channel) : this.subscriber.subscribe(channel);
   }
 
   release(channel: string): void {
@@ -96,7 +105,9 @@ export class LockPubSub {
       return;
     }
     this.channels.delete(channel);
-    this.subscriber.unsubscribe(channel).catch(() => undefined);
+    (this.sharded ? this.subscriber.sunsubscribe!(channel) : this.subscriber.unsubscribe(channel)).catch(
+      () => undefined,
+    );
   }
 
   /**

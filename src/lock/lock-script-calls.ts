@@ -86,7 +86,12 @@ export type ReleaseResult =
   | { readonly kind: 'handed-over'; readonly fencingToken: number };
 
 /** A release: the final hold, one re-entry, or the final hold handed to a waiter of this process. */
-export type ReleaseRequest = { keys: LockKeys; owner: string } & (
+export type ReleaseRequest = {
+  keys: LockKeys;
+  owner: string;
+  /** Tell waiters by sharded pub/sub (SPUBLISH) instead of PUBLISH. */
+  sharded?: boolean;
+} & (
   | { mode: 'final' }
   | { mode: 'one'; leaseMs: number }
   | {
@@ -124,7 +129,7 @@ export function release<R>(
   mapError: (error: unknown) => Error,
 ): Promise<R> {
   const { keys, owner } = request;
-  return lockScripts.release.call(
+  return (request.sharded ? lockScripts.releaseSharded : lockScripts.release).call(
     client,
     request.mode === 'hand-over' ? keys.handoverKeys : keys.releaseKeys,
     request.mode === 'hand-over'
@@ -165,8 +170,12 @@ export async function renewMany(client: LockRedisClient, requests: RenewRequest[
 }
 
 /** Runs force-release.lua: deletes the lock whoever holds it and wakes its waiters; true if it existed. */
-export async function forceRelease(client: LockRedisClient, keys: LockKeys): Promise<boolean> {
-  return (await lockScripts.forceRelease.run<number>(client, [keys.lock, keys.channel], [])) === 1;
+export async function forceRelease(
+  client: LockRedisClient,
+  request: { keys: LockKeys; sharded?: boolean },
+): Promise<boolean> {
+  const script = request.sharded ? lockScripts.forceReleaseSharded : lockScripts.forceRelease;
+  return (await script.run<number>(client, [request.keys.lock, request.keys.channel], [])) === 1;
 }
 
 /**

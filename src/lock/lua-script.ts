@@ -71,11 +71,23 @@ export class LuaScript {
   /**
    * Runs a batch of calls of this script in one pipeline (one round trip). If the server lost its
    * script cache the batch is retried once after SCRIPT LOAD. Per-call errors are returned, not thrown.
+   * On a Cluster the calls' keys live in many slots, which one pipeline may not span, and SCRIPT LOAD
+   * would reach one random node: there every call is its own EVALSHA (with its own EVAL fallback),
+   * all sent at once — ioredis groups them per node.
    */
   async runPipeline<T = unknown>(
     client: LockRedisClient,
     calls: { keys: string[]; args: ScriptArg[] }[],
   ): Promise<(T | Error)[]> {
+    if (client.isCluster) {
+      return Promise.all(
+        calls.map((call) =>
+          this.run<T>(client, call.keys, call.args).catch((error: unknown) =>
+            error instanceof Error ? error : new Error(String(error)),
+          ),
+        ),
+      );
+    }
     const exec = async () => {
       const pipeline = client.pipeline();
       for (const call of calls) {

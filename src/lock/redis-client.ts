@@ -18,16 +18,21 @@ export interface LockRedisSubscriber {
   /** ioredis' connection state ('wait', 'connecting', 'connect', 'ready', 'close', 'reconnecting', 'end'). */
   readonly status: string;
   on(event: 'ready' | 'close', listener: () => void): unknown;
-  on(event: 'message', listener: (channel: string, message: string) => void): unknown;
+  on(event: 'message' | 'smessage', listener: (channel: string, message: string) => void): unknown;
   once(event: 'ready' | 'close', listener: () => void): unknown;
   off(event: 'ready' | 'close', listener: () => void): unknown;
   subscribe(channel: string): Promise<unknown>;
   unsubscribe(channel: string): Promise<unknown>;
+  /** Sharded pub/sub (Redis 7), needed with `shardedPubSub` only. */
+  ssubscribe?(channel: string): Promise<unknown>;
+  sunsubscribe?(channel: string): Promise<unknown>;
   disconnect(): void;
 }
 
-/** A command connection to one Redis node. */
+/** A command connection to one Redis node, or an ioredis `Cluster` (its commands are routed by key). */
 export interface LockRedisClient {
+  /** ioredis' `Cluster` says true: a pipeline may then not span hash slots, so batches are sent as separate calls. */
+  readonly isCluster?: boolean;
   evalsha(sha: string, numKeys: number, ...args: ScriptArg[]): Promise<unknown>;
   eval(script: string, numKeys: number, ...args: ScriptArg[]): Promise<unknown>;
   script(subcommand: 'LOAD', script: string): Promise<unknown>;

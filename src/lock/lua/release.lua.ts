@@ -1,12 +1,18 @@
 // Embedded so the package ships its scripts inside its JavaScript (no .lua asset to copy or find at
 // run time). The Lua's own comments say why each step is there.
+import type { PublishCommand } from './publish-command';
+
 /**
  * The first lease of a direct grant to another process (see grantLeaseMs below); the new holder
  * (ReentrantLock.directGrant) extends it at once and counts its hold from it.
  */
 export const GRANT_LEASE_MS = 2000;
 
-export const RELEASE_LUA = String.raw`
+/**
+ * release.lua, publishing with `publish` (classic pub/sub) or `spublish` (sharded pub/sub, Redis 7:
+ * the message stays on the lock's shard of a cluster instead of crossing the whole cluster bus).
+ */
+export const releaseLua = (publish: PublishCommand): string => String.raw`
 -- Owner-checked release of one hold. Replies (integers on the hot path):
 --   -1        this owner does not hold the lock; nothing is changed
 --   0         released; nobody was queued, waiters are told by pub/sub
@@ -121,12 +127,12 @@ if head then
   redis.call('zrem', waitersKey, head.process)
   redis.call('hdel', waiterInfoKey, head.process)
   redis.call('del', burstKey)
-  redis.call('publish', channel, 'g\n' .. head.owner .. '\n' .. string.format('%.0f', token))
+  redis.call('${publish}', channel, 'g\n' .. head.owner .. '\n' .. string.format('%.0f', token))
   return -2
 end
 
 -- Nobody in line: a burst counted while others waited is over.
 redis.call('del', burstKey)
-redis.call('publish', channel, 'released')
+redis.call('${publish}', channel, 'released')
 return 0
 `;

@@ -305,8 +305,36 @@ describe('lock Lua scripts through their typed wrappers (real Redis)', () => {
   describe('force-release.lua', () => {
     it('deletes a lock whoever holds it', async () => {
       await acquire('a:1');
-      expect(await calls.forceRelease(redis, keys)).toBe(true);
-      expect(await calls.forceRelease(redis, keys)).toBe(false);
+      expect(await calls.forceRelease(redis, { keys })).toBe(true);
+      expect(await calls.forceRelease(redis, { keys })).toBe(false);
+    });
+  });
+
+  describe('sharded variants (shardedPubSub)', () => {
+    it('tell waiters by SPUBLISH: a shard subscriber hears the release and the forced release, a classic one nothing', async () => {
+      const shard = new Redis(server.url);
+      const heard: string[] = [];
+      try {
+        await shard.ssubscribe(keys.channel);
+        shard.on('smessage', (_channel: string, message: string) => heard.push(`s:${message}`));
+        await subscriber.subscribe(keys.channel);
+        const onClassic = (_channel: string, message: string) => heard.push(`c:${message}`);
+        subscriber.on('message', onClassic);
+        await acquire('a:1');
+        expect(
+          await calls.release(redis, { keys, owner: 'a:1', sharded: true, mode: 'final' }, (result) => result, fail),
+        ).toEqual({ kind: 'released' });
+        await acquire('a:1');
+        expect(await calls.forceRelease(redis, { keys, sharded: true })).toBe(true);
+        await redis.ping();
+        await shard.ping().catch(() => undefined);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        subscriber.off('message', onClassic);
+        await subscriber.unsubscribe(keys.channel);
+        expect(heard).toEqual(['s:released', 's:released']);
+      } finally {
+        shard.disconnect();
+      }
     });
   });
 
