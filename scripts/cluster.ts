@@ -1,8 +1,9 @@
 import { startLocalStack } from './stack/local-stack';
 
 /**
- * `npm run cluster -- --replicas 3 [--port 8080] [--lock-nodes 5] [--mode sync|async]`: MariaDB, Redis, N replicas and
- * nginx from locally installed binaries, in a temp folder. Ctrl-C stops everything it started.
+ * `npm run cluster -- --replicas 3 [--port 8080] [--lock-nodes 5] [--mode sync|async] [--redis-cluster]`: MariaDB,
+ * Redis (or with `--redis-cluster` a Redis Cluster of 3 masters + 3 replicas), N replicas and nginx from locally
+ * installed binaries, in a temp folder. Ctrl-C stops everything it started.
  */
 function option(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
   const stack = await startLocalStack({
     replicas,
     lockNodes: option('lock-nodes', 0),
+    redisCluster: process.argv.includes('--redis-cluster'),
     nginxPort: option('port', 8080) || undefined,
     env: { LOG_LEVEL: 'info', ORDER_MODE: orderMode },
   });
@@ -49,7 +51,9 @@ async function main(): Promise<void> {
       `  URL        ${stack.nginx?.url ?? '(no replicas)'}`,
       `  OpenAPI    ${stack.nginx?.url ?? ''}/docs/openapi.json`,
       `  MySQL      ${stack.mysqlUrl}`,
-      `  Redis      ${stack.redis.url}`,
+      stack.redisCluster
+        ? `  Redis      Cluster of 3 masters + 3 replicas, seeds ${stack.redisCluster.urls.join(',')}`
+        : `  Redis      ${stack.redis.url}`,
       `  logs       ${stack.root}`,
       `  mint a token: curl -s -XPOST ${stack.nginx?.url ?? ''}/auth/dev-token -H 'content-type: application/json' -d '{"userId":"1","role":"admin"}'`,
       'Ctrl-C stops everything.',

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
-import type { Redis } from 'ioredis';
+import type { AppRedis } from './redis/redis-connections';
 import type { IncomingMessage } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
 import { requestIdOf } from './common/request-id';
@@ -60,9 +60,9 @@ import { REDIS_CLIENT, REDIS_LOCK_NODES, REDIS_SUBSCRIBER } from './redis/redis.
       inject: [appConfig.KEY, REDIS_CLIENT, REDIS_SUBSCRIBER, REDIS_LOCK_NODES, LOCK_TABLE_BACKEND],
       useFactory: (
         config: AppConfig,
-        client: Redis,
-        subscriber: Redis,
-        lockNodes: Redis[],
+        client: AppRedis,
+        subscriber: AppRedis,
+        lockNodes: AppRedis[],
         lockTable: MySqlTableLockBackend | null,
       ) => {
         // Node 0 (REDIS_URL) serves single-node locks; REDIS_LOCK_NODES are the independent nodes.
@@ -73,6 +73,8 @@ import { REDIS_CLIENT, REDIS_LOCK_NODES, REDIS_SUBSCRIBER } from './redis/redis.
           nodes,
           subscriber,
           watchdogTimeoutMs: config.LOCK_WATCHDOG_TIMEOUT_MS,
+          // On a Cluster release messages stay on the lock's shard (the subscriber listens on every master).
+          shardedPubSub: client.isCluster,
           independentNodes: lockNodes.map((node) => nodes.indexOf(node)),
           backends: lockTable ? [lockTable] : [],
           defaultBackend: config.LOCK_BACKEND,

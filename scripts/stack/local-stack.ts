@@ -6,12 +6,18 @@ import { MariaDbServer } from './mariadb';
 import { runMigrations } from './migrations';
 import { NginxServer } from './nginx';
 import { RedisServer } from './redis';
+import { RedisCluster } from './redis-cluster';
 
 /** What to start. Every server listens on a free port inside `root` (a new temp folder by default). */
 export interface LocalStackOptions {
   replicas?: number;
   /** Independent Redis nodes for MultiLock/RedLock, besides the main one. */
   lockNodes?: number;
+  /**
+   * A Redis Cluster (3 masters + 3 replicas, durable) instead of one Redis: the replicas get
+   * REDIS_CLUSTER_NODES, not REDIS_URL.
+   */
+  redisCluster?: boolean;
   /** Use this database (tests share one MariaDB) instead of starting a MariaDB. */
   mysqlUrl?: string;
   /** Extra environment for the replicas. */
@@ -27,7 +33,10 @@ export interface LocalStack {
   /** Absent when the stack was given `mysqlUrl`. */
   mariadb?: MariaDbServer;
   mysqlUrl: string;
+  /** The Redis; on a Redis Cluster stack, the cluster's first master (e.g. to kill it). */
   redis: RedisServer;
+  /** Present on a Redis Cluster stack (`redisCluster`). */
+  redisCluster?: RedisCluster;
   lockNodes: RedisServer[];
   replicas: AppReplica[];
   nginx?: NginxServer;
@@ -58,8 +67,20 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       mysqlUrl = await mariadb.createDatabase('seckill');
     }
     // Durable (AOF, fsync on every write) so ORDER_MODE=async may start and survives a Redis crash.
-    const redis = await RedisServer.start(join(root, 'redis'), 'redis', { durable: true });
-    started.push(redis);
+    let redis: RedisServer;
+    let redisCluster: RedisCluster | undefined;
+    if (options.redisCluster) {
+      redisCluster = await RedisCluster.start(join(root, 'redis-cluster'), 'redis-cluster', {
+        masters: 3,
+        replicasPerMaster: 1,
+        durable: true,
+      });
+      started.push(redisCluster);
+      redis = redisCluster.servers[0];
+    } else {
+      redis = await RedisServer.start(join(root, 'redis'), 'redis', { durable: true });
+      started.push(redis);
+    }
     const lockNodes: RedisServer[] = [];
     for (let i = 0; i < (options.lockNodes ?? 0); i++) {
       const node = await RedisServer.start(join(root, `redis-lock-${i + 1}`), `redis-lock-${i + 1}`);
@@ -70,8 +91,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const env: NodeJS.ProcessEnv = {
       NODE_ENV: 'production',
       MYSQL_URL: mysqlUrl,
-      REDIS_URL: redis.url,
-      REDIS_LOCK_NODES: (lockNodes.length ? lockNodes : [redis]).map((node) => node.url).join(','),
+      ...(redisCluster
+        ? {
+            REDIS_CLUSTER_NODES: redisCluster.urls.join(','),
+            // Without REDIS_LOCK_NODES, MultiLock/RedLock run on the cluster as one node.
+            ...(lockNodes.length ? { REDIS_LOCK_NODES: lockNodes.map((node) => node.url).join(',') } : {}),
+          }
+        : {
+            REDIS_URL: redis.url,
+            REDIS_LOCK_NODES: (lockNodes.length ? lockNodes : [redis]).map((node) => node.url).join(','),
+          }),
       AUTH_JWT_SECRET: DEV_JWT_SECRET,
       AUTH_DEV_TOKENS: 'true',
       LOG_LEVEL: 'warn',
@@ -90,7 +119,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       );
       started.push(nginx);
     }
-    return { root, mariadb, mysqlUrl, redis, lockNodes, replicas, nginx, env, stop: stopAll };
+    return { root, mariadb, mysqlUrl, redis, redisCluster, lockNodes, replicas, nginx, env, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

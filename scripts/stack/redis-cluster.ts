@@ -8,17 +8,29 @@ import { RedisServer } from './redis';
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+export interface RedisClusterOptions {
+  /** Masters (slots are split evenly between them); default 3. */
+  masters?: number;
+  /** Replicas of each master (`--cluster-replicas`); default 0. */
+  replicasPerMaster?: number;
+  /** AOF with fsync on every write on every node (what ORDER_MODE=async requires). */
+  durable?: boolean;
+}
+
 /**
- * A Redis Cluster of `masters` isolated redis-servers (no replicas), each on its own free port and
- * folder, joined with `redis-cli --cluster create` and ready once every node reports `cluster_state:ok`.
+ * A Redis Cluster of isolated redis-servers, each on its own free port and folder, joined with
+ * `redis-cli --cluster create` and ready once every node reports `cluster_state:ok` (and every
+ * replica's link to its master is up).
  */
 export class RedisCluster {
   private constructor(readonly servers: RedisServer[]) {}
 
-  static async start(dir: string, name = 'redis-cluster', masters = 3): Promise<RedisCluster> {
+  static async start(dir: string, name = 'redis-cluster', options: RedisClusterOptions = {}): Promise<RedisCluster> {
+    const masters = options.masters ?? 3;
+    const replicas = options.replicasPerMaster ?? 0;
     const servers = await Promise.all(
-      Array.from({ length: masters }, (_, i) =>
-        RedisServer.start(join(dir, `node-${i}`), `${name}-${i}`, { cluster: true }),
+      Array.from({ length: masters * (1 + replicas) }, (_, i) =>
+        RedisServer.start(join(dir, `node-${i}`), `${name}-${i}`, { cluster: true, durable: options.durable }),
       ),
     );
     const cluster = new RedisCluster(servers);
@@ -30,7 +42,7 @@ export class RedisCluster {
           'create',
           ...servers.map((server) => `127.0.0.1:${server.port}`),
           '--cluster-replicas',
-          '0',
+          String(replicas),
           '--cluster-yes',
         ],
         { timeout: 30_000 },
@@ -54,11 +66,22 @@ export class RedisCluster {
     return this.servers.map((server) => ({ host: '127.0.0.1', port: server.port }));
   }
 
+  /** Seed URLs, as REDIS_CLUSTER_NODES takes them. */
+  get urls(): string[] {
+    return this.servers.map((server) => server.url);
+  }
+
   private async allOk(): Promise<boolean> {
     const answers = await Promise.all(
-      this.servers.map((server) => probeTcp(server.port, 'CLUSTER INFO\r\n').catch(() => '')),
+      this.servers.map(async (server) => {
+        const [cluster, replication] = await Promise.all([
+          probeTcp(server.port, 'CLUSTER INFO\r\n').catch(() => ''),
+          probeTcp(server.port, 'INFO replication\r\n').catch(() => ''),
+        ]);
+        return cluster.includes('cluster_state:ok') && !/role:slave[\s\S]*master_link_status:down/.test(replication);
+      }),
     );
-    return answers.every((answer) => answer.includes('cluster_state:ok'));
+    return answers.every(Boolean);
   }
 
   async stop(): Promise<void> {

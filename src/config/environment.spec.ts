@@ -63,6 +63,21 @@ describe(validateEnvironment.name, () => {
     }
   });
 
+  it('takes a Redis Cluster instead of REDIS_URL, and still requires one of them', () => {
+    const { REDIS_URL: _unused, ...withoutRedis } = valid;
+    const env = validateEnvironment({
+      ...withoutRedis,
+      REDIS_CLUSTER_NODES: 'redis://10.0.0.1:7000,redis://10.0.0.2:7000',
+    });
+    expect(env.REDIS_CLUSTER_NODES).toEqual(['redis://10.0.0.1:7000', 'redis://10.0.0.2:7000']);
+    // MultiLock/RedLock then run on the cluster unless REDIS_LOCK_NODES names other nodes.
+    expect(env.REDIS_LOCK_NODES).toEqual([]);
+    expect(() => validateEnvironment(withoutRedis)).toThrow(/REDIS_URL/);
+    expect(() => validateEnvironment({ ...withoutRedis, REDIS_CLUSTER_NODES: 'redis://a:1/0' })).toThrow(
+      /REDIS_CLUSTER_NODES/,
+    );
+  });
+
   it('ignores unrelated variables', () => {
     const env = validateEnvironment({ ...valid, PATH: '/bin' }) as unknown as Record<string, unknown>;
     expect(env.PATH).toBeUndefined();

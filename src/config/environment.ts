@@ -12,6 +12,7 @@ import {
   Min,
   MinLength,
   ValidateBy,
+  ValidateIf,
   getMetadataStorage,
   validateSync,
 } from 'class-validator';
@@ -62,12 +63,28 @@ export class Environment {
   /** MariaDB: seconds a connection may sit idle inside a transaction before the server ends it (rolled back). */
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(3600) MYSQL_IDLE_TRANSACTION_TIMEOUT_S = 10;
 
-  /** `redis://host:port` for commands, pub/sub, stock and IDs. */
+  /** `redis://host:port` for commands, pub/sub, stock and IDs (not needed with REDIS_CLUSTER_NODES). */
+  @ValidateIf((env: Environment) => env.REDIS_CLUSTER_NODES.length === 0)
   @IsString()
   @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must look like redis://host:port' })
   REDIS_URL: string;
 
-  /** Comma-separated Redis URLs of independent nodes for MultiLock/RedLock; defaults to REDIS_URL. */
+  /**
+   * Comma-separated seed URLs of a Redis Cluster (`redis://host:port`, a few masters are enough):
+   * commands, pub/sub, stock, streams, ids and single-node locks then use the cluster, not REDIS_URL.
+   */
+  @IsOptional()
+  @Transform(toList)
+  @Matches(/^rediss?:\/\/[^/\s]+$/, {
+    each: true,
+    message: 'REDIS_CLUSTER_NODES must be comma-separated redis://host:port URLs',
+  })
+  REDIS_CLUSTER_NODES: string[] = [];
+
+  /**
+   * Comma-separated Redis URLs of independent nodes for MultiLock/RedLock; defaults to REDIS_URL (with
+   * REDIS_CLUSTER_NODES and none given: the cluster, as one node).
+   */
   @IsOptional()
   @Transform(toList)
   @Matches(/^rediss?:\/\/\S+$/, { each: true, message: 'REDIS_LOCK_NODES must be comma-separated redis:// URLs' })
@@ -226,7 +243,10 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
     const lines = errors.map((error) => `  ${error.property}: ${Object.values(error.constraints ?? {}).join('; ')}`);
     throw new InvalidConfigurationError(`Invalid configuration, fix these environment variables:\n${lines.join('\n')}`);
   }
-  if (env.REDIS_LOCK_NODES.length === 0) {
+  if (env.REDIS_CLUSTER_NODES.length > 0) {
+    // Not used for anything on a cluster; kept a string for code that reads it.
+    env.REDIS_URL ??= '';
+  } else if (env.REDIS_LOCK_NODES.length === 0) {
     env.REDIS_LOCK_NODES = [env.REDIS_URL];
   }
   return env;

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { AppRedis } from '../redis/redis-connections';
 import { RedisScript } from '../redis/redis-script';
 import { REDIS_CLIENT } from '../redis/redis.tokens';
 import { IdSequenceExhaustedError, IdWorkerUnavailableError } from './id-worker.errors';
@@ -40,7 +40,7 @@ export class SegmentIdWorker {
   private lastSeconds = 0;
 
   constructor(
-    @Inject(REDIS_CLIENT) private readonly redis: Redis,
+    @Inject(REDIS_CLIENT) private readonly redis: AppRedis,
     @Inject(ID_CLOCK) private readonly clock: Clock,
     @Inject(ID_SEGMENT_SIZE) private readonly segmentSize: number,
   ) {}

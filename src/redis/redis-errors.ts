@@ -18,6 +18,13 @@ const UNAVAILABLE_MESSAGES = [
   'MISCONF',
   'NOREPLICAS',
   'BUSY ',
+  // Redis Cluster: the client has no slot map yet (it queues nothing), a slot is migrating or its
+  // master failing over, or no node answers.
+  "Cluster isn't ready",
+  'Too many Cluster redirections',
+  'Failed to refresh slots cache',
+  'None of startup nodes is available',
+  'TRYAGAIN',
 ];
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
 
@@ -26,7 +33,11 @@ export function isRedisUnavailable(error: unknown): boolean {
     return false;
   }
   const { code, name } = error as Error & { code?: string };
-  if (name === 'MaxRetriesPerRequestError' || (code !== undefined && UNAVAILABLE_CODES.has(code))) {
+  if (
+    name === 'MaxRetriesPerRequestError' ||
+    name === 'ClusterAllFailedError' ||
+    (code !== undefined && UNAVAILABLE_CODES.has(code))
+  ) {
     return true;
   }
   // Inside a script Redis 6 wraps the reply error: "ERR Error running script ... -OOM ...".

@@ -1,13 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import type { Redis } from 'ioredis';
+import type { AppRedis } from './redis-connections';
 import { REDIS_CLIENT } from './redis.tokens';
 
 /** Readiness: the command connection answers PING. */
 @Injectable()
 export class RedisHealthIndicator {
   constructor(
-    @Inject(REDIS_CLIENT) private readonly redis: Redis,
+    @Inject(REDIS_CLIENT) private readonly redis: AppRedis,
     private readonly health: HealthIndicatorService,
   ) {}
 

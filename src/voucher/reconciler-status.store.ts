@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { AppRedis } from '../redis/redis-connections';
 import { redisNowMs } from '../redis/redis-clock';
 import { REDIS_CLIENT } from '../redis/redis.tokens';
 
@@ -17,7 +17,7 @@ export interface ReconcilerStatus {
 /** The reconciler's status hash in Redis; only this class touches it. */
 @Injectable()
 export class ReconcilerStatusStore {
-  constructor(@Inject(REDIS_CLIENT) private readonly redis: Redis) {}
+  constructor(@Inject(REDIS_CLIENT) private readonly redis: AppRedis) {}
 
   async record(round: { instanceId: string; repaired: number; error?: string }): Promise<void> {
     const atMs = await redisNowMs(this.redis);

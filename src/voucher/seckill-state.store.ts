@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { AppRedis } from '../redis/redis-connections';
 import { redisNowMs } from '../redis/redis-clock';
 import { RedisScript } from '../redis/redis-script';
 import { TOKEN_BUCKET_LUA } from '../redis/token-bucket';
@@ -39,7 +39,7 @@ const ADMISSIONS: Admission[] = [
  */
 @Injectable()
 export class SeckillStateStore {
-  constructor(@Inject(REDIS_CLIENT) private readonly redis: Redis) {}
+  constructor(@Inject(REDIS_CLIENT) private readonly redis: AppRedis) {}
 
   static keys(voucherId: string): [string, string] {
     return [`seckill:{${voucherId}}`, `seckill:{${voucherId}}:buyers`];
@@ -73,9 +73,9 @@ export class SeckillStateStore {
     await stockScript.run(this.redis, [SeckillStateStore.keys(voucherId)[0]], ['release']);
   }
 
-  /** Redis' clock (ms): the one clock that decides. */
-  now(): Promise<number> {
-    return redisNowMs(this.redis);
+  /** Redis' clock (ms) that decides for this sale: the one its scripts read (its master's, on a Cluster). */
+  now(voucherId: string): Promise<number> {
+    return redisNowMs(this.redis, seckillKeys(voucherId).state);
   }
 
   /**

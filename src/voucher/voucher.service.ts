@@ -102,7 +102,7 @@ export class VoucherService {
     if (!seckill) {
       return null;
     }
-    if (seckill.endTime.getTime() <= (await this.stateStore.now())) {
+    if (seckill.endTime.getTime() <= (await this.stateStore.now(voucherId))) {
       if (this.endedSales.size >= 100_000) {
         this.endedSales.clear();
       }

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { createConnection } from 'mysql2/promise';
 import { ORDER_CONSUMER_GROUP, seckillKeys } from '../../src/voucher/seckill-keys';
 import { tokenFor } from './flash-sale';
@@ -69,9 +69,22 @@ export async function runAsyncSale(
   return attempts;
 }
 
+/** Where a test reads Redis: one server's URL, or the seed URLs of a Redis Cluster. */
+export type RedisAt = string | { cluster: string[] };
+
+/** A client of `at` (a Cluster client for a cluster); the caller disconnects it. */
+export function redisAt(at: RedisAt): Redis | Cluster {
+  return typeof at === 'string'
+    ? new Redis(at, { maxRetriesPerRequest: 1 })
+    : new Cluster(
+        at.cluster.map((url) => ({ host: new URL(url).hostname, port: Number(new URL(url).port) })),
+        { redisOptions: { maxRetriesPerRequest: 1 } },
+      );
+}
+
 /** Redis' view of a sale: remaining stock, buyers, and what the consumer group still holds. */
-export async function readRedisSale(redisUrl: string, voucherId: string) {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+export async function readRedisSale(at: RedisAt, voucherId: string) {
+  const redis = redisAt(at);
   try {
     const keys = seckillKeys(voucherId);
     const [state, buyers, pending, failed] = await Promise.all([
@@ -111,10 +124,10 @@ export async function readRedisSale(redisUrl: string, voucherId: string) {
 }
 
 /** Waits until the consumers have nothing left: no entry undelivered or unacknowledged. */
-export async function waitForDrain(redisUrl: string, voucherId: string, timeoutMs = 60_000): Promise<void> {
+export async function waitForDrain(at: RedisAt, voucherId: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const sale = await readRedisSale(redisUrl, voucherId).catch(() => null);
+    const sale = await readRedisSale(at, voucherId).catch(() => null);
     if (sale && sale.groupPending === 0 && sale.lag === 0 && sale.pendingOrders === 0) {
       return;
     }

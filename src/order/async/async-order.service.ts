@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { AppRedis } from '../../redis/redis-connections';
 import type { Counter } from 'prom-client';
 import type { AuthUser } from '../../auth/auth-user';
 import { DomainError } from '../../common/errors/domain-error';
@@ -40,7 +40,7 @@ export class AsyncOrderService {
 
   constructor(
     @Inject(appConfig.KEY) private readonly config: AppConfig,
-    @Inject(REDIS_CLIENT) private readonly redis: Redis,
+    @Inject(REDIS_CLIENT) private readonly redis: AppRedis,
     private readonly ids: SegmentIdWorker,
     private readonly stream: OrderStreamStore,
     private readonly soldOut: SoldOutMemory,
@@ -103,7 +103,7 @@ export class AsyncOrderService {
         throw RateLimitedError.after(retryAfterMs);
       case 'accepted':
         this.sales.add(voucherId);
-        await this.confirmDurable();
+        await this.confirmDurable(voucherId);
         return orderId;
       case 'backlog':
         throw new OrderBacklogError('Orders are being persisted; try again shortly');
@@ -130,14 +130,14 @@ export class AsyncOrderService {
   }
 
   /** ORDER_DURABILITY=replicas: the admission counts only once enough replicas have it. */
-  private async confirmDurable(): Promise<void> {
+  private async confirmDurable(voucherId: string): Promise<void> {
     if (this.config.ORDER_DURABILITY !== 'replicas') {
       return;
     }
-    const acknowledged = await this.redis.wait(
-      this.config.ORDER_DURABILITY_REPLICAS,
-      this.config.ORDER_DURABILITY_TIMEOUT_MS,
-    );
+    const acknowledged = await this.stream.waitForReplicas(voucherId, {
+      replicas: this.config.ORDER_DURABILITY_REPLICAS,
+      timeoutMs: this.config.ORDER_DURABILITY_TIMEOUT_MS,
+    });
     if (acknowledged < this.config.ORDER_DURABILITY_REPLICAS) {
       throw new DurabilityUnconfirmedError(
         `Only ${acknowledged} of ${this.config.ORDER_DURABILITY_REPLICAS} Redis replicas confirmed the order`,

@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { AppRedis } from '../../redis/redis-connections';
 import { appConfig, type AppConfig } from '../../config/app-config';
-import { createRedisConnection } from '../../redis/redis.module';
+import { connectAppRedis } from '../../redis/redis-connections';
 import { KEEP_AFTER_END_MS } from '../../voucher/seckill-keys';
 import { SeckillStateStore } from '../../voucher/seckill-state.store';
 import { ActiveSales } from './active-sales';
@@ -24,7 +24,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 @Injectable()
 export class OrderStreamConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(OrderStreamConsumer.name);
-  private connection?: Redis;
+  private connection?: AppRedis;
   private running?: Promise<void>;
   private stopping = false;
 
@@ -40,7 +40,7 @@ export class OrderStreamConsumer implements OnApplicationBootstrap, BeforeApplic
     if (this.config.ORDER_MODE !== 'async') {
       return;
     }
-    this.connection = createRedisConnection(this.config.REDIS_URL, `${this.config.INSTANCE_ID}:orders`, {
+    this.connection = connectAppRedis(this.config, `${this.config.INSTANCE_ID}:orders`, {
       // A blocked read answers within BLOCK_MS; longer means Redis is stuck (e.g. paused).
       commandTimeoutMs: BLOCK_MS + 3000,
     });

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import { onNodeOf, type AppRedis } from '../../redis/redis-connections';
 import { pairsToRecord } from '../../redis/redis-replies';
 import { RedisScript } from '../../redis/redis-script';
 import { TOKEN_BUCKET_LUA } from '../../redis/token-bucket';
@@ -59,6 +59,11 @@ type RawEntry = [id: string, fields: string[] | null];
 
 const DECIMAL_ID = /^[1-9]\d{0,19}$/;
 
+/** On a Cluster, how long a read of several sales' streams that found nothing waits before the next. */
+export const CLUSTER_POLL_MS = 20;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /**
  * Redis side of the asynchronous order path: the admission script, the voucher streams and their
  * consumer group, settlement, dead-lettering and status lookups. Only this class touches those keys.
@@ -68,7 +73,7 @@ export class OrderStreamStore {
   /** The admission script's KEYS per voucher, built once (the sale path runs thousands of times a second). */
   private readonly admitKeys = new Map<string, string[]>();
 
-  constructor(@Inject(REDIS_CLIENT) private readonly redis: Redis) {}
+  constructor(@Inject(REDIS_CLIENT) private readonly redis: AppRedis) {}
 
   /** Admission of one request (window by Redis TIME, stock, buyer, backlog) and, if accepted, the XADD. */
   async admit(options: {
@@ -129,33 +134,76 @@ export class OrderStreamStore {
   }
 
   /**
+   * WAIT for `replicas` replicas of the sale's master to have every write sent so far on the shared
+   * connection (the admission's included); resolves how many confirmed within `timeoutMs`. WAIT
+   * counts the writes of the connection it runs on, so on a Cluster it goes to the node that owns
+   * the sale's slot.
+   */
+  async waitForReplicas(voucherId: string, options: { replicas: number; timeoutMs: number }): Promise<number> {
+    const [acknowledged] = await onNodeOf(this.redis, seckillKeys(voucherId).state, (pipeline) =>
+      pipeline.wait(options.replicas, options.timeoutMs),
+    );
+    return acknowledged as number;
+  }
+
+  /**
    * XREADGROUP of new entries on several vouchers' streams at once, on a dedicated (blocking)
-   * connection. Returns the orders and any malformed entries.
+   * connection, waiting up to `blockMs` for some. Returns the orders and any malformed entries.
+   *
+   * On a Cluster one command may not name streams of several slots, and a blocked read would hold
+   * up the node's one connection for the other streams on that node: each voucher's stream is read
+   * without blocking, all at once, and when all were empty the call waits `CLUSTER_POLL_MS` (less
+   * than `blockMs`) — so a new order waits at most that long to be read.
    */
   async read(
-    connection: Redis,
+    connection: AppRedis,
     options: { consumer: string; voucherIds: string[]; count: number; blockMs: number },
   ): Promise<{ orders: StreamOrder[]; malformed: MalformedEntry[] }> {
+    const orders: StreamOrder[] = [];
+    const malformed: MalformedEntry[] = [];
+    if (!connection.isCluster || options.voucherIds.length === 1) {
+      await this.readGroup(connection, { ...options, orders, malformed });
+      return { orders, malformed };
+    }
+    await Promise.all(
+      options.voucherIds.map((voucherId) =>
+        this.readGroup(connection, { ...options, voucherIds: [voucherId], blockMs: undefined, orders, malformed }),
+      ),
+    );
+    if (orders.length === 0 && malformed.length === 0) {
+      await sleep(Math.min(options.blockMs, CLUSTER_POLL_MS));
+    }
+    return { orders, malformed };
+  }
+
+  private async readGroup(
+    connection: AppRedis,
+    options: {
+      consumer: string;
+      voucherIds: string[];
+      count: number;
+      blockMs?: number;
+      orders: StreamOrder[];
+      malformed: MalformedEntry[];
+    },
+  ): Promise<void> {
     const streams = options.voucherIds.map((id) => seckillKeys(id).orders);
+    const block = options.blockMs === undefined ? [] : ['BLOCK', options.blockMs];
     const reply = (await connection.xreadgroup(
       'GROUP',
       ORDER_CONSUMER_GROUP,
       options.consumer,
       'COUNT',
       options.count,
-      'BLOCK',
-      options.blockMs,
+      ...(block as ['BLOCK', number]),
       'STREAMS',
       ...streams,
       ...streams.map(() => '>'),
     )) as [string, RawEntry[]][] | null;
-    const orders: StreamOrder[] = [];
-    const malformed: MalformedEntry[] = [];
     for (const [stream, entries] of reply ?? []) {
       const voucherId = options.voucherIds[streams.indexOf(stream)];
-      parseEntries(voucherId, entries, orders, malformed);
+      parseEntries(voucherId, entries, options.orders, options.malformed);
     }
-    return { orders, malformed };
   }
 
   /**
@@ -254,17 +302,14 @@ export class OrderStreamStore {
     if (voucherIds.length === 0) {
       return null;
     }
-    const pipeline = this.redis.pipeline();
-    for (const voucherId of voucherIds) {
-      const keys = seckillKeys(voucherId);
-      pipeline.hget(keys.pending, orderId).hget(keys.failed, orderId);
-    }
-    const replies = ((await pipeline.exec()) ?? []).map(([error, value]) => {
-      if (error) {
-        throw error;
-      }
-      return value as string | null;
-    });
+    // One command per hash (sent together by auto-pipelining): one pipeline may not span the slots
+    // of several sales on a Cluster.
+    const replies = await Promise.all(
+      voucherIds.flatMap((voucherId) => {
+        const keys = seckillKeys(voucherId);
+        return [this.redis.hget(keys.pending, orderId), this.redis.hget(keys.failed, orderId)];
+      }),
+    );
     for (let i = 0; i < voucherIds.length; i++) {
       const pendingUser = replies[2 * i];
       const failed = replies[2 * i + 1];

@@ -3,6 +3,13 @@ import { Redis } from 'ioredis';
 import { appConfig, type AppConfig } from '../../config/app-config';
 import { pairsToRecord } from '../../redis/redis-replies';
 import { REDIS_CLIENT } from '../../redis/redis.tokens';
+import {
+  createRedisCluster,
+  mastersOf,
+  untilReady,
+  type AppRedis,
+  type RedisTarget,
+} from '../../redis/redis-connections';
 
 /** How often a running replica checks again (a Redis restarted with other settings). */
 const RECHECK_MS = 10_000;
@@ -31,7 +38,7 @@ export class RedisDurabilityCheck implements OnModuleInit, BeforeApplicationShut
 
   constructor(
     @Inject(appConfig.KEY) private readonly config: AppConfig,
-    @Inject(REDIS_CLIENT) private readonly redis: Redis,
+    @Inject(REDIS_CLIENT) private readonly redis: AppRedis,
   ) {}
 
   /** Start-up was refused already by `assertRedisDurable` if Redis is not durable; from here on, re-checks. */
@@ -76,8 +83,32 @@ export class RedisDurabilityCheck implements OnModuleInit, BeforeApplicationShut
   }
 }
 
-/** What keeps this Redis from holding accepted orders through a crash (empty: nothing). */
+/**
+ * What keeps this Redis from holding accepted orders through a crash (empty: nothing). On a Cluster
+ * every master is asked (each holds the sales of its slots), and each problem names its master.
+ */
 export async function durabilityProblems(
+  redis: AppRedis,
+  config: Pick<AppConfig, 'ORDER_DURABILITY' | 'ORDER_DURABILITY_REPLICAS'>,
+): Promise<string[]> {
+  if (!redis.isCluster) {
+    return serverProblems(redis as Redis, config);
+  }
+  const masters = mastersOf(redis);
+  if (masters.length === 0) {
+    throw new Error('the cluster reports no master');
+  }
+  const perMaster = await Promise.all(
+    masters.map(async (master) =>
+      (await serverProblems(master, config)).map(
+        (problem) => `${master.options.host}:${master.options.port}: ${problem}`,
+      ),
+    ),
+  );
+  return perMaster.flat();
+}
+
+async function serverProblems(
   redis: Redis,
   config: Pick<AppConfig, 'ORDER_DURABILITY' | 'ORDER_DURABILITY_REPLICAS'>,
 ): Promise<string[]> {
@@ -111,16 +142,19 @@ export async function durabilityProblems(
  * mode, throws `DurabilityNotGuaranteedError` naming every setting to fix.
  */
 export async function assertRedisDurable(
-  config: Pick<AppConfig, 'ORDER_MODE' | 'ORDER_DURABILITY' | 'ORDER_DURABILITY_REPLICAS' | 'REDIS_URL'>,
+  config: Pick<AppConfig, 'ORDER_MODE' | 'ORDER_DURABILITY' | 'ORDER_DURABILITY_REPLICAS'> & RedisTarget,
 ): Promise<void> {
   if (config.ORDER_MODE !== 'async' || config.ORDER_DURABILITY === 'none') {
     return;
   }
-  const redis = new Redis(config.REDIS_URL, { connectTimeout: 2000, maxRetriesPerRequest: 1, lazyConnect: true });
+  const redis: AppRedis =
+    config.REDIS_CLUSTER_NODES.length > 0
+      ? createRedisCluster(config.REDIS_CLUSTER_NODES, 'durability-check', { commandTimeoutMs: 2000 })
+      : new Redis(config.REDIS_URL, { connectTimeout: 2000, maxRetriesPerRequest: 1, lazyConnect: true });
   redis.on('error', () => undefined);
   let problems: string[];
   try {
-    await redis.connect();
+    await (redis.isCluster ? untilReady(redis, 5000) : redis.connect());
     problems = await durabilityProblems(redis, config);
   } catch (error) {
     problems = [`its settings cannot be read (unreachable, or CONFIG GET refused): ${String(error)}`];
@@ -129,7 +163,7 @@ export async function assertRedisDurable(
   }
   if (problems.length > 0) {
     throw new DurabilityNotGuaranteedError(
-      `ORDER_MODE=async refuses to start: Redis at REDIS_URL would not keep accepted orders through a crash:\n` +
+      `ORDER_MODE=async refuses to start: Redis at ${config.REDIS_CLUSTER_NODES.length > 0 ? 'REDIS_CLUSTER_NODES' : 'REDIS_URL'} would not keep accepted orders through a crash:\n` +
         problems.map((problem) => `  - ${problem}`).join('\n') +
         '\nFix the Redis configuration, or set ORDER_DURABILITY=none for development only (loses accepted orders on a Redis crash).',
     );

@@ -65,7 +65,7 @@ export class SaleRebuilder {
       if (!snapshot) {
         return false;
       }
-      if (snapshot.endTime.getTime() + KEEP_AFTER_END_MS <= (await this.stateStore.now())) {
+      if (snapshot.endTime.getTime() + KEEP_AFTER_END_MS <= (await this.stateStore.now(voucherId))) {
         // Its keys have expired with the sale: nothing to reopen, nothing left to read.
         this.sales.forget(voucherId);
         return false;

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { AppRedis } from '../../redis/redis-connections';
 import { REDIS_SUBSCRIBER } from '../../redis/redis.tokens';
 import { RESTOCK_CHANNEL } from '../../voucher/seckill-keys';
 
@@ -26,7 +26,7 @@ export class SoldOutMemory implements OnModuleInit, OnModuleDestroy {
   };
   private readonly onReconnect = () => this.soldOut.clear();
 
-  constructor(@Inject(REDIS_SUBSCRIBER) private readonly subscriber: Redis) {}
+  constructor(@Inject(REDIS_SUBSCRIBER) private readonly subscriber: AppRedis) {}
 
   onModuleInit(): void {
     this.subscriber.on('message', this.onMessage);
