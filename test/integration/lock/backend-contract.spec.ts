@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { createPool, type Pool } from 'mysql2/promise';
 import { createClient as createZooKeeperClient, type Client as ZooKeeperClient } from 'node-zookeeper-client';
 import {
@@ -20,6 +20,7 @@ import {
   type LockHandle,
 } from '../../../src/lock';
 import type { RedisServer } from '../../../scripts/stack/redis';
+import { RedisCluster } from '../../../scripts/stack/redis-cluster';
 import { assertLockPackageBuilt, LOCK_PACKAGE, PROJECT_ROOT } from '../../support/lock-package';
 import type { ZooKeeperServer } from '../../../scripts/stack/zookeeper';
 import { createTestDatabase, startTestRedis, startTestZooKeeper, testDir } from '../../support/shared-stack';
@@ -36,7 +37,7 @@ const ZK_SESSION_MS = 800;
  */
 const CHILD_JS = `
 const lib = require(${JSON.stringify(LOCK_PACKAGE)});
-const { Redis } = require(${JSON.stringify(join(PROJECT_ROOT, 'node_modules/ioredis'))});
+const { Cluster, Redis } = require(${JSON.stringify(join(PROJECT_ROOT, 'node_modules/ioredis'))});
 const { createPool } = require(${JSON.stringify(join(PROJECT_ROOT, 'node_modules/mysql2/promise'))});
 const zookeeper = require(${JSON.stringify(join(PROJECT_ROOT, 'node_modules/node-zookeeper-client'))});
 const [command, kind, redisUrl, mysqlUrl, zkUrl, name, tasks, rounds] = process.argv.slice(2);
@@ -52,12 +53,24 @@ const [command, kind, redisUrl, mysqlUrl, zkUrl, name, tasks, rounds] = process.
     createClient: () => zookeeper.createClient(zkUrl, { sessionTimeout: ${ZK_SESSION_MS} }),
   });
   const subscriber = redis.duplicate();
-  const locks = new lib.LockService({
-    instanceId: 'child-' + process.pid, nodes: [redis], subscriber,
-    watchdogTimeoutMs: 600, backends: [table, named, row, zk],
-  });
+  // 'redis-cluster': the Redis lock on a Redis Cluster (seeds in CLUSTER_NODES), with sharded pub/sub.
+  const onCluster = kind === 'redis-cluster';
+  const seeds = JSON.parse(process.env.CLUSTER_NODES || '[]');
+  const clusterClients = onCluster
+    ? [new Cluster(seeds, { enableAutoPipelining: true }), new Cluster(seeds, { shardedSubscribers: true })]
+    : [];
+  const locks = onCluster
+    ? new lib.LockService({
+        instanceId: 'child-' + process.pid, nodes: [clusterClients[0]], subscriber: clusterClients[1],
+        watchdogTimeoutMs: 600, shardedPubSub: true,
+      })
+    : new lib.LockService({
+        instanceId: 'child-' + process.pid, nodes: [redis], subscriber,
+        watchdogTimeoutMs: 600, backends: [table, named, row, zk],
+      });
+  const backendOf = onCluster ? 'redis' : kind;
   if (command === 'hold') {
-    const handle = await locks.withOwner(() => locks.getLockIn(kind, name).lock());
+    const handle = await locks.withOwner(() => locks.getLockIn(backendOf, name).lock());
     process.stdout.write('held ' + handle.fencingToken + '\\n');
     handle.signal.addEventListener('abort', () => process.stdout.write('lost ' + handle.signal.reason.message + '\\n'));
     return;
@@ -70,10 +83,11 @@ const [command, kind, redisUrl, mysqlUrl, zkUrl, name, tasks, rounds] = process.
         await redis.set('contract:' + kind, String(value + 1));
       };
       // 'none': the negative control, the same load without any lock.
-      await (kind === 'none' ? section() : locks.withLock(name, { backend: kind, waitTime: 60000 }, section));
+      await (kind === 'none' ? section() : locks.withLock(name, { backend: backendOf, waitTime: 60000 }, section));
     }
   }));
   locks.close();
+  clusterClients.forEach((client) => client.disconnect());
   redis.disconnect();
   subscriber.disconnect();
   await pool.end();
@@ -98,6 +112,8 @@ function abortReason(signal: AbortSignal, ms: number): Promise<unknown> {
 
 interface Backend {
   kind: string;
+  /** The service whose locks these are (its events carry them). */
+  service: () => LockService;
   /** A lock of a new owner (every call is another owner, as another request would be). */
   lock(name: string): Lockable;
   /** The same owner for everything `fn` creates. */
@@ -111,6 +127,10 @@ describe('Lock backend contract (the same suite for every backend, real servers,
   let mysqlUrl: string;
   let pool: Pool;
   let locks: LockService;
+  /** The Redis lock on a Redis Cluster (3 masters), sharded pub/sub: the 'redis-cluster' run. */
+  let redisCluster: RedisCluster;
+  const clusterClients: Cluster[] = [];
+  let clusterLocks: LockService;
   let table: MySqlTableLockBackend;
   let sessions: Pool;
   let named: MySqlNamedLockBackend;
@@ -151,14 +171,29 @@ describe('Lock backend contract (the same suite for every backend, real servers,
       watchdogTimeoutMs: 600,
       backends: [table, named, row, zk],
     });
+    redisCluster = await RedisCluster.start(testDir('lock-contract-cluster'), 'contract-cluster');
+    clusterClients.push(
+      new Cluster(redisCluster.nodes, { enableAutoPipelining: true }),
+      new Cluster(redisCluster.nodes, { shardedSubscribers: true }),
+    );
+    clusterLocks = new LockService({
+      instanceId: 'contract-cluster',
+      nodes: [clusterClients[0]],
+      subscriber: clusterClients[1],
+      watchdogTimeoutMs: 600,
+      shardedPubSub: true,
+    });
     dir = testDir('lock-contract');
     writeFileSync(join(dir, 'child.js'), CHILD_JS);
-  });
+  }, 60_000);
   afterAll(async () => {
     for (const child of children) {
       child.kill('SIGKILL');
     }
     locks?.close();
+    clusterLocks?.close();
+    clusterClients.forEach((client) => client.disconnect());
+    await redisCluster?.stop();
     redis?.disconnect();
     subscriber?.disconnect();
     await pool?.end();
@@ -167,11 +202,24 @@ describe('Lock backend contract (the same suite for every backend, real servers,
     await zkServer?.stop();
   });
 
-  const backends: Backend[] = ['redis', 'mysql-table', 'mysql-named', 'mysql-row', 'zookeeper'].map((kind) => ({
-    kind,
-    lock: (name) => locks.getLockIn(kind, name),
-    asOneOwner: (fn) => locks.withOwner(() => fn((name) => locks.getLockIn(kind, name))),
-  }));
+  const backends: Backend[] = [
+    ...['redis', 'mysql-table', 'mysql-named', 'mysql-row', 'zookeeper'].map((kind): Backend => ({
+      kind,
+      service: () => locks,
+      lock: (name) => locks.getLockIn(kind, name),
+      asOneOwner: (fn) => locks.withOwner(() => fn((name) => locks.getLockIn(kind, name))),
+    })),
+    {
+      kind: 'redis-cluster',
+      service: () => clusterLocks,
+      lock: (name) => clusterLocks.getLock(name),
+      asOneOwner: (fn) => clusterLocks.withOwner(() => fn((name) => clusterLocks.getLock(name))),
+    },
+  ];
+  /** The contenders' environment: the cluster's seeds for the 'redis-cluster' run. */
+  const childEnv = () => ({ ...process.env, CLUSTER_NODES: JSON.stringify(redisCluster.nodes) });
+  /** The tag the service puts on a backend's events (none for its Redis locks). */
+  const eventTag = (kind: string) => (kind.startsWith('redis') ? undefined : kind);
 
   describe.each(backends)('$kind', (backend) => {
     const name = (what: string) => `contract:${backend.kind}:${what}`;
@@ -194,6 +242,7 @@ describe('Lock backend contract (the same suite for every backend, real servers,
             ],
             {
               timeout: 90_000,
+              env: childEnv(),
             },
           ),
         ),
@@ -269,12 +318,13 @@ describe('Lock backend contract (the same suite for every backend, real servers,
     it('reports acquired, timed-out, released and lost through the service’s events, tagged with the backend', async () => {
       const seen: string[] = [];
       const mine = (event: { name: string; backend?: string }) =>
-        event.name === name('events') && event.backend === (backend.kind === 'redis' ? undefined : backend.kind);
+        event.name === name('events') && event.backend === eventTag(backend.kind);
+      const service = backend.service();
       const unsubscribe = [
-        locks.onLockAcquired((event) => mine(event) && seen.push('acquired')),
-        locks.onLockTimedOut((event) => mine(event) && seen.push('timed-out')),
-        locks.onLockReleased((event) => mine(event) && seen.push('released')),
-        locks.onLockLost((event) => mine(event) && seen.push(`lost:${event.reason}`)),
+        service.onLockAcquired((event) => mine(event) && seen.push('acquired')),
+        service.onLockTimedOut((event) => mine(event) && seen.push('timed-out')),
+        service.onLockReleased((event) => mine(event) && seen.push('released')),
+        service.onLockLost((event) => mine(event) && seen.push(`lost:${event.reason}`)),
       ];
       try {
         const held = await backend.lock(name('events')).lock({ waitTime: 1000 });
@@ -314,6 +364,7 @@ describe('Lock backend contract (the same suite for every backend, real servers,
         ],
         {
           stdio: ['ignore', 'pipe', 'inherit'],
+          env: childEnv(),
         },
       );
       children.push(child);
@@ -346,7 +397,7 @@ describe('Lock backend contract (the same suite for every backend, real servers,
         const child = spawn(
           process.execPath,
           [join(dir, 'child.js'), 'hold', backend.kind, redisServer.url, mysqlUrl, zkServer.connectionString, name],
-          { stdio: ['ignore', 'pipe', 'inherit'] },
+          { stdio: ['ignore', 'pipe', 'inherit'], env: childEnv() },
         );
         children.push(child);
         let output = '';
@@ -380,7 +431,7 @@ describe('Lock backend contract (the same suite for every backend, real servers,
     );
   });
 
-  describe.each(backends.filter((backend) => backend.kind !== 'redis'))('$kind waiters', (backend) => {
+  describe.each(backends.filter((backend) => !backend.kind.startsWith('redis')))('$kind waiters', (backend) => {
     it('a waiter SIGKILLed while waiting does not stall the next one', async () => {
       const name = `contract:${backend.kind}:dead-waiter`;
       const held = await backend.lock(name).lock({ leaseTime: 10_000 });
@@ -389,6 +440,7 @@ describe('Lock backend contract (the same suite for every backend, real servers,
         [join(dir, 'child.js'), 'hold', backend.kind, redisServer.url, mysqlUrl, zkServer.connectionString, name],
         {
           stdio: ['ignore', 'pipe', 'inherit'],
+          env: childEnv(),
         },
       );
       children.push(child);
@@ -511,6 +563,7 @@ describe('Lock backend contract (the same suite for every backend, real servers,
           ],
           {
             timeout: 90_000,
+            env: childEnv(),
           },
         ),
       ),

@@ -1,0 +1,202 @@
+import { Cluster } from 'ioredis';
+import { SegmentIdWorker } from '../../src/id-worker/id-segment.service';
+import { IdWorker } from '../../src/id-worker/id-worker.service';
+import { OrderStreamStore } from '../../src/order/async/order-stream.store';
+import { SoldOutMemory } from '../../src/order/async/sold-out-memory';
+import { durabilityProblems } from '../../src/order/async/redis-durability.check';
+import { createRedisCluster } from '../../src/redis/redis-connections';
+import { redisNowMs } from '../../src/redis/redis-clock';
+import { rateBucketKeys, seckillKeys } from '../../src/voucher/seckill-keys';
+import { SeckillStateStore } from '../../src/voucher/seckill-state.store';
+import { RedisCluster } from '../../scripts/stack/redis-cluster';
+import { testDir } from '../support/shared-stack';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Every Lua script of the app, through the typed wrapper the app calls it with, on a real Redis
+ * Cluster (3 masters) with the app's own Cluster client: a key outside the script's slot would be
+ * refused (CROSSSLOT / "non local key"), and the sales used here live on every master.
+ */
+describe('The app’s Redis scripts and stores on a Redis Cluster (3 masters, real servers)', () => {
+  let servers: RedisCluster;
+  let redis: Cluster;
+  let reader: Cluster;
+  let subscriber: Cluster;
+  let state: SeckillStateStore;
+  let stream: OrderStreamStore;
+  let nowMs: number;
+  /** Vouchers whose slots cover all three masters. */
+  let vouchers: string[];
+
+  const masterOf = async (key: string) => {
+    const slot = Number(await redis.cluster('KEYSLOT', key));
+    const [, , master] = (await redis.cluster('SLOTS')).find(([start, end]) => slot >= start && slot <= end)!;
+    return `${master[0]}:${master[1]}`;
+  };
+  const publish = (voucherId: string, stock: number) =>
+    state.publish(voucherId, { stock, beginTime: new Date(nowMs - 60_000), endTime: new Date(nowMs + 600_000) });
+
+  beforeAll(async () => {
+    servers = await RedisCluster.start(testDir('redis-cluster-scripts'), 'scripts-cluster');
+    const urls = servers.urls;
+    redis = createRedisCluster(urls, 'scripts:cmd', { autoPipelining: true, commandTimeoutMs: 2000 });
+    reader = createRedisCluster(urls, 'scripts:orders', { commandTimeoutMs: 4000 });
+    subscriber = createRedisCluster(urls, 'scripts:sub', { shardedSubscribers: true });
+    await Promise.all(
+      [redis, reader, subscriber].map((client) => new Promise((resolve) => client.once('ready', resolve))),
+    );
+    state = new SeckillStateStore(redis);
+    stream = new OrderStreamStore(redis);
+    nowMs = await redisNowMs(redis);
+    vouchers = [];
+    const masters = new Set<string>();
+    for (let id = 1; masters.size < 3 || vouchers.length < 3; id++) {
+      const master = await masterOf(seckillKeys(String(id)).state);
+      if (!masters.has(master)) {
+        masters.add(master);
+        vouchers.push(String(id));
+      }
+    }
+  }, 60_000);
+  afterAll(async () => {
+    [redis, reader, subscriber].forEach((client) => client?.disconnect());
+    await servers?.stop();
+  });
+
+  it('sync path: publish, reserve (with rate limits), confirm, release, sold-out and the deciding clock', async () => {
+    for (const voucherId of vouchers) {
+      expect(await publish(voucherId, 2)).toBe(true);
+      expect(await state.isPublished(voucherId)).toBe(true);
+      expect(Math.abs((await state.now(voucherId)) - nowMs)).toBeLessThan(60_000);
+      const limits = {
+        keys: rateBucketKeys(voucherId, '7', '10.0.0.1'),
+        args: [0, 1, 0, 1] as [number, number, number, number],
+      };
+      const first = await state.reserve(voucherId, '7', limits);
+      expect(first.admission).toBe('reserved');
+      await state.confirm(voucherId, '7', first.endMs);
+      expect((await state.reserve(voucherId, '7')).admission).toBe('already-bought');
+      expect((await state.reserve(voucherId, '8')).admission).toBe('reserved');
+      expect((await state.reserve(voucherId, '9')).admission).toBe('sold-out');
+      await state.release(voucherId);
+      expect(await state.stock(voucherId)).toBe(1);
+      await state.markSoldOut(voucherId);
+      expect((await state.reserve(voucherId, '10')).admission).toBe('sold-out');
+    }
+  });
+
+  it('async path: admission (batched, rate-limited), reads across masters, settle, claim, compensate, lookups', async () => {
+    const async = vouchers.map((id) => String(Number(id) + 1000));
+    for (const voucherId of async) {
+      await publish(voucherId, 3);
+      const { admissions } = await stream.admitBatch({
+        voucherId,
+        maxBacklog: 100,
+        rates: [0, 1, 0, 1],
+        requests: ['1', '2', '2', '3'].map((userId, i) => ({
+          userId,
+          orderId: `${voucherId}00${i}`,
+          buckets: rateBucketKeys(voucherId, userId, '10.0.0.1'),
+        })),
+      });
+      expect(admissions.map((admission) => admission.admission)).toEqual([
+        'accepted',
+        'accepted',
+        'already-bought',
+        'accepted',
+      ]);
+      expect(
+        (await stream.admit({ voucherId, userId: '4', orderId: `${voucherId}009`, maxBacklog: 100 })).admission,
+      ).toBe('sold-out');
+      expect(await stream.waitForReplicas(voucherId, { replicas: 0, timeoutMs: 10 })).toBe(0);
+    }
+    // One read returns the new entries of every sale, wherever its slot lives.
+    const { orders } = await stream.read(reader, { consumer: 'c1', voucherIds: async, count: 100, blockMs: 200 });
+    expect(orders).toHaveLength(9);
+    const [settled, ...rest] = async;
+    const mine = (voucherId: string) => orders.filter((order) => order.voucherId === voucherId);
+    expect(await stream.settle(settled, mine(settled))).toBe(3);
+    expect(await stream.backlog(settled)).toMatchObject({ pending: 0, lag: 0, length: 3 });
+    // The others' entries stay pending; another consumer claims them once idle.
+    await sleep(60);
+    for (const voucherId of rest) {
+      const claimed = await stream.claimIdle({ voucherId, consumer: 'c2', minIdleMs: 50, count: 10 });
+      expect(claimed.orders).toHaveLength(3);
+      expect((await stream.unackedStreamIds(voucherId)).ids.size).toBe(3);
+      expect(await stream.recordAttempt(voucherId, claimed.orders[0].orderId)).toBe(1);
+      expect(await stream.lookup(claimed.orders[1].orderId, async)).toMatchObject({ state: 'PENDING' });
+      expect(await stream.compensate(claimed.orders[0], { reason: 'DATA_ERROR', keepBuyer: false })).toBe(true);
+      expect(await stream.compensate(claimed.orders[0], { reason: 'DATA_ERROR', keepBuyer: false })).toBe(false);
+      expect(await stream.lookup(claimed.orders[0].orderId, async)).toMatchObject({ state: 'FAILED' });
+      expect(await stream.deadOrderIds(voucherId)).toEqual(new Set([claimed.orders[0].orderId]));
+      expect(await stream.orderCounts(voucherId)).toEqual({ pending: 2, failed: 1 });
+      expect(await stream.allEntries(voucherId)).toHaveLength(3);
+    }
+  });
+
+  it('restores a lost sale from staged keys in its own slot', async () => {
+    for (const voucherId of vouchers.map((id) => String(Number(id) + 2000))) {
+      const restored = await state.restore(voucherId, {
+        stock: 5,
+        beginTime: new Date(nowMs - 60_000),
+        endTime: new Date(nowMs + 600_000),
+        buyers: ['1', '2'],
+        pending: [{ orderId: '77', userId: '2' }],
+      });
+      expect(restored).toBe(true);
+      expect(await state.snapshot(voucherId)).toMatchObject({ buyers: 2 });
+    }
+  });
+
+  it('hands out unique ids from both IdWorker modes; a compensation reaches the sold-out memory by pub/sub', async () => {
+    const clock = () => Date.now();
+    const single = new IdWorker(redis, clock);
+    const segments = new SegmentIdWorker(redis, clock, 1000);
+    const ids = await Promise.all([
+      ...Array.from({ length: 50 }, () => single.nextId('order')),
+      ...Array.from({ length: 250 }, () => segments.nextId('order')),
+    ]);
+    expect(new Set(ids).size).toBe(300);
+
+    const memory = new SoldOutMemory(subscriber);
+    memory.onModuleInit();
+    try {
+      const voucherId = vouchers[0] + '3000';
+      await publish(voucherId, 1);
+      expect((await stream.admit({ voucherId, userId: '5', orderId: '5001', maxBacklog: 10 })).admission).toBe(
+        'accepted',
+      );
+      memory.remember(voucherId);
+      const [order] = (await stream.read(reader, { consumer: 'c1', voucherIds: [voucherId], count: 10, blockMs: 100 }))
+        .orders;
+      await sleep(200); // the restock subscription is confirmed
+      expect(await stream.compensate(order, { reason: 'DATA_ERROR', keepBuyer: false })).toBe(true);
+      const deadline = Date.now() + 3000;
+      while (memory.isSoldOut(voucherId) && Date.now() < deadline) {
+        await sleep(20);
+      }
+      expect(memory.isSoldOut(voucherId)).toBe(false);
+    } finally {
+      memory.onModuleDestroy();
+    }
+  });
+
+  it('checks durability on every master and names the one that fails', async () => {
+    expect(await durabilityProblems(redis, { ORDER_DURABILITY: 'aof', ORDER_DURABILITY_REPLICAS: 1 })).toHaveLength(6);
+    const [first] = servers.servers;
+    const node = redis.nodes('master').find((master) => master.options.port === first.port)!;
+    await node.config('SET', 'appendonly', 'yes');
+    await node.config('SET', 'appendfsync', 'always');
+    try {
+      const problems = await durabilityProblems(redis, { ORDER_DURABILITY: 'aof', ORDER_DURABILITY_REPLICAS: 1 });
+      expect(problems).toHaveLength(4);
+      expect(problems.some((problem) => problem.includes(`:${first.port}:`))).toBe(false);
+      expect(await durabilityProblems(redis, { ORDER_DURABILITY: 'replicas', ORDER_DURABILITY_REPLICAS: 1 })).toEqual(
+        expect.arrayContaining([expect.stringMatching(/0 replicas are connected/)]),
+      );
+    } finally {
+      await node.config('SET', 'appendonly', 'no');
+    }
+  });
+});
