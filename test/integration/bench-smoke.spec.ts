@@ -50,3 +50,23 @@ describe('bench:seckill (smoke run, no speed asserted)', () => {
     expect(stdout).toMatch(/^Ratios: async\/no-op [\d.]+×/m);
   }, 180_000);
 });
+
+/** Keeps `npm run bench:redis-cluster` runnable (tiny rows, no speed asserted, errors must be 0). */
+describe('bench:redis-cluster (smoke run, no speed asserted)', () => {
+  it('runs every row on one server and on a 3-master cluster and prints the table and ratios', async () => {
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', join(__dirname, '../../bench/redis-cluster.bench.ts')],
+      { env: { ...process.env, BENCH_DURATION_MS: '300' }, timeout: 60_000 },
+    );
+    for (const row of [
+      'admission, one server',
+      'admission, 3-master cluster',
+      'lock pair, one server',
+      'lock pair, 3-master cluster',
+    ]) {
+      expect(stdout).toMatch(new RegExp(`^\\| ${row} \\| [\\d,]+ \\| 0 \\|`, 'm'));
+    }
+    expect(stdout).toMatch(/^Ratios \(cluster \/ one server\): admission ops\/s [\d.]+×/m);
+  });
+});
