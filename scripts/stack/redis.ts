@@ -13,6 +13,8 @@ export interface RedisServerOptions {
   durable?: boolean;
   /** A Redis Cluster node (`cluster-enabled yes`, its own nodes.conf; join it with `RedisCluster`). */
   cluster?: boolean;
+  /** A replica of the master on this port of 127.0.0.1 (`replicaof`). */
+  replicaOf?: number;
 }
 
 /** An isolated redis-server on its own port, in its own folder. Restart keeps the port. */
@@ -47,6 +49,7 @@ export class RedisServer {
         dir,
         '--maxclients',
         '10000',
+        ...(options.replicaOf === undefined ? [] : ['--replicaof', '127.0.0.1', String(options.replicaOf)]),
         ...(options.cluster
           ? [
               '--cluster-enabled',

@@ -17,6 +17,7 @@ export type {
   LockReleasedEvent,
   LockTimedOutEvent,
   Lockable,
+  ReplicaSync,
 } from './lock.types';
 export {
   InvalidLockKeyError,
@@ -24,6 +25,7 @@ export {
   LockInsideTransactionError,
   LockLostError,
   LockNotHeldError,
+  LockNotReplicatedError,
   LockTimeoutError,
   LockUnavailableError,
 } from './lock.errors';

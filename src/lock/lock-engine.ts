@@ -4,13 +4,21 @@ import { LocalGate } from './local-gate';
 import { LockKeys, lockKeys } from './lock-keys';
 import { LockOwners } from './lock-owner';
 import { LockPubSub } from './lock-pubsub';
-import { acquire, forceRelease, release, renew, type AcquireResult, type ReleaseResult } from './lock-script-calls';
+import {
+  acquire,
+  forceRelease,
+  release,
+  renew,
+  renewAndWait,
+  type AcquireResult,
+  type ReleaseResult,
+} from './lock-script-calls';
 import { LockWatchdog } from './lock-watchdog';
 import type { LockRedisClient, LockRedisSubscriber } from './redis-client';
-import { LockNotHeldError, LockUnavailableError } from './lock.errors';
-import type { LockAcquiredEvent, LockLostEvent, LockReleasedEvent, LockTimedOutEvent } from './lock.types';
+import { LockNotHeldError, LockNotReplicatedError, LockUnavailableError } from './lock.errors';
+import type { LockAcquiredEvent, LockLostEvent, LockReleasedEvent, LockTimedOutEvent, ReplicaSync } from './lock.types';
 import { inNeutralContext } from './neutral-context';
-import { leaseSafetyMargin } from './lock-options';
+import { DEFAULT_REPLICA_SYNC_TIMEOUT_MS, invalidAcquireOptions, leaseSafetyMargin } from './lock-options';
 
 /** Configuration of the lock library. */
 export interface LockEngineOptions {
@@ -38,6 +46,13 @@ export interface LockEngineOptions {
    * created with `shardedSubscribers: true` (ioredis ≥ 5.6), which subscribes on each master.
    */
   shardedPubSub?: boolean;
+  /**
+   * Replica-safe grants for every Redis lock of the service (a call's `replicaSync` overrides it):
+   * a new hold counts once `replicas` replicas of its master confirm it (`WAIT`), or it is given
+   * back with `LockNotReplicatedError`. Costs one round trip per new hold (re-entries none); the
+   * WAIT holds up the connection's later commands until the replicas answer (≤ timeoutMs).
+   */
+  replicaSync?: ReplicaSync;
   logger?: { warn(message: string): void };
 }
 
@@ -61,6 +76,8 @@ export class LockEngine extends EventEmitter<LockEvents> {
   readonly localBurst: number;
   /** Waiters are told by sharded pub/sub (see `shardedPubSub`). */
   readonly sharded: boolean;
+  /** The service's replica-safe grant setting (see `replicaSync`), timeout filled in. */
+  readonly replicaSync?: Required<ReplicaSync>;
   /** Every hold of this process: entered, left and lost there only. */
   readonly holds: HeldLocks;
   private readonly watchdog: LockWatchdog;
@@ -79,6 +96,11 @@ export class LockEngine extends EventEmitter<LockEvents> {
     this.watchdogTimeoutMs = options.watchdogTimeoutMs ?? 30_000;
     this.localBurst = options.localBurst ?? 16;
     this.sharded = options.shardedPubSub ?? false;
+    const invalidSync = invalidAcquireOptions('(every lock of the service)', { replicaSync: options.replicaSync });
+    if (invalidSync) {
+      throw invalidSync;
+    }
+    this.replicaSync = replicaSyncOf(options.replicaSync);
     if (!Number.isInteger(this.localBurst) || this.localBurst < 0) {
       throw new RangeError(`localBurst must be a whole number ≥ 0, got ${String(options.localBurst)}`);
     }
@@ -294,6 +316,56 @@ export class LockEngine extends EventEmitter<LockEvents> {
     if (!renewed) {
       throw this.holds.markLost(state, 'expired-or-taken');
     }
+    this.renewed(state, sentAt);
+  }
+
+  /**
+   * `replicaSync` for a new hold: renews it and WAITs for the replicas in one round trip. If fewer
+   * confirm within the timeout (or Redis cannot say), the hold is given back and this rejects with
+   * `LockNotReplicatedError` (or `LockUnavailableError`); a hold found gone rejects as lost.
+   */
+  async confirmReplicated(state: HeldLock, sync: Required<ReplicaSync>): Promise<void> {
+    const sentAt = performance.now();
+    let outcome: { held: boolean; acknowledged: number };
+    try {
+      outcome = await renewAndWait(
+        this.node(state.node),
+        { lockKey: state.keys.lock, owner: state.owner, leaseMs: state.leaseMs },
+        sync,
+      );
+    } catch (error) {
+      await this.giveBack(state);
+      throw new LockUnavailableError(`Redis could not confirm ${state.name} on its replicas`, state.name, {
+        cause: error,
+      });
+    }
+    if (!outcome.held) {
+      const lost = this.holds.markLost(state, 'expired-or-taken');
+      this.holds.leave(state);
+      throw lost;
+    }
+    this.renewed(state, sentAt);
+    if (outcome.acknowledged < sync.replicas) {
+      await this.giveBack(state);
+      throw new LockNotReplicatedError(
+        `Lock ${state.name} was confirmed by ${outcome.acknowledged} of ${sync.replicas} replicas within ${sync.timeoutMs} ms; given back`,
+        state.name,
+        outcome.acknowledged,
+      );
+    }
+  }
+
+  /** Releases every hold count of a new hold nobody was handed (a failed replica check). */
+  private async giveBack(state: HeldLock): Promise<void> {
+    await this.release({ node: state.node, name: state.name, owner: state.owner, state }).catch(
+      () =>
+        // Redis unreachable: release left the hold locally; its lease frees it in Redis.
+        undefined,
+    );
+  }
+
+  /** A renewal sent at `sentAt` succeeded: the hold's lease runs from then. */
+  private renewed(state: HeldLock, sentAt: number): void {
     if (!this.holds.isCurrent(state)) {
       // Released (or replaced) while the check was on its way: nothing to extend locally.
       return;
@@ -389,3 +461,8 @@ const releaseUnavailable = (keys: LockKeys, name: string, cause: unknown) =>
 
 /** Identifies a lock of one node in this process; node 0's is the lock key itself (no string built per call). */
 export const gateKey = (node: number, lockKey: string) => (node === 0 ? lockKey : `${node}|${lockKey}`);
+
+/** The replica-safe grant setting with its timeout filled in; undefined when off. */
+export function replicaSyncOf(sync: ReplicaSync | false | undefined): Required<ReplicaSync> | undefined {
+  return sync ? { replicas: sync.replicas, timeoutMs: sync.timeoutMs ?? DEFAULT_REPLICA_SYNC_TIMEOUT_MS } : undefined;
+}

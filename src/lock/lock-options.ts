@@ -40,8 +40,27 @@ export function invalidAcquireOptions(name: string, options: AcquireOptions): In
       name,
     );
   }
+  const sync = options.replicaSync;
+  if (
+    sync &&
+    !(
+      Number.isInteger(sync.replicas) &&
+      sync.replicas >= 1 &&
+      (sync.timeoutMs === undefined ||
+        (Number.isInteger(sync.timeoutMs) && sync.timeoutMs >= 1 && sync.timeoutMs <= MAX_DURATION_MS))
+    )
+  ) {
+    return new InvalidLockOptionError(
+      `replicaSync of lock ${name} needs a whole number of replicas ≥ 1 and a timeoutMs in 1..${MAX_DURATION_MS} ` +
+        `(WAIT 0 would wait forever), got ${JSON.stringify(sync)}`,
+      name,
+    );
+  }
   return undefined;
 }
+
+/** How long a replica-safe grant waits for its replicas unless told otherwise. */
+export const DEFAULT_REPLICA_SYNC_TIMEOUT_MS = 1000;
 
 /** How much of a lease `assertHeld('lease')` does not trust (the renewal may be about to be late). */
 export const leaseSafetyMargin = (leaseMs: number) => Math.max(1000, leaseMs / 10);

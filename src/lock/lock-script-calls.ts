@@ -169,6 +169,45 @@ export async function renewMany(client: LockRedisClient, requests: RenewRequest[
   return results.map((result) => (result instanceof Error ? result : result === 1));
 }
 
+/**
+ * renew.lua and `WAIT replicas timeoutMs` in one round trip on the lock's connection (on a Cluster,
+ * the pipeline goes to the lock's master): whether `owner` still holds the lock, and how many
+ * replicas have every write of this connection so far — the renewal, and so the grant before it,
+ * whichever connection wrote that (the replication stream is one ordered log).
+ */
+export async function renewAndWait(
+  client: LockRedisClient,
+  request: RenewRequest,
+  sync: { replicas: number; timeoutMs: number },
+): Promise<{ held: boolean; acknowledged: number }> {
+  const script = lockScripts.renew;
+  const send = async (byEval: boolean) => {
+    const pipeline = client.pipeline();
+    if (!pipeline.wait || !pipeline.eval) {
+      throw new TypeError('replicaSync needs a client whose pipeline has eval and wait (ioredis)');
+    }
+    const args = [request.lockKey, request.owner, request.leaseMs];
+    if (byEval) {
+      pipeline.eval(script.source, 1, ...args);
+    } else {
+      pipeline.evalsha(script.sha, 1, ...args);
+    }
+    pipeline.wait(sync.replicas, sync.timeoutMs);
+    return (await pipeline.exec()) ?? [];
+  };
+  let replies = await send(false);
+  const noScript = (error: unknown) => error instanceof Error && error.message.startsWith('NOSCRIPT');
+  if (noScript(replies[0]?.[0])) {
+    replies = await send(true);
+  }
+  const [[renewError, renewed], [waitError, acknowledged]] = replies;
+  const failed = renewError ?? waitError;
+  if (failed) {
+    throw failed;
+  }
+  return { held: renewed === 1, acknowledged: Number(acknowledged) };
+}
+
 /** Runs force-release.lua: deletes the lock whoever holds it and wakes its waiters; true if it existed. */
 export async function forceRelease(
   client: LockRedisClient,

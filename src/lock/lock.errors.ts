@@ -31,6 +31,22 @@ export class LockUnavailableError extends LockError {
   override readonly name = LockUnavailableError.name;
 }
 
+/**
+ * A grant that too few replicas confirmed within the timeout (`replicaSync`): a failover now could
+ * promote a replica without it and let a second owner in, so the grant was given back. Retry later.
+ */
+export class LockNotReplicatedError extends LockUnavailableError {
+  override readonly name = LockNotReplicatedError.name;
+
+  constructor(
+    message: string,
+    lockName: string,
+    readonly acknowledged: number,
+  ) {
+    super(message, lockName);
+  }
+}
+
 /** A lock name or a value filled into a key template is unusable (empty, too long, braces). */
 export class InvalidLockKeyError extends LockError {
   override readonly name = InvalidLockKeyError.name;

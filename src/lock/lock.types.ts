@@ -10,6 +10,19 @@ export interface AcquireOptions {
    * Omit it to get a watchdog lease (`watchdogTimeoutMs`, renewed every third of it while held).
    */
   leaseTime?: number;
+  /**
+   * Replica-safe grant (like Redisson's `checkLockSyncedSlaves`): a new hold counts only once
+   * `replicas` replicas of the lock's master confirm it (`WAIT`), within `timeoutMs` (default 1000);
+   * otherwise it is given back and the call rejects with `LockNotReplicatedError`. Overrides the
+   * service's `replicaSync`; `false` turns it off for this call.
+   */
+  replicaSync?: ReplicaSync | false;
+}
+
+/** How many replicas must confirm a grant, and how long to wait for them (`WAIT replicas timeoutMs`). */
+export interface ReplicaSync {
+  replicas: number;
+  timeoutMs?: number;
 }
 
 /** What a critical section gets: fires `signal` if the lock is lost; `fencingToken` for writes. */

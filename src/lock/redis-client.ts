@@ -10,6 +10,9 @@ export type ScriptArg = string | number | Buffer;
 /** A pipeline of script calls, sent as one round trip (the watchdog's renewals). */
 export interface LockRedisPipeline {
   evalsha(sha: string, numKeys: number, ...args: ScriptArg[]): unknown;
+  /** Needed with `replicaSync` only (a script after NOSCRIPT, and WAIT behind it on the same connection). */
+  eval?(script: string, numKeys: number, ...args: ScriptArg[]): unknown;
+  wait?(numReplicas: number, timeout: number): unknown;
   exec(): Promise<[Error | null, unknown][] | null>;
 }
 

@@ -1,11 +1,11 @@
 import { signalOf, type HeldLock } from './held-locks';
-import { gateKey, LockEngine, type VerifyMode } from './lock-engine';
+import { gateKey, LockEngine, replicaSyncOf, type VerifyMode } from './lock-engine';
 import { holdCountOf, leaveQueue } from './lock-script-calls';
 import { GRANT_LEASE_MS } from './lua/release.lua';
 import { alreadyReleased } from './lock-handle';
 import { LockKeys } from './lock-keys';
 import { LockTimeoutError, LockUnavailableError } from './lock.errors';
-import type { AcquireOptions, LockHandle, Lockable } from './lock.types';
+import type { AcquireOptions, LockHandle, Lockable, ReplicaSync } from './lock.types';
 import { invalidAcquireOptions } from './lock-options';
 import { inNeutralContext } from './neutral-context';
 
@@ -61,7 +61,9 @@ export class ReentrantLock implements Lockable {
     if (invalid) {
       return Promise.reject(invalid);
     }
-    return this.acquire(options.waitTime ?? 0, options.leaseTime, false);
+    const sync = this.replicaSyncFor(options);
+    const acquired = this.acquire(options.waitTime ?? 0, options.leaseTime, false);
+    return sync ? acquired.then((handle) => handle && this.replicated(handle, sync)) : acquired;
   }
 
   lock(options: AcquireOptions = NO_OPTIONS): Promise<LockHandle> {
@@ -69,7 +71,27 @@ export class ReentrantLock implements Lockable {
     if (invalid) {
       return Promise.reject(invalid);
     }
-    return this.acquire(options.waitTime ?? Number.POSITIVE_INFINITY, options.leaseTime, true) as Promise<LockHandle>;
+    const sync = this.replicaSyncFor(options);
+    const acquired = this.acquire(
+      options.waitTime ?? Number.POSITIVE_INFINITY,
+      options.leaseTime,
+      true,
+    ) as Promise<LockHandle>;
+    return sync ? acquired.then((handle) => this.replicated(handle, sync)) : acquired;
+  }
+
+  /** The call's `replicaSync`, else the service's; undefined when off. */
+  private replicaSyncFor(options: AcquireOptions): Required<ReplicaSync> | undefined {
+    return options.replicaSync === undefined ? this.engine.replicaSync : replicaSyncOf(options.replicaSync);
+  }
+
+  /** A new hold is handed out once its replicas confirm it (re-entries were confirmed with the first hold). */
+  private async replicated(handle: LockHandle, sync: Required<ReplicaSync>): Promise<LockHandle> {
+    const state = this.engine.holds.of(this.gateId, this.owner);
+    if (handle.holdCount === 1 && state) {
+      await this.engine.confirmReplicated(state, sync);
+    }
+    return handle;
   }
 
   /** `tryLock` and `lock` in one, so `lock` costs no extra promise: a timeout is null or a LockTimeoutError. */
