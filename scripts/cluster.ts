@@ -1,9 +1,10 @@
 import { startLocalStack } from './stack/local-stack';
 
 /**
- * `npm run cluster -- --replicas 3 [--port 8080] [--lock-nodes 5] [--mode sync|async] [--redis-cluster]`: MariaDB,
- * Redis (or with `--redis-cluster` a Redis Cluster of 3 masters + 3 replicas), N replicas and nginx from locally
- * installed binaries, in a temp folder. Ctrl-C stops everything it started.
+ * `npm run cluster -- --replicas 3 [--port 8080] [--lock-nodes 5] [--mode sync|async] [--redis-cluster | --redis-sentinel]`:
+ * MariaDB, Redis (or with `--redis-cluster` a Redis Cluster of 3 masters + 3 replicas, with `--redis-sentinel` a master,
+ * 2 replicas and 3 Sentinels), N replicas and nginx from locally installed binaries, in a temp folder. Ctrl-C stops
+ * everything it started.
  */
 function option(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
     replicas,
     lockNodes: option('lock-nodes', 0),
     redisCluster: process.argv.includes('--redis-cluster'),
+    redisSentinel: process.argv.includes('--redis-sentinel'),
     nginxPort: option('port', 8080) || undefined,
     env: { LOG_LEVEL: 'info', ORDER_MODE: orderMode },
   });
@@ -53,7 +55,9 @@ async function main(): Promise<void> {
       `  MySQL      ${stack.mysqlUrl}`,
       stack.redisCluster
         ? `  Redis      Cluster of 3 masters + 3 replicas, seeds ${stack.redisCluster.urls.join(',')}`
-        : `  Redis      ${stack.redis.url}`,
+        : stack.redisSentinel
+          ? `  Redis      master ${stack.redis.url} + 2 replicas, Sentinels ${stack.redisSentinel.urls.join(',')}`
+          : `  Redis      ${stack.redis.url}`,
       `  logs       ${stack.root}`,
       `  mint a token: curl -s -XPOST ${stack.nginx?.url ?? ''}/auth/dev-token -H 'content-type: application/json' -d '{"userId":"1","role":"admin"}'`,
       'Ctrl-C stops everything.',

@@ -75,6 +75,10 @@ import { REDIS_CLIENT, REDIS_LOCK_NODES, REDIS_SUBSCRIBER } from './redis/redis.
           watchdogTimeoutMs: config.LOCK_WATCHDOG_TIMEOUT_MS,
           // On a Cluster release messages stay on the lock's shard (the subscriber listens on every master).
           shardedPubSub: client.isCluster,
+          replicaSync:
+            config.LOCK_REPLICA_SYNC > 0
+              ? { replicas: config.LOCK_REPLICA_SYNC, timeoutMs: config.LOCK_REPLICA_SYNC_TIMEOUT_MS }
+              : undefined,
           independentNodes: lockNodes.map((node) => nodes.indexOf(node)),
           backends: lockTable ? [lockTable] : [],
           defaultBackend: config.LOCK_BACKEND,

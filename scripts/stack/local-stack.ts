@@ -7,6 +7,7 @@ import { runMigrations } from './migrations';
 import { NginxServer } from './nginx';
 import { RedisServer } from './redis';
 import { RedisCluster } from './redis-cluster';
+import { RedisSentinelGroup, SENTINEL_MASTER_NAME } from './redis-sentinel';
 
 /** What to start. Every server listens on a free port inside `root` (a new temp folder by default). */
 export interface LocalStackOptions {
@@ -18,6 +19,11 @@ export interface LocalStackOptions {
    * REDIS_CLUSTER_NODES, not REDIS_URL.
    */
   redisCluster?: boolean;
+  /**
+   * A Redis master with two replicas and three Sentinels (durable) instead of one Redis: the replicas
+   * get REDIS_SENTINELS, and the sentinels fail the master over ~1 s after it stops answering.
+   */
+  redisSentinel?: boolean;
   /** Use this database (tests share one MariaDB) instead of starting a MariaDB. */
   mysqlUrl?: string;
   /** Extra environment for the replicas. */
@@ -37,6 +43,8 @@ export interface LocalStack {
   redis: RedisServer;
   /** Present on a Redis Cluster stack (`redisCluster`). */
   redisCluster?: RedisCluster;
+  /** Present on a Sentinel stack (`redisSentinel`); `redis` is its first master. */
+  redisSentinel?: RedisSentinelGroup;
   lockNodes: RedisServer[];
   replicas: AppReplica[];
   nginx?: NginxServer;
@@ -69,7 +77,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // Durable (AOF, fsync on every write) so ORDER_MODE=async may start and survives a Redis crash.
     let redis: RedisServer;
     let redisCluster: RedisCluster | undefined;
-    if (options.redisCluster) {
+    let redisSentinel: RedisSentinelGroup | undefined;
+    if (options.redisSentinel) {
+      // Two replicas: after a failover the new master still has one (ORDER_DURABILITY=replicas needs it).
+      redisSentinel = await RedisSentinelGroup.start(join(root, 'redis-sentinel'), 'redis-sentinel', {
+        durable: true,
+        replicas: 2,
+      });
+      started.push(redisSentinel);
+      redis = redisSentinel.master;
+    } else if (options.redisCluster) {
       redisCluster = await RedisCluster.start(join(root, 'redis-cluster'), 'redis-cluster', {
         masters: 3,
         replicasPerMaster: 1,
@@ -91,16 +108,25 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const env: NodeJS.ProcessEnv = {
       NODE_ENV: 'production',
       MYSQL_URL: mysqlUrl,
+      ...(redisSentinel
+        ? {
+            REDIS_SENTINELS: redisSentinel.urls.join(','),
+            REDIS_SENTINEL_NAME: SENTINEL_MASTER_NAME,
+            ...(lockNodes.length ? { REDIS_LOCK_NODES: lockNodes.map((node) => node.url).join(',') } : {}),
+          }
+        : {}),
       ...(redisCluster
         ? {
             REDIS_CLUSTER_NODES: redisCluster.urls.join(','),
             // Without REDIS_LOCK_NODES, MultiLock/RedLock run on the cluster as one node.
             ...(lockNodes.length ? { REDIS_LOCK_NODES: lockNodes.map((node) => node.url).join(',') } : {}),
           }
-        : {
-            REDIS_URL: redis.url,
-            REDIS_LOCK_NODES: (lockNodes.length ? lockNodes : [redis]).map((node) => node.url).join(','),
-          }),
+        : redisSentinel
+          ? {}
+          : {
+              REDIS_URL: redis.url,
+              REDIS_LOCK_NODES: (lockNodes.length ? lockNodes : [redis]).map((node) => node.url).join(','),
+            }),
       AUTH_JWT_SECRET: DEV_JWT_SECRET,
       AUTH_DEV_TOKENS: 'true',
       LOG_LEVEL: 'warn',
@@ -119,7 +145,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       );
       started.push(nginx);
     }
-    return { root, mariadb, mysqlUrl, redis, redisCluster, lockNodes, replicas, nginx, env, stop: stopAll };
+    return {
+      root,
+      mariadb,
+      mysqlUrl,
+      redis,
+      redisCluster,
+      redisSentinel,
+      lockNodes,
+      replicas,
+      nginx,
+      env,
+      stop: stopAll,
+    };
   } catch (error) {
     await stopAll();
     throw error;

@@ -78,6 +78,23 @@ describe(validateEnvironment.name, () => {
     );
   });
 
+  it('takes Redis Sentinels instead of REDIS_URL, not together with a cluster', () => {
+    const { REDIS_URL: _unused, ...withoutRedis } = valid;
+    const env = validateEnvironment({
+      ...withoutRedis,
+      REDIS_SENTINELS: 'redis://10.0.0.1:26379,redis://10.0.0.2:26379',
+      REDIS_SENTINEL_NAME: 'sale-master',
+      LOCK_REPLICA_SYNC: '1',
+    });
+    expect(env.REDIS_SENTINELS).toEqual(['redis://10.0.0.1:26379', 'redis://10.0.0.2:26379']);
+    expect(env.REDIS_SENTINEL_NAME).toBe('sale-master');
+    expect(env.LOCK_REPLICA_SYNC).toBe(1);
+    expect(env.REDIS_LOCK_NODES).toEqual([]);
+    expect(() =>
+      validateEnvironment({ ...withoutRedis, REDIS_SENTINELS: 'redis://a:1', REDIS_CLUSTER_NODES: 'redis://b:2' }),
+    ).toThrow(/not both/);
+  });
+
   it('ignores unrelated variables', () => {
     const env = validateEnvironment({ ...valid, PATH: '/bin' }) as unknown as Record<string, unknown>;
     expect(env.PATH).toBeUndefined();

@@ -64,7 +64,7 @@ export class Environment {
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(3600) MYSQL_IDLE_TRANSACTION_TIMEOUT_S = 10;
 
   /** `redis://host:port` for commands, pub/sub, stock and IDs (not needed with REDIS_CLUSTER_NODES). */
-  @ValidateIf((env: Environment) => env.REDIS_CLUSTER_NODES.length === 0)
+  @ValidateIf((env: Environment) => env.REDIS_CLUSTER_NODES.length === 0 && env.REDIS_SENTINELS.length === 0)
   @IsString()
   @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must look like redis://host:port' })
   REDIS_URL: string;
@@ -80,6 +80,31 @@ export class Environment {
     message: 'REDIS_CLUSTER_NODES must be comma-separated redis://host:port URLs',
   })
   REDIS_CLUSTER_NODES: string[] = [];
+
+  /**
+   * Comma-separated `redis://host:port` URLs of Redis Sentinels: the app then uses the master they
+   * name REDIS_SENTINEL_NAME and follows it through failovers (REDIS_URL, if set, only lends the
+   * master's user and password).
+   */
+  @IsOptional()
+  @Transform(toList)
+  @Matches(/^rediss?:\/\/[^/\s]+$/, {
+    each: true,
+    message: 'REDIS_SENTINELS must be comma-separated redis://host:port URLs',
+  })
+  REDIS_SENTINELS: string[] = [];
+
+  /** The master's name in the sentinels' configuration (`sentinel monitor <name> …`). */
+  @IsOptional() @IsString() @Matches(/^[\w.-]+$/) REDIS_SENTINEL_NAME = 'mymaster';
+
+  /**
+   * Replica-safe lock grants for every Redis lock (`replicaSync`): a new hold counts once this many
+   * replicas of its master confirm it (WAIT), else it is given back (503 LOCK_UNAVAILABLE). 0: off.
+   */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(16) LOCK_REPLICA_SYNC = 0;
+
+  /** How long a replica-safe grant waits for its replicas. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(10) @Max(10_000) LOCK_REPLICA_SYNC_TIMEOUT_MS = 500;
 
   /**
    * Comma-separated Redis URLs of independent nodes for MultiLock/RedLock; defaults to REDIS_URL (with
@@ -243,10 +268,18 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
     const lines = errors.map((error) => `  ${error.property}: ${Object.values(error.constraints ?? {}).join('; ')}`);
     throw new InvalidConfigurationError(`Invalid configuration, fix these environment variables:\n${lines.join('\n')}`);
   }
-  if (env.REDIS_CLUSTER_NODES.length > 0) {
-    // Not used for anything on a cluster; kept a string for code that reads it.
+  if (env.REDIS_CLUSTER_NODES.length > 0 && env.REDIS_SENTINELS.length > 0) {
+    throw new InvalidConfigurationError(
+      'Invalid configuration: set REDIS_CLUSTER_NODES or REDIS_SENTINELS, not both (a Redis Cluster fails over by itself)',
+    );
+  }
+  const oneServer = env.REDIS_CLUSTER_NODES.length === 0 && env.REDIS_SENTINELS.length === 0;
+  if (!oneServer) {
+    // Not needed on a cluster or behind sentinels; kept a string for code that reads it.
     env.REDIS_URL ??= '';
   } else if (env.REDIS_LOCK_NODES.length === 0) {
+    // On a cluster or a Sentinel master, MultiLock/RedLock run on it as one node unless
+    // REDIS_LOCK_NODES names others (the RedisModule's default).
     env.REDIS_LOCK_NODES = [env.REDIS_URL];
   }
   return env;

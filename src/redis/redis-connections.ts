@@ -10,11 +10,14 @@ export type AppRedis = Redis | Cluster;
 /** Bound on any command of the shared connection, queueing while reconnecting included. */
 export const REDIS_COMMAND_TIMEOUT_MS = 2000;
 
-/** Where the app's Redis is: the configuration's two ways to say it. */
+/** Where the app's Redis is: the configuration's three ways to say it. */
 export interface RedisTarget {
   REDIS_URL: string;
   /** Seed nodes of a Redis Cluster; when given, REDIS_URL is not used. */
   REDIS_CLUSTER_NODES: string[];
+  /** Redis Sentinels that know the master `REDIS_SENTINEL_NAME`; when given, REDIS_URL only lends its credentials. */
+  REDIS_SENTINELS?: string[];
+  REDIS_SENTINEL_NAME?: string;
 }
 
 export interface ConnectionOptions {
@@ -78,11 +81,78 @@ export function createRedisCluster(urls: string[], name: string, options: Connec
   );
 }
 
-/** The app's Redis as configured: a Cluster when REDIS_CLUSTER_NODES is set, else REDIS_URL. */
+/**
+ * The master that Redis Sentinels name (`sentinels`: `redis://host:port` URLs of the sentinels),
+ * followed through failovers: on a dropped connection the client asks the sentinels again, and it
+ * listens for their `+switch-master` to move at once. `masterUrl`'s user/password (if any) are the
+ * master's.
+ */
+export function createSentinelConnection(
+  target: { sentinels: string[]; masterName: string; masterUrl?: string },
+  name: string,
+  options: ConnectionOptions = {},
+): Redis {
+  const credentials = target.masterUrl ? new URL(target.masterUrl) : undefined;
+  return new Redis({
+    ...nodeOptions(name, options),
+    sentinels: target.sentinels.map((url) => {
+      const parsed = new URL(url);
+      return { host: parsed.hostname, port: Number(parsed.port || 26379) };
+    }),
+    name: target.masterName,
+    username: credentials?.username ? decodeURIComponent(credentials.username) : undefined,
+    password: credentials?.password ? decodeURIComponent(credentials.password) : undefined,
+    sentinelCommandTimeout: 1000,
+    failoverDetector: true,
+    enableAutoPipelining: options.autoPipelining ?? false,
+    enableOfflineQueue: true,
+    retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 1000),
+  });
+}
+
+/** How often one connection may log its connection errors (a Redis down for a minute is one line per 5 s, not thousands). */
+const ERROR_LOG_EVERY_MS = 5000;
+
+/**
+ * Logs a connection's errors (refused, reset, …) as warnings, at most one per ERROR_LOG_EVERY_MS with
+ * the count of those left out; without a listener ioredis prints every one to stderr. The commands
+ * themselves fail with their own errors (503s).
+ */
+export function logConnectionErrors(redis: AppRedis, name: string, logger: { warn(message: string): void }): void {
+  let lastAt = 0;
+  let skipped = 0;
+  redis.on('error', (error: unknown) => {
+    const now = Date.now();
+    if (now - lastAt < ERROR_LOG_EVERY_MS) {
+      skipped++;
+      return;
+    }
+    logger.warn(
+      `Redis connection ${name}: ${error instanceof Error ? error.message : String(error)}` +
+        (skipped > 0 ? ` (and ${skipped} more since the last report)` : ''),
+    );
+    lastAt = now;
+    skipped = 0;
+  });
+}
+
+/** The app's Redis as configured: a Cluster (REDIS_CLUSTER_NODES), a Sentinel master (REDIS_SENTINELS), else REDIS_URL. */
 export function connectAppRedis(target: RedisTarget, name: string, options: ConnectionOptions = {}): AppRedis {
-  return target.REDIS_CLUSTER_NODES.length > 0
-    ? createRedisCluster(target.REDIS_CLUSTER_NODES, name, options)
-    : createRedisConnection(target.REDIS_URL, name, options);
+  if (target.REDIS_CLUSTER_NODES.length > 0) {
+    return createRedisCluster(target.REDIS_CLUSTER_NODES, name, options);
+  }
+  if (target.REDIS_SENTINELS?.length) {
+    return createSentinelConnection(
+      {
+        sentinels: target.REDIS_SENTINELS,
+        masterName: target.REDIS_SENTINEL_NAME ?? 'mymaster',
+        masterUrl: target.REDIS_URL || undefined,
+      },
+      name,
+      options,
+    );
+  }
+  return createRedisConnection(target.REDIS_URL, name, options);
 }
 
 /**

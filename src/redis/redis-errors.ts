@@ -4,6 +4,8 @@
  */
 const UNAVAILABLE_MESSAGES = [
   'Connection is closed',
+  // A pipeline (auto-pipelining's included) in flight when the connection closed: outcome unknown.
+  'Command aborted due to connection close',
   "Stream isn't writeable",
   'Command timed out',
   'Reached the max retries per request limit',

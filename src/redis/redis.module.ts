@@ -1,9 +1,10 @@
-import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { appConfig, AppConfig } from '../config/app-config';
 import {
   type AppRedis,
   connectAppRedis,
   createRedisConnection,
+  logConnectionErrors,
   REDIS_COMMAND_TIMEOUT_MS,
   untilReady,
 } from './redis-connections';
@@ -12,11 +13,20 @@ import { REDIS_CLIENT, REDIS_LOCK_NODES, REDIS_SUBSCRIBER } from './redis.tokens
 /** A Cluster takes commands once it knows its slots: start-up waits this long for that, then goes on (503s until then). */
 const CLUSTER_READY_WAIT_MS = 5000;
 
-async function connected(redis: AppRedis): Promise<AppRedis> {
+const logger = new Logger('Redis');
+
+async function connected(redis: AppRedis, name: string): Promise<AppRedis> {
+  logConnectionErrors(redis, name, logger);
   if (redis.isCluster) {
     await untilReady(redis, CLUSTER_READY_WAIT_MS).catch(() => undefined);
   }
   return redis;
+}
+
+function lockNode(url: string, name: string): AppRedis {
+  const node = createRedisConnection(url, name);
+  logConnectionErrors(node, name, logger);
+  return node;
 }
 
 /**
@@ -37,13 +47,14 @@ async function connected(redis: AppRedis): Promise<AppRedis> {
             // Every command answers within this or fails (503 REDIS_UNAVAILABLE), also while reconnecting.
             commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS,
           }),
+          'cmd',
         ),
     },
     {
       provide: REDIS_SUBSCRIBER,
       inject: [appConfig.KEY],
       useFactory: (config: AppConfig) =>
-        connected(connectAppRedis(config, `${config.INSTANCE_ID}:sub`, { shardedSubscribers: true })),
+        connected(connectAppRedis(config, `${config.INSTANCE_ID}:sub`, { shardedSubscribers: true }), 'sub'),
     },
     {
       provide: REDIS_LOCK_NODES,
@@ -53,9 +64,7 @@ async function connected(redis: AppRedis): Promise<AppRedis> {
         config.REDIS_LOCK_NODES.length === 0
           ? [client]
           : config.REDIS_LOCK_NODES.map((url, i) =>
-              url === config.REDIS_URL
-                ? client
-                : createRedisConnection(url, `${config.INSTANCE_ID}:lock-node-${i + 1}`),
+              url === config.REDIS_URL ? client : lockNode(url, `${config.INSTANCE_ID}:lock-node-${i + 1}`),
             ),
     },
   ],

@@ -69,17 +69,25 @@ export async function runAsyncSale(
   return attempts;
 }
 
-/** Where a test reads Redis: one server's URL, or the seed URLs of a Redis Cluster. */
-export type RedisAt = string | { cluster: string[] };
+/** Where a test reads Redis: one server's URL, the seed URLs of a Redis Cluster, or Sentinels' URLs. */
+export type RedisAt = string | { cluster: string[] } | { sentinels: string[]; name: string };
 
-/** A client of `at` (a Cluster client for a cluster); the caller disconnects it. */
+/** A client of `at` (a Cluster client for a cluster, the current master behind sentinels); the caller disconnects it. */
 export function redisAt(at: RedisAt): Redis | Cluster {
-  return typeof at === 'string'
-    ? new Redis(at, { maxRetriesPerRequest: 1 })
-    : new Cluster(
-        at.cluster.map((url) => ({ host: new URL(url).hostname, port: Number(new URL(url).port) })),
-        { redisOptions: { maxRetriesPerRequest: 1 } },
-      );
+  if (typeof at === 'string') {
+    return new Redis(at, { maxRetriesPerRequest: 1 });
+  }
+  if ('sentinels' in at) {
+    return new Redis({
+      sentinels: at.sentinels.map((url) => ({ host: new URL(url).hostname, port: Number(new URL(url).port) })),
+      name: at.name,
+      maxRetriesPerRequest: 1,
+    });
+  }
+  return new Cluster(
+    at.cluster.map((url) => ({ host: new URL(url).hostname, port: Number(new URL(url).port) })),
+    { redisOptions: { maxRetriesPerRequest: 1 } },
+  );
 }
 
 /** Redis' view of a sale: remaining stock, buyers, and what the consumer group still holds. */

@@ -51,6 +51,17 @@ export class OrderRecovery implements OnApplicationBootstrap, BeforeApplicationS
     await this.round;
   }
 
+  /** ORDER_DURABILITY=replicas: whether the replicas have what this replica just claimed (see `entriesReplicated`). */
+  private replicated(voucherId: string): Promise<boolean> {
+    if (this.config.ORDER_DURABILITY !== 'replicas') {
+      return Promise.resolve(true);
+    }
+    return this.stream.entriesReplicated([voucherId], {
+      replicas: this.config.ORDER_DURABILITY_REPLICAS,
+      timeoutMs: this.config.ORDER_DURABILITY_TIMEOUT_MS,
+    });
+  }
+
   /** One round over every active sale; returns how many entries were claimed. */
   async recover(): Promise<number> {
     let claimed = 0;
@@ -82,6 +93,11 @@ export class OrderRecovery implements OnApplicationBootstrap, BeforeApplicationS
         claimed += total;
         this.metrics.claimed.inc(total);
         await this.persister.discard(found.malformed);
+        if (found.orders.length > 0 && !(await this.replicated(voucherId))) {
+          // Claimed, not persisted: they stay pending under this replica and are claimed again later.
+          this.logger.warn(`Voucher ${voucherId}: claimed entries are not on enough Redis replicas yet`);
+          break;
+        }
         await this.persister.persist(found.orders);
         // The whole pending list was scanned (a page may be empty while idle entries lie further on).
         if (cursor === '0-0') {

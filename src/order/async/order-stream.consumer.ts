@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { AppRedis } from '../../redis/redis-connections';
 import { appConfig, type AppConfig } from '../../config/app-config';
-import { connectAppRedis } from '../../redis/redis-connections';
+import { connectAppRedis, logConnectionErrors } from '../../redis/redis-connections';
 import { KEEP_AFTER_END_MS } from '../../voucher/seckill-keys';
 import { SeckillStateStore } from '../../voucher/seckill-state.store';
 import { ActiveSales } from './active-sales';
@@ -44,6 +44,7 @@ export class OrderStreamConsumer implements OnApplicationBootstrap, BeforeApplic
       // A blocked read answers within BLOCK_MS; longer means Redis is stuck (e.g. paused).
       commandTimeoutMs: BLOCK_MS + 3000,
     });
+    logConnectionErrors(this.connection, 'orders', this.logger);
     this.running = this.loop();
   }
 
@@ -69,7 +70,7 @@ export class OrderStreamConsumer implements OnApplicationBootstrap, BeforeApplic
           blockMs: BLOCK_MS,
         });
         await this.persister.discard(malformed);
-        if (orders.length > 0) {
+        if (orders.length > 0 && (await this.untilReplicated(orders))) {
           await this.persistUntilDone(orders);
         }
         backoff = 0;
@@ -91,6 +92,31 @@ export class OrderStreamConsumer implements OnApplicationBootstrap, BeforeApplic
         await sleep(backoff);
       }
     }
+  }
+
+  /**
+   * ORDER_DURABILITY=replicas: waits until the replicas have the entries just read (see
+   * `OrderStreamStore.entriesReplicated`), retrying while they lag. False on shutdown: the entries
+   * stay pending for whoever claims them.
+   */
+  private async untilReplicated(orders: StreamOrder[]): Promise<boolean> {
+    if (this.config.ORDER_DURABILITY !== 'replicas') {
+      return true;
+    }
+    const voucherIds = [...new Set(orders.map((order) => order.voucherId))];
+    for (let delay = 50; !this.stopping; delay = Math.min(MAX_BACKOFF_MS, delay * 2)) {
+      const replicated = await this.stream.entriesReplicated(voucherIds, {
+        replicas: this.config.ORDER_DURABILITY_REPLICAS,
+        timeoutMs: this.config.ORDER_DURABILITY_TIMEOUT_MS,
+        connection: this.connection,
+      });
+      if (replicated) {
+        return true;
+      }
+      this.logger.warn(`Read entries are not on enough Redis replicas yet; not persisting them (retry in ${delay} ms)`);
+      await sleep(delay);
+    }
+    return false;
   }
 
   /**

@@ -147,6 +147,33 @@ export class OrderStreamStore {
   }
 
   /**
+   * ORDER_DURABILITY=replicas, before persisting entries read or claimed on `connection`: whether
+   * `replicas` replicas of each sale's master have them. The read (or claim) was a write of that
+   * connection — it put the entries in a pending list — made after they were appended, so a WAIT
+   * there covers them. Persisting an entry a failover could still lose would let the new master
+   * sell its unit again, and the order that bought it would fail in MySQL after its 202.
+   */
+  async entriesReplicated(
+    voucherIds: string[],
+    options: { replicas: number; timeoutMs: number; connection?: AppRedis },
+  ): Promise<boolean> {
+    const connection = options.connection ?? this.redis;
+    // One WAIT per master: on one server any sale's key leads to it.
+    const routes = connection.isCluster ? [...new Set(voucherIds)] : voucherIds.slice(0, 1);
+    const acknowledged = await Promise.all(
+      routes.map(
+        async (voucherId) =>
+          (
+            await onNodeOf(connection, seckillKeys(voucherId).state, (pipeline) =>
+              pipeline.wait(options.replicas, options.timeoutMs),
+            )
+          )[0] as number,
+      ),
+    );
+    return acknowledged.every((count) => count >= options.replicas);
+  }
+
+  /**
    * XREADGROUP of new entries on several vouchers' streams at once, on a dedicated (blocking)
    * connection, waiting up to `blockMs` for some. Returns the orders and any malformed entries.
    *

@@ -3,16 +3,12 @@ import { Redis } from 'ioredis';
 import { appConfig, type AppConfig } from '../../config/app-config';
 import { pairsToRecord } from '../../redis/redis-replies';
 import { REDIS_CLIENT } from '../../redis/redis.tokens';
-import {
-  createRedisCluster,
-  mastersOf,
-  untilReady,
-  type AppRedis,
-  type RedisTarget,
-} from '../../redis/redis-connections';
+import { connectAppRedis, mastersOf, untilReady, type AppRedis, type RedisTarget } from '../../redis/redis-connections';
 
 /** How often a running replica checks again (a Redis restarted with other settings). */
 const RECHECK_MS = 10_000;
+/** While a re-check finds Redis not durable (e.g. a failover left the new master without replicas yet), admission waits for the next one: ask more often. */
+const RECHECK_FAILING_MS = 1000;
 
 /** Start-up refused: an accepted order could be lost with this Redis. */
 export class DurabilityNotGuaranteedError extends Error {
@@ -22,7 +18,7 @@ export class DurabilityNotGuaranteedError extends Error {
 /**
  * In async mode an accepted order lives only in Redis until a consumer commits it, so the app
  * refuses to start (`assertRedisDurable`, called by `createApp`) unless Redis keeps it through a
- * crash, and a running replica re-checks every 10 s (admission pauses while it fails):
+ * crash, and a running replica re-checks every 10 s, every second while it fails (admission pauses meanwhile):
  * - ORDER_DURABILITY=aof: `appendonly yes` and `appendfsync always` (every write on disk before
  *   the reply), and `maxmemory-policy noeviction` (an order is never evicted);
  * - ORDER_DURABILITY=replicas: at least ORDER_DURABILITY_REPLICAS connected replicas (each
@@ -35,6 +31,7 @@ export class RedisDurabilityCheck implements OnModuleInit, BeforeApplicationShut
   private timer?: NodeJS.Timeout;
   /** False while the last re-check found Redis would lose accepted orders: admission answers 503. */
   private durable = true;
+  private stopped = false;
 
   constructor(
     @Inject(appConfig.KEY) private readonly config: AppConfig,
@@ -52,17 +49,28 @@ export class RedisDurabilityCheck implements OnModuleInit, BeforeApplicationShut
       );
       return;
     }
-    this.timer = setInterval(() => void this.recheck(), RECHECK_MS);
-    this.timer.unref();
+    this.schedule();
   }
 
   beforeApplicationShutdown(): void {
-    clearInterval(this.timer);
+    this.stopped = true;
+    clearTimeout(this.timer);
   }
 
   /** Whether admission may answer 202 (always true unless a re-check found the settings changed). */
   get ok(): boolean {
     return this.durable;
+  }
+
+  private schedule(): void {
+    if (this.stopped) {
+      return;
+    }
+    this.timer = setTimeout(
+      () => void this.recheck().finally(() => this.schedule()),
+      this.durable ? RECHECK_MS : RECHECK_FAILING_MS,
+    );
+    this.timer.unref();
   }
 
   private async recheck(): Promise<void> {
@@ -147,14 +155,14 @@ export async function assertRedisDurable(
   if (config.ORDER_MODE !== 'async' || config.ORDER_DURABILITY === 'none') {
     return;
   }
-  const redis: AppRedis =
-    config.REDIS_CLUSTER_NODES.length > 0
-      ? createRedisCluster(config.REDIS_CLUSTER_NODES, 'durability-check', { commandTimeoutMs: 2000 })
-      : new Redis(config.REDIS_URL, { connectTimeout: 2000, maxRetriesPerRequest: 1, lazyConnect: true });
+  const oneServer = config.REDIS_CLUSTER_NODES.length === 0 && !config.REDIS_SENTINELS?.length;
+  const redis: AppRedis = oneServer
+    ? new Redis(config.REDIS_URL, { connectTimeout: 2000, maxRetriesPerRequest: 1, lazyConnect: true })
+    : connectAppRedis(config, 'durability-check', { commandTimeoutMs: 2000 });
   redis.on('error', () => undefined);
   let problems: string[];
   try {
-    await (redis.isCluster ? untilReady(redis, 5000) : redis.connect());
+    await (oneServer ? (redis as Redis).connect() : untilReady(redis, 5000));
     problems = await durabilityProblems(redis, config);
   } catch (error) {
     problems = [`its settings cannot be read (unreachable, or CONFIG GET refused): ${String(error)}`];
@@ -163,7 +171,7 @@ export async function assertRedisDurable(
   }
   if (problems.length > 0) {
     throw new DurabilityNotGuaranteedError(
-      `ORDER_MODE=async refuses to start: Redis at ${config.REDIS_CLUSTER_NODES.length > 0 ? 'REDIS_CLUSTER_NODES' : 'REDIS_URL'} would not keep accepted orders through a crash:\n` +
+      `ORDER_MODE=async refuses to start: Redis at ${redisSetting(config)} would not keep accepted orders through a crash:\n` +
         problems.map((problem) => `  - ${problem}`).join('\n') +
         '\nFix the Redis configuration, or set ORDER_DURABILITY=none for development only (loses accepted orders on a Redis crash).',
     );
@@ -172,4 +180,12 @@ export async function assertRedisDurable(
 
 async function readSettings(redis: Redis, names: string[]): Promise<Record<string, string>> {
   return pairsToRecord((await redis.config('GET', ...names)) as string[]);
+}
+
+/** The setting that says where the app's Redis is. */
+function redisSetting(config: RedisTarget): string {
+  if (config.REDIS_CLUSTER_NODES.length > 0) {
+    return 'REDIS_CLUSTER_NODES';
+  }
+  return config.REDIS_SENTINELS?.length ? 'REDIS_SENTINELS' : 'REDIS_URL';
 }
