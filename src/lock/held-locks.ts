@@ -24,6 +24,11 @@ export interface HeldLock {
   leaseTimer?: NodeJS.Timeout;
   releasing: boolean;
   lost?: LockLostError;
+  /**
+   * Another process's release wrote this grant (a direct grant): a replica check (`replicaSync`)
+   * must first write on this process's connection, or its WAIT would not cover the grant.
+   */
+  grantedElsewhere?: boolean;
 }
 
 /** A grant to record: a first hold or a re-entry. */

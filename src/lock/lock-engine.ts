@@ -9,7 +9,7 @@ import {
   forceRelease,
   release,
   renew,
-  renewAndWait,
+  confirmOnReplicas,
   type AcquireResult,
   type ReleaseResult,
 } from './lock-script-calls';
@@ -320,7 +320,8 @@ export class LockEngine extends EventEmitter<LockEvents> {
   }
 
   /**
-   * `replicaSync` for a new hold: renews it and WAITs for the replicas in one round trip. If fewer
+   * `replicaSync` for a new hold: WAITs for the replicas in one round trip (renewing a direct grant
+   * first, see `confirmOnReplicas`). If fewer
    * confirm within the timeout (or Redis cannot say), the hold is given back and this rejects with
    * `LockNotReplicatedError` (or `LockUnavailableError`); a hold found gone rejects as lost.
    */
@@ -328,9 +329,14 @@ export class LockEngine extends EventEmitter<LockEvents> {
     const sentAt = performance.now();
     let outcome: { held: boolean; acknowledged: number };
     try {
-      outcome = await renewAndWait(
+      outcome = await confirmOnReplicas(
         this.node(state.node),
-        { lockKey: state.keys.lock, owner: state.owner, leaseMs: state.leaseMs },
+        {
+          lockKey: state.keys.lock,
+          owner: state.owner,
+          leaseMs: state.leaseMs,
+          renew: state.grantedElsewhere === true,
+        },
         sync,
       );
     } catch (error) {
@@ -344,7 +350,9 @@ export class LockEngine extends EventEmitter<LockEvents> {
       this.holds.leave(state);
       throw lost;
     }
-    this.renewed(state, sentAt);
+    if (state.grantedElsewhere) {
+      this.renewed(state, sentAt);
+    }
     if (outcome.acknowledged < sync.replicas) {
       await this.giveBack(state);
       throw new LockNotReplicatedError(

@@ -170,24 +170,29 @@ export async function renewMany(client: LockRedisClient, requests: RenewRequest[
 }
 
 /**
- * renew.lua and `WAIT replicas timeoutMs` in one round trip on the lock's connection (on a Cluster,
- * the pipeline goes to the lock's master): whether `owner` still holds the lock, and how many
- * replicas have every write of this connection so far — the renewal, and so the grant before it,
- * whichever connection wrote that (the replication stream is one ordered log).
+ * A replica check of a new hold in one round trip on the lock's connection (on a Cluster the
+ * pipeline goes to the lock's master): `WAIT replicas timeoutMs` — how many replicas have every
+ * write of this connection so far. A grant this connection wrote (an acquire, a local hand-over)
+ * is covered as it is; a grant another process's release wrote is not, so `renew` first runs
+ * renew.lua, a write after the grant (the replication stream is one ordered log), and reports
+ * whether `owner` still holds the lock. Without `renew` nothing is written before the WAIT, so the
+ * WAITs of many grants sent together are answered by one acknowledgement.
  */
-export async function renewAndWait(
+export async function confirmOnReplicas(
   client: LockRedisClient,
-  request: RenewRequest,
+  request: RenewRequest & { renew: boolean },
   sync: { replicas: number; timeoutMs: number },
 ): Promise<{ held: boolean; acknowledged: number }> {
   const script = lockScripts.renew;
   const send = async (byEval: boolean) => {
     const pipeline = client.pipeline();
-    if (!pipeline.wait || !pipeline.eval) {
-      throw new TypeError('replicaSync needs a client whose pipeline has eval and wait (ioredis)');
+    if (!pipeline.wait || !pipeline.eval || !pipeline.pttl) {
+      throw new TypeError('replicaSync needs a client whose pipeline has eval, pttl and wait (ioredis)');
     }
     const args = [request.lockKey, request.owner, request.leaseMs];
-    if (byEval) {
+    if (!request.renew) {
+      pipeline.pttl(request.lockKey);
+    } else if (byEval) {
       pipeline.eval(script.source, 1, ...args);
     } else {
       pipeline.evalsha(script.sha, 1, ...args);
@@ -200,12 +205,13 @@ export async function renewAndWait(
   if (noScript(replies[0]?.[0])) {
     replies = await send(true);
   }
-  const [[renewError, renewed], [waitError, acknowledged]] = replies;
-  const failed = renewError ?? waitError;
+  const [[firstError, first], [waitError, acknowledged]] = replies;
+  const failed = firstError ?? waitError;
   if (failed) {
     throw failed;
   }
-  return { held: renewed === 1, acknowledged: Number(acknowledged) };
+  // Without a renewal: the lock still has a lease (PTTL > 0) — it was granted a moment ago.
+  return { held: request.renew ? first === 1 : Number(first) > 0, acknowledged: Number(acknowledged) };
 }
 
 /** Runs force-release.lua: deletes the lock whoever holds it and wakes its waiters; true if it existed. */

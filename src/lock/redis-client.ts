@@ -13,6 +13,8 @@ export interface LockRedisPipeline {
   /** Needed with `replicaSync` only (a script after NOSCRIPT, and WAIT behind it on the same connection). */
   eval?(script: string, numKeys: number, ...args: ScriptArg[]): unknown;
   wait?(numReplicas: number, timeout: number): unknown;
+  /** A read that routes a pipeline to the lock's node (a Cluster) without writing anything. */
+  pttl?(key: string): unknown;
   exec(): Promise<[Error | null, unknown][] | null>;
 }
 

@@ -372,6 +372,7 @@ export class ReentrantLock implements Lockable {
     const handle = this.firstHold(busySentAt - (leaseMs - firstLeaseMs), fencingToken, leaseTime, startedAt);
     const state = this.engine.holds.of(this.gateId, this.owner);
     if (!(handle instanceof Promise) && state) {
+      state.grantedElsewhere = true;
       // Lost when the first lease ends, unless the renewal below lands before (it re-arms or clears
       // this timer): a watchdog lock would otherwise learn of a failed renewal only at the next tick.
       this.engine.holds.armLeaseTimer(state);

@@ -51,12 +51,12 @@ describe('bench:seckill (smoke run, no speed asserted)', () => {
   }, 180_000);
 });
 
-/** Keeps `npm run bench:redis-cluster` runnable (tiny rows, no speed asserted, errors must be 0). */
-describe('bench:redis-cluster (smoke run, no speed asserted)', () => {
-  it('runs every row on one server and on a 3-master cluster and prints the table and ratios', async () => {
+/** Keeps `npm run bench:redis-topologies` runnable (tiny rows, no speed asserted, errors must be 0). */
+describe('bench:redis-topologies (smoke run, no speed asserted)', () => {
+  it('runs every row (one server, a 3-master cluster, a server with a replica and WAIT) and prints the ratios', async () => {
     const { stdout } = await run(
       process.execPath,
-      ['--import', 'tsx', join(__dirname, '../../bench/redis-cluster.bench.ts')],
+      ['--import', 'tsx', join(__dirname, '../../bench/redis-topologies.bench.ts')],
       { env: { ...process.env, BENCH_DURATION_MS: '300' }, timeout: 60_000 },
     );
     for (const row of [
@@ -64,9 +64,12 @@ describe('bench:redis-cluster (smoke run, no speed asserted)', () => {
       'admission, 3-master cluster',
       'lock pair, one server',
       'lock pair, 3-master cluster',
+      'admission + WAIT 1 \\(ORDER_DURABILITY=replicas\\)',
+      'lock pair \\+ replicaSync 1',
     ]) {
       expect(stdout).toMatch(new RegExp(`^\\| ${row} \\| [\\d,]+ \\| 0 \\|`, 'm'));
     }
+    expect(stdout).toMatch(/^Ratios \(WAIT 1 \/ no WAIT, server with a replica\): admission ops\/s [\d.]+×/m);
     expect(stdout).toMatch(/^Ratios \(cluster \/ one server\): admission ops\/s [\d.]+×/m);
   });
 });

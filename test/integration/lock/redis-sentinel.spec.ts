@@ -102,7 +102,19 @@ describe('Replica-safe grants (replicaSync / WAIT) through a Redis Sentinel fail
       'accepted',
     );
     expect(await stream.waitForReplicas('1', SYNC)).toBe(0);
+    // The same for a grant another process's release wrote straight to a queued waiter (renewed on
+    // the waiter's connection before its WAIT, or the WAIT would not cover it).
+    const lagging = await b.getLock('sync:direct-lagging').lock();
+    const refused = a.getLock('sync:direct-lagging').lock({ waitTime: 5000 });
+    await sleep(100);
+    await lagging.unlock();
+    await expect(refused).rejects.toBeInstanceOf(LockNotReplicatedError);
     proxy.resume();
+    const holder = await b.getLock('sync:direct').lock();
+    const waiting = a.getLock('sync:direct').lock({ waitTime: 5000 });
+    await sleep(100);
+    await holder.unlock();
+    await (await waiting).unlock();
 
     // Confirmed: a lock and 20 orders, then the master dies at once.
     const confirmedOrders: string[] = [];

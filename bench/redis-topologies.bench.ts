@@ -1,10 +1,11 @@
 /**
- * `npm run bench:redis-cluster`: the async admission script and lock pairs on one Redis server vs a
- * 3-master Redis Cluster (every node durable: AOF, `appendfsync always`), side by side in one run,
- * through the app's own stores and clients (auto-pipelined). Reports ops/s and each master's Redis
- * CPU per op (from `INFO cpu`), so a shard's capacity is ~1,000,000 / (µs per op) per core.
- * Everything shares this machine's cores: the load process is usually the limit, so the per-op CPU
- * is the figure that transfers to real hosts.
+ * `npm run bench:redis-topologies`: the async admission script and lock pairs on one Redis server, on
+ * a 3-master Redis Cluster, and on a server with one replica waiting for it (`WAIT 1`: admission +
+ * `ORDER_DURABILITY=replicas`, lock pairs + `replicaSync`) — every node durable (AOF, `appendfsync
+ * always`), side by side in one run, through the app's own stores and clients (auto-pipelined).
+ * Reports ops/s and each master's Redis CPU per op (from `INFO cpu`), so a shard's capacity is
+ * ~1,000,000 / (µs per op) per core. Everything shares this machine's cores: the load process is
+ * usually the limit, so the per-op CPU is the figure that transfers to real hosts.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ import { redisNowMs } from '../src/redis/redis-clock';
 import { SeckillStateStore } from '../src/voucher/seckill-state.store';
 import { RedisServer } from '../scripts/stack/redis';
 import { RedisCluster } from '../scripts/stack/redis-cluster';
+import { probeTcp } from '../scripts/stack/ports';
 import { fmt } from './bench-stats';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 4000);
@@ -64,7 +66,7 @@ async function measure(redis: AppRedis, op: (i: number) => Promise<unknown>) {
   };
 }
 
-async function admissions(redis: AppRedis) {
+async function admissions(redis: AppRedis, waitReplicas = 0) {
   const state = new SeckillStateStore(redis);
   const stream = new OrderStreamStore(redis);
   const now = await redisNowMs(redis);
@@ -76,13 +78,26 @@ async function admissions(redis: AppRedis) {
       endTime: new Date(now + 3_600_000),
     });
   }
-  return measure(redis, (i) =>
-    stream.admit({ voucherId: vouchers[i % VOUCHERS], userId: String(i), orderId: String(1e12 + i), maxBacklog: 1e9 }),
-  );
+  return measure(redis, async (i) => {
+    const voucherId = vouchers[i % VOUCHERS];
+    await stream.admit({ voucherId, userId: String(i), orderId: String(1e12 + i), maxBacklog: 1e9 });
+    if (
+      waitReplicas > 0 &&
+      (await stream.waitForReplicas(voucherId, { replicas: waitReplicas, timeoutMs: 1000 })) < waitReplicas
+    ) {
+      throw new Error('not confirmed');
+    }
+  });
 }
 
-async function lockPairs(redis: AppRedis, subscriber: AppRedis) {
-  const locks = new LockService({ instanceId: 'bench', nodes: [redis], subscriber, shardedPubSub: redis.isCluster });
+async function lockPairs(redis: AppRedis, subscriber: AppRedis, replicaSync = 0) {
+  const locks = new LockService({
+    instanceId: 'bench',
+    nodes: [redis],
+    subscriber,
+    shardedPubSub: redis.isCluster,
+    replicaSync: replicaSync > 0 ? { replicas: replicaSync, timeoutMs: 1000 } : undefined,
+  });
   try {
     return await measure(redis, async (i) => {
       const handle = await locks.getLock(`bench:${i % 4096}`).lock({ waitTime: 5000 });
@@ -102,12 +117,24 @@ async function main(): Promise<void> {
     started.push(server);
     const cluster = await RedisCluster.start(join(root, 'cluster'), 'bench-cluster', { masters: 3, durable: true });
     started.push(cluster);
+    const primary = await RedisServer.start(join(root, 'primary'), 'bench-primary', { durable: true });
+    started.push(primary);
+    const replica = await RedisServer.start(join(root, 'replica'), 'bench-replica', {
+      durable: true,
+      replicaOf: primary.port,
+    });
+    started.push(replica);
     const single = createRedisConnection(server.url, 'bench', { autoPipelining: true, commandTimeoutMs: 5000 });
     const singleSub = createRedisConnection(server.url, 'bench-sub');
     const sharded = createRedisCluster(cluster.urls, 'bench', { autoPipelining: true, commandTimeoutMs: 5000 });
     const shardedSub = createRedisCluster(cluster.urls, 'bench-sub', { shardedSubscribers: true });
-    clients.push(single, singleSub, sharded, shardedSub);
+    const replicated = createRedisConnection(primary.url, 'bench', { autoPipelining: true, commandTimeoutMs: 5000 });
+    const replicatedSub = createRedisConnection(primary.url, 'bench-sub');
+    clients.push(single, singleSub, sharded, shardedSub, replicated, replicatedSub);
     await new Promise((resolve) => sharded.once('ready', resolve));
+    while (!(await probeTcp(replica.port, 'INFO replication\r\n')).includes('master_link_status:up')) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
 
     const rows: [string, Awaited<ReturnType<typeof measure>>][] = [];
     // Alternating, so a slower moment of the VM does not land on one side only.
@@ -115,9 +142,13 @@ async function main(): Promise<void> {
     rows.push(['admission, 3-master cluster', await admissions(sharded)]);
     rows.push(['lock pair, one server', await lockPairs(single, singleSub)]);
     rows.push(['lock pair, 3-master cluster', await lockPairs(sharded, shardedSub)]);
+    rows.push(['admission, server with a replica, no WAIT', await admissions(replicated)]);
+    rows.push(['admission + WAIT 1 (ORDER_DURABILITY=replicas)', await admissions(replicated, 1)]);
+    rows.push(['lock pair, server with a replica, no WAIT', await lockPairs(replicated, replicatedSub)]);
+    rows.push(['lock pair + replicaSync 1', await lockPairs(replicated, replicatedSub, 1)]);
 
     const lines = [
-      `Redis Cluster vs one server (${CONCURRENCY} concurrent callers, one load process, ${DURATION_MS / 1000} s per row, AOF always)`,
+      `Redis topologies (${CONCURRENCY} concurrent callers, one load process, ${DURATION_MS / 1000} s per row, AOF always)`,
       '',
       "| row | ops/s | errors | Redis CPU µs/op (all masters) | per-master share | one shard's ops/s per core (1e6 / µs) |",
       '|---|---:|---:|---:|---|---:|',
@@ -129,6 +160,9 @@ async function main(): Promise<void> {
       `Ratios (cluster / one server): admission ops/s ${fmt(rows[1][1].perSecond / rows[0][1].perSecond, 2)}×, ` +
         `CPU per admission ${fmt(rows[1][1].cpuUsPerOp / rows[0][1].cpuUsPerOp, 2)}×; lock pairs/s ` +
         `${fmt(rows[3][1].perSecond / rows[2][1].perSecond, 2)}×, CPU per pair ${fmt(rows[3][1].cpuUsPerOp / rows[2][1].cpuUsPerOp, 2)}×`,
+      `Ratios (WAIT 1 / no WAIT, server with a replica): admission ops/s ${fmt(rows[5][1].perSecond / rows[4][1].perSecond, 2)}×, ` +
+        `CPU per admission ${fmt(rows[5][1].cpuUsPerOp / rows[4][1].cpuUsPerOp, 2)}×; lock pairs/s ` +
+        `${fmt(rows[7][1].perSecond / rows[6][1].perSecond, 2)}×, CPU per pair ${fmt(rows[7][1].cpuUsPerOp / rows[6][1].cpuUsPerOp, 2)}×`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
