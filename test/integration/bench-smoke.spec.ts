@@ -64,10 +64,11 @@ describe('bench:redis-topologies (smoke run, no speed asserted)', () => {
       'admission, 3-master cluster',
       'lock pair, one server',
       'lock pair, 3-master cluster',
-      'admission + WAIT 1 \\(ORDER_DURABILITY=replicas\\)',
-      'lock pair \\+ replicaSync 1',
+      'admission + WAIT 1 (ORDER_DURABILITY=replicas)',
+      'lock pair + replicaSync 1',
     ]) {
-      expect(stdout).toMatch(new RegExp(`^\\| ${row} \\| [\\d,]+ \\| 0 \\|`, 'm'));
+      const name = row.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      expect(stdout).toMatch(new RegExp(`^\\| ${name} \\| [\\d,]+ \\| 0 \\|`, 'm'));
     }
     expect(stdout).toMatch(/^Ratios \(WAIT 1 \/ no WAIT, server with a replica\): admission ops\/s [\d.]+×/m);
     expect(stdout).toMatch(/^Ratios \(cluster \/ one server\): admission ops\/s [\d.]+×/m);
