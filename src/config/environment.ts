@@ -64,7 +64,10 @@ export class Environment {
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(3600) MYSQL_IDLE_TRANSACTION_TIMEOUT_S = 10;
 
   /** `redis://host:port` for commands, pub/sub, stock and IDs (not needed with REDIS_CLUSTER_NODES). */
-  @ValidateIf((env: Environment) => env.REDIS_CLUSTER_NODES.length === 0 && env.REDIS_SENTINELS.length === 0)
+  @ValidateIf(
+    (env: Environment) =>
+      (env.REDIS_CLUSTER_NODES.length === 0 && env.REDIS_SENTINELS.length === 0) || env.REDIS_URL !== undefined,
+  )
   @IsString()
   @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must look like redis://host:port' })
   REDIS_URL: string;
@@ -103,8 +106,11 @@ export class Environment {
    */
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(16) LOCK_REPLICA_SYNC = 0;
 
-  /** How long a replica-safe grant waits for its replicas. */
-  @IsOptional() @Transform(toInt) @IsInt() @Min(10) @Max(10_000) LOCK_REPLICA_SYNC_TIMEOUT_MS = 500;
+  /**
+   * How long a replica-safe grant waits for its replicas: below the shared connection's 2 s command
+   * timeout (a WAIT holds that connection up), so at most 1,500.
+   */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(10) @Max(1500) LOCK_REPLICA_SYNC_TIMEOUT_MS = 500;
 
   /**
    * Comma-separated Redis URLs of independent nodes for MultiLock/RedLock; defaults to REDIS_URL (with
@@ -147,7 +153,8 @@ export class Environment {
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(16) ORDER_DURABILITY_REPLICAS = 1;
 
   /** How long an admission waits for those replicas before answering 503. */
-  @IsOptional() @Transform(toInt) @IsInt() @Min(10) @Max(10_000) ORDER_DURABILITY_TIMEOUT_MS = 500;
+  // At most 1,500: the WAIT holds up the shared connection, whose commands time out after 2 s.
+  @IsOptional() @Transform(toInt) @IsInt() @Min(10) @Max(1500) ORDER_DURABILITY_TIMEOUT_MS = 500;
 
   /** Orders a consumer reads (and persists in one transaction per voucher) at a time. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(2000) ORDER_BATCH_SIZE = 500;

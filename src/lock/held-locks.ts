@@ -24,11 +24,8 @@ export interface HeldLock {
   leaseTimer?: NodeJS.Timeout;
   releasing: boolean;
   lost?: LockLostError;
-  /**
-   * Another process's release wrote this grant (a direct grant): a replica check (`replicaSync`)
-   * must first write on this process's connection, or its WAIT would not cover the grant.
-   */
-  grantedElsewhere?: boolean;
+  /** A first hold's replica check in flight (`replicaSync`): a re-entry meanwhile waits for it. */
+  confirming?: Promise<void>;
 }
 
 /** A grant to record: a first hold or a re-entry. */

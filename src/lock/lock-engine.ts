@@ -320,8 +320,8 @@ export class LockEngine extends EventEmitter<LockEvents> {
   }
 
   /**
-   * `replicaSync` for a new hold: WAITs for the replicas in one round trip (renewing a direct grant
-   * first, see `confirmOnReplicas`). If fewer
+   * `replicaSync` for a new hold: renews it and WAITs for the replicas in one round trip (see
+   * `confirmOnReplicas`). If fewer
    * confirm within the timeout (or Redis cannot say), the hold is given back and this rejects with
    * `LockNotReplicatedError` (or `LockUnavailableError`); a hold found gone rejects as lost.
    */
@@ -331,12 +331,7 @@ export class LockEngine extends EventEmitter<LockEvents> {
     try {
       outcome = await confirmOnReplicas(
         this.node(state.node),
-        {
-          lockKey: state.keys.lock,
-          owner: state.owner,
-          leaseMs: state.leaseMs,
-          renew: state.grantedElsewhere === true,
-        },
+        { lockKey: state.keys.lock, owner: state.owner, leaseMs: state.leaseMs },
         sync,
       );
     } catch (error) {
@@ -350,9 +345,7 @@ export class LockEngine extends EventEmitter<LockEvents> {
       this.holds.leave(state);
       throw lost;
     }
-    if (state.grantedElsewhere) {
-      this.renewed(state, sentAt);
-    }
+    this.renewed(state, sentAt);
     if (outcome.acknowledged < sync.replicas) {
       await this.giveBack(state);
       throw new LockNotReplicatedError(

@@ -34,6 +34,8 @@ export class LockPubSub {
     // Messages published while the connection was down are lost: after a (re)connect every waiter
     // retries at once instead of sleeping out its timer.
     subscriber.on('ready', () => this.wakeAll());
+    // A Cluster's sharded subscribers come back one by one without a cluster-wide 'ready'.
+    subscriber.on('subscribersReady', () => this.wakeAll());
     subscriber.on(this.sharded ? 'smessage' : 'message', (channel: string, message: string) => {
       const entry = this.channels.get(channel);
       if (!entry) {

@@ -171,28 +171,25 @@ export async function renewMany(client: LockRedisClient, requests: RenewRequest[
 
 /**
  * A replica check of a new hold in one round trip on the lock's connection (on a Cluster the
- * pipeline goes to the lock's master): `WAIT replicas timeoutMs` — how many replicas have every
- * write of this connection so far. A grant this connection wrote (an acquire, a local hand-over)
- * is covered as it is; a grant another process's release wrote is not, so `renew` first runs
- * renew.lua, a write after the grant (the replication stream is one ordered log), and reports
- * whether `owner` still holds the lock. Without `renew` nothing is written before the WAIT, so the
- * WAITs of many grants sent together are answered by one acknowledgement.
+ * pipeline goes to the lock's master): renew.lua, then `WAIT replicas timeoutMs`. WAIT counts the
+ * writes of the connection it runs on; the renewal is such a write, after the grant (the
+ * replication stream is one ordered log), whichever connection wrote the grant — another process's
+ * release, or this connection before a reconnect (a bare WAIT on a fresh connection would confirm
+ * at once). Reports whether `owner` still holds the lock and how many replicas confirmed.
  */
 export async function confirmOnReplicas(
   client: LockRedisClient,
-  request: RenewRequest & { renew: boolean },
+  request: RenewRequest,
   sync: { replicas: number; timeoutMs: number },
 ): Promise<{ held: boolean; acknowledged: number }> {
   const script = lockScripts.renew;
   const send = async (byEval: boolean) => {
     const pipeline = client.pipeline();
-    if (!pipeline.wait || !pipeline.eval || !pipeline.pttl) {
-      throw new TypeError('replicaSync needs a client whose pipeline has eval, pttl and wait (ioredis)');
+    if (!pipeline.wait || !pipeline.eval) {
+      throw new TypeError('replicaSync needs a client whose pipeline has eval and wait (ioredis)');
     }
     const args = [request.lockKey, request.owner, request.leaseMs];
-    if (!request.renew) {
-      pipeline.pttl(request.lockKey);
-    } else if (byEval) {
+    if (byEval) {
       pipeline.eval(script.source, 1, ...args);
     } else {
       pipeline.evalsha(script.sha, 1, ...args);
@@ -205,13 +202,12 @@ export async function confirmOnReplicas(
   if (noScript(replies[0]?.[0])) {
     replies = await send(true);
   }
-  const [[firstError, first], [waitError, acknowledged]] = replies;
-  const failed = firstError ?? waitError;
+  const [[renewError, renewed], [waitError, acknowledged]] = replies;
+  const failed = renewError ?? waitError;
   if (failed) {
     throw failed;
   }
-  // Without a renewal: the lock still has a lease (PTTL > 0) — it was granted a moment ago.
-  return { held: request.renew ? first === 1 : Number(first) > 0, acknowledged: Number(acknowledged) };
+  return { held: renewed === 1, acknowledged: Number(acknowledged) };
 }
 
 /** Runs force-release.lua: deletes the lock whoever holds it and wakes its waiters; true if it existed. */

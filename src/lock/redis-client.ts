@@ -13,8 +13,6 @@ export interface LockRedisPipeline {
   /** Needed with `replicaSync` only (a script after NOSCRIPT, and WAIT behind it on the same connection). */
   eval?(script: string, numKeys: number, ...args: ScriptArg[]): unknown;
   wait?(numReplicas: number, timeout: number): unknown;
-  /** A read that routes a pipeline to the lock's node (a Cluster) without writing anything. */
-  pttl?(key: string): unknown;
   exec(): Promise<[Error | null, unknown][] | null>;
 }
 
@@ -22,7 +20,7 @@ export interface LockRedisPipeline {
 export interface LockRedisSubscriber {
   /** ioredis' connection state ('wait', 'connecting', 'connect', 'ready', 'close', 'reconnecting', 'end'). */
   readonly status: string;
-  on(event: 'ready' | 'close', listener: () => void): unknown;
+  on(event: 'ready' | 'close' | 'subscribersReady', listener: () => void): unknown;
   on(event: 'message' | 'smessage', listener: (channel: string, message: string) => void): unknown;
   once(event: 'ready' | 'close', listener: () => void): unknown;
   off(event: 'ready' | 'close', listener: () => void): unknown;

@@ -88,8 +88,23 @@ export class ReentrantLock implements Lockable {
   /** A new hold is handed out once its replicas confirm it (re-entries were confirmed with the first hold). */
   private async replicated(handle: LockHandle, sync: Required<ReplicaSync>): Promise<LockHandle> {
     const state = this.engine.holds.of(this.gateId, this.owner);
-    if (handle.holdCount === 1 && state) {
-      await this.engine.confirmReplicated(state, sync);
+    if (!state) {
+      return handle;
+    }
+    if (handle.holdCount === 1) {
+      state.confirming = this.engine.confirmReplicated(state, sync);
+      try {
+        await state.confirming;
+      } finally {
+        state.confirming = undefined;
+      }
+    } else if (state.confirming) {
+      // Re-entered while the first hold is still being confirmed: not confirmed until it is; if it
+      // fails, this re-entry gives its own count back too.
+      await state.confirming.catch(async (error: unknown) => {
+        await handle.unlock().catch(() => undefined);
+        throw error;
+      });
     }
     return handle;
   }
@@ -372,7 +387,6 @@ export class ReentrantLock implements Lockable {
     const handle = this.firstHold(busySentAt - (leaseMs - firstLeaseMs), fencingToken, leaseTime, startedAt);
     const state = this.engine.holds.of(this.gateId, this.owner);
     if (!(handle instanceof Promise) && state) {
-      state.grantedElsewhere = true;
       // Lost when the first lease ends, unless the renewal below lands before (it re-arms or clears
       // this timer): a watchdog lock would otherwise learn of a failed renewal only at the next tick.
       this.engine.holds.armLeaseTimer(state);

@@ -194,6 +194,10 @@ export async function onNodeOf(
   const pipeline = redis.pipeline().exists(routingKey);
   build(pipeline);
   const replies = (await pipeline.exec()) ?? [];
+  // A MOVED/ASK on the routing command means the rest ran on a node that no longer owns the slot.
+  if (replies[0]?.[0]) {
+    throw replies[0][0];
+  }
   return replies.slice(1).map(([error, value]) => {
     if (error) {
       throw error;

@@ -27,6 +27,8 @@ const UNAVAILABLE_MESSAGES = [
   'Failed to refresh slots cache',
   'None of startup nodes is available',
   'TRYAGAIN',
+  'MOVED',
+  'ASK',
 ];
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
 

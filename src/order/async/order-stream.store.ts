@@ -192,11 +192,17 @@ export class OrderStreamStore {
       await this.readGroup(connection, { ...options, orders, malformed });
       return { orders, malformed };
     }
-    await Promise.all(
+    // One stream failing (NOGROUP, its master down) must not strand what the others delivered: keep
+    // it, and fail the call only when nothing was read.
+    const results = await Promise.allSettled(
       options.voucherIds.map((voucherId) =>
         this.readGroup(connection, { ...options, voucherIds: [voucherId], blockMs: undefined, orders, malformed }),
       ),
     );
+    const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failure && orders.length === 0 && malformed.length === 0) {
+      throw failure.reason;
+    }
     if (orders.length === 0 && malformed.length === 0) {
       await sleep(Math.min(options.blockMs, CLUSTER_POLL_MS));
     }
