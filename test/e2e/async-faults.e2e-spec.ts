@@ -8,7 +8,7 @@ import {
   readRedisSale,
   runAsyncSale,
   waitForDrain,
-  type AsyncAttempt,
+  expectDocumentedAnswers,
 } from '../support/async-sale';
 import { createSeckillVoucher, readInvariants } from '../support/flash-sale';
 import { startTestCluster } from '../support/test-cluster';
@@ -17,20 +17,6 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const STOCK = 2000;
 // Faults strike at the half-way request, while stock is left (sold out only near the end).
 const SALE = { users: 2500, requests: 3000, concurrency: 30 };
-
-/** Every answer is a 202, a documented 409, or a 503 with a code (or no answer while nginx had no replica). */
-function expectDocumentedAnswers(attempts: AsyncAttempt[], allowed503: string[]) {
-  for (const attempt of attempts.filter((candidate) => candidate.status !== 202)) {
-    if (attempt.status === 409) {
-      expect(attempt.code).toMatch(/^(SOLD_OUT|ALREADY_ORDERED)$/);
-    } else {
-      expect({ status: attempt.status, code: attempt.code }).toEqual({
-        status: 503,
-        code: expect.stringMatching(new RegExp(`^(${allowed503.join('|')})$`)),
-      });
-    }
-  }
-}
 
 async function expectNoOversell(cluster: LocalStack & { url: string }, voucherId: string) {
   const orders = await readOrders(cluster.mysqlUrl, voucherId);

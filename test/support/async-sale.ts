@@ -165,3 +165,17 @@ export async function orderState(baseUrl: string, orderId: string, userId: strin
   });
   return { status: response.status, state: response.body.state, code: response.body.code };
 }
+
+/** Every answer is a 202, a documented 409, or a 503 with a code (or no answer while nginx had no replica). */
+export function expectDocumentedAnswers(attempts: AsyncAttempt[], allowed503: string[]) {
+  for (const attempt of attempts.filter((candidate) => candidate.status !== 202)) {
+    if (attempt.status === 409) {
+      expect(attempt.code).toMatch(/^(SOLD_OUT|ALREADY_ORDERED)$/);
+    } else {
+      expect({ status: attempt.status, code: attempt.code }).toEqual({
+        status: 503,
+        code: expect.stringMatching(new RegExp(`^(${allowed503.join('|')})$`)),
+      });
+    }
+  }
+}
