@@ -41,6 +41,14 @@ function nodeOptions(name: string, options: ConnectionOptions): RedisOptions {
   };
 }
 
+/** The user and password a `redis://user:pass@host` URL carries (URL-decoded). */
+function credentialsOf(url: URL): { username?: string; password?: string } {
+  return {
+    username: url.username ? decodeURIComponent(url.username) : undefined,
+    password: url.password ? decodeURIComponent(url.password) : undefined,
+  };
+}
+
 /** A connection to one Redis server. */
 export function createRedisConnection(url: string, name: string, options: ConnectionOptions = {}): Redis {
   return new Redis(url, {
@@ -65,8 +73,7 @@ export function createRedisCluster(urls: string[], name: string, options: Connec
     {
       redisOptions: {
         ...nodeOptions(name, options),
-        username: first.username ? decodeURIComponent(first.username) : undefined,
-        password: first.password ? decodeURIComponent(first.password) : undefined,
+        ...credentialsOf(first),
         tls: first.protocol === 'rediss:' ? {} : undefined,
       },
       enableAutoPipelining: options.autoPipelining ?? false,
@@ -100,8 +107,7 @@ export function createSentinelConnection(
       return { host: parsed.hostname, port: Number(parsed.port || 26379) };
     }),
     name: target.masterName,
-    username: credentials?.username ? decodeURIComponent(credentials.username) : undefined,
-    password: credentials?.password ? decodeURIComponent(credentials.password) : undefined,
+    ...(credentials ? credentialsOf(credentials) : {}),
     sentinelCommandTimeout: 1000,
     failoverDetector: true,
     enableAutoPipelining: options.autoPipelining ?? false,

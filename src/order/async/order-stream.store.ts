@@ -139,8 +139,11 @@ export class OrderStreamStore {
    * counts the writes of the connection it runs on, so on a Cluster it goes to the node that owns
    * the sale's slot.
    */
-  async waitForReplicas(voucherId: string, options: { replicas: number; timeoutMs: number }): Promise<number> {
-    const [acknowledged] = await onNodeOf(this.redis, seckillKeys(voucherId).state, (pipeline) =>
+  async waitForReplicas(
+    voucherId: string,
+    options: { replicas: number; timeoutMs: number; connection?: AppRedis },
+  ): Promise<number> {
+    const [acknowledged] = await onNodeOf(options.connection ?? this.redis, seckillKeys(voucherId).state, (pipeline) =>
       pipeline.wait(options.replicas, options.timeoutMs),
     );
     return acknowledged as number;
@@ -161,14 +164,7 @@ export class OrderStreamStore {
     // One WAIT per master: on one server any sale's key leads to it.
     const routes = connection.isCluster ? [...new Set(voucherIds)] : voucherIds.slice(0, 1);
     const acknowledged = await Promise.all(
-      routes.map(
-        async (voucherId) =>
-          (
-            await onNodeOf(connection, seckillKeys(voucherId).state, (pipeline) =>
-              pipeline.wait(options.replicas, options.timeoutMs),
-            )
-          )[0] as number,
-      ),
+      routes.map((voucherId) => this.waitForReplicas(voucherId, { ...options, connection })),
     );
     return acknowledged.every((count) => count >= options.replicas);
   }
