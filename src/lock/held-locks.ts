@@ -1,4 +1,5 @@
 import type { HandedOver, LocalGate } from './local-gate';
+import { LOCAL_TOKENS } from './lua/local-tokens';
 import type { LockKeys } from './lock-keys';
 import { LockLostError } from './lock.errors';
 import type { LockLostEvent } from './lock.types';
@@ -15,6 +16,17 @@ export interface HeldLock {
   keys: LockKeys;
   count: number;
   fencingToken: number;
+  /**
+   * The owner field that carries this hold in Redis: `owner` itself, or — after local hand-overs
+   * (see `handOver`) — the owner Redis granted the lock to, whose process passed it on since.
+   */
+  heldAs: string;
+  /** The token Redis issued with that grant; `fencingToken` is it plus `localHandovers`. */
+  redisToken: number;
+  /** Hand-overs in this process since Redis last granted the lock (each took the next token). */
+  localHandovers: number;
+  /** A direct grant's short first lease not yet extended (ReentrantLock.directGrant): its lease timer runs. */
+  awaitingRenewal: boolean;
   /** Created on first use: most critical sections never look at their signal. */
   controller?: AbortController;
   /** Renewed by the watchdog (no fixed lease). */
@@ -109,6 +121,10 @@ export class HeldLocks {
         keys: grant.keys,
         count: grant.holdCount,
         fencingToken: grant.fencingToken,
+        heldAs: owner,
+        redisToken: grant.fencingToken,
+        localHandovers: 0,
+        awaitingRenewal: false,
         watchdog: leaseTime === undefined,
         leaseMs: leaseTime ?? this.options.watchdogTimeoutMs,
         lastRenewedAt: sentAt,
@@ -142,6 +158,77 @@ export class HeldLocks {
       setTimeout(() => this.markLost(state, 'lease-elapsed'), Math.max(0, left)),
     );
     state.leaseTimer.unref();
+  }
+
+  /**
+   * The registered hold that carries on `state`'s hold in Redis: `state` itself, or the owner it was
+   * handed to locally since (same Redis owner field, same Redis grant). A renewal or check sent for
+   * `state` counts for that one.
+   */
+  carrierOf(state: HeldLock): HeldLock | undefined {
+    const current = this.held.get(state.gateId);
+    return current === state ||
+      (current !== undefined && current.heldAs === state.heldAs && current.redisToken === state.redisToken)
+      ? current
+      : undefined;
+  }
+
+  /**
+   * Whether `state`'s final release may pass the lock to the next local waiter without telling
+   * Redis: a watchdog hold (a fixed lease runs from its own acquisition, which Redis must see) to a
+   * watchdog waiter, while tokens of this Redis grant are left (`LOCAL_TOKENS`) and the burst
+   * allows it.
+   */
+  canHandOver(state: HeldLock, next: { leaseMs: number }, burstLimit: number): boolean {
+    return (
+      state.watchdog &&
+      next.leaseMs === 0 &&
+      state.localHandovers < burstLimit &&
+      state.localHandovers < LOCAL_TOKENS &&
+      this.held.get(state.gateId) === state
+    );
+  }
+
+  /**
+   * A final release handed to the next local waiter `to` without a round trip: the hold moves to
+   * `to`'s new state at once (the watchdog renews it from here on), with the next token of this
+   * Redis grant, and the gate passes to `to` with it.
+   */
+  handOver(state: HeldLock, to: string): HeldLock {
+    clearTimeout(state.leaseTimer);
+    const localHandovers = state.localHandovers + 1;
+    const successor: HeldLock = {
+      gateId: state.gateId,
+      node: state.node,
+      name: state.name,
+      owner: to,
+      keys: state.keys,
+      count: 1,
+      fencingToken: state.redisToken + localHandovers,
+      heldAs: state.heldAs,
+      redisToken: state.redisToken,
+      localHandovers,
+      awaitingRenewal: state.awaitingRenewal,
+      watchdog: true,
+      leaseMs: state.leaseMs,
+      lastRenewedAt: state.lastRenewedAt,
+      leaseTimer: undefined,
+      controller: undefined,
+      releasing: false,
+      lost: undefined,
+    };
+    this.held.set(state.gateId, successor);
+    if (successor.awaitingRenewal) {
+      // The first lease of a direct grant still runs out unless its renewal lands (for this hold now).
+      this.armLeaseTimer(successor);
+    }
+    this.options.gate.leave(state.gateId, state.owner, {
+      to,
+      fencingToken: successor.fencingToken,
+      sentAt: successor.lastRenewedAt,
+      carried: successor,
+    });
+    return successor;
   }
 
   /**

@@ -1,10 +1,15 @@
+import type { HeldLock } from './held-locks';
 import { VacatingMap } from './vacating-map';
 
-/** A lock already handed to the next waiter in Redis by the releasing owner (see release.lua). */
+/**
+ * A lock already handed to the next waiter by the releasing owner: in Redis (see release.lua), or
+ * locally without a round trip (`carried`: the new holder's state, registered already).
+ */
 export interface HandedOver {
   fencingToken: number;
   /** When the releasing call was sent: the new holder's lease runs from no earlier than this. */
   sentAt: number;
+  carried?: HeldLock;
 }
 
 /** What a waiter gets: false (timed out), true (compete in Redis now), or the lock itself. */
@@ -12,6 +17,7 @@ export type GateGrant = boolean | HandedOver;
 
 interface Waiter {
   owner: string;
+  /** The lease it asks for; 0: a watchdog lease. */
   leaseMs: number;
   resolve: (grant: GateGrant) => void;
   reject: (error: Error) => void;
@@ -33,7 +39,10 @@ export class LocalGate {
   /** A plain string is a holder with nobody queued (no object per uncontended acquisition). */
   private readonly gates = new VacatingMap<string, GateState | string>();
 
-  /** Grants at once (true) when the gate is free; otherwise queues `owner` for up to `timeoutMs`. */
+  /**
+   * Grants at once (true) when the gate is free; otherwise queues `owner` for up to `timeoutMs`
+   * with the lease it asks for (`leaseMs`, 0: a watchdog lease).
+   */
   enter(key: string, owner: string, timeoutMs: number, leaseMs = 0): Promise<GateGrant> | boolean {
     const entry = this.gates.get(key);
     if (entry === undefined) {
@@ -63,10 +72,10 @@ export class LocalGate {
     });
   }
 
-  /** The next waiter, if any: the candidate for a hand-over. */
-  peekNext(key: string): { owner: string; leaseMs: number } | undefined {
+  /** The waiter after `holder`, if `holder` holds the gate: the candidate for a hand-over. */
+  peekNext(key: string, holder: string): { owner: string; leaseMs: number } | undefined {
     const entry = this.gates.get(key);
-    const next = typeof entry === 'object' ? entry.waiters[0] : undefined;
+    const next = typeof entry === 'object' && entry.holder === holder ? entry.waiters[0] : undefined;
     return next && { owner: next.owner, leaseMs: next.leaseMs };
   }
 
@@ -92,7 +101,7 @@ export class LocalGate {
     clearTimeout(next.timer);
     gate.holder = next.owner;
     if (handover && handover.to === next.owner) {
-      next.resolve({ fencingToken: handover.fencingToken, sentAt: handover.sentAt });
+      next.resolve({ fencingToken: handover.fencingToken, sentAt: handover.sentAt, carried: handover.carried });
       return undefined;
     }
     next.resolve(true);

@@ -207,30 +207,57 @@ export class LockEngine extends EventEmitter<LockEvents> {
       return Promise.reject(state.lost ?? new LockNotHeldError(`Lock ${name} is not held by this hold`, name));
     }
     const keys = state?.keys ?? this.keys(name);
-    state ??= this.holds.of(gateKey(node, keys.lock), owner);
+    if (state === undefined) {
+      const entry = this.holds.entry(gateKey(node, keys.lock));
+      if (entry !== undefined && entry.owner !== owner && entry.heldAs === owner) {
+        // This owner's Redis field carries another local owner's hold (handed over locally): a
+        // release by this owner must not end that hold.
+        return Promise.reject(new LockNotHeldError(`Lock ${name} is not held by this owner`, name));
+      }
+      state = entry?.owner === owner ? entry : undefined;
+    }
     const finalHold = state === undefined || state.count <= 1;
     if (state !== undefined && finalHold) {
       state.releasing = true;
     }
-    const next = state !== undefined && finalHold && !state.lost ? this.gate.peekNext(state.gateId) : undefined;
+    const next =
+      state !== undefined && finalHold && !state.lost ? this.gate.peekNext(state.gateId, state.owner) : undefined;
+    if (next && !this.closed && this.holds.canHandOver(state!, next, this.localBurst)) {
+      // No round trip: the lock stays this process's in Redis and passes to the next local waiter
+      // (synchronously after the peek, so it is the same waiter).
+      this.holds.handOver(state!, next.owner);
+      if (this.listenerCount('lockReleased') > 0) {
+        inNeutralContext(() => this.emit('lockReleased', { name, owner }));
+      }
+      return RELEASED_LOCALLY;
+    }
     const sentAt = next ? performance.now() : 0;
     const held = state;
+    // The Redis owner field of the hold (another owner's after local hand-overs).
+    const heldAs = held?.heldAs ?? owner;
     return release(
       this.node(node),
       next
         ? {
             keys,
-            owner,
+            owner: heldAs,
             sharded: this.sharded,
             mode: 'hand-over',
             leaseMs: held!.leaseMs,
-            to: next,
+            to: { owner: next.owner, leaseMs: next.leaseMs || this.watchdogTimeoutMs },
             processId: this.owners.processId,
             burstLimit: this.localBurst,
+            localHandovers: held!.localHandovers,
           }
         : finalHold && held
-          ? { keys, owner, sharded: this.sharded, mode: 'final' }
-          : { keys, owner, sharded: this.sharded, mode: 'one', leaseMs: held?.leaseMs ?? this.watchdogTimeoutMs },
+          ? { keys, owner: heldAs, sharded: this.sharded, mode: 'final' }
+          : {
+              keys,
+              owner: heldAs,
+              sharded: this.sharded,
+              mode: 'one',
+              leaseMs: held?.leaseMs ?? this.watchdogTimeoutMs,
+            },
       (result) => this.released(result, { state: held, name, owner, next, sentAt }),
       (error) => {
         if (held && finalHold) {
@@ -284,10 +311,11 @@ export class LockEngine extends EventEmitter<LockEvents> {
    */
   releaseReentry(node: number, name: string, owner: string): Promise<void> {
     const keys = this.keys(name);
-    const leaseMs = this.holds.of(gateKey(node, keys.lock), owner)?.leaseMs ?? this.watchdogTimeoutMs;
+    const state = this.holds.of(gateKey(node, keys.lock), owner);
+    const leaseMs = state?.leaseMs ?? this.watchdogTimeoutMs;
     return release(
       this.node(node),
-      { keys, owner, sharded: this.sharded, mode: 'one', leaseMs },
+      { keys, owner: state?.heldAs ?? owner, sharded: this.sharded, mode: 'one', leaseMs },
       () => undefined,
       (error) => releaseUnavailable(keys, name, error),
     );
@@ -309,12 +337,13 @@ export class LockEngine extends EventEmitter<LockEvents> {
     const sentAt = performance.now();
     const renewed = await renew(
       this.node(state.node),
-      { lockKey: state.keys.lock, owner: state.owner, leaseMs: state.leaseMs },
+      { lockKey: state.keys.lock, owner: state.heldAs, leaseMs: state.leaseMs },
       (error) =>
         new LockUnavailableError(`Redis could not be reached to check ${state.name}`, state.name, { cause: error }),
     );
     if (!renewed) {
-      throw this.holds.markLost(state, 'expired-or-taken');
+      // Lost for whoever holds it by now (this hold, or the local owner it was handed to meanwhile).
+      throw this.holds.markLost(this.holds.carrierOf(state) ?? state, 'expired-or-taken');
     }
     this.renewed(state, sentAt);
   }
@@ -331,7 +360,7 @@ export class LockEngine extends EventEmitter<LockEvents> {
     try {
       outcome = await confirmOnReplicas(
         this.node(state.node),
-        { lockKey: state.keys.lock, owner: state.owner, leaseMs: state.leaseMs },
+        { lockKey: state.keys.lock, owner: state.heldAs, leaseMs: state.leaseMs },
         sync,
       );
     } catch (error) {
@@ -365,13 +394,15 @@ export class LockEngine extends EventEmitter<LockEvents> {
     );
   }
 
-  /** A renewal sent at `sentAt` succeeded: the hold's lease runs from then. */
-  private renewed(state: HeldLock, sentAt: number): void {
-    if (!this.holds.isCurrent(state)) {
+  /** A renewal sent at `sentAt` succeeded: the hold's lease runs from then (for whoever holds it now). */
+  private renewed(sent: HeldLock, sentAt: number): void {
+    const state = this.holds.carrierOf(sent);
+    if (state === undefined) {
       // Released (or replaced) while the check was on its way: nothing to extend locally.
       return;
     }
     state.lastRenewedAt = sentAt;
+    state.awaitingRenewal = false;
     if (!state.watchdog) {
       // renew.lua extended the fixed lease too.
       this.holds.armLeaseTimer(state);
@@ -456,6 +487,9 @@ export interface AttemptRequest {
  * margin and asks Redis only after that (sees expiry from pauses, not deletions).
  */
 export type VerifyMode = 'redis' | 'lease';
+
+/** What a release handed on locally resolves with (no round trip, nothing to wait for). */
+const RELEASED_LOCALLY: Promise<void> = Promise.resolve();
 
 const releaseUnavailable = (keys: LockKeys, name: string, cause: unknown) =>
   new LockUnavailableError(`Redis could not be reached to release ${keys.lock}`, name, { cause });

@@ -101,6 +101,8 @@ export type ReleaseRequest = {
       processId: string;
       /** Local hand-overs allowed in a row while another process is queued. */
       burstLimit: number;
+      /** Hand-overs this process made without a round trip since Redis granted the lock (they count toward the burst). */
+      localHandovers?: number;
     }
 );
 
@@ -133,7 +135,16 @@ export function release<R>(
     client,
     request.mode === 'hand-over' ? keys.handoverKeys : keys.releaseKeys,
     request.mode === 'hand-over'
-      ? [owner, request.leaseMs, '1', request.to.owner, request.to.leaseMs, request.processId, request.burstLimit]
+      ? [
+          owner,
+          request.leaseMs,
+          '1',
+          request.to.owner,
+          request.to.leaseMs,
+          request.processId,
+          request.burstLimit,
+          request.localHandovers ?? 0,
+        ]
       : request.mode === 'final'
         ? [owner]
         : [owner, request.leaseMs, '0'],

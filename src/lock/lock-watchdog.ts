@@ -74,20 +74,23 @@ export class LockWatchdog {
     try {
       results = await renewMany(
         this.options.node(node),
-        states.map((state) => ({ lockKey: state.keys.lock, owner: state.owner, leaseMs: state.leaseMs })),
+        states.map((state) => ({ lockKey: state.keys.lock, owner: state.heldAs, leaseMs: state.leaseMs })),
       );
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error));
       results = states.map(() => failure);
     }
-    states.forEach((state, i) => {
+    states.forEach((sent, i) => {
       const result = results[i];
-      if (state.releasing || state.lost) {
+      // Handed to another local owner while the renewal was on its way: it counts for that one.
+      const state = holds.carrierOf(sent);
+      if (state === undefined || state.releasing || state.lost) {
         return;
       }
       if (result === true) {
         state.lastRenewedAt = startedAt;
         // (A direct grant's first-lease timer, if its own renewal has not landed yet.)
+        state.awaitingRenewal = false;
         clearTimeout(state.leaseTimer);
       } else if (result === false) {
         holds.markLost(state, 'expired-or-taken');

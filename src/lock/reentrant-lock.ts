@@ -129,7 +129,8 @@ export class ReentrantLock implements Lockable {
         (handle) => handle ?? this.timedOut(startedAt, waitTime, throwOnTimeout),
       );
     }
-    const entered = this.engine.gate.enter(this.gateId, this.owner, waitTime, leaseMs);
+    // The gate records a watchdog lease as 0: such a waiter may take the lock on without Redis.
+    const entered = this.engine.gate.enter(this.gateId, this.owner, waitTime, leaseTime === undefined ? 0 : leaseMs);
     if (entered === false) {
       // In a promise step: `lock()` must reject, not throw.
       return Promise.resolve().then(() => this.timedOut(startedAt, waitTime, throwOnTimeout));
@@ -144,6 +145,10 @@ export class ReentrantLock implements Lockable {
             return this.waitInRedis(startedAt, startedAt + waitTime, leaseMs, leaseTime).then(
               (handle) => handle ?? this.timedOut(startedAt, waitTime, throwOnTimeout),
             );
+          }
+          if (grant.carried) {
+            // Handed over without telling Redis: the hold is this owner's already (see HeldLocks.handOver).
+            return this.carriedHold(grant.carried, startedAt);
           }
           // The previous local holder handed the lock over in its release: no round trip needed.
           return this.firstHold(grant.sentAt, grant.fencingToken, leaseTime, startedAt);
@@ -214,6 +219,23 @@ export class ReentrantLock implements Lockable {
       });
   }
 
+  /** A hold handed over locally (already registered for this owner): its handle, unless the service closed meanwhile. */
+  private carriedHold(state: HeldLock, startedAt: number): LockHandle | Promise<never> {
+    if (this.engine.isClosed) {
+      return this.engine
+        .release({ node: this.node, name: this.name, owner: this.owner, state })
+        .catch(() => undefined)
+        .then(() => {
+          throw this.engine.closedError(this.name);
+        });
+    }
+    if (this.engine.listenerCount('lockAcquired') > 0) {
+      const event = { name: this.name, owner: this.owner, waitedMs: performance.now() - startedAt };
+      inNeutralContext(() => this.engine.emit('lockAcquired', event));
+    }
+    return new ReentrantLockHandle(this, state, state.fencingToken, 1);
+  }
+
   private timedOut(startedAt: number, waitTime: number, throwOnTimeout: boolean): null {
     if (waitTime > 0 && this.engine.listenerCount('lockTimedOut') > 0) {
       const event = { name: this.name, owner: this.owner, waitedMs: performance.now() - startedAt };
@@ -235,7 +257,8 @@ export class ReentrantLock implements Lockable {
       {
         node: this.node,
         keys: this.keys,
-        owner: this.owner,
+        // The Redis field that carries the hold (another local owner's after local hand-overs).
+        owner: held.heldAs,
         leaseMs: held.watchdog ? held.leaseMs : leaseMs,
         reenter: true,
       },
@@ -387,6 +410,7 @@ export class ReentrantLock implements Lockable {
     const handle = this.firstHold(busySentAt - (leaseMs - firstLeaseMs), fencingToken, leaseTime, startedAt);
     const state = this.engine.holds.of(this.gateId, this.owner);
     if (!(handle instanceof Promise) && state) {
+      state.awaitingRenewal = true;
       // Lost when the first lease ends, unless the renewal below lands before (it re-arms or clears
       // this timer): a watchdog lock would otherwise learn of a failed renewal only at the next tick.
       this.engine.holds.armLeaseTimer(state);
@@ -413,9 +437,18 @@ export class ReentrantLock implements Lockable {
     return this.engine.release({ node: this.node, name: this.name, owner: this.owner });
   }
 
-  /** Whether this owner holds the lock, asked of Redis (not the local bookkeeping). */
+  /**
+   * Whether this owner holds the lock, asked of Redis (not the local bookkeeping). A hold handed
+   * over locally is carried by the Redis field of the owner Redis granted it to.
+   */
   async isHeld(): Promise<boolean> {
-    return (await this.engine.node(this.node).hexists(this.keys.lock, this.owner)) === 1;
+    const entry = this.engine.holds.entry(this.gateId);
+    if (entry !== undefined && entry.owner !== this.owner && entry.heldAs === this.owner) {
+      // This owner's Redis field carries another local owner's hold now.
+      return false;
+    }
+    const heldAs = entry?.owner === this.owner ? entry.heldAs : this.owner;
+    return (await this.engine.node(this.node).hexists(this.keys.lock, heldAs)) === 1;
   }
 
   /** Remaining lease in ms as Redis sees it; -2 if the lock is free. */

@@ -1,5 +1,7 @@
 // Embedded so the package ships its scripts inside its JavaScript (no .lua asset to copy or find at
 // run time). The Lua's own comments say why each step is there.
+import { LOCAL_TOKENS } from './local-tokens';
+
 export const ACQUIRE_LUA = String.raw`
 -- Reentrant acquire (Redisson layout): a hash per lock, field = owner, value = hold count; the
 -- fencing counter is a key of its own, so a final release leaves an empty hash, which Redis deletes.
@@ -28,6 +30,8 @@ local waiterId = ARGV[5]
 local fair = ARGV[6] == '1'
 -- A fence counter lives 7 days from its last token, then restarts at the server time; see nextToken.
 local fenceTtlMs = 604800000
+-- Tokens left unissued after each one, for the holder's process to hand on locally (local-tokens.ts).
+local localTokens = ${LOCAL_TOKENS}
 
 -- Checked before any write (script writes are not rolled back): a lease that PEXPIRE refuses would
 -- leave the hash with no TTL, held forever; 0 or less would grant a lock that is already gone.
@@ -36,14 +40,15 @@ if not leaseMs or leaseMs ~= leaseMs or leaseMs < 1 or leaseMs > 2147483647 or l
 end
 
 local function nextToken()
-  -- Fencing token: max(counter + 1, this server's time in µs), stored back. Strictly increasing per
-  -- lock name on one server; and when the counter is behind — expired, lost with a restart, or
-  -- stale on a replica promoted by a failover — the server clock carries the next token above
-  -- every token issued before (no lock is taken a million times a second). What this cannot cover:
-  -- a server whose clock is behind the old one's; see README.md.
+  -- Fencing token: max(counter + 1 + localTokens, this server's time in µs), stored back. Strictly
+  -- increasing per lock name on one server, and above the tokens the last holder's process may have
+  -- handed on locally (counter + 1 .. counter + localTokens); and when the counter is behind —
+  -- expired, lost with a restart, or stale on a replica promoted by a failover — the server clock
+  -- carries the next token above every token issued before (no lock is granted 60,000 times a
+  -- second). What this cannot cover: a server whose clock is behind the old one's; see README.md.
   local now = redis.call('time')
   local nowUs = tonumber(now[1]) * 1000000 + tonumber(now[2])
-  local token = math.max((tonumber(redis.call('get', fenceKey)) or 0) + 1, nowUs)
+  local token = math.max((tonumber(redis.call('get', fenceKey)) or 0) + 1 + localTokens, nowUs)
   redis.call('set', fenceKey, string.format('%.0f', token), 'px', fenceTtlMs)
   return token
 end

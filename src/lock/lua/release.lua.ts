@@ -1,5 +1,6 @@
 // Embedded so the package ships its scripts inside its JavaScript (no .lua asset to copy or find at
 // run time). The Lua's own comments say why each step is there.
+import { LOCAL_TOKENS } from './local-tokens';
 import type { PublishCommand } from './publish-command';
 
 /**
@@ -38,11 +39,16 @@ local nextOwner = ARGV[4]
 local nextLeaseMs = tonumber(ARGV[5] or '0')
 local processId = ARGV[6]
 -- How many local hand-overs in a row are allowed while another process is queued: the releasing
--- process keeps the lock warm for its own waiters (one round trip each, no wake-up) but must then
--- give it to the next process in line.
+-- process keeps the lock warm for its own waiters (no wake-up) but must then give it to the next
+-- process in line.
 local burstLimit = tonumber(ARGV[7] or '0')
+-- Hand-overs the releasing process made without telling Redis since its last grant (see
+-- local-tokens.ts): they count toward the burst.
+local localHandovers = tonumber(ARGV[8] or '0')
 -- A fence counter lives 7 days from its last token (as in acquire.lua).
 local fenceTtlMs = 604800000
+-- Tokens left unissued after each one (as in acquire.lua).
+local localTokens = ${LOCAL_TOKENS}
 -- A direct grant to another process starts with this lease at most: if that process died after
 -- queueing, the lock is free again this soon. The new holder extends it at once to its own lease.
 local grantLeaseMs = ${GRANT_LEASE_MS}
@@ -68,9 +74,9 @@ end
 
 local now
 local function nextToken()
-  -- The same rule as acquire.lua's nextToken: max(counter + 1, server time in µs).
+  -- The same rule as acquire.lua's nextToken: max(counter + 1 + localTokens, server time in µs).
   local nowUs = tonumber(now[1]) * 1000000 + tonumber(now[2])
-  local token = math.max((tonumber(redis.call('get', fenceKey)) or 0) + 1, nowUs)
+  local token = math.max((tonumber(redis.call('get', fenceKey)) or 0) + 1 + localTokens, nowUs)
   redis.call('set', fenceKey, string.format('%.0f', token), 'px', fenceTtlMs)
   return token
 end
@@ -103,7 +109,8 @@ if redis.call('exists', waitersKey) == 1 then
 end
 
 if nextOwner then
-  local burst = tonumber(redis.call('get', burstKey) or '0')
+  local counted = tonumber(redis.call('get', burstKey) or '0')
+  local burst = counted + localHandovers
   if not head or burst < burstLimit then
     now = now or redis.call('time')
     local token = nextToken()
@@ -111,7 +118,7 @@ if nextOwner then
     redis.call('pexpire', lockKey, nextLeaseMs)
     if head then
       redis.call('set', burstKey, burst + 1, 'px', fenceTtlMs)
-    elseif burst > 0 then
+    elseif counted > 0 then
       redis.call('del', burstKey)
     end
     return {token}

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { lockKeys } from '../../../src/lock/lock-keys';
 import * as calls from '../../../src/lock/lock-script-calls';
+import { LOCAL_TOKENS } from '../../../src/lock/lua/local-tokens';
 import { simpleReleaseScript } from '../../../bench/baselines/simple-lock';
 import type { RedisServer } from '../../../scripts/stack/redis';
 import { startTestRedis } from '../../support/shared-stack';
@@ -140,6 +141,20 @@ describe('lock Lua scripts through their typed wrappers (real Redis)', () => {
     });
   });
 
+  describe('tokens left for local hand-overs', () => {
+    it('issues every token above the LOCAL_TOKENS the previous holder could have handed on locally', async () => {
+      const first = await firstHold('a:1');
+      // The holder's process died while a local successor held first + LOCAL_TOKENS: the lease ran out.
+      await redis.del(keys.lock);
+      expect(await firstHold('b:1')).toBeGreaterThan(first + LOCAL_TOKENS);
+      const handedOver = await release('b:1', { owner: 'b:2', leaseMs: 10_000 });
+      const second = await redis.get(keys.fence);
+      expect(handedOver.kind === 'handed-over' && handedOver.fencingToken).toBe(Number(second));
+      // The counter stays the holder's token (a lost reply or a lost grant message reads it back).
+      expect(await acquire('b:2')).toEqual({ kind: 'granted', fencingToken: Number(second) });
+    });
+  });
+
   describe('fencing tokens across a failover', () => {
     it('stay above every issued token when the counter comes back stale (a promoted replica that missed writes)', async () => {
       const issued: number[] = [];
@@ -250,6 +265,36 @@ describe('lock Lua scripts through their typed wrappers (real Redis)', () => {
       expect((await handOver('a:3', 'a:4')).kind).toBe('granted');
       expect(await redis.hgetall(keys.lock)).toEqual({ 'b:1': '1' });
       expect(await redis.exists(keys.burst)).toBe(0);
+    });
+
+    it('counts the hand-overs a process made without Redis toward the burst', async () => {
+      const handOver = (localHandovers: number) =>
+        calls.release(
+          redis,
+          {
+            keys,
+            owner: 'a:1',
+            mode: 'hand-over',
+            leaseMs: 10_000,
+            to: { owner: 'a:2', leaseMs: 10_000 },
+            processId: 'proc-a',
+            burstLimit: 4,
+            localHandovers,
+          },
+          (result) => result,
+          fail,
+        );
+      await acquire('a:1');
+      await acquire('b:1', 10_000, { id: 'proc-b', ttlMs: 5000 });
+      // 3 earlier local hand-overs + this one = 4: still within the burst of 4 (counted from 0).
+      expect((await handOver(3)).kind).toBe('handed-over');
+      expect(await redis.get(keys.burst)).toBe('4');
+      await redis.flushall();
+      await acquire('a:1');
+      await acquire('b:1', 10_000, { id: 'proc-b', ttlMs: 5000 });
+      // 4 local hand-overs already used the burst: the queued process gets the lock.
+      expect((await handOver(4)).kind).toBe('granted');
+      expect(await redis.hgetall(keys.lock)).toEqual({ 'b:1': '1' });
     });
 
     it('leave-queue takes a giving-up waiter off the queue, or reports the grant it got meanwhile', async () => {

@@ -135,7 +135,8 @@ describe('ReentrantLock (real Redis)', () => {
 
     it('releases a hand-over whose waiter gave up while the release was in flight', async () => {
       const first = await replicaA.getLock(name).tryLock();
-      const waiter = replicaA.getLock(name).tryLock({ waitTime: 300 });
+      // A fixed lease: handed over in Redis (a watchdog waiter would get it without a round trip).
+      const waiter = replicaA.getLock(name).tryLock({ waitTime: 300, leaseTime: 5000 });
       await sleep(20);
       server.process.pause(); // the release below is sent, but answered only after the waiter gave up
       const releasing = first!.unlock();
@@ -163,6 +164,119 @@ describe('ReentrantLock (real Redis)', () => {
       await held!.unlock();
       await Promise.all(waiters);
       expect(order).toEqual([1, 2, 3, 4, 5]);
+    });
+  });
+
+  describe('local hand-overs (no round trip)', () => {
+    /** Scripts (EVALSHA calls) the server ran, from INFO: a hand-over that needs none adds none. */
+    const scriptsRun = async () =>
+      Number(/cmdstat_evalsha:calls=(\d+)/.exec(await redis.info('commandstats'))?.[1] ?? 0);
+
+    /** `count` owners of `service` queued on `name` behind a first holder; each records its token and holds `holdMs`. */
+    async function queueBehindFirst(service: LockService, count: number, holdMs = 0) {
+      const first = (await service.getLock(name).tryLock())!;
+      const tokens: number[] = [];
+      const fields: string[][] = [];
+      const waiters = Array.from({ length: count }, () =>
+        service.withLock(name, { waitTime: 10_000 }, async ({ fencingToken }) => {
+          tokens.push(fencingToken);
+          fields.push(Object.keys(await redis.hgetall(`lock:{${name}}`)));
+          await sleep(holdMs);
+        }),
+      );
+      await sleep(30);
+      return { first, tokens, fields, waiters };
+    }
+
+    it('passes a watchdog lock to the next local waiter without telling Redis, each with the next token', async () => {
+      const { first, tokens, fields, waiters } = await queueBehindFirst(replicaA, 3);
+      const firstOwner = Object.keys(await redis.hgetall(`lock:{${name}}`));
+      const before = await scriptsRun();
+      await first.unlock();
+      await Promise.all(waiters);
+      expect(tokens).toEqual([first.fencingToken + 1, first.fencingToken + 2, first.fencingToken + 3]);
+      // Redis still names the first holder while the others hold it: the hold was carried on.
+      expect(fields).toEqual([firstOwner, firstOwner, firstOwner]);
+      // One script: the last holder's release. No hand-over went to Redis.
+      expect((await scriptsRun()) - before).toBe(1);
+      expect(await redis.exists(`lock:{${name}}`)).toBe(0);
+      // The next token Redis issues is above every token handed out locally.
+      const later = await replicaB.getLock(name).tryLock();
+      expect(later!.fencingToken).toBeGreaterThan(first.fencingToken + 16);
+      await later!.unlock();
+    });
+
+    it('goes to Redis for a new grant after LOCAL_TOKENS local hand-overs, tokens still increasing', async () => {
+      const { first, tokens, fields, waiters } = await queueBehindFirst(replicaA, 20);
+      await first.unlock();
+      await Promise.all(waiters);
+      expect(tokens.slice(0, 16)).toEqual(Array.from({ length: 16 }, (_, i) => first.fencingToken + 1 + i));
+      // The 17th waiter got its lock from Redis (its own field, a token above the reserved ones) and
+      // carried it on locally from there.
+      expect(tokens[16]).toBeGreaterThan(first.fencingToken + 16);
+      expect(tokens.slice(17)).toEqual([tokens[16] + 1, tokens[16] + 2, tokens[16] + 3]);
+      expect(fields[16]).not.toEqual(fields[15]);
+      expect(fields[17]).toEqual(fields[16]);
+    });
+
+    it('keeps a carried hold renewed by the watchdog under its Redis field, past several leases', async () => {
+      const fastWatchdog = services.create([server.url], { watchdogTimeoutMs: 300 });
+      const { first, tokens, waiters } = await queueBehindFirst(fastWatchdog, 4, 250);
+      const lost: string[] = [];
+      fastWatchdog.onLockLost((event) => lost.push(event.owner));
+      await first.unlock();
+      // Meanwhile another process waits: it must not get the lock while the carried holds run (1 s, over 3 leases).
+      const other = replicaB.getLock(name).tryLock({ waitTime: 700 });
+      expect(await other).toBeNull();
+      await Promise.all(waiters);
+      expect(tokens).toHaveLength(4);
+      expect(lost).toEqual([]);
+    });
+
+    it('leaves a fixed lease to Redis: the waiter gets the lock under its own field', async () => {
+      const first = (await replicaA.getLock(name).tryLock())!;
+      const next = replicaA.withLock(name, { waitTime: 5000, leaseTime: 5000 }, async ({ fencingToken }) => ({
+        fencingToken,
+        fields: await redis.hgetall(`lock:{${name}}`),
+        owner: replicaA.currentOwnerId(),
+      }));
+      await sleep(20);
+      await first.unlock();
+      const { fencingToken, fields, owner } = await next;
+      expect(fencingToken).toBeGreaterThan(first.fencingToken + 16);
+      expect(fields).toEqual({ [owner!]: '1' });
+    });
+
+    it('re-enters, checks and answers isHeld through the carrying field; the first owner cannot release it', async () => {
+      const firstLock = replicaA.getLock(name);
+      const first = (await firstLock.tryLock())!;
+      const next = replicaA.withLock(name, { waitTime: 5000 }, async (outer) => {
+        const lock = replicaA.getLock(name);
+        expect(await lock.isHeld()).toBe(true);
+        // The first owner's Redis field carries this hold: its owner neither holds nor may release it.
+        expect(await firstLock.isHeld()).toBe(false);
+        await expect(firstLock.unlock()).rejects.toBeInstanceOf(LockNotHeldError);
+        const inner = (await lock.tryLock())!;
+        expect(inner.holdCount).toBe(2);
+        expect(inner.fencingToken).toBe(outer.fencingToken);
+        await inner.unlock();
+        await outer.assertHeld('redis');
+        return Object.values(await redis.hgetall(`lock:{${name}}`));
+      });
+      await sleep(20);
+      await first.unlock();
+      expect(await next).toEqual(['1']);
+      expect(await redis.exists(`lock:{${name}}`)).toBe(0);
+    });
+
+    it('hands over through Redis only with localBurst 0', async () => {
+      const strict = services.create([server.url], { localBurst: 0 });
+      const { first, tokens, fields, waiters } = await queueBehindFirst(strict, 2);
+      await first.unlock();
+      await Promise.all(waiters);
+      expect(tokens[0]).toBeGreaterThan(first.fencingToken + 16);
+      expect(tokens[1]).toBeGreaterThan(tokens[0] + 16);
+      expect(fields[0]).not.toEqual(fields[1]);
     });
   });
 
