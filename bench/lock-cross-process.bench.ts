@@ -5,12 +5,14 @@
  * BENCH_DURATION_MS (default 5000), for the four locks of bench/lock.bench.ts (same settings) and
  * two critical sections: one setImmediate ("tiny") and an awaited 10 ms sleep. One isolated
  * redis-server; the children (bench/lock-cross-process.worker.ts, forked with tsx's loader) are
- * started afresh for every (lock, variant) cell, warm up on keys of their own and begin together on
- * a "go" message.
+ * started afresh for every (lock, variant, check) cell, warm up on keys of their own and begin
+ * together on a "go" message.
  *
- * Exclusion is checked twice: inside each section an INCR of a shared counter must answer 1 (then
- * DECR; BENCH_EXCLUSION=clock leaves these 2 round trips out), and the sections' entry and exit
- * stamps on the machine's monotonic clock must not overlap across all processes. Violations are
+ * Exclusion is checked in every cell by the sections' entry and exit stamps on the machine's
+ * monotonic clock (they must not overlap across all processes); every cell runs twice (set
+ * BENCH_EXCLUSION=clock or redis for one of them): with the section alone, and with an INCR of a
+ * shared counter inside it that must answer 1 (then DECR) — 2 round trips of its own in every
+ * section, which bound every lock's rate by themselves. Violations are
  * reported, never hidden; acquires and releases that reject are counted (the cell is marked ⚠, the
  * first error printed under the table) and the exit code is then 1.
  *
@@ -42,7 +44,14 @@ import {
 const PROCESSES = Number(process.env.BENCH_PROCESSES ?? 4);
 const TASKS = Number(process.env.BENCH_TASKS ?? 16);
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5000);
-const EXCLUSION = (process.env.BENCH_EXCLUSION ?? 'redis') as ExclusionCheck;
+/** `both` (default): every cell once per exclusion check, the section alone first, then with INCR/DECR. */
+const EXCLUSION = process.env.BENCH_EXCLUSION ?? 'both';
+const EXCLUSIONS: ExclusionCheck[] = EXCLUSION === 'both' ? ['clock', 'redis'] : [EXCLUSION as ExclusionCheck];
+const SECTION_CHECK: Record<ExclusionCheck, string> = {
+  clock: 'the body alone (exclusion checked by the monotonic-clock stamps only)',
+  redis:
+    'INCR of a shared counter (must answer 1) → body → DECR, on a connection of its own per process (2 round trips in every section, for every lock alike), plus the clock stamps',
+};
 /** After the deadline, how long a child lets its waiting acquisitions finish before reporting anyway. */
 const DRAIN_CAP_MS = 30_000;
 /** Start-up (tsx, connections, warm-up) of all children of a cell. */
@@ -229,8 +238,14 @@ function summarize(results: WorkerResult[], insideAfter: number): CellResult {
 }
 
 /** Starts PROCESSES children for one (lock, variant), lets them go together, and gathers their results. */
-async function cell(lock: LockId, variant: VariantId, redisUrl: string, redis: Redis, live: Set<Child>) {
-  const key = `bench:cross:${lock}:${variant}`;
+async function cell(
+  target: { lock: LockId; variant: VariantId; exclusion: ExclusionCheck },
+  redisUrl: string,
+  redis: Redis,
+  live: Set<Child>,
+) {
+  const { lock, variant, exclusion } = target;
+  const key = `bench:cross:${lock}:${variant}:${exclusion}`;
   const insideKey = `${key}:inside`;
   const children = Array.from({ length: PROCESSES }, (_, child) => {
     const started = new Child({
@@ -242,7 +257,7 @@ async function cell(lock: LockId, variant: VariantId, redisUrl: string, redis: R
       durationMs: DURATION_MS,
       key,
       insideKey,
-      exclusion: EXCLUSION,
+      exclusion,
       drainCapMs: DRAIN_CAP_MS,
     });
     live.add(started);
@@ -272,8 +287,8 @@ function describe(error: unknown): string {
 }
 
 async function main(): Promise<void> {
-  if (EXCLUSION !== 'redis' && EXCLUSION !== 'clock') {
-    throw new Error(`BENCH_EXCLUSION must be redis or clock, not ${String(EXCLUSION)}`);
+  if (!['both', 'redis', 'clock'].includes(EXCLUSION)) {
+    throw new Error(`BENCH_EXCLUSION must be both, redis or clock, not ${EXCLUSION}`);
   }
   const variants = Object.keys(VARIANTS) as VariantId[];
   const results = new Map<string, CellResult | { failed: string }>();
@@ -288,15 +303,21 @@ async function main(): Promise<void> {
     redis = new Redis(server.url);
     redisVersion = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? '?';
     let done = 0;
-    for (const variant of variants) {
-      for (const { id, name } of LOCKS) {
-        process.stderr.write(`[${++done}/${variants.length * LOCKS.length}] ${name}, ${VARIANTS[variant].label} …\n`);
-        try {
-          results.set(`${id}/${variant}`, await cell(id, variant, server.url, redis, live));
-        } catch (error) {
-          results.set(`${id}/${variant}`, { failed: describe(error) });
+    const total = EXCLUSIONS.length * variants.length * LOCKS.length;
+    for (const exclusion of EXCLUSIONS) {
+      for (const variant of variants) {
+        for (const { id, name } of LOCKS) {
+          process.stderr.write(`[${++done}/${total}] ${name}, ${VARIANTS[variant].label}, ${exclusion} check …\n`);
+          try {
+            results.set(
+              `${id}/${variant}/${exclusion}`,
+              await cell({ lock: id, variant, exclusion }, server.url, redis, live),
+            );
+          } catch (error) {
+            results.set(`${id}/${variant}/${exclusion}`, { failed: describe(error) });
+          }
+          await redis.flushall();
         }
-        await redis.flushall();
       }
     }
   } finally {
@@ -306,73 +327,73 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
 
-  const section =
-    EXCLUSION === 'redis'
-      ? 'INCR of a shared counter (must answer 1) → body → DECR, on a connection of its own per process (2 round trips in every section, for every lock alike)'
-      : 'body only (BENCH_EXCLUSION=clock: no INCR/DECR)';
   const lines = [
     `Cross-process hot key — ${PROCESSES} processes × ${TASKS} tasks = ${PROCESSES * TASKS} tasks on one key, ${DURATION_MS} ms per lock and variant ` +
       `(fresh processes per cell, started together); one redis-server ${redisVersion}, Node ${process.version}, ${availableParallelism()} CPUs; ` +
       `wall time ${((performance.now() - startedAt) / 1000).toFixed(0)} s`,
-    `Critical section: ${section}. Exclusion is also checked by the sections' entry/exit stamps on the monotonic clock (no overlap across processes).`,
+    "Exclusion is checked in every cell by the sections' entry/exit stamps on the monotonic clock (no overlap across processes).",
     'sections/s: granted before the deadline; waits: acquire call → grant, the acquisitions still waiting at the deadline included (let finish); ' +
       `Jain's index and starved tasks over the ${PROCESSES * TASKS} tasks' sections granted before the deadline.`,
   ];
   const problems: string[] = [];
-  for (const variant of variants) {
-    lines.push(
-      '',
-      `### Critical section: ${VARIANTS[variant].label}`,
-      '',
-      "| lock | sections/s | wait p50 ms | wait p99 ms | worst wait ms | Jain's index | starved tasks | violations (INCR≠1 / clock overlaps) |",
-      '|---|---:|---:|---:|---:|---:|---:|---:|',
-    );
-    for (const { id, name } of LOCKS) {
-      const result = results.get(`${id}/${variant}`);
-      if (!result || 'failed' in result) {
-        lines.push(`| ${name} | ✗ failed | | | | | | |`);
-        problems.push(`✗ ${name}, ${variant}: ${result ? result.failed : 'not run'}`);
-        continue;
-      }
-      const flag = result.errors > 0 || result.unfinished > 0 ? ' ⚠' : '';
-      const incr = EXCLUSION === 'redis' ? fmt(result.violations) : '—';
-      lines.push(
-        `| ${name} | ${fmt(result.hot.sectionsPerSecond)}${flag} | ${fmt(result.hot.p50, 1)} | ${fmt(result.hot.p99, 1)} | ` +
-          `${fmt(result.hot.longest, 1)} | ${result.jain.toFixed(3)} | ${result.hot.starvedTasks} | ${incr} / ${fmt(result.overlaps)} |`,
-      );
-      if (result.errors > 0) {
-        problems.push(
-          `⚠ ${name}, ${variant}: ${fmt(result.errors)} of ${fmt(result.operations)} acquires/releases rejected; first: ${result.firstError}`,
-        );
-      }
-      if (result.unfinished > 0) {
-        problems.push(
-          `⚠ ${name}, ${variant}: ${result.unfinished} tasks still waiting ${DRAIN_CAP_MS} ms after the deadline (cut off)`,
-        );
-      }
-      if (result.violations > 0 || result.overlaps > 0) {
-        problems.push(
-          `✗ ${name}, ${variant}: mutual exclusion violated — ${fmt(result.violations)} INCR≠1, ${fmt(result.overlaps)} overlapping sections`,
-        );
-      }
-      if (result.insideAfter !== 0) {
-        problems.push(`⚠ ${name}, ${variant}: the shared counter ended at ${result.insideAfter}, not 0`);
-      }
-    }
-    const drained = LOCKS.map(({ id }) => {
-      const result = results.get(`${id}/${variant}`);
-      return `${id} ${result && !('failed' in result) ? fmt(result.drained) : '—'}`;
-    });
-    lines.push('', `Sections granted after the deadline while draining (not counted): ${drained.join(', ')}`);
-    const ours = results.get(`ours/${variant}`);
-    const semaphore = results.get(`redis-semaphore/${variant}`);
-    if (ours && !('failed' in ours) && semaphore && !('failed' in semaphore)) {
+  for (const exclusion of EXCLUSIONS) {
+    lines.push('', `## Inside the lock: ${SECTION_CHECK[exclusion]}`);
+    for (const variant of variants) {
+      const cellName = `${variant}, ${exclusion} check`;
       lines.push(
         '',
-        `Ratio (${variant}): ours / redis-semaphore throughput ${(ours.hot.sectionsPerSecond / semaphore.hot.sectionsPerSecond).toFixed(2)}×; ` +
-          `ours worst wait ${fmt(ours.hot.longest, 1)} ms (redis-semaphore ${fmt(semaphore.hot.longest, 1)} ms), ` +
-          `ours Jain ${ours.jain.toFixed(3)} (redis-semaphore ${semaphore.jain.toFixed(3)})`,
+        `### Critical section: ${VARIANTS[variant].label}, ${exclusion} check`,
+        '',
+        "| lock | sections/s | wait p50 ms | wait p99 ms | worst wait ms | Jain's index | starved tasks | violations (INCR≠1 / clock overlaps) |",
+        '|---|---:|---:|---:|---:|---:|---:|---:|',
       );
+      for (const { id, name } of LOCKS) {
+        const result = results.get(`${id}/${variant}/${exclusion}`);
+        if (!result || 'failed' in result) {
+          lines.push(`| ${name} | ✗ failed | | | | | | |`);
+          problems.push(`✗ ${name}, ${cellName}: ${result ? result.failed : 'not run'}`);
+          continue;
+        }
+        const flag = result.errors > 0 || result.unfinished > 0 ? ' ⚠' : '';
+        const incr = exclusion === 'redis' ? fmt(result.violations) : '—';
+        lines.push(
+          `| ${name} | ${fmt(result.hot.sectionsPerSecond)}${flag} | ${fmt(result.hot.p50, 1)} | ${fmt(result.hot.p99, 1)} | ` +
+            `${fmt(result.hot.longest, 1)} | ${result.jain.toFixed(3)} | ${result.hot.starvedTasks} | ${incr} / ${fmt(result.overlaps)} |`,
+        );
+        if (result.errors > 0) {
+          problems.push(
+            `⚠ ${name}, ${cellName}: ${fmt(result.errors)} of ${fmt(result.operations)} acquires/releases rejected; first: ${result.firstError}`,
+          );
+        }
+        if (result.unfinished > 0) {
+          problems.push(
+            `⚠ ${name}, ${cellName}: ${result.unfinished} tasks still waiting ${DRAIN_CAP_MS} ms after the deadline (cut off)`,
+          );
+        }
+        if (result.violations > 0 || result.overlaps > 0) {
+          problems.push(
+            `✗ ${name}, ${cellName}: mutual exclusion violated — ${fmt(result.violations)} INCR≠1, ${fmt(result.overlaps)} overlapping sections`,
+          );
+        }
+        if (result.insideAfter !== 0) {
+          problems.push(`⚠ ${name}, ${cellName}: the shared counter ended at ${result.insideAfter}, not 0`);
+        }
+      }
+      const drained = LOCKS.map(({ id }) => {
+        const result = results.get(`${id}/${variant}/${exclusion}`);
+        return `${id} ${result && !('failed' in result) ? fmt(result.drained) : '—'}`;
+      });
+      lines.push('', `Sections granted after the deadline while draining (not counted): ${drained.join(', ')}`);
+      const ours = results.get(`ours/${variant}/${exclusion}`);
+      const semaphore = results.get(`redis-semaphore/${variant}/${exclusion}`);
+      if (ours && !('failed' in ours) && semaphore && !('failed' in semaphore)) {
+        lines.push(
+          '',
+          `Ratio (${cellName}): ours / redis-semaphore throughput ${(ours.hot.sectionsPerSecond / semaphore.hot.sectionsPerSecond).toFixed(2)}×; ` +
+            `ours worst wait ${fmt(ours.hot.longest, 1)} ms (redis-semaphore ${fmt(semaphore.hot.longest, 1)} ms), ` +
+            `ours Jain ${ours.jain.toFixed(3)} (redis-semaphore ${semaphore.jain.toFixed(3)})`,
+        );
+      }
     }
   }
   if (problems.length > 0) {

@@ -1,5 +1,6 @@
 import type { HandedOver, LocalGate } from './local-gate';
 import { LOCAL_TOKENS } from './lua/local-tokens';
+import { GRANT_LEASE_MS } from './lua/release.lua';
 import type { LockKeys } from './lock-keys';
 import { LockLostError } from './lock.errors';
 import type { LockLostEvent } from './lock.types';
@@ -176,8 +177,11 @@ export class HeldLocks {
   /**
    * Whether `state`'s final release may pass the lock to the next local waiter without telling
    * Redis: a watchdog hold (a fixed lease runs from its own acquisition, which Redis must see) to a
-   * watchdog waiter, while tokens of this Redis grant are left (`LOCAL_TOKENS`) and the burst
-   * allows it.
+   * watchdog waiter, while tokens of this Redis grant are left (`LOCAL_TOKENS`), the burst allows
+   * it, and the lease is sure to last a while yet: more than half of it (or of a direct grant's
+   * first lease) is left since the last renewal was sent. A healthy watchdog hold always has that
+   * (renewed every third of its lease); one whose renewals have been failing goes through Redis,
+   * which answers whether it is still held.
    */
   canHandOver(state: HeldLock, next: { leaseMs: number }, burstLimit: number): boolean {
     return (
@@ -185,8 +189,19 @@ export class HeldLocks {
       next.leaseMs === 0 &&
       state.localHandovers < burstLimit &&
       state.localHandovers < LOCAL_TOKENS &&
-      this.held.get(state.gateId) === state
+      this.held.get(state.gateId) === state &&
+      state.leaseMs - (performance.now() - state.lastRenewedAt) >
+        (state.awaitingRenewal ? Math.min(state.leaseMs, GRANT_LEASE_MS) : state.leaseMs) / 2
     );
+  }
+
+  /**
+   * A registered hold of another owner carried by `owner`'s Redis field (handed over locally), not
+   * lost: `owner` must neither take nor release that field meanwhile.
+   */
+  carriedFor(gateId: string, owner: string): HeldLock | undefined {
+    const entry = this.held.get(gateId);
+    return entry !== undefined && entry.heldAs === owner && entry.owner !== owner && !entry.lost ? entry : undefined;
   }
 
   /**

@@ -34,9 +34,12 @@ export interface LockEngineOptions {
   watchdogTimeoutMs?: number;
   /**
    * While other processes are queued for a lock, how many times in a row a releasing process may
-   * still hand it to its own next waiter (one round trip, no wake-up) before it must grant it to the
-   * first queued process (default 16). 0: strict alternation between processes; higher: more
-   * throughput on a hot key, longer waits for the other processes.
+   * still hand it to its own next waiter (no wake-up; usually no round trip either, see
+   * `HeldLocks.handOver`) before it must grant it to the first queued process (default 16). It
+   * also caps the hand-overs in a row made without telling Redis (a process learns that others
+   * wait at its next round trip, so a turn lasts at most about localBurst + 16 holds). 0: strict
+   * alternation between processes, every hand-over through Redis; higher: more throughput on a hot
+   * key, longer waits for the other processes.
    */
   localBurst?: number;
   /**
@@ -169,6 +172,11 @@ export class LockEngine extends EventEmitter<LockEvents> {
     onError?: () => void,
   ): Promise<R> {
     const { keys, waiterTtlMs = 0 } = request;
+    if (!request.reenter && this.holds.carriedFor(gateKey(request.node, keys.lock), request.owner)) {
+      // This owner's field carries another local owner's hold (a RedLock part of the same name, say):
+      // busy for this owner, whatever Redis would answer for the field.
+      return Promise.resolve(CARRIED_BUSY).then(onResult);
+    }
     return acquire(
       this.node(request.node),
       {
@@ -195,7 +203,8 @@ export class LockEngine extends EventEmitter<LockEvents> {
   /**
    * Releases one hold of `owner` (`state`: its bookkeeping, when the caller has it). At hold count
    * zero the hold is left and the gate passes on — with the lock itself when the next waiter is
-   * local and no other process waits.
+   * local: without a round trip where `HeldLocks.canHandOver` allows, else in Redis (which may
+   * grant it to another process instead, see `localBurst`).
    * Rejects with LockLostError if the lock was lost while held, LockNotHeldError if never held.
    */
   release(request: { node: number; name: string; owner: string; state?: HeldLock }): Promise<void> {
@@ -208,13 +217,19 @@ export class LockEngine extends EventEmitter<LockEvents> {
     }
     const keys = state?.keys ?? this.keys(name);
     if (state === undefined) {
-      const entry = this.holds.entry(gateKey(node, keys.lock));
-      if (entry !== undefined && entry.owner !== owner && entry.heldAs === owner) {
+      const gateId = gateKey(node, keys.lock);
+      if (this.holds.carriedFor(gateId, owner)) {
         // This owner's Redis field carries another local owner's hold (handed over locally): a
         // release by this owner must not end that hold.
         return Promise.reject(new LockNotHeldError(`Lock ${name} is not held by this owner`, name));
       }
-      state = entry?.owner === owner ? entry : undefined;
+      state = this.holds.of(gateId, owner);
+    }
+    if (state?.lost && state.heldAs !== owner) {
+      // A lost hold carried by another owner's field: that owner may hold the lock anew under the
+      // same field by now, so Redis is not asked (the field, if still there, ends with its lease).
+      this.holds.leave(state);
+      return Promise.reject(state.lost);
     }
     const finalHold = state === undefined || state.count <= 1;
     if (state !== undefined && finalHold) {
@@ -326,6 +341,18 @@ export class LockEngine extends EventEmitter<LockEvents> {
     if (state.lost) {
       throw state.lost;
     }
+    if (!this.holds.isCurrent(state) || state.releasing) {
+      // Released (perhaps handed over locally, its Redis field carrying another owner's hold now).
+      throw new LockNotHeldError(`Lock ${state.name} is not held by this hold any more`, state.name);
+    }
+    return this.renewHold(state, mode);
+  }
+
+  /**
+   * The Redis check of `verify` for a hold just granted (ReentrantLock.directGrant), also after it was
+   * handed over locally meanwhile: the renewal then counts for the new holder.
+   */
+  async renewHold(state: HeldLock, mode: VerifyMode = 'redis'): Promise<void> {
     if (
       mode === 'lease' &&
       performance.now() - state.lastRenewedAt < state.leaseMs - leaseSafetyMargin(state.leaseMs)
@@ -487,6 +514,9 @@ export interface AttemptRequest {
  * margin and asks Redis only after that (sees expiry from pauses, not deletions).
  */
 export type VerifyMode = 'redis' | 'lease';
+
+/** An acquire attempt by an owner whose field carries another local owner's hold. */
+const CARRIED_BUSY: AcquireResult = Object.freeze({ kind: 'busy', ttlMs: 0 });
 
 /** What a release handed on locally resolves with (no round trip, nothing to wait for). */
 const RELEASED_LOCALLY: Promise<void> = Promise.resolve();

@@ -414,7 +414,7 @@ export class ReentrantLock implements Lockable {
       // Lost when the first lease ends, unless the renewal below lands before (it re-arms or clears
       // this timer): a watchdog lock would otherwise learn of a failed renewal only at the next tick.
       this.engine.holds.armLeaseTimer(state);
-      this.engine.verify(state, 'redis').catch(() => undefined);
+      this.engine.renewHold(state).catch(() => undefined);
     }
     return handle;
   }

@@ -99,9 +99,9 @@ if redis.call('hexists', lockKey, owner) == 1 then
   -- an earlier attempt ran but its reply was lost. Either way it holds exactly one hold now.
   redis.call('hset', lockKey, owner, 1)
   redis.call('pexpire', lockKey, leaseMs)
-  -- While a lock is held nobody else can draw from its counter, so the counter is the holder's
-  -- token; if the counter was lost meanwhile, a fresh (higher) token stands in for it.
-  return tonumber(redis.call('get', fenceKey)) or nextToken()
+  -- A fresh token, not the counter: the caller never saw the grant's token, and the field may have
+  -- carried holds its process handed on locally with tokens above the counter (local-tokens.ts).
+  return nextToken()
 end
 
 if waiterTtlMs > 0 then

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LockLostError, LockNotHeldError, LockTimeoutError, LockUnavailableError } from '../../../src/lock/lock.errors';
+import type { LockEngine } from '../../../src/lock/lock-engine';
 import type { LockService } from '../../../src/lock/lock.service';
 import { SimpleLock } from '../../../bench/baselines/simple-lock';
 import type { RedisServer } from '../../../scripts/stack/redis';
@@ -267,6 +268,42 @@ describe('ReentrantLock (real Redis)', () => {
       await first.unlock();
       expect(await next).toEqual(['1']);
       expect(await redis.exists(`lock:{${name}}`)).toBe(0);
+    });
+
+    it("never lets a lost carried hold's late unlock end the first owner's new hold under the same field", async () => {
+      const firstLock = replicaA.getLock(name);
+      const first = (await firstLock.tryLock())!;
+      const [field] = Object.keys(await redis.hgetall(`lock:{${name}}`));
+      const carriedP = replicaA.getLock(name).lock({ waitTime: 5000 });
+      await sleep(20);
+      await first.unlock();
+      const carried = await carriedP;
+      expect(carried.fencingToken).toBe(first.fencingToken + 1);
+      // The carried hold is found lost (as when its renewals fail) while its field is still in Redis.
+      const { holds } = (replicaA as unknown as { engine: LockEngine }).engine;
+      holds.markLost(holds.entry(`lock:{${name}}`)!, 'expired-or-taken');
+      expect(carried.signal.aborted).toBe(true);
+      // The first owner takes the lock anew under its field; the lost hold's unlock comes right after,
+      // on the same connection.
+      const again = firstLock.tryLock();
+      await expect(carried.unlock()).rejects.toBeInstanceOf(LockLostError);
+      const handle = (await again)!;
+      expect(handle.fencingToken).toBeGreaterThan(carried.fencingToken);
+      expect(await redis.hgetall(`lock:{${name}}`)).toEqual({ [field]: '1' });
+      await handle.unlock();
+      expect(await redis.exists(`lock:{${name}}`)).toBe(0);
+    });
+
+    it("fails a released handle's check although its field now carries the next owner's hold", async () => {
+      const first = (await replicaA.getLock(name).tryLock())!;
+      const next = replicaA.getLock(name).lock({ waitTime: 5000 });
+      await sleep(20);
+      await first.unlock();
+      const second = await next;
+      await expect(first.assertHeld('redis')).rejects.toBeInstanceOf(LockNotHeldError);
+      await expect(first.assertHeld('lease')).rejects.toBeInstanceOf(LockNotHeldError);
+      await second.assertHeld('redis');
+      await second.unlock();
     });
 
     it('hands over through Redis only with localBurst 0', async () => {
