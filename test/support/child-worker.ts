@@ -33,6 +33,18 @@ export type WorkerCommand =
       /** Release after this long (default: hold until killed). */
       holdMs?: number;
     }
+  | {
+      /**
+       * `owners` owners of this process queue for `name` at once; each holds it `holdMs` (handed on
+       * locally), except the last, which reports every token (`chained`) and holds until killed.
+       */
+      type: 'chain';
+      redisUrl: string;
+      name: string;
+      owners: number;
+      holdMs: number;
+      watchdogTimeoutMs?: number;
+    }
   | { type: 'fenced-write'; mysqlUrl: string; table: string; id: number; value: string }
   | { type: 'ids'; redisUrl: string; tasks: number; idsPerTask: number };
 
@@ -127,6 +139,26 @@ process.on('message', (command: WorkerCommand) => {
           await sleep(command.holdMs);
           await held.unlock();
         }
+      } else if (command.type === 'chain') {
+        const service = new LockService({
+          instanceId: `chain-${process.pid}`,
+          nodes: [new Redis(command.redisUrl)],
+          watchdogTimeoutMs: command.watchdogTimeoutMs,
+        });
+        const tokens: number[] = [];
+        await Promise.all(
+          Array.from({ length: command.owners }, async () => {
+            const handle = await service.getLock(command.name).lock();
+            tokens.push(handle.fencingToken);
+            if (tokens.length === command.owners) {
+              held = handle;
+              process.send!({ type: 'chained', tokens });
+              return;
+            }
+            await sleep(command.holdMs);
+            await handle.unlock();
+          }),
+        );
       } else if (command.type === 'fenced-write') {
         const conn = await createConnection(command.mysqlUrl);
         const update = fencedUpdate({

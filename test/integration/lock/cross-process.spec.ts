@@ -135,6 +135,21 @@ describe('Locks across processes (real Redis, real child processes)', () => {
     await handle!.unlock();
   });
 
+  it('gives the next process a token above every local one after a SIGKILL in the middle of local hand-overs', async () => {
+    const holder = await startWorker();
+    const { tokens } = await holder.request<{ tokens: number[] }>(
+      { type: 'chain', redisUrl: server.url, name: 'killed-chain', owners: 4, holdMs: 30, watchdogTimeoutMs: 1000 },
+      'chained',
+    );
+    // Handed on in the process without Redis: consecutive tokens of one grant.
+    expect(tokens).toEqual([0, 1, 2, 3].map((k) => tokens[0] + k));
+    await holder.kill('SIGKILL');
+    const handle = await services.create([server.url]).getLock('killed-chain').tryLock({ waitTime: 5000 });
+    expect(handle).not.toBeNull();
+    expect(handle!.fencingToken).toBeGreaterThan(tokens[3]);
+    await handle!.unlock();
+  });
+
   it('skips a SIGKILLed process queued for the lock within its bound (no stall for the processes behind it)', async () => {
     const holder = services.create([server.url]);
     const held = await holder.getLock('queued-dead').lock();
