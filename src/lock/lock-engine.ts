@@ -457,6 +457,15 @@ export class LockEngine extends EventEmitter<LockEvents> {
       if (!subscriber) {
         // Its socket's events must not run in the frame of the waiter that happened to need it first.
         subscriber = inNeutralContext(() => this.node(node).duplicate());
+        // Its own connection errors (it reconnects by itself): reported, at most once in 10 s, not
+        // left to ioredis' unhandled-error output.
+        let reportedAt = Number.NEGATIVE_INFINITY;
+        subscriber.on('error', (error) => {
+          if (performance.now() - reportedAt >= 10_000) {
+            reportedAt = performance.now();
+            this.options.logger?.warn(`Lock subscriber of node ${node}: ${error.message}`);
+          }
+        });
         this.ownedSubscribers.push(subscriber);
       }
       pubsub = new LockPubSub(subscriber, { sharded: this.sharded });

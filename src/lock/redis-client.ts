@@ -22,6 +22,7 @@ export interface LockRedisSubscriber {
   readonly status: string;
   on(event: 'ready' | 'close' | 'subscribersReady', listener: () => void): unknown;
   on(event: 'message' | 'smessage', listener: (channel: string, message: string) => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
   once(event: 'ready' | 'close', listener: () => void): unknown;
   off(event: 'ready' | 'close', listener: () => void): unknown;
   subscribe(channel: string): Promise<unknown>;

@@ -1,6 +1,9 @@
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
+import type { LockEngine } from '../../../src/lock/lock-engine';
 import { LockPubSub } from '../../../src/lock/lock-pubsub';
+import { LockService } from '../../../src/lock/lock.service';
+import { freePort } from '../../../scripts/stack/ports';
 import type { RedisServer } from '../../../scripts/stack/redis';
 import { LockServices } from '../../support/lock-services';
 import { startTestRedis } from '../../support/shared-stack';
@@ -106,6 +109,27 @@ describe('Lock release notifications (real Redis)', () => {
       deaf.disconnect();
       sockets.forEach((socket) => socket.destroy());
       await new Promise((resolve) => blackHole.close(resolve));
+    }
+  });
+  it("reports a subscriber's connection errors through the logger (the one the library duplicates for a node)", async () => {
+    const port = await freePort();
+    const node = new Redis(`redis://127.0.0.1:${port}`, { retryStrategy: () => 50 });
+    node.on('error', () => undefined);
+    const warnings: string[] = [];
+    const service = new LockService({
+      instanceId: 'sub-errors',
+      nodes: [node],
+      logger: { warn: (m) => warnings.push(m) },
+    });
+    try {
+      // A wait needs the node's subscriber: the library duplicates the node's connection for it.
+      (service as unknown as { engine: LockEngine }).engine.pubsub(0);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      // Several failed reconnects, one warning (throttled), none left unhandled.
+      expect(warnings.filter((warning) => warning.startsWith('Lock subscriber of node 0'))).toHaveLength(1);
+    } finally {
+      service.close();
+      node.disconnect();
     }
   });
 });
