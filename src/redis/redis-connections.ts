@@ -1,4 +1,5 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import calculateSlot from 'cluster-key-slot';
 
 /**
  * The app's Redis: one server (`REDIS_URL`) or a Redis Cluster (`REDIS_CLUSTER_NODES`). Both speak
@@ -185,6 +186,15 @@ export async function untilReady(redis: AppRedis, timeoutMs: number): Promise<vo
 /** The masters: the server itself, or every master of a Cluster (settings are per server). */
 export function mastersOf(redis: AppRedis): Redis[] {
   return redis instanceof Cluster ? redis.nodes('master') : [redis];
+}
+
+/**
+ * The node that serves `key`'s slot on a Cluster as far as this client knows (its slot map's first
+ * node: the master), or `undefined` on one server or before the map is loaded. For grouping
+ * per-master work; a routed command still follows MOVED itself.
+ */
+export function masterOf(redis: AppRedis, key: string): string | undefined {
+  return redis instanceof Cluster ? redis.slots[calculateSlot(key)]?.[0] : undefined;
 }
 
 /**

@@ -4,7 +4,7 @@ import { IdWorker } from '../../src/id-worker/id-worker.service';
 import { OrderStreamStore } from '../../src/order/async/order-stream.store';
 import { SoldOutMemory } from '../../src/order/async/sold-out-memory';
 import { durabilityProblems } from '../../src/order/async/redis-durability.check';
-import { createRedisCluster } from '../../src/redis/redis-connections';
+import { createRedisCluster, masterOf as slotMapMasterOf } from '../../src/redis/redis-connections';
 import { redisNowMs } from '../../src/redis/redis-clock';
 import { rateBucketKeys, seckillKeys } from '../../src/voucher/seckill-keys';
 import { SeckillStateStore } from '../../src/voucher/seckill-state.store';
@@ -198,5 +198,25 @@ describe('The app’s Redis scripts and stores on a Redis Cluster (3 masters, re
     } finally {
       await node.config('SET', 'appendonly', 'no');
     }
+  });
+  it('waits for replicas once per master, not once per sale (ORDER_DURABILITY=replicas)', async () => {
+    const many = Array.from({ length: 12 }, (_, i) => String(100 + i));
+    // The client's slot map agrees with the cluster about every sale's master.
+    for (const voucherId of many) {
+      const key = seckillKeys(voucherId).state;
+      expect(slotMapMasterOf(redis, key)).toBe(await masterOf(key));
+    }
+    const waits = async () => {
+      let calls = 0;
+      for (const node of redis.nodes('master')) {
+        calls += Number(/cmdstat_wait:calls=(\d+)/.exec(await node.info('commandstats'))?.[1] ?? 0);
+      }
+      return calls;
+    };
+    const before = await waits();
+    expect(await stream.entriesReplicated(many, { replicas: 0, timeoutMs: 10 })).toBe(true);
+    const masters = new Set(await Promise.all(many.map((voucherId) => masterOf(seckillKeys(voucherId).state))));
+    expect((await waits()) - before).toBe(masters.size);
+    expect(masters.size).toBeGreaterThan(1);
   });
 });

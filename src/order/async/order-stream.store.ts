@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { onNodeOf, type AppRedis } from '../../redis/redis-connections';
+import { masterOf, onNodeOf, type AppRedis } from '../../redis/redis-connections';
 import { pairsToRecord } from '../../redis/redis-replies';
 import { RedisScript } from '../../redis/redis-script';
 import { TOKEN_BUCKET_LUA } from '../../redis/token-bucket';
@@ -161,8 +161,10 @@ export class OrderStreamStore {
     options: { replicas: number; timeoutMs: number; connection?: AppRedis },
   ): Promise<boolean> {
     const connection = options.connection ?? this.redis;
-    // One WAIT per master: on one server any sale's key leads to it.
-    const routes = connection.isCluster ? [...new Set(voucherIds)] : voucherIds.slice(0, 1);
+    // One WAIT per master (one WAIT holds up its node's connection until the replicas answer, so
+    // one per sale would wait up to a timeout per sale): on one server any sale's key leads to it;
+    // on a Cluster one sale per master of the slot map (a sale of an unknown slot goes on its own).
+    const routes = connection.isCluster ? onePerMaster(connection, voucherIds) : voucherIds.slice(0, 1);
     const acknowledged = await Promise.all(
       routes.map((voucherId) => this.waitForReplicas(voucherId, { ...options, connection })),
     );
@@ -465,4 +467,16 @@ function parseEntries(voucherId: string, entries: RawEntry[], orders: StreamOrde
 function splitOnce(value: string, separator: string): [string, string] {
   const at = value.indexOf(separator);
   return at < 0 ? [value, ''] : [value.slice(0, at), value.slice(at + 1)];
+}
+
+/** One voucher per master of `connection`'s slot map (a voucher whose slot is unknown stands alone). */
+function onePerMaster(connection: AppRedis, voucherIds: string[]): string[] {
+  const byMaster = new Map<string, string>();
+  for (const voucherId of voucherIds) {
+    const master = masterOf(connection, seckillKeys(voucherId).state) ?? `voucher:${voucherId}`;
+    if (!byMaster.has(master)) {
+      byMaster.set(master, voucherId);
+    }
+  }
+  return [...byMaster.values()];
 }
