@@ -1,4 +1,4 @@
-import { HeldLocks } from './held-locks';
+import { HeldLocks, LOCAL_HANDOVER_MAX_AGE_MS } from './held-locks';
 import { LocalGate } from './local-gate';
 import { lockKeys } from './lock-keys';
 import { LOCAL_TOKENS } from './lua/local-tokens';
@@ -57,17 +57,21 @@ describe(HeldLocks.name, () => {
     expect(fresh.holds.canHandOver(fresh.state, WATCHDOG_WAITER, 0)).toBe(false);
     fresh.state.localHandovers = LOCAL_TOKENS;
     expect(fresh.holds.canHandOver(fresh.state, WATCHDOG_WAITER, 64)).toBe(false);
-    // Renewals failing for over half the lease: Redis must say whether it is still held.
-    const stale = holding({ renewedMsAgo: 16_000 });
+    // Confirmed by Redis more than LOCAL_HANDOVER_MAX_AGE_MS ago: Redis must say whether it is still held.
+    const stale = holding({ renewedMsAgo: LOCAL_HANDOVER_MAX_AGE_MS + 100 });
     expect(stale.holds.canHandOver(stale.state, WATCHDOG_WAITER, 16)).toBe(false);
-    const recent = holding({ renewedMsAgo: 14_000 });
+    const recent = holding({ renewedMsAgo: LOCAL_HANDOVER_MAX_AGE_MS - 100 });
     expect(recent.holds.canHandOver(recent.state, WATCHDOG_WAITER, 16)).toBe(true);
-    // A direct grant's first lease (2 s) not yet extended: more than half of it must be left.
-    const granted = holding({ renewedMsAgo: 30_000 - 2000 + 900 });
+    // A direct grant whose first lease (2 s) is not extended yet counts from the grant.
+    const granted = holding({ renewedMsAgo: 30_000 - 2000 + 800 });
     granted.state.awaitingRenewal = true;
     expect(granted.holds.canHandOver(granted.state, WATCHDOG_WAITER, 16)).toBe(true);
     granted.state.lastRenewedAt -= 300;
     expect(granted.holds.canHandOver(granted.state, WATCHDOG_WAITER, 16)).toBe(false);
+    // A short lease: half of it.
+    const short = holding({ leaseTime: undefined, renewedMsAgo: 200 });
+    short.state.leaseMs = 300;
+    expect(short.holds.canHandOver(short.state, WATCHDOG_WAITER, 16)).toBe(false);
   });
 
   it('does not name a lost carried hold as carried (its field may be taken anew)', () => {

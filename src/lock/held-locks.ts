@@ -7,6 +7,19 @@ import type { LockLostEvent } from './lock.types';
 import { inNeutralContext } from './neutral-context';
 import { VacatingMap } from './vacating-map';
 
+/**
+ * How long a confirmation by Redis (a grant, a hand-over, a renewal) lets holds be handed on in the
+ * process without asking again. A hot lock goes to Redis every LOCAL_TOKENS hand-overs anyway; this
+ * bounds slower chains.
+ */
+export const LOCAL_HANDOVER_MAX_AGE_MS = 1000;
+
+/** The lease a hold counts on now: its own, or a direct grant's shorter first lease until it is extended. */
+const leaseOf = (state: HeldLock) => (state.awaitingRenewal ? Math.min(state.leaseMs, GRANT_LEASE_MS) : state.leaseMs);
+
+/** How long ago Redis last confirmed the hold (its lease runs from then). */
+const confirmedAgo = (state: HeldLock) => leaseOf(state) - (state.leaseMs - (performance.now() - state.lastRenewedAt));
+
 /** Local bookkeeping of one (node, lock, owner) held by this process. */
 export interface HeldLock {
   /** Key of the lock in the held registry and the local gate (see `gateKey`). */
@@ -178,10 +191,11 @@ export class HeldLocks {
    * Whether `state`'s final release may pass the lock to the next local waiter without telling
    * Redis: a watchdog hold (a fixed lease runs from its own acquisition, which Redis must see) to a
    * watchdog waiter, while tokens of this Redis grant are left (`LOCAL_TOKENS`), the burst allows
-   * it, and the lease is sure to last a while yet: more than half of it (or of a direct grant's
-   * first lease) is left since the last renewal was sent. A healthy watchdog hold always has that
-   * (renewed every third of its lease); one whose renewals have been failing goes through Redis,
-   * which answers whether it is still held.
+   * it, and Redis confirmed the hold recently: less than `LOCAL_HANDOVER_MAX_AGE_MS` (and half the
+   * lease, or of a direct grant's first lease) ago. Otherwise the hand-over goes through Redis,
+   * which answers whether the hold is still there — so after the key vanished (a forced release
+   * elsewhere, a Redis restart) new sections start here for at most that long, and a hold whose
+   * renewals fail is never passed on.
    */
   canHandOver(state: HeldLock, next: { leaseMs: number }, burstLimit: number): boolean {
     return (
@@ -190,8 +204,7 @@ export class HeldLocks {
       state.localHandovers < burstLimit &&
       state.localHandovers < LOCAL_TOKENS &&
       this.held.get(state.gateId) === state &&
-      state.leaseMs - (performance.now() - state.lastRenewedAt) >
-        (state.awaitingRenewal ? Math.min(state.leaseMs, GRANT_LEASE_MS) : state.leaseMs) / 2
+      confirmedAgo(state) < Math.min(leaseOf(state) / 2, LOCAL_HANDOVER_MAX_AGE_MS)
     );
   }
 

@@ -37,7 +37,7 @@ export interface LockEngineOptions {
    * still hand it to its own next waiter (no wake-up; usually no round trip either, see
    * `HeldLocks.handOver`) before it must grant it to the first queued process (default 16). It
    * also caps the hand-overs in a row made without telling Redis (a process learns that others
-   * wait at its next round trip, so a turn lasts at most about localBurst + 16 holds). 0: strict
+   * wait at its next round trip, so a turn lasts at most about localBurst + 17 holds). 0: strict
    * alternation between processes, every hand-over through Redis; higher: more throughput on a hot
    * key, longer waits for the other processes.
    */

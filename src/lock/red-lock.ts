@@ -65,7 +65,14 @@ export class RedLock implements Lockable {
         this.nodes.map((node, i) =>
           withTimeout(
             this.engine.attempt(
-              { node, keys: this.keys, owner: this.owner, leaseMs, reenter: heldParts[i] !== undefined },
+              {
+                node,
+                keys: this.keys,
+                // A part handed over locally is carried by the field Redis granted it to.
+                owner: heldParts[i]?.heldAs ?? this.owner,
+                leaseMs,
+                reenter: heldParts[i] !== undefined,
+              },
               (result) => result,
             ),
             this.options.nodeTimeoutMs ?? 100,
@@ -78,7 +85,12 @@ export class RedLock implements Lockable {
         if (result.status === 'rejected') {
           unreachable++;
         } else if (result.value.kind !== 'busy') {
-          granted.push({ node: this.nodes[i], token: result.value.fencingToken, count: holdCountOf(result.value) });
+          granted.push({
+            node: this.nodes[i],
+            // A re-entry keeps its hold's token (a part handed over locally has one above the counter).
+            token: heldParts[i]?.fencingToken ?? result.value.fencingToken,
+            count: holdCountOf(result.value),
+          });
         } else if (heldParts[i] !== undefined) {
           // A re-entry found this part gone: the outer hold lost it.
           this.engine.holds.markLost(heldParts[i], 'expired-or-taken');

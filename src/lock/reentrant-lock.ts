@@ -447,6 +447,10 @@ export class ReentrantLock implements Lockable {
       // This owner's Redis field carries another local owner's hold now.
       return false;
     }
+    if (entry?.owner === this.owner && entry.lost && entry.heldAs !== this.owner) {
+      // A lost hold handed over locally: its field may be its first owner's anew.
+      return false;
+    }
     const heldAs = entry?.owner === this.owner ? entry.heldAs : this.owner;
     return (await this.engine.node(this.node).hexists(this.keys.lock, heldAs)) === 1;
   }
