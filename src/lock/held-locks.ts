@@ -17,8 +17,11 @@ export const LOCAL_HANDOVER_MAX_AGE_MS = 1000;
 /** The lease a hold counts on now: its own, or a direct grant's shorter first lease until it is extended. */
 const leaseOf = (state: HeldLock) => (state.awaitingRenewal ? Math.min(state.leaseMs, GRANT_LEASE_MS) : state.leaseMs);
 
-/** How long ago Redis last confirmed the hold (its lease runs from then). */
-const confirmedAgo = (state: HeldLock) => leaseOf(state) - (state.leaseMs - (performance.now() - state.lastRenewedAt));
+/**
+ * How long ago Redis last confirmed the hold: since its last renewal, less the time a direct grant's
+ * renewal time is set back by so that its lease ends with the first lease (ReentrantLock.directGrant).
+ */
+const confirmedAgo = (state: HeldLock) => performance.now() - state.lastRenewedAt - (state.leaseMs - leaseOf(state));
 
 /** Local bookkeeping of one (node, lock, owner) held by this process. */
 export interface HeldLock {
@@ -188,6 +191,26 @@ export class HeldLocks {
   }
 
   /**
+   * A renewal (or check) sent at `sentAt` for `sent` succeeded: the lease of whoever carries that
+   * hold now runs from then — unless it was released (or replaced) meanwhile.
+   */
+  renewed(sent: HeldLock, sentAt: number): void {
+    const state = this.carrierOf(sent);
+    if (state === undefined) {
+      return;
+    }
+    state.lastRenewedAt = sentAt;
+    state.awaitingRenewal = false;
+    if (!state.watchdog) {
+      // renew.lua extended the fixed lease too.
+      this.armLeaseTimer(state);
+    } else {
+      // A direct grant's first-lease timer (see ReentrantLock.directGrant): the watchdog has it now.
+      clearTimeout(state.leaseTimer);
+    }
+  }
+
+  /**
    * Whether `state`'s final release may pass the lock to the next local waiter without telling
    * Redis: a watchdog hold (a fixed lease runs from its own acquisition, which Redis must see) to a
    * watchdog waiter, while tokens of this Redis grant are left (`LOCAL_TOKENS`), the burst allows
@@ -225,25 +248,18 @@ export class HeldLocks {
   handOver(state: HeldLock, to: string): HeldLock {
     clearTimeout(state.leaseTimer);
     const localHandovers = state.localHandovers + 1;
+    // The same Redis hold (field, grant, lease, renewal time) under its new owner.
     const successor: HeldLock = {
-      gateId: state.gateId,
-      node: state.node,
-      name: state.name,
+      ...state,
       owner: to,
-      keys: state.keys,
       count: 1,
       fencingToken: state.redisToken + localHandovers,
-      heldAs: state.heldAs,
-      redisToken: state.redisToken,
       localHandovers,
-      awaitingRenewal: state.awaitingRenewal,
-      watchdog: true,
-      leaseMs: state.leaseMs,
-      lastRenewedAt: state.lastRenewedAt,
       leaseTimer: undefined,
       controller: undefined,
       releasing: false,
       lost: undefined,
+      confirming: undefined,
     };
     this.held.set(state.gateId, successor);
     if (successor.awaitingRenewal) {

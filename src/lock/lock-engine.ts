@@ -372,7 +372,7 @@ export class LockEngine extends EventEmitter<LockEvents> {
       // Lost for whoever holds it by now (this hold, or the local owner it was handed to meanwhile).
       throw this.holds.markLost(this.holds.carrierOf(state) ?? state, 'expired-or-taken');
     }
-    this.renewed(state, sentAt);
+    this.holds.renewed(state, sentAt);
   }
 
   /**
@@ -401,7 +401,7 @@ export class LockEngine extends EventEmitter<LockEvents> {
       this.holds.leave(state);
       throw lost;
     }
-    this.renewed(state, sentAt);
+    this.holds.renewed(state, sentAt);
     if (outcome.acknowledged < sync.replicas) {
       await this.giveBack(state);
       throw new LockNotReplicatedError(
@@ -419,24 +419,6 @@ export class LockEngine extends EventEmitter<LockEvents> {
         // Redis unreachable: release left the hold locally; its lease frees it in Redis.
         undefined,
     );
-  }
-
-  /** A renewal sent at `sentAt` succeeded: the hold's lease runs from then (for whoever holds it now). */
-  private renewed(sent: HeldLock, sentAt: number): void {
-    const state = this.holds.carrierOf(sent);
-    if (state === undefined) {
-      // Released (or replaced) while the check was on its way: nothing to extend locally.
-      return;
-    }
-    state.lastRenewedAt = sentAt;
-    state.awaitingRenewal = false;
-    if (!state.watchdog) {
-      // renew.lua extended the fixed lease too.
-      this.holds.armLeaseTimer(state);
-    } else {
-      // A direct grant's first-lease timer (see ReentrantLock.directGrant): the watchdog has it now.
-      clearTimeout(state.leaseTimer);
-    }
   }
 
   /** Deletes a lock whoever holds it (administrative); waiters are notified, a local holder is told it lost it. */

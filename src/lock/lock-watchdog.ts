@@ -88,10 +88,7 @@ export class LockWatchdog {
         return;
       }
       if (result === true) {
-        state.lastRenewedAt = startedAt;
-        // (A direct grant's first-lease timer, if its own renewal has not landed yet.)
-        state.awaitingRenewal = false;
-        clearTimeout(state.leaseTimer);
+        holds.renewed(state, startedAt);
       } else if (result === false) {
         holds.markLost(state, 'expired-or-taken');
       } else if (performance.now() - state.lastRenewedAt >= state.leaseMs) {

@@ -204,10 +204,7 @@ export class ReentrantLock implements Lockable {
     startedAt: number,
   ): LockHandle | Promise<never> {
     if (!this.engine.isClosed) {
-      if (this.engine.listenerCount('lockAcquired') > 0) {
-        const event = { name: this.name, owner: this.owner, waitedMs: performance.now() - startedAt };
-        inNeutralContext(() => this.engine.emit('lockAcquired', event));
-      }
+      this.reportAcquired(startedAt);
       return this.handle(sentAt, fencingToken, 1, leaseTime);
     }
     return this.engine
@@ -229,11 +226,16 @@ export class ReentrantLock implements Lockable {
           throw this.engine.closedError(this.name);
         });
     }
+    this.reportAcquired(startedAt);
+    return new ReentrantLockHandle(this, state, state.fencingToken, 1);
+  }
+
+  /** `lockAcquired` for a first hold, if anyone listens. */
+  private reportAcquired(startedAt: number): void {
     if (this.engine.listenerCount('lockAcquired') > 0) {
       const event = { name: this.name, owner: this.owner, waitedMs: performance.now() - startedAt };
       inNeutralContext(() => this.engine.emit('lockAcquired', event));
     }
-    return new ReentrantLockHandle(this, state, state.fencingToken, 1);
   }
 
   private timedOut(startedAt: number, waitTime: number, throwOnTimeout: boolean): null {

@@ -1,6 +1,6 @@
 // Embedded so the package ships its scripts inside its JavaScript (no .lua asset to copy or find at
 // run time). The Lua's own comments say why each step is there.
-import { LOCAL_TOKENS } from './local-tokens';
+import { NEXT_TOKEN_LUA } from './next-token.lua';
 
 export const ACQUIRE_LUA = String.raw`
 -- Reentrant acquire (Redisson layout): a hash per lock, field = owner, value = hold count; the
@@ -28,10 +28,6 @@ local waiterId = ARGV[5]
 -- '1': a fair lock (strict FIFO across every owner of every process): the queue's members are
 -- owners, and a free lock is taken only by the first live one in line (or by anyone if nobody waits).
 local fair = ARGV[6] == '1'
--- A fence counter lives 7 days from its last token, then restarts at the server time; see nextToken.
-local fenceTtlMs = 604800000
--- Tokens left unissued after each one, for the holder's process to hand on locally (local-tokens.ts).
-local localTokens = ${LOCAL_TOKENS}
 
 -- Checked before any write (script writes are not rolled back): a lease that PEXPIRE refuses would
 -- leave the hash with no TTL, held forever; 0 or less would grant a lock that is already gone.
@@ -39,20 +35,7 @@ if not leaseMs or leaseMs ~= leaseMs or leaseMs < 1 or leaseMs > 2147483647 or l
   return redis.error_reply('ERR invalid lease ' .. tostring(ARGV[2]))
 end
 
-local function nextToken()
-  -- Fencing token: max(counter + 1 + localTokens, this server's time in µs), stored back. Strictly
-  -- increasing per lock name on one server, and above the tokens the last holder's process may have
-  -- handed on locally (counter + 1 .. counter + localTokens); and when the counter is behind —
-  -- expired, lost with a restart, or stale on a replica promoted by a failover — the server clock
-  -- carries the next token above every token issued before (no lock is granted 60,000 times a
-  -- second). What this cannot cover: a server whose clock is behind the old one's; see README.md.
-  local now = redis.call('time')
-  local nowUs = tonumber(now[1]) * 1000000 + tonumber(now[2])
-  local token = math.max((tonumber(redis.call('get', fenceKey)) or 0) + 1 + localTokens, nowUs)
-  redis.call('set', fenceKey, string.format('%.0f', token), 'px', fenceTtlMs)
-  return token
-end
-
+${NEXT_TOKEN_LUA}
 if reenter then
   -- A re-entry never takes the lock anew: if this owner's hold is gone, so is the outer critical
   -- section's exclusivity, and the caller must learn it lost the lock.
@@ -60,7 +43,7 @@ if reenter then
     return -math.max(redis.call('pttl', lockKey), 0)
   end
   redis.call('pexpire', lockKey, leaseMs)
-  local token = tonumber(redis.call('get', fenceKey)) or nextToken()
+  local token = tonumber(redis.call('get', fenceKey)) or nextToken(redis.call('time'))
   return {token, redis.call('hincrby', lockKey, owner, 1)}
 end
 
@@ -84,7 +67,7 @@ local function queuedAhead()
 end
 
 if redis.call('exists', lockKey) == 0 and not (fair and queuedAhead()) then
-  local token = nextToken()
+  local token = nextToken(redis.call('time'))
   redis.call('hset', lockKey, owner, 1)
   redis.call('pexpire', lockKey, leaseMs)
   if waiterTtlMs > 0 then
@@ -101,7 +84,7 @@ if redis.call('hexists', lockKey, owner) == 1 then
   redis.call('pexpire', lockKey, leaseMs)
   -- A fresh token, not the counter: the caller never saw the grant's token, and the field may have
   -- carried holds its process handed on locally with tokens above the counter (local-tokens.ts).
-  return nextToken()
+  return nextToken(redis.call('time'))
 end
 
 if waiterTtlMs > 0 then

@@ -1,6 +1,6 @@
 // Embedded so the package ships its scripts inside its JavaScript (no .lua asset to copy or find at
 // run time). The Lua's own comments say why each step is there.
-import { LOCAL_TOKENS } from './local-tokens';
+import { NEXT_TOKEN_LUA } from './next-token.lua';
 
 export const LEAVE_QUEUE_LUA = String.raw`
 -- A waiter that stops waiting leaves the queue of waiting processes, unless a release granted it
@@ -12,16 +12,12 @@ local waitersKey = KEYS[3]
 local waiterInfoKey = KEYS[4]
 local owner = ARGV[1]
 local processId = ARGV[2]
-
+${NEXT_TOKEN_LUA}
 if redis.call('hexists', lockKey, owner) == 1 then
-  -- Held by this owner already: a fresh token by acquire.lua's rule, not the counter — the waiter
+  -- Held by this owner already: a fresh token (next-token.lua.ts), not the counter — the waiter
   -- never saw the grant's token, and the field may have carried holds its process handed on
   -- locally with tokens above the counter (local-tokens.ts).
-  local now = redis.call('time')
-  local nowUs = tonumber(now[1]) * 1000000 + tonumber(now[2])
-  local token = math.max((tonumber(redis.call('get', fenceKey)) or 0) + 1 + ${LOCAL_TOKENS}, nowUs)
-  redis.call('set', fenceKey, string.format('%.0f', token), 'px', 604800000)
-  return token
+  return nextToken(redis.call('time'))
 end
 -- Only this owner's entry: the process may already be listed again for its next waiter.
 local info = redis.call('hget', waiterInfoKey, processId)

@@ -1,6 +1,6 @@
 // Embedded so the package ships its scripts inside its JavaScript (no .lua asset to copy or find at
 // run time). The Lua's own comments say why each step is there.
-import { LOCAL_TOKENS } from './local-tokens';
+import { NEXT_TOKEN_LUA } from './next-token.lua';
 import type { PublishCommand } from './publish-command';
 
 /**
@@ -45,10 +45,8 @@ local burstLimit = tonumber(ARGV[7] or '0')
 -- Hand-overs the releasing process made without telling Redis since its last grant (see
 -- local-tokens.ts): they count toward the burst.
 local localHandovers = tonumber(ARGV[8] or '0')
--- A fence counter lives 7 days from its last token (as in acquire.lua).
+-- A burst count lives as long as a fence counter (7 days).
 local fenceTtlMs = 604800000
--- Tokens left unissued after each one (as in acquire.lua).
-local localTokens = ${LOCAL_TOKENS}
 -- A direct grant to another process starts with this lease at most: if that process died after
 -- queueing, the lock is free again this soon. The new holder extends it at once to its own lease.
 local grantLeaseMs = ${GRANT_LEASE_MS}
@@ -72,14 +70,8 @@ else
   redis.call('del', lockKey)
 end
 
+${NEXT_TOKEN_LUA}
 local now
-local function nextToken()
-  -- The same rule as acquire.lua's nextToken: max(counter + 1 + localTokens, server time in µs).
-  local nowUs = tonumber(now[1]) * 1000000 + tonumber(now[2])
-  local token = math.max((tonumber(redis.call('get', fenceKey)) or 0) + 1 + localTokens, nowUs)
-  redis.call('set', fenceKey, string.format('%.0f', token), 'px', fenceTtlMs)
-  return token
-end
 
 -- The first live queued process: entries whose listing ran out (the process died or stopped
 -- waiting) are dropped on the way, as is any naming the releasing owner itself (stale: it held the
@@ -113,7 +105,7 @@ if nextOwner then
   local burst = counted + localHandovers
   if not head or burst < burstLimit then
     now = now or redis.call('time')
-    local token = nextToken()
+    local token = nextToken(now)
     redis.call('hset', lockKey, nextOwner, 1)
     redis.call('pexpire', lockKey, nextLeaseMs)
     if head then
@@ -128,7 +120,7 @@ end
 if head then
   -- The next process in line holds the lock when this script returns; its waiter learns it from
   -- the message (or, if the message is lost, from its next attempt, which finds itself the owner).
-  local token = nextToken()
+  local token = nextToken(now)
   redis.call('hset', lockKey, head.owner, 1)
   redis.call('pexpire', lockKey, math.min(head.leaseMs, grantLeaseMs))
   redis.call('zrem', waitersKey, head.process)
