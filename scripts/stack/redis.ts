@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { findBinary } from './binaries';
 import { ManagedProcess } from './managed-process';
@@ -17,16 +17,28 @@ export interface RedisServerOptions {
   replicaOf?: number;
 }
 
+const BIND_ATTEMPTS = 3;
+
+interface RedisPorts {
+  port: number;
+  /** The cluster bus port; Redis' default (port + 10000) is not known to be free. */
+  busPort?: number;
+}
+
 /** An isolated redis-server on its own port, in its own folder. Restart keeps the port. */
 export class RedisServer {
   readonly process: ManagedProcess;
 
+  readonly port: number;
+
   private constructor(
     readonly dir: string,
-    readonly port: number,
     name: string,
     readonly options: RedisServerOptions,
+    ports: RedisPorts,
   ) {
+    const { port, busPort } = ports;
+    this.port = port;
     const persistence = options.durable
       ? ['--appendonly', 'yes', '--appendfsync', 'always', '--appendfilename', 'appendonly.aof']
       : ['--appendonly', 'no'];
@@ -58,6 +70,8 @@ export class RedisServer {
               join(dir, 'nodes.conf'),
               '--cluster-node-timeout',
               '2000',
+              '--cluster-port',
+              String(busPort),
             ]
           : []),
       ],
@@ -68,9 +82,21 @@ export class RedisServer {
 
   static async start(dir: string, name = 'redis', options: RedisServerOptions = {}): Promise<RedisServer> {
     mkdirSync(dir, { recursive: true });
-    const server = new RedisServer(dir, await freePort(), name, options);
-    await server.process.start();
-    return server;
+    // A port the kernel called free can be taken before redis-server binds it (another test's
+    // outgoing connection, say): try fresh ports a few times before giving up.
+    for (let attempt = 1; ; attempt++) {
+      const ports = { port: await freePort(), busPort: options.cluster ? await freePort() : undefined };
+      const server = new RedisServer(dir, name, options, ports);
+      try {
+        await server.process.start();
+        return server;
+      } catch (error) {
+        if (attempt >= BIND_ATTEMPTS || !/Address already in use/.test(String(error))) {
+          throw error;
+        }
+        rmSync(join(dir, 'nodes.conf'), { force: true });
+      }
+    }
   }
 
   get url(): string {
