@@ -16,7 +16,6 @@
  * Env: BENCH_DURATION_S (8), BENCH_CONNECTIONS (100), BENCH_LIVE_STOCK (10000), BENCH_DRAIN (100000).
  */
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus } from 'node:os';
 import autocannon from 'autocannon';
@@ -29,6 +28,7 @@ import { DEV_JWT_SECRET } from '../scripts/stack/local-stack';
 import { AppReplica } from '../scripts/stack/app-replica';
 import { startLocalStack, type LocalStack } from '../scripts/stack/local-stack';
 import { NginxServer } from '../scripts/stack/nginx';
+import { CpuMeter } from './cpu-meter';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
@@ -40,28 +40,16 @@ const USERS = Number(process.env.BENCH_USERS ?? 120_000);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** CPU seconds (user + system) a process has used so far, from /proc. */
-function cpuSeconds(pid: number | undefined): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/** Runs a load and adds what Redis spent on it per request (µs of its CPU) to the result. */
-async function withRedisCpu(redisPid: number | undefined, run: () => Promise<LoadResult>): Promise<LoadResult> {
-  const before = cpuSeconds(redisPid);
-  const result = await run();
-  const requests = [...result.statuses.values()].reduce((a, b) => a + b, 0);
-  return { ...result, redisUsPerRequest: ((cpuSeconds(redisPid) - before) / requests) * 1e6 };
-}
-
 interface LoadResult {
   rps: number;
   p50: number;
   p99: number;
   statuses: Map<number, number>;
   lastAcceptedAt: number;
-  /** Redis CPU per request during the row (µs), where measured. */
-  redisUsPerRequest?: number;
+  /** µs of CPU per request of each process group during the row (`measured`), where measured. */
+  cpu?: Map<string, number>;
+  /** Share of the machine's cores the whole box used during the row. */
+  busy?: number;
 }
 
 const base64url = (value: string | Buffer) => Buffer.from(value).toString('base64url');
@@ -138,11 +126,35 @@ async function startReplicas(stack: LocalStack, env: NodeJS.ProcessEnv, tag: str
   return {
     url: nginx.url,
     replicas,
+    nginx,
     async stop() {
       await nginx.stop();
       await Promise.all(replicas.map((replica) => replica.stop()));
     },
   };
+}
+
+/** The processes of a row's box, for `measured`: what each spent per request. */
+function meterFor(stack: LocalStack, cluster: { replicas: AppReplica[]; nginx: NginxServer }): CpuMeter {
+  return new CpuMeter([
+    { name: 'replicas', pids: () => cluster.replicas.map((replica) => replica.process.pid) },
+    { name: 'nginx', pids: () => [cluster.nginx.process.pid] },
+    { name: 'Redis', pids: () => [stack.redis.process.pid] },
+    { name: 'MariaDB', pids: () => [stack.mariadb?.process.pid] },
+  ]);
+}
+
+/** Runs a load and adds each process group's CPU per request, and how busy the cores were. */
+async function measured(meter: CpuMeter, run: () => Promise<LoadResult>): Promise<LoadResult> {
+  const before = meter.read();
+  const t0 = performance.now();
+  const result = await run();
+  const seconds = (performance.now() - t0) / 1000;
+  const after = meter.read();
+  const requests = [...result.statuses.values()].reduce((a, b) => a + b, 0);
+  const cpu = CpuMeter.perRequest(before, after, requests);
+  const total = [...cpu.values()].reduce((a, b) => a + b, 0);
+  return { ...result, cpu, busy: (total * requests) / 1e6 / seconds / cpus().length };
 }
 
 async function count(db: Connection, sql: string, args: unknown[] = []): Promise<number> {
@@ -201,6 +213,46 @@ const mix = (statuses: Map<number, number>) =>
     .map(([status, n]) => `${status}×${fmt(n)}`)
     .join(' ');
 
+const GROUPS = ['replicas', 'nginx', 'Redis', 'MariaDB', 'load generator'];
+
+/** Where each row's CPU went, per request, and how busy the machine's cores were. */
+function cpuTable(rows: { name: string; result: LoadResult }[]): string[] {
+  const us = (n: number | undefined) => (n === undefined ? '–' : n.toFixed(1));
+  return [
+    `CPU per request (µs, user + system, from /proc; the load generator is this process):`,
+    '',
+    `| row | ${GROUPS.join(' | ')} | total | cores busy |`,
+    `|---|${GROUPS.map(() => '---:').join('|')}|---:|---:|`,
+    ...rows
+      .filter(({ result }) => result.cpu)
+      .map(({ name, result }) => {
+        const total = [...result.cpu!.values()].reduce((a, b) => a + b, 0);
+        const cells = GROUPS.map((group) => us(result.cpu!.get(group)));
+        return `| ${name} | ${cells.join(' | ')} | ${us(total)} | ${((result.busy ?? 0) * 100).toFixed(0)} % |`;
+      }),
+  ];
+}
+
+/**
+ * With every core busy, req/s is the cores' µs over the µs a request costs the whole box. So even if
+ * the sale cost the replicas, nginx and the load generator nothing more than the no-op does, the async
+ * row would still pay Redis' and MariaDB's work for each order on the same cores: that bounds the
+ * ratio from above, whatever the replica's code does.
+ */
+function ceilingNote(noop: LoadResult, sale: LoadResult): string {
+  const total = (cpu: Map<string, number>) => [...cpu.values()].reduce((a, b) => a + b, 0);
+  const servers = (cpu: Map<string, number>) => (cpu.get('Redis') ?? 0) + (cpu.get('MariaDB') ?? 0);
+  const noopUs = total(noop.cpu!);
+  const floorUs = noopUs + servers(sale.cpu!) - servers(noop.cpu!);
+  const actual = noop.busy && sale.busy ? (noopUs * sale.busy) / (total(sale.cpu!) * noop.busy) : 0;
+  return (
+    `CPU bound: the no-op costs the box ${noopUs.toFixed(0)} µs a request, the async sale ` +
+    `${total(sale.cpu!).toFixed(0)} µs (CPU-predicted ratio ${actual.toFixed(2)}×); with the replicas, nginx and ` +
+    `the load generator paying nothing for the sale, Redis and MariaDB alone would hold the ratio to ` +
+    `${(noopUs / floorUs).toFixed(2)}× on these ${cpus().length} cores.`
+  );
+}
+
 async function main(): Promise<void> {
   const stack = await startLocalStack({ replicas: 0, env: { LOG_LEVEL: 'warn', RATE_LIMIT_USER_PER_SECOND: '0' } });
   const db = await createConnection({ uri: stack.mysqlUrl });
@@ -221,20 +273,19 @@ async function main(): Promise<void> {
       { ORDER_MODE: 'async', BENCH_NOOP_ROUTE: 'true', ORDER_MAX_BACKLOG: '100000000' },
       'async',
     );
+    const meter = meterFor(stack, asyncCluster);
     try {
       const url = asyncCluster.url;
       process.stdout.write('no-op endpoint…\n');
       rows.push({
         name: 'no-op endpoint (same auth + id parsing, no I/O)',
-        result: await load(`${url}/bench/noop/1`, buyers),
+        result: await measured(meter, () => load(`${url}/bench/noop/1`, buyers)),
       });
 
       process.stdout.write('async sale…\n');
       buyers = fresh();
       const big = await createSeckillVoucher(url, 10_000_000);
-      const asyncSale = await withRedisCpu(stack.redis.process.pid, () =>
-        load(`${url}/voucher-order/seckill/${big}`, buyers),
-      );
+      const asyncSale = await measured(meter, () => load(`${url}/voucher-order/seckill/${big}`, buyers));
       rows.push({ name: 'async sale, new buyer per request (202)', result: asyncSale });
       // Each row starts with the consumers idle.
       await waitForOrders(db, big, asyncSale.statuses.get(202) ?? 0);
@@ -246,7 +297,7 @@ async function main(): Promise<void> {
       buyers = fresh();
       const q0 = await questions(db);
       const t0 = performance.now();
-      const soldOut = await load(`${url}/voucher-order/seckill/${one}`, buyers);
+      const soldOut = await measured(meter, () => load(`${url}/voucher-order/seckill/${one}`, buyers));
       const q1 = await questions(db);
       const soldOutSeconds = (performance.now() - t0) / 1000;
       rows.push({ name: 'async sold-out answers (409 from memory)', result: soldOut });
@@ -303,7 +354,9 @@ async function main(): Promise<void> {
     try {
       buyers = fresh();
       const big2 = await createSeckillVoucher(everysecCluster.url, 10_000_000);
-      const everysec = await load(`${everysecCluster.url}/voucher-order/seckill/${big2}`, buyers);
+      const everysec = await measured(meterFor(stack, everysecCluster), () =>
+        load(`${everysecCluster.url}/voucher-order/seckill/${big2}`, buyers),
+      );
       rows.push({ name: 'async sale, Redis appendfsync everysec (not durable; for the cost)', result: everysec });
       await waitForOrders(db, big2, everysec.statuses.get(202) ?? 0);
     } finally {
@@ -321,7 +374,7 @@ async function main(): Promise<void> {
     try {
       buyers = fresh();
       const big3 = await createSeckillVoucher(unbatchedCluster.url, 10_000_000);
-      const unbatched = await withRedisCpu(stack.redis.process.pid, () =>
+      const unbatched = await measured(meterFor(stack, unbatchedCluster), () =>
         load(`${unbatchedCluster.url}/voucher-order/seckill/${big3}`, buyers),
       );
       rows.push({
@@ -329,8 +382,8 @@ async function main(): Promise<void> {
         result: unbatched,
       });
       await waitForOrders(db, big3, unbatched.statuses.get(202) ?? 0);
-      const batchedUs = rows.find((row) => row.name.startsWith('async sale, new'))!.result.redisUsPerRequest!;
-      const unbatchedUs = unbatched.redisUsPerRequest!;
+      const batchedUs = rows.find((row) => row.name.startsWith('async sale, new'))!.result.cpu!.get('Redis')!;
+      const unbatchedUs = unbatched.cpu!.get('Redis')!;
       notes.push(
         `Redis CPU per admitted order: batched ${batchedUs.toFixed(1)} µs, one call per request ` +
           `${unbatchedUs.toFixed(1)} µs (${(batchedUs / unbatchedUs).toFixed(2)}×).`,
@@ -346,7 +399,9 @@ async function main(): Promise<void> {
       buyers = fresh();
       rows.push({
         name: 'sync sale, new buyer per request (201)',
-        result: await load(`${syncCluster.url}/voucher-order/seckill/${big}`, buyers),
+        result: await measured(meterFor(stack, syncCluster), () =>
+          load(`${syncCluster.url}/voucher-order/seckill/${big}`, buyers),
+        ),
       });
     } finally {
       await syncCluster.stop();
@@ -366,7 +421,10 @@ async function main(): Promise<void> {
           `| ${name} | ${fmt(result.rps)} | ${result.p50} | ${result.p99} | ${(result.rps / noop).toFixed(2)}× | ${mix(result.statuses)} |`,
       ),
       '',
+      ...cpuTable(rows),
+      '',
       ...notes,
+      ceilingNote(rows[0].result, byName('async sale, new')),
       `Ratios: async/no-op ${(byName('async sale, new').rps / noop).toFixed(2)}×; async/sync ${(
         byName('async sale, new').rps / byName('sync sale').rps
       ).toFixed(1)}×; appendfsync always/everysec ${(

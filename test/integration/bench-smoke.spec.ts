@@ -48,6 +48,9 @@ describe('bench:seckill (smoke run, no speed asserted)', () => {
     }
     expect(stdout).toMatch(/^Drain: 2,000 accepted orders persisted by 3 replicas in [\d.]+ s/m);
     expect(stdout).toMatch(/^Ratios: async\/no-op [\d.]+×/m);
+    // Where the cores went: a CPU row per load row with a number in every process group's cell.
+    expect(stdout).toMatch(/^\| async sale, new buyer[^|]*( \| [\d.]+){6} \| \d+ % \|$/m);
+    expect(stdout).toMatch(/^CPU bound: the no-op costs the box \d+ µs a request/m);
   }, 180_000);
 });
 

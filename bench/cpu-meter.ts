@@ -1,0 +1,82 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** A named set of processes whose CPU is counted together (e.g. "replicas": three pids). */
+export interface CpuGroup {
+  name: string;
+  /** Root pids; their child processes (nginx's workers) are counted too. */
+  pids: () => (number | undefined)[];
+}
+
+/** CPU seconds per group over one measured stretch. */
+export type CpuSample = Map<string, number>;
+
+interface ProcStat {
+  ppid: number;
+  cpuSeconds: number;
+}
+
+const TICKS_PER_SECOND = 100;
+
+/** utime + stime (all threads) and the parent of one process, from /proc; undefined once it is gone. */
+function procStat(pid: number): ProcStat | undefined {
+  try {
+    // The command name may hold spaces: fields are counted after its closing ')'.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return { ppid: Number(fields[1]), cpuSeconds: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every live process's parent, read once per sample (nginx's workers are found through it). */
+function parents(): Map<number, number> {
+  const result = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    const stat = Number.isInteger(pid) ? procStat(pid) : undefined;
+    if (stat) {
+      result.set(pid, stat.ppid);
+    }
+  }
+  return result;
+}
+
+/**
+ * Per-process CPU accounting for a benchmark row: where a machine's cores went, per request. The
+ * load generator runs in this process, so it is measured with `process.cpuUsage()`.
+ */
+export class CpuMeter {
+  constructor(private readonly groups: CpuGroup[]) {}
+
+  /** CPU seconds used so far by each group (and by this process, as "load generator"). */
+  read(): CpuSample {
+    const parentOf = parents();
+    const sample: CpuSample = new Map();
+    for (const group of this.groups) {
+      const roots = group.pids().filter((pid): pid is number => pid !== undefined);
+      const members = new Set(roots);
+      for (let grew = true; grew;) {
+        grew = false;
+        for (const [pid, ppid] of parentOf) {
+          if (members.has(ppid) && !members.has(pid)) {
+            members.add(pid);
+            grew = true;
+          }
+        }
+      }
+      let seconds = 0;
+      for (const pid of members) {
+        seconds += procStat(pid)?.cpuSeconds ?? 0;
+      }
+      sample.set(group.name, seconds);
+    }
+    const own = process.cpuUsage();
+    sample.set('load generator', (own.user + own.system) / 1e6);
+    return sample;
+  }
+
+  /** µs of CPU per request per group between two samples. */
+  static perRequest(before: CpuSample, after: CpuSample, requests: number): Map<string, number> {
+    return new Map([...after].map(([name, seconds]) => [name, ((seconds - (before.get(name) ?? 0)) / requests) * 1e6]));
+  }
+}
