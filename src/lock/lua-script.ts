@@ -106,11 +106,11 @@ export class LuaScript {
     return results.map(([error, value]) => (error ? error : (value as T)));
   }
 
-  private takes(keys: readonly string[]): boolean {
+  protected takes(keys: readonly string[]): boolean {
     return keys.length >= this.minKeys && keys.length <= this.maxKeys;
   }
 
-  private keyCountError(keys: readonly string[]): Error {
+  protected keyCountError(keys: readonly string[]): Error {
     const expected = this.minKeys === this.maxKeys ? `${this.minKeys}` : `${this.minKeys} to ${this.maxKeys}`;
     return new Error(`Script ${this.name} takes ${expected} keys, got ${keys.length}`);
   }

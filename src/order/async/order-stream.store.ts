@@ -124,12 +124,17 @@ export class OrderStreamStore {
         keys.push(...request.buckets!);
       }
     }
-    return admitScript.call(this.redis, keys, args, ([endMs, ...outcomes]: number[]) => {
-      const admissions: { admission: AsyncAdmission; retryAfterMs: number }[] = [];
-      for (let i = 0; i < outcomes.length; i += 2) {
-        admissions.push({ admission: ADMISSIONS[outcomes[i]], retryAfterMs: outcomes[i + 1] });
-      }
-      return { admissions, endMs: Number(endMs) };
+    // Already one call per voucher and event-loop turn (AdmissionBatcher): past the auto-pipeline.
+    return admitScript.callNow(this.redis, {
+      keys,
+      args,
+      onReply: ([endMs, ...outcomes]: number[]) => {
+        const admissions: { admission: AsyncAdmission; retryAfterMs: number }[] = [];
+        for (let i = 0; i < outcomes.length; i += 2) {
+          admissions.push({ admission: ADMISSIONS[outcomes[i]], retryAfterMs: outcomes[i + 1] });
+        }
+        return { admissions, endMs: Number(endMs) };
+      },
     });
   }
 
