@@ -17,12 +17,18 @@ interface ProcStat {
 
 const TICKS_PER_SECOND = 100;
 
-/** utime + stime (all threads) and the parent of one process, from /proc; undefined once it is gone. */
+/**
+ * CPU of one process (all threads) and of its children it has reaped (e.g. Redis' AOF-rewrite child,
+ * whose time moves to the parent when it exits), and its parent, from /proc; undefined once it is gone.
+ */
 function procStat(pid: number): ProcStat | undefined {
   try {
-    // The command name may hold spaces: fields are counted after its closing ')'.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return { ppid: Number(fields[1]), cpuSeconds: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND };
+    // The command name may hold spaces and ')': fields are counted after its last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime, stime, cutime, cstime
+    const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+    return { ppid: Number(fields[1]), cpuSeconds: ticks / TICKS_PER_SECOND };
   } catch {
     return undefined;
   }

@@ -28,11 +28,18 @@ export class RedisCluster {
   static async start(dir: string, name = 'redis-cluster', options: RedisClusterOptions = {}): Promise<RedisCluster> {
     const masters = options.masters ?? 3;
     const replicas = options.replicasPerMaster ?? 0;
-    const servers = await Promise.all(
+    const started = await Promise.allSettled(
       Array.from({ length: masters * (1 + replicas) }, (_, i) =>
         RedisServer.start(join(dir, `node-${i}`), `${name}-${i}`, { cluster: true, durable: options.durable }),
       ),
     );
+    const servers = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    const failed = started.find((result) => result.status === 'rejected');
+    if (failed) {
+      // The nodes that did start are ours to stop: nobody else holds them.
+      await Promise.all(servers.map((server) => server.stop()));
+      throw failed.reason;
+    }
     const cluster = new RedisCluster(servers);
     try {
       await run(

@@ -124,7 +124,9 @@ export class OrderStreamStore {
         keys.push(...request.buckets!);
       }
     }
-    // Already one call per voucher and event-loop turn (AdmissionBatcher): past the auto-pipeline.
+    // Batched by the caller already (AdmissionBatcher: one call per voucher and event-loop turn, or a
+    // full batch at once), so written at once: the auto-pipeline would only add a pipeline and a turn.
+    // With ORDER_ADMISSION_BATCH_MAX=1 that is one socket write per request.
     return admitScript.callNow(this.redis, {
       keys,
       args,
