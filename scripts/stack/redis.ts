@@ -76,7 +76,11 @@ export class RedisServer {
           : []),
       ],
       logFile: join(dir, 'redis.log'),
-      ready: async () => (await probeTcp(port, 'PING\r\n')).startsWith('+PONG'),
+      // Answering PING is not enough: a server another test started on the same port (it won the
+      // bind, ours exited) answers too. Ready means this child answers, and has loaded its data.
+      ready: async () =>
+        (await probeTcp(port, 'PING\r\n')).startsWith('+PONG') &&
+        new RegExp(`\\bprocess_id:${this.process.pid}\\r`).test(await probeTcp(port, 'INFO server\r\n')),
     });
   }
 
