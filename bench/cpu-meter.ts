@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { descendantsOf } from '../scripts/stack/process-tree';
 
 /** A named set of processes whose CPU is counted together (e.g. "replicas": three pids). */
 export interface CpuGroup {
@@ -10,41 +11,23 @@ export interface CpuGroup {
 /** CPU seconds per group over one measured stretch. */
 export type CpuSample = Map<string, number>;
 
-interface ProcStat {
-  ppid: number;
-  cpuSeconds: number;
-}
-
 const TICKS_PER_SECOND = 100;
 
 /**
  * CPU of one process (all threads) and of its children it has reaped (e.g. Redis' AOF-rewrite child,
- * whose time moves to the parent when it exits), and its parent, from /proc; undefined once it is gone.
+ * whose time moves to the parent when it exits), from /proc; undefined once it is gone.
  */
-function procStat(pid: number): ProcStat | undefined {
+function cpuSecondsOf(pid: number): number | undefined {
   try {
     // The command name may hold spaces and ')': fields are counted after its last ')'.
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // utime, stime, cutime, cstime
     const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
-    return { ppid: Number(fields[1]), cpuSeconds: ticks / TICKS_PER_SECOND };
+    return ticks / TICKS_PER_SECOND;
   } catch {
     return undefined;
   }
-}
-
-/** Every live process's parent, read once per sample (nginx's workers are found through it). */
-function parents(): Map<number, number> {
-  const result = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    const pid = Number(entry);
-    const stat = Number.isInteger(pid) ? procStat(pid) : undefined;
-    if (stat) {
-      result.set(pid, stat.ppid);
-    }
-  }
-  return result;
 }
 
 /**
@@ -56,23 +39,13 @@ export class CpuMeter {
 
   /** CPU seconds used so far by each group (and by this process, as "load generator"). */
   read(): CpuSample {
-    const parentOf = parents();
     const sample: CpuSample = new Map();
     for (const group of this.groups) {
       const roots = group.pids().filter((pid): pid is number => pid !== undefined);
-      const members = new Set(roots);
-      for (let grew = true; grew;) {
-        grew = false;
-        for (const [pid, ppid] of parentOf) {
-          if (members.has(ppid) && !members.has(pid)) {
-            members.add(pid);
-            grew = true;
-          }
-        }
-      }
+      const members = new Set(roots.flatMap((pid) => [pid, ...descendantsOf(pid)]));
       let seconds = 0;
       for (const pid of members) {
-        seconds += procStat(pid)?.cpuSeconds ?? 0;
+        seconds += cpuSecondsOf(pid) ?? 0;
       }
       sample.set(group.name, seconds);
     }

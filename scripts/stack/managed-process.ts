@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { registerPid, unregisterPid } from './pid-registry';
+import { killTree } from './process-tree';
 
 /** Options for a child process owned by the local stack. */
 export interface ManagedProcessOptions {
@@ -111,7 +112,12 @@ export class ManagedProcess {
     if (!this.running || !this.child) {
       return;
     }
-    this.child.kill('SIGKILL');
+    // With its descendants: nginx's workers outlive a SIGKILLed master.
+    if (this.child.pid !== undefined) {
+      killTree(this.child.pid);
+    } else {
+      this.child.kill('SIGKILL');
+    }
     await this.exited;
   }
 

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { killTree } from './process-tree';
 
 /**
  * Every server the stack starts is recorded as `<registry>/<pid>` holding the process start
@@ -38,7 +39,7 @@ export function unregisterPid(pid: number): void {
   }
 }
 
-/** Kills every recorded process that is still the one we started. */
+/** Kills every recorded process that is still the one we started, with its descendants. */
 export function reapRegistered(dir: string): number {
   if (!existsSync(dir)) {
     return 0;
@@ -48,13 +49,8 @@ export function reapRegistered(dir: string): number {
     const pid = Number(entry);
     const recorded = readFileSync(join(dir, entry), 'utf8');
     if (Number.isInteger(pid) && recorded !== '' && startTimeOf(pid) === recorded) {
-      try {
-        process.kill(pid, 'SIGCONT');
-        process.kill(pid, 'SIGKILL');
-        reaped++;
-      } catch {
-        // already gone
-      }
+      killTree(pid);
+      reaped++;
     }
     rmSync(join(dir, entry), { force: true });
   }
@@ -64,11 +60,6 @@ export function reapRegistered(dir: string): number {
 // Last line of defence for this process: whatever it started dies with it.
 process.once('exit', () => {
   for (const pid of live) {
-    try {
-      process.kill(pid, 'SIGCONT');
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
+    killTree(pid);
   }
 });
