@@ -31,23 +31,25 @@ describe('process tree kills (launcher)', () => {
   const orphans: number[] = [];
   afterAll(() => orphans.forEach((pid) => killTree(pid)));
 
-  it('a SIGKILLed nginx master leaves its workers running (why the launcher kills the tree)', async () => {
-    const nginx = await NginxServer.start(join(root, 'plain'), [1]);
+  /** An nginx with its master's pid and its workers' (remembered, so none outlives the test). */
+  async function nginxWithWorkers(name: string) {
+    const nginx = await NginxServer.start(join(root, name), [1]);
     const master = nginx.process.pid!;
     const workers = descendantsOf(master);
     orphans.push(...workers);
     expect(workers.length).toBeGreaterThan(0);
+    return { nginx, master, workers };
+  }
+
+  it('a SIGKILLed nginx master leaves its workers running (why the launcher kills the tree)', async () => {
+    const { master, workers } = await nginxWithWorkers('plain');
     process.kill(master, 'SIGKILL');
     expect(await until(() => !alive(master))).toBe(true);
     expect(workers.filter(alive)).toEqual(workers);
   });
 
   it('ManagedProcess.kill ends the master and every worker', async () => {
-    const nginx = await NginxServer.start(join(root, 'tree'), [1]);
-    const master = nginx.process.pid!;
-    const workers = descendantsOf(master);
-    orphans.push(...workers);
-    expect(workers.length).toBeGreaterThan(0);
+    const { nginx, master, workers } = await nginxWithWorkers('tree');
     await nginx.process.kill();
     expect(await until(() => [master, ...workers].every((pid) => !alive(pid)))).toBe(true);
   });
