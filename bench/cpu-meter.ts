@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { descendantsOf } from '../scripts/stack/process-tree';
+import { descendantsOf, statFields } from '../scripts/stack/process-tree';
 
 /** A named set of processes whose CPU is counted together (e.g. "replicas": three pids). */
 export interface CpuGroup {
@@ -18,16 +17,11 @@ const TICKS_PER_SECOND = 100;
  * whose time moves to the parent when it exits), from /proc; undefined once it is gone.
  */
 function cpuSecondsOf(pid: number): number | undefined {
-  try {
-    // The command name may hold spaces and ')': fields are counted after its last ')'.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime, stime, cutime, cstime
-    const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
-    return ticks / TICKS_PER_SECOND;
-  } catch {
-    return undefined;
-  }
+  const fields = statFields(pid);
+  // utime, stime, cutime, cstime
+  return (
+    fields && (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / TICKS_PER_SECOND
+  );
 }
 
 /**

@@ -134,6 +134,9 @@ async function startReplicas(stack: LocalStack, env: NodeJS.ProcessEnv, tag: str
   };
 }
 
+/** The sum of a map's values (a row's CPU per group, its answers per status). */
+const sum = (map: Map<unknown, number>) => [...map.values()].reduce((a, b) => a + b, 0);
+
 /** The processes of a row's box, for `measured`: what each spent per request. */
 function meterFor(stack: LocalStack, cluster: { replicas: AppReplica[]; nginx: NginxServer }): CpuMeter {
   return new CpuMeter([
@@ -154,16 +157,14 @@ async function measured(
   run: () => Promise<LoadResult>,
   settle?: (result: LoadResult) => Promise<unknown>,
 ): Promise<LoadResult> {
-  const total = (sample: Map<string, number>) => [...sample.values()].reduce((a, b) => a + b, 0);
   const before = meter.read();
   const t0 = performance.now();
   const result = await run();
   const seconds = (performance.now() - t0) / 1000;
   const atEnd = meter.read();
   await settle?.(result);
-  const requests = [...result.statuses.values()].reduce((a, b) => a + b, 0);
-  const cpu = CpuMeter.perRequest(before, meter.read(), requests);
-  return { ...result, cpu, busy: (total(atEnd) - total(before)) / seconds / cpus().length };
+  const cpu = CpuMeter.perRequest(before, meter.read(), sum(result.statuses));
+  return { ...result, cpu, busy: (sum(atEnd) - sum(before)) / seconds / cpus().length };
 }
 
 async function count(db: Connection, sql: string, args: unknown[] = []): Promise<number> {
@@ -243,9 +244,8 @@ function cpuTable(rows: { name: string; result: LoadResult }[]): string[] {
     ...rows
       .filter(({ result }) => result.cpu)
       .map(({ name, result }) => {
-        const total = [...result.cpu!.values()].reduce((a, b) => a + b, 0);
         const cells = GROUPS.map((group) => us(result.cpu!.get(group)));
-        return `| ${name} | ${cells.join(' | ')} | ${us(total)} | ${((result.busy ?? 0) * 100).toFixed(0)} % |`;
+        return `| ${name} | ${cells.join(' | ')} | ${us(sum(result.cpu!))} | ${((result.busy ?? 0) * 100).toFixed(0)} % |`;
       }),
   ];
 }
@@ -257,14 +257,13 @@ function cpuTable(rows: { name: string; result: LoadResult }[]): string[] {
  * ratio from above, whatever the replica's code does.
  */
 function ceilingNote(noop: LoadResult, sale: LoadResult): string {
-  const total = (cpu: Map<string, number>) => [...cpu.values()].reduce((a, b) => a + b, 0);
   const servers = (cpu: Map<string, number>) => (cpu.get('Redis') ?? 0) + (cpu.get('MariaDB') ?? 0);
-  const noopUs = total(noop.cpu!);
+  const noopUs = sum(noop.cpu!);
   const floorUs = noopUs + servers(sale.cpu!) - servers(noop.cpu!);
-  const actual = noop.busy && sale.busy ? (noopUs * sale.busy) / (total(sale.cpu!) * noop.busy) : 0;
+  const actual = noop.busy && sale.busy ? (noopUs * sale.busy) / (sum(sale.cpu!) * noop.busy) : 0;
   return (
     `CPU bound: the no-op costs the box ${noopUs.toFixed(0)} µs a request, the async sale ` +
-    `${total(sale.cpu!).toFixed(0)} µs (CPU-predicted ratio ${actual.toFixed(2)}×); with the replicas, nginx and ` +
+    `${sum(sale.cpu!).toFixed(0)} µs (CPU-predicted ratio ${actual.toFixed(2)}×); with the replicas, nginx and ` +
     `the load generator paying nothing for the sale, Redis and MariaDB alone would hold the ratio to ` +
     `${(noopUs / floorUs).toFixed(2)}× on these ${cpus().length} cores.`
   );
@@ -320,7 +319,7 @@ async function main(): Promise<void> {
       const q1 = await questions(db);
       const soldOutSeconds = (performance.now() - t0) / 1000;
       rows.push({ name: 'async sold-out answers (409 from memory)', result: soldOut });
-      const soldOutRequests = [...soldOut.statuses.values()].reduce((a, b) => a + b, 0);
+      const soldOutRequests = sum(soldOut.statuses);
       notes.push(
         `Sold out: ${fmt(soldOutRequests)} answers caused ${fmt(q1 - q0 - 1)} MySQL queries in ${soldOutSeconds.toFixed(1)} s ` +
           `(the replicas' once-a-second sale-list refresh; none per request).`,

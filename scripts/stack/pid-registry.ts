@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { killTree } from './process-tree';
+import { killTree, statFields } from './process-tree';
 
 /**
  * Every server the stack starts is recorded as `<registry>/<pid>` holding the process start
@@ -13,13 +13,7 @@ const registryDir = (): string | undefined => process.env.STACK_PID_DIR;
 const live = new Set<number>();
 
 function startTimeOf(pid: number): string | undefined {
-  try {
-    // Field 22 of /proc/<pid>/stat is the start time; the command name (field 2) may hold spaces.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
+  return statFields(pid)?.[19];
 }
 
 export function registerPid(pid: number): void {

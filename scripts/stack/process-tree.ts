@@ -1,19 +1,27 @@
 import { readdirSync, readFileSync } from 'node:fs';
 
-/** The parent of every live process, from /proc (one read of each `/proc/<pid>/stat`). */
+/**
+ * The fields of `/proc/<pid>/stat` after the command name (index 0 is the state, 1 the parent, 11–14
+ * utime, stime, cutime, cstime, 19 the start time), or undefined once the process is gone. The name
+ * may hold spaces and ')', so fields are counted after its last ')'.
+ */
+export function statFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The parent of every live process, from /proc. */
 function parents(): Map<number, number> {
   const result = new Map<number, number>();
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry);
-    if (!Number.isInteger(pid)) {
-      continue;
-    }
-    try {
-      // The command name may hold spaces and ')': fields are counted after its last ')'.
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      result.set(pid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // gone meanwhile
+    const fields = Number.isInteger(pid) ? statFields(pid) : undefined;
+    if (fields) {
+      result.set(pid, Number(fields[1]));
     }
   }
   return result;

@@ -36,7 +36,13 @@ export { LocalLockService } from './local-lock.service';
 export { MySqlTableLockBackend, type MySqlTableLockOptions } from './backends/mysql-table/mysql-table.backend';
 export type { MySqlLockClient } from './backends/mysql-table/mysql-client';
 export { LuaScript } from './lua-script';
-export type { LockRedisClient, LockRedisPipeline, LockRedisSubscriber, ScriptArg } from './redis-client';
+export type {
+  LockRedisClient,
+  LockRedisPipeline,
+  LockRedisSubscriber,
+  LockScriptClient,
+  ScriptArg,
+} from './redis-client';
 export { MySqlNamedLockBackend, type MySqlNamedLockOptions } from './backends/mysql-named/mysql-named.backend';
 export { MySqlRowLockBackend, type MySqlRowLockOptions } from './backends/mysql-row/mysql-row.backend';
 export type { MySqlSessionLockOptions } from './backends/mysql-session/mysql-session.backend';

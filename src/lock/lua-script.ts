@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { LockRedisClient, ScriptArg } from './redis-client';
+import type { LockRedisClient, LockScriptClient, ScriptArg } from './redis-client';
 
 const isNoScript = (error: unknown) => error instanceof Error && error.message.startsWith('NOSCRIPT');
 
@@ -28,7 +28,7 @@ export class LuaScript {
    * caller's error type inside the same handler.
    */
   run<T = unknown>(
-    client: LockRedisClient,
+    client: LockScriptClient,
     keys: readonly string[],
     args: ScriptArg[],
     mapError?: (error: unknown) => Error,
@@ -41,7 +41,7 @@ export class LuaScript {
    * call instead of two, for the lock's hot path.
    */
   call<T, R>(
-    client: LockRedisClient,
+    client: LockScriptClient,
     keys: readonly string[],
     args: ScriptArg[],
     onReply: (reply: T) => R | PromiseLike<R>,
@@ -106,11 +106,11 @@ export class LuaScript {
     return results.map(([error, value]) => (error ? error : (value as T)));
   }
 
-  protected takes(keys: readonly string[]): boolean {
+  private takes(keys: readonly string[]): boolean {
     return keys.length >= this.minKeys && keys.length <= this.maxKeys;
   }
 
-  protected keyCountError(keys: readonly string[]): Error {
+  private keyCountError(keys: readonly string[]): Error {
     const expected = this.minKeys === this.maxKeys ? `${this.minKeys}` : `${this.minKeys} to ${this.maxKeys}`;
     return new Error(`Script ${this.name} takes ${expected} keys, got ${keys.length}`);
   }

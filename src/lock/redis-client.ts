@@ -33,6 +33,9 @@ export interface LockRedisSubscriber {
   disconnect(): void;
 }
 
+/** What running one script needs (`LuaScript.run`/`call`): EVALSHA, and EVAL after NOSCRIPT. */
+export type LockScriptClient = Pick<LockRedisClient, 'evalsha' | 'eval'>;
+
 /** A command connection to one Redis node, or an ioredis `Cluster` (its commands are routed by key). */
 export interface LockRedisClient {
   /** ioredis' `Cluster` says true: a pipeline may then not span hash slots, so batches are sent as separate calls. */

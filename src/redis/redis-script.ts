@@ -1,10 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'ioredis';
-import { LuaScript, type ScriptArg } from '../lock';
+import { LuaScript, type LockScriptClient, type ScriptArg } from '../lock';
 import type { AppRedis } from './redis-connections';
-
-/** The server's script cache lacks the script (restarted or failed over): send the source instead. */
-const isNoScript = (error: unknown) => error instanceof Error && error.message.startsWith('NOSCRIPT');
 
 /**
  * The app's Lua scripts: `LuaScript` (the lock library's EVALSHA-with-EVAL-fallback runner) loaded
@@ -26,32 +23,24 @@ export class RedisScript extends LuaScript {
   ): RedisScript {
     return new RedisScript(script.file, prelude + readFileSync(`${script.dir}/${script.file}`, 'utf8'), script.keys);
   }
+}
 
-  /**
-   * `call`, written to the connection at once instead of through its auto-pipeline. For a call its
-   * caller has already batched (one per event-loop turn), the auto-pipeline would only wrap it in a
-   * pipeline of its own, sent one event-loop turn later: twice the client CPU per call (a 4-key,
-   * 17-argument EVALSHA: 26–37 µs against 15–21 µs on this project's machine) and one turn of
-   * latency. The connection's command timeout applies as to any command.
-   */
-  callNow<T, R>(
-    redis: AppRedis,
-    call: { keys: readonly string[]; args: ScriptArg[]; onReply: (reply: T) => R | PromiseLike<R> },
-  ): Promise<R> {
-    const { keys, args, onReply } = call;
-    if (!this.takes(keys)) {
-      return Promise.reject(this.keyCountError(keys));
-    }
-    const send = (name: 'evalsha' | 'eval', script: string) => {
-      const command = new Command(name, [script, keys.length, ...keys, ...args], { replyEncoding: 'utf8' });
-      void redis.sendCommand(command);
-      return command.promise as Promise<T>;
-    };
-    return send('evalsha', this.sha).then(onReply, (error: unknown) => {
-      if (!isNoScript(error)) {
-        throw error;
-      }
-      return send('eval', this.source).then(onReply);
-    });
-  }
+/**
+ * `redis`'s EVALSHA and EVAL written to the connection at once instead of through its auto-pipeline,
+ * for `RedisScript.call`/`run` (the same EVALSHA → EVAL fallback). For a call its caller has already
+ * batched (one per event-loop turn), the auto-pipeline would only wrap it in a pipeline of its own,
+ * sent one event-loop turn later: twice the client CPU per call (a 4-key, 17-argument EVALSHA:
+ * 26–37 µs against 15–21 µs on this project's machine) and one turn of latency. The connection's
+ * command timeout applies as to any command.
+ */
+export function writtenAtOnce(redis: AppRedis): LockScriptClient {
+  const send = (name: 'evalsha' | 'eval', args: ScriptArg[]): Promise<unknown> => {
+    const command = new Command(name, args, { replyEncoding: 'utf8' });
+    void redis.sendCommand(command);
+    return command.promise;
+  };
+  return {
+    evalsha: (sha, numKeys, ...args) => send('evalsha', [sha, numKeys, ...args]),
+    eval: (script, numKeys, ...args) => send('eval', [script, numKeys, ...args]),
+  };
 }

@@ -1,17 +1,13 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NginxServer } from '../../scripts/stack/nginx';
-import { descendantsOf, killTree } from '../../scripts/stack/process-tree';
+import { descendantsOf, killTree, statFields } from '../../scripts/stack/process-tree';
 
 /** Alive = has a /proc entry that is not a zombie (an orphan's zombie waits for init to reap it). */
 function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] !== 'Z';
-  } catch {
-    return false;
-  }
+  const state = statFields(pid)?.[0];
+  return state !== undefined && state !== 'Z';
 }
 
 async function until(check: () => boolean, timeoutMs = 5000): Promise<boolean> {

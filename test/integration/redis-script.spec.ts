@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { RedisScript } from '../../src/redis/redis-script';
+import { RedisScript, writtenAtOnce } from '../../src/redis/redis-script';
 import type { RedisServer } from '../../scripts/stack/redis';
 import { startTestRedis } from '../support/shared-stack';
 
@@ -67,41 +67,38 @@ describe(RedisScript.name, () => {
     ).rejects.toThrow('mapped:');
   });
 
-  describe('callNow (past the auto-pipeline)', () => {
+  describe('writtenAtOnce (past the auto-pipeline)', () => {
     let piped: Redis;
+    let direct: ReturnType<typeof writtenAtOnce>;
     beforeAll(() => {
       piped = new Redis(server.url, { enableAutoPipelining: true });
+      direct = writtenAtOnce(piped);
     });
     afterAll(() => piped?.disconnect());
 
     it('runs by SHA, sending the source on NOSCRIPT, and hands the reply to its handler', async () => {
       await piped.set('now', 0);
       await piped.script('FLUSH');
-      expect(await script.callNow(piped, { keys: ['now'], args: [2], onReply: (n: number) => n * 10 })).toBe(20);
-      expect(await script.callNow(piped, { keys: ['now'], args: [3], onReply: (n: number) => n })).toBe(5);
+      expect(await script.call(direct, ['now'], [2], (n: number) => n * 10)).toBe(20);
+      expect(await script.call(direct, ['now'], [3], (n: number) => n)).toBe(5);
     });
 
     it('answers bulk replies as strings, as the generated commands do', async () => {
       const echo = new RedisScript('echo', 'local key = KEYS[1]\nreturn {key, ARGV[1]}\n', 1);
-      expect(await echo.callNow(piped, { keys: ['k'], args: ['v'], onReply: (reply: string[]) => reply })).toEqual([
-        'k',
-        'v',
-      ]);
+      expect(await echo.call(direct, ['k'], ['v'], (reply: string[]) => reply)).toEqual(['k', 'v']);
     });
 
     it('refuses a call with the wrong number of keys', async () => {
-      await expect(script.callNow(piped, { keys: [], args: [1], onReply: (reply) => reply })).rejects.toThrow(
-        'takes 1 keys',
-      );
+      await expect(script.call(direct, [], [1], (reply) => reply)).rejects.toThrow('takes 1 keys');
     });
 
     it('is written at once: ahead of an auto-pipelined command issued before it in the same turn', async () => {
       await piped.set('order', 0);
-      await script.callNow(piped, { keys: ['order'], args: [0], onReply: (reply) => reply }); // SHA loaded
+      await script.call(direct, ['order'], [0], (reply) => reply); // SHA loaded
       // The auto-pipeline holds SET until the turn's end; the direct call overtakes it. Through the
-      // auto-pipeline (`call`) the two would run in the order issued and leave 1.
+      // auto-pipeline (`call` on the connection itself) the two would run in the order issued and leave 1.
       const set = piped.set('order', 100);
-      const incr = script.callNow(piped, { keys: ['order'], args: [1], onReply: (n: number) => n });
+      const incr = script.call(direct, ['order'], [1], (n: number) => n);
       expect(await incr).toBe(1);
       await set;
       expect(await piped.get('order')).toBe('100');

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { LockScriptClient } from '../../lock';
 import { masterOf, onNodeOf, type AppRedis } from '../../redis/redis-connections';
 import { pairsToRecord } from '../../redis/redis-replies';
-import { RedisScript } from '../../redis/redis-script';
+import { RedisScript, writtenAtOnce } from '../../redis/redis-script';
 import { TOKEN_BUCKET_LUA } from '../../redis/token-bucket';
 import { REDIS_CLIENT } from '../../redis/redis.tokens';
 import { KEEP_AFTER_END_MS, ORDER_CONSUMER_GROUP, RESTOCK_CHANNEL, seckillKeys } from '../../voucher/seckill-keys';
@@ -73,7 +74,12 @@ export class OrderStreamStore {
   /** The admission script's KEYS per voucher, built once (the sale path runs thousands of times a second). */
   private readonly admitKeys = new Map<string, string[]>();
 
-  constructor(@Inject(REDIS_CLIENT) private readonly redis: AppRedis) {}
+  /** The connection's EVALSHA for the admission script, written at once (see `admitBatch`). */
+  private readonly admitClient: LockScriptClient;
+
+  constructor(@Inject(REDIS_CLIENT) private readonly redis: AppRedis) {
+    this.admitClient = writtenAtOnce(redis);
+  }
 
   /** Admission of one request (window by Redis TIME, stock, buyer, backlog) and, if accepted, the XADD. */
   async admit(options: {
@@ -127,16 +133,12 @@ export class OrderStreamStore {
     // Batched by the caller already (AdmissionBatcher: one call per voucher and event-loop turn, or a
     // full batch at once), so written at once: the auto-pipeline would only add a pipeline and a turn.
     // With ORDER_ADMISSION_BATCH_MAX=1 that is one socket write per request.
-    return admitScript.callNow(this.redis, {
-      keys,
-      args,
-      onReply: ([endMs, ...outcomes]: number[]) => {
-        const admissions: { admission: AsyncAdmission; retryAfterMs: number }[] = [];
-        for (let i = 0; i < outcomes.length; i += 2) {
-          admissions.push({ admission: ADMISSIONS[outcomes[i]], retryAfterMs: outcomes[i + 1] });
-        }
-        return { admissions, endMs: Number(endMs) };
-      },
+    return admitScript.call(this.admitClient, keys, args, ([endMs, ...outcomes]: number[]) => {
+      const admissions: { admission: AsyncAdmission; retryAfterMs: number }[] = [];
+      for (let i = 0; i < outcomes.length; i += 2) {
+        admissions.push({ admission: ADMISSIONS[outcomes[i]], retryAfterMs: outcomes[i + 1] });
+      }
+      return { admissions, endMs: Number(endMs) };
     });
   }
 
