@@ -190,6 +190,31 @@ export class Environment {
    */
   @IsOptional() @Transform(toBoolean) @IsBoolean() ORDER_UNSAFE_ACK_BEFORE_COMMIT = false;
 
+  /** How long an unpaid order may wait for its payment before the system cancels it (reason EXPIRED). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1000) @Max(604_800_000) ORDER_PAYMENT_TIMEOUT_MS = 900_000;
+
+  /** How often each replica looks for unpaid orders past their deadline: an expiry is late by at most this. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(50) @Max(600_000) ORDER_EXPIRY_SCAN_INTERVAL_MS = 1000;
+
+  /** Orders one expiry transaction cancels (claimed with FOR UPDATE SKIP LOCKED). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(10_000) ORDER_EXPIRY_BATCH_SIZE = 2000;
+
+  /** Whether a refund gives the unit back to a sale that is still running. */
+  @IsOptional() @Transform(toBoolean) @IsBoolean() ORDER_REFUND_RETURNS_STOCK = false;
+
+  /** How often each replica relays stock returns a dead replica left in the outbox to Redis. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(50) @Max(600_000) ORDER_RETURN_RELAY_INTERVAL_MS = 1000;
+
+  /**
+   * NEGATIVE CONTROL ONLY, loses or repeats returns: gives a cancelled order's unit back to Redis
+   * directly, with no outbox row and no record of the order. Exists so the crash test can show it
+   * catches that.
+   */
+  @IsOptional() @Transform(toBoolean) @IsBoolean() ORDER_UNSAFE_RETURN_WITHOUT_OUTBOX = false;
+
+  /** TESTS ONLY: waits this long between a cancellation's COMMIT and its Redis return (a crash window). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(60_000) ORDER_TEST_RETURN_DELAY_MS = 0;
+
   /** BENCHMARK ONLY: serves `POST /bench/noop/:id` (same auth and id parsing as the sale, no I/O). */
   @IsOptional() @Transform(toBoolean) @IsBoolean() BENCH_NOOP_ROUTE = false;
 

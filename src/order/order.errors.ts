@@ -22,6 +22,12 @@ export class SoldOutError extends SeckillRejection {
 export class AlreadyOrderedError extends SeckillRejection {
   override readonly name = AlreadyOrderedError.name;
   readonly code = 'ALREADY_ORDERED';
+
+  /** Names the caller's existing order in the answer (`orderId`). */
+  withOrder(orderId: string): this {
+    this.extra = { orderId };
+    return this;
+  }
 }
 
 /** A COMMIT's outcome could not be read back (MySQL unreachable): the order may or may not exist. */

@@ -20,15 +20,31 @@ import { OrderController } from './order.controller';
 import { OrderRepository } from './order.repository';
 import { OrderService } from './order.service';
 import { SeckillRoute } from './seckill.route';
+import { AdminOrderController } from './lifecycle/admin-order.controller';
+import { LifecycleMetrics } from './lifecycle/lifecycle.metrics';
+import { OrderExpiryScheduler } from './lifecycle/order-expiry.scheduler';
+import { OrderLifecycleController } from './lifecycle/order-lifecycle.controller';
+import { OrderLifecycleService } from './lifecycle/order-lifecycle.service';
+import { OrderTransitionRepository } from './lifecycle/order-transition.repository';
+import { StockReturnOutbox } from './lifecycle/stock-return.outbox';
+import { StockReturnRelay } from './lifecycle/stock-return.relay';
 
 @Module({
   imports: [VoucherModule, IdWorkerModule, AuthModule, RateLimitModule],
-  controllers: [OrderController],
+  // The lifecycle's list route (GET /voucher-order) is registered before GET /voucher-order/:id.
+  controllers: [OrderLifecycleController, OrderController, AdminOrderController],
   providers: [
     OrderService,
     OrderRepository,
     OrderMetrics,
     SeckillRoute,
+    // After the sale: pay, cancel, use, refund, expiry and the units they give back.
+    OrderLifecycleService,
+    OrderTransitionRepository,
+    OrderExpiryScheduler,
+    StockReturnOutbox,
+    StockReturnRelay,
+    LifecycleMetrics,
     // The asynchronous path (ORDER_MODE=async); its consumers stay idle in sync mode.
     RedisDurabilityCheck,
     AsyncOrderService,

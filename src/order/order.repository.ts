@@ -29,12 +29,40 @@ export const isDuplicateKey = (error: unknown) =>
 export class OrderRepository {
   constructor(private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>) {}
 
-  async exists(userId: string, voucherId: string): Promise<boolean> {
-    const rows: unknown[] = await this.txHost.tx.query(
-      'SELECT 1 FROM tb_voucher_order WHERE user_id = ? AND voucher_id = ? LIMIT 1',
+  /** The id of the user's live order of this voucher (not cancelled or refunded), if any. */
+  async findLiveId(userId: string, voucherId: string): Promise<string | undefined> {
+    const rows: { id: string }[] = await this.txHost.tx.query(
+      'SELECT id FROM tb_voucher_order WHERE live_user_id = ? AND voucher_id = ? LIMIT 1',
       [userId, voucherId],
     );
-    return rows.length > 0;
+    return rows.length > 0 ? String(rows[0].id) : undefined;
+  }
+
+  /** One page of a user's orders, newest (highest id) first, below `cursor` if given. */
+  async listForUser(query: {
+    userId: string;
+    voucherId?: string;
+    status?: number;
+    cursor?: string;
+    limit: number;
+  }): Promise<VoucherOrder[]> {
+    const where = ['user_id = :userId'];
+    if (query.voucherId !== undefined) {
+      where.push('voucher_id = :voucherId');
+    }
+    if (query.status !== undefined) {
+      where.push('status = :status');
+    }
+    if (query.cursor !== undefined) {
+      where.push('id < :cursor');
+    }
+    return this.txHost.tx
+      .getRepository(VoucherOrder)
+      .createQueryBuilder('o')
+      .where(where.join(' AND '), query)
+      .orderBy('o.id', 'DESC')
+      .limit(query.limit)
+      .getMany();
   }
 
   async countByVoucher(voucherId: string): Promise<number> {
@@ -45,14 +73,26 @@ export class OrderRepository {
     return Number(rows[0].n);
   }
 
-  /** Inserts an unpaid order; a second order of the same user for the same voucher throws DuplicateOrderError. */
-  async insert(order: { id: string; userId: string; voucherId: string }): Promise<void> {
+  /** A sale's orders per status (admin view). */
+  async countByStatus(voucherId: string): Promise<Record<string, number>> {
+    const rows: { status: number; n: string | number }[] = await this.txHost.tx.query(
+      'SELECT status, COUNT(*) AS n FROM tb_voucher_order WHERE voucher_id = ? GROUP BY status',
+      [voucherId],
+    );
+    return Object.fromEntries(rows.map((row) => [String(row.status), Number(row.n)]));
+  }
+
+  /**
+   * Inserts an unpaid order due for payment `paymentTimeoutMs` after its creation (the database's
+   * clock); a second live order of the same user for the same voucher throws DuplicateOrderError.
+   */
+  async insert(order: { id: string; userId: string; voucherId: string; paymentTimeoutMs: number }): Promise<void> {
     try {
-      await this.txHost.tx.query('INSERT INTO tb_voucher_order (id, user_id, voucher_id) VALUES (?, ?, ?)', [
-        order.id,
-        order.userId,
-        order.voucherId,
-      ]);
+      await this.txHost.tx.query(
+        `INSERT INTO tb_voucher_order (id, user_id, voucher_id, pay_deadline)
+         VALUES (?, ?, ?, CURRENT_TIMESTAMP(3) + INTERVAL ? MICROSECOND)`,
+        [order.id, order.userId, order.voucherId, order.paymentTimeoutMs * 1000],
+      );
     } catch (error) {
       if (isDuplicateKey(error) && isPrimaryKey(error)) {
         throw new OrderIdCollisionError(`Order id ${order.id} is taken`, { cause: error });

@@ -20,7 +20,7 @@ import {
 } from './order.errors';
 import { DuplicateOrderError, OrderIdCollisionError, OrderRepository } from './order.repository';
 import type { AuthUser } from '../auth/auth-user';
-import type { VoucherOrderResponse } from './dto/voucher-order.response';
+import { toOrderResponse, type VoucherOrderResponse } from './dto/voucher-order.response';
 import type { SaleOrders } from './dto/sale-orders.response';
 import type { SaleRequest } from '../voucher/sale-request';
 
@@ -91,8 +91,23 @@ export class OrderService {
       return orderId;
     } catch (error) {
       this.metrics.outcomes.inc({ outcome: error instanceof DomainError ? error.code : 'error' });
-      throw error;
+      throw error instanceof AlreadyOrderedError ? await this.withExistingOrder(error, request) : error;
     }
+  }
+
+  /**
+   * ALREADY_ORDERED names the caller's existing live order, so a client that lost its 201/202 learns
+   * it. Best effort: the answer stays ALREADY_ORDERED if the lookup fails (or, in async mode, while
+   * the first order is still on its way to MySQL).
+   */
+  async withExistingOrder(error: AlreadyOrderedError, request: SaleRequest): Promise<AlreadyOrderedError> {
+    if (error.extra?.orderId === undefined) {
+      const orderId = await this.orders.findLiveId(request.userId, request.voucherId).catch(() => undefined);
+      if (orderId !== undefined) {
+        error.withOrder(orderId);
+      }
+    }
+    return error;
   }
 
   /** Turns a reserved unit into an order, or gives the unit back when no order was made. */
@@ -162,8 +177,9 @@ export class OrderService {
   // serialise every sale behind it. Expiry is still caught; the unique key is the last guard.
   @DistributedLock('order:{userId}', { waitTime: USER_LOCK_WAIT_MS, verifyBeforeCommit: 'lease' })
   async placeOrder(userId: string, voucherId: string, attempt: OrderAttempt = {}): Promise<string> {
-    if (await this.orders.exists(userId, voucherId)) {
-      throw new AlreadyOrderedError('You already ordered this voucher');
+    const existing = await this.orders.findLiveId(userId, voucherId);
+    if (existing !== undefined) {
+      throw new AlreadyOrderedError('You already ordered this voucher').withOrder(existing);
     }
     const orderId = await this.insertWithFreshId(userId, voucherId);
     attempt.orderId = orderId;
@@ -188,7 +204,12 @@ export class OrderService {
     for (let attempt = 1; ; attempt++) {
       const orderId = (await this.idWorker.nextId('order')).toString();
       try {
-        await this.orders.insert({ id: orderId, userId, voucherId });
+        await this.orders.insert({
+          id: orderId,
+          userId,
+          voucherId,
+          paymentTimeoutMs: this.config.ORDER_PAYMENT_TIMEOUT_MS,
+        });
         return orderId;
       } catch (error) {
         if (error instanceof DuplicateOrderError) {
@@ -207,28 +228,22 @@ export class OrderService {
    * `status`), else, in async mode, from Redis (PENDING: accepted, not yet persisted; FAILED:
    * dead-lettered).
    */
-  /** A sale's orders in MySQL and, in async mode, those still on their way (admin view). */
+  /** A sale's orders in MySQL (by status), units given back, and in async mode those still on their way (admin view). */
   async saleOrders(voucherId: string): Promise<SaleOrders> {
-    const [mysqlOrders, pending] = await Promise.all([
-      this.orders.countByVoucher(voucherId),
+    const [byStatus, returnedUnits, pending] = await Promise.all([
+      this.orders.countByStatus(voucherId),
+      this.vouchers.returnedUnits(voucherId),
       this.config.ORDER_MODE === 'async' ? this.asyncOrders.backlog(voucherId) : null,
     ]);
-    return { mysqlOrders, async: pending };
+    const mysqlOrders = Object.values(byStatus).reduce((sum, n) => sum + n, 0);
+    return { mysqlOrders, byStatus, returnedUnits, async: pending };
   }
 
   async findForUser(id: string, user: AuthUser): Promise<VoucherOrderResponse> {
     const order = await this.orders.findById(id);
     // Someone else's order is reported as missing, not forbidden: ids must not leak existence.
     if (order && (user.role === 'admin' || order.userId === user.id)) {
-      return {
-        id: order.id,
-        userId: order.userId,
-        voucherId: order.voucherId,
-        state: 'CREATED',
-        status: order.status,
-        payType: order.payType,
-        createTime: order.createTime.toISOString(),
-      };
+      return toOrderResponse(order);
     }
     const unpersisted = !order && this.config.ORDER_MODE === 'async' ? await this.asyncOrders.lookup(id, user) : null;
     if (!unpersisted) {

@@ -9,7 +9,9 @@ import { parseId } from '../common/parse-id.pipe';
 import { appConfig, type AppConfig } from '../config/app-config';
 import { RateLimitPolicy } from '../rate-limit/rate-limit.policy';
 import { AsyncOrderService } from './async/async-order.service';
+import { AlreadyOrderedError } from './order.errors';
 import { OrderService } from './order.service';
+import type { SaleRequest } from '../voucher/sale-request';
 
 /** Path of the sale endpoint, also used for its OpenAPI entry (see `documentSeckillRoute`). */
 export const SECKILL_PATH = '/voucher-order/seckill/:id';
@@ -60,15 +62,21 @@ export class SeckillRoute implements OnModuleInit {
     if (this.config.ORDER_MODE === 'async') {
       // Accepted in Redis, persisted by the stream consumers: 202, the order is PENDING until then.
       fastify.post<{ Params: { id: string } }>(SECKILL_PATH, async (request, reply) => {
+        let sale: SaleRequest | undefined;
         try {
           const user = this.auth.authenticate(request.headers.authorization);
           (request as { user?: AuthUser }).user = user;
           const voucherId = parseId(request.params.id);
           const clientAddress = this.clientAddress(request);
-          const orderId = await this.asyncOrders.seckill({ userId: user.id, voucherId, clientAddress });
+          sale = { userId: user.id, voucherId, clientAddress };
+          const orderId = await this.asyncOrders.seckill(sale);
           return reply.status(202).send({ orderId, status: 'PENDING' });
         } catch (error) {
-          return replyWithError(reply, error);
+          // A repeat names the caller's order if MySQL has it already (one indexed read, repeats only).
+          return replyWithError(
+            reply,
+            error instanceof AlreadyOrderedError && sale ? await this.orders.withExistingOrder(error, sale) : error,
+          );
         }
       });
       return;
@@ -128,7 +136,8 @@ export function documentSeckillRoute(document: OpenAPIObject): void {
           content: { 'application/json': { schema: error } },
         },
         '409': {
-          description: 'NOT_STARTED, ENDED, SOLD_OUT, ALREADY_ORDERED or LOCK_TIMEOUT',
+          description:
+            'NOT_STARTED, ENDED, SOLD_OUT, ALREADY_ORDERED (with the existing `orderId` once it is in MySQL) or LOCK_TIMEOUT',
           content: { 'application/json': { schema: error } },
         },
         '503': {

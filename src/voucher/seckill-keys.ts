@@ -17,6 +17,8 @@ export interface SeckillKeys {
   attempts: string;
   /** stream of dead-lettered entries, for operators */
   dead: string;
+  /** set of order ids whose unit was given back (cancel, expiry, refund): each is returned once */
+  returned: string;
 }
 
 export function seckillKeys(voucherId: string): SeckillKeys {
@@ -29,6 +31,7 @@ export function seckillKeys(voucherId: string): SeckillKeys {
     failed: `${base}:failed`,
     attempts: `${base}:attempts`,
     dead: `${base}:dead`,
+    returned: `${base}:returned`,
   };
 }
 

@@ -5,7 +5,7 @@ import { RedisScript } from '../redis/redis-script';
 import { TOKEN_BUCKET_LUA } from '../redis/token-bucket';
 import type { RateLimitArgs } from '../rate-limit/rate-limit.policy';
 import { REDIS_CLIENT } from '../redis/redis.tokens';
-import { KEEP_AFTER_END_MS, ORDER_CONSUMER_GROUP, seckillKeys } from './seckill-keys';
+import { KEEP_AFTER_END_MS, ORDER_CONSUMER_GROUP, RESTOCK_CHANNEL, seckillKeys } from './seckill-keys';
 
 const reserveScript = RedisScript.withPrelude(TOKEN_BUCKET_LUA, {
   dir: __dirname,
@@ -16,6 +16,13 @@ const confirmScript = RedisScript.fromFile(__dirname, 'seckill-confirm.lua', 1);
 const stockScript = RedisScript.fromFile(__dirname, 'seckill-stock.lua', 1);
 const publishScript = RedisScript.fromFile(__dirname, 'seckill-publish.lua', 2);
 const restoreScript = RedisScript.fromFile(__dirname, 'seckill-restore.lua', 5);
+const returnScript = RedisScript.fromFile(__dirname, 'seckill-return.lua', 3);
+
+/** A unit to give back to a sale: the order that held it and its buyer. */
+export interface ReturnedUnit {
+  orderId: string;
+  userId: string;
+}
 
 /** Outcome of `reserve`, in the order the checks run. */
 export type Admission =
@@ -164,6 +171,36 @@ export class SeckillStateStore {
     if (expireAt !== undefined) {
       await (keepTtl ? this.redis.pexpireat(orders, expireAt, 'NX') : this.redis.pexpireat(orders, expireAt));
     }
+  }
+
+  /**
+   * Gives these orders' units back to the sale (stock + 1 each, the buyer may buy again, every
+   * replica's sold-out memory cleared), each order at most once whatever how often it is called.
+   * Returns how many were given back by this call.
+   */
+  async returnUnits(voucherId: string, units: ReturnedUnit[]): Promise<number> {
+    if (units.length === 0) {
+      return 0;
+    }
+    const keys = seckillKeys(voucherId);
+    const args: (string | number)[] = [RESTOCK_CHANNEL, voucherId, KEEP_AFTER_END_MS];
+    for (const unit of units) {
+      args.push(unit.orderId, unit.userId);
+    }
+    return returnScript.run<number>(this.redis, [keys.state, keys.buyers, keys.returned], args);
+  }
+
+  /** Marks orders as given back without touching stock: their units are in a state rebuilt from MySQL. */
+  async markReturned(voucherId: string, orderIds: string[]): Promise<void> {
+    const key = seckillKeys(voucherId).returned;
+    for (let i = 0; i < orderIds.length; i += 5000) {
+      await this.redis.sadd(key, ...orderIds.slice(i, i + 5000));
+    }
+  }
+
+  /** How many orders' units this sale got back in Redis. */
+  async returnedCount(voucherId: string): Promise<number> {
+    return this.redis.scard(seckillKeys(voucherId).returned);
   }
 
   async markSoldOut(voucherId: string): Promise<void> {

@@ -67,6 +67,26 @@ export class VoucherRepository {
     return affectedRows(result) === 1;
   }
 
+  /**
+   * Units given back (cancelled or lapsed orders): `stock + units`. Joins the transaction that
+   * cancels the orders, so the unit comes back in MySQL if and only if the cancellation commits.
+   */
+  async incrementStock(voucherId: string, units: number): Promise<void> {
+    await this.txHost.tx.query('UPDATE tb_seckill_voucher SET stock = stock + ? WHERE voucher_id = ?', [
+      units,
+      voucherId,
+    ]);
+  }
+
+  /** Whether the voucher's sale is still running by the database's clock. */
+  async saleRunning(voucherId: string): Promise<boolean> {
+    const rows: unknown[] = await this.txHost.tx.query(
+      'SELECT 1 FROM tb_seckill_voucher WHERE voucher_id = ? AND begin_time <= NOW(3) AND end_time > NOW(3)',
+      [voucherId],
+    );
+    return rows.length > 0;
+  }
+
   /** Seckill vouchers whose sale has not ended more than `graceMs` ago (for reconciliation). */
   async activeSeckills(now: Date, graceMs: number): Promise<SeckillVoucher[]> {
     return this.seckills

@@ -6,7 +6,7 @@ import type { VoucherResponse } from './dto/voucher.response';
 import { RateLimitPolicy } from '../rate-limit/rate-limit.policy';
 import { ReconcilerStatusStore } from './reconciler-status.store';
 import type { SaleStatus } from './dto/sale-status.response';
-import { Admission, SeckillStateStore } from './seckill-state.store';
+import { Admission, SeckillStateStore, type ReturnedUnit } from './seckill-state.store';
 import { VoucherType } from './voucher.entity';
 import { VoucherNotFoundError } from './voucher.errors';
 import { VoucherRepository, VoucherWithSale } from './voucher.repository';
@@ -113,6 +113,34 @@ export class VoucherService {
     await this.stateStore.publish(voucherId, seckill, { overwrite: true });
     // The first call took this request's tokens already.
     return this.stateStore.reserve(voucherId, userId);
+  }
+
+  /**
+   * MySQL half of giving units back: `stock + units` inside the caller's transaction (the one that
+   * cancels the orders). The Redis half is `returnUnits`, after COMMIT, relayed from the outbox.
+   */
+  async restock(voucherId: string, units: number): Promise<void> {
+    await this.repository.incrementStock(voucherId, units);
+  }
+
+  /** Redis half of giving units back: exactly once per order id (see `SeckillStateStore.returnUnits`). */
+  returnUnits(voucherId: string, units: ReturnedUnit[]): Promise<number> {
+    return this.stateStore.returnUnits(voucherId, units);
+  }
+
+  /** Negative control only (ORDER_UNSAFE_RETURN_WITHOUT_OUTBOX): stock + 1 with no record of the order. */
+  async returnUnitUnrecorded(voucherId: string): Promise<void> {
+    await this.stateStore.release(voucherId);
+  }
+
+  /** Whether the sale runs now (the database's clock), inside the caller's transaction if any. */
+  saleRunning(voucherId: string): Promise<boolean> {
+    return this.repository.saleRunning(voucherId);
+  }
+
+  /** How many orders' units the sale got back in Redis (admin view). */
+  returnedUnits(voucherId: string): Promise<number> {
+    return this.stateStore.returnedCount(voucherId);
   }
 
   /** Ids of seckill vouchers whose sale has not ended more than `graceMs` ago. */

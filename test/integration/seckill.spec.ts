@@ -311,7 +311,7 @@ describe('Vouchers and seckill orders (in-process app, real MariaDB + Redis)', (
           error: null,
         },
         orderMode: 'sync',
-        orders: { mysqlOrders: 2, async: null },
+        orders: { mysqlOrders: 2, byStatus: { '1': 2 }, returnedUnits: 0, async: null },
       });
       // Admins only; an unknown or malformed id is a 4xx.
       const asUser = await t.app.inject({

@@ -7,6 +7,8 @@ export abstract class DomainError extends Error {
   abstract readonly code: string;
   /** Sent as `Retry-After` (seconds) when set: the condition is expected to pass. */
   readonly retryAfterSeconds?: number;
+  /** Fields added to the error body beside `code` and `message` (e.g. the existing `orderId`, the order's state). */
+  extra?: Record<string, unknown>;
 
   constructor(message: string) {
     // Expected outcomes (sold out, already ordered) are answered thousands of times a second and

@@ -6,4 +6,8 @@ export interface ErrorBody {
   message: string;
   /** Per-field problems, for validation errors. */
   details?: string[];
+  /** ALREADY_ORDERED: the caller's existing live order of this sale. */
+  orderId?: string;
+  /** A refused order transition (409): the order as it is now. */
+  order?: unknown;
 }

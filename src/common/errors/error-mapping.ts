@@ -72,7 +72,7 @@ export function toErrorResponse(exception: unknown): {
   if (exception instanceof DomainError) {
     return {
       status: exception.status,
-      body: { code: exception.code, message: exception.message },
+      body: { code: exception.code, message: exception.message, ...exception.extra },
       unexpected: false,
       retryAfterSeconds: exception.retryAfterSeconds,
     };

@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { appConfig, type AppConfig } from '../../config/app-config';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { mysqlError } from '../../database/database-errors';
 import { affectedRows } from '../../voucher/voucher.repository';
@@ -9,6 +10,8 @@ import { isDuplicateKey } from '../order.repository';
 export interface BatchOrder {
   orderId: string;
   userId: string;
+  /** The stream entry's id: its time part is when Redis accepted the order (its clock, at XADD). */
+  streamId?: string;
 }
 
 /** What a batch transaction did with each order. */
@@ -42,7 +45,10 @@ export class CommitOutcomeUnknownError extends Error {
  */
 @Injectable()
 export class OrderBatchRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
+  ) {}
 
   async persist(voucherId: string, orders: BatchOrder[]): Promise<BatchOutcome> {
     const runner = this.dataSource.createQueryRunner();
@@ -91,14 +97,17 @@ export class OrderBatchRepository {
   }
 
   /**
-   * A consistent snapshot of one sale in MySQL (one REPEATABLE READ transaction): its stock and every
-   * order's id and buyer. Null if the voucher has no seckill row.
+   * A consistent snapshot of one sale in MySQL (one REPEATABLE READ transaction): its stock, every
+   * order's id and buyer, the buyers of live orders, and the returns whose Redis half is still owed
+   * (their units are in that stock already). Null if the voucher has no seckill row.
    */
   async snapshot(voucherId: string): Promise<{
     stock: number;
     beginTime: Date;
     endTime: Date;
     orders: BatchOrder[];
+    liveBuyers: string[];
+    returnsInFlight: string[];
   } | null> {
     const runner = this.dataSource.createQueryRunner();
     try {
@@ -114,14 +123,20 @@ export class OrderBatchRepository {
         if (!sale) {
           return null;
         }
-        const rows = (await runner.query('SELECT id, user_id AS userId FROM tb_voucher_order WHERE voucher_id = ?', [
+        const rows = (await runner.query(
+          'SELECT id, user_id AS userId, live_user_id AS liveUserId FROM tb_voucher_order WHERE voucher_id = ?',
+          [voucherId],
+        )) as { id: string; userId: string; liveUserId: string | null }[];
+        const returns = (await runner.query('SELECT order_id AS orderId FROM tb_stock_return WHERE voucher_id = ?', [
           voucherId,
-        ])) as { id: string; userId: string }[];
+        ])) as { orderId: string }[];
         return {
           stock: Number(sale.stock),
           beginTime: new Date(sale.beginTime),
           endTime: new Date(sale.endTime),
           orders: rows.map((row) => ({ orderId: String(row.id), userId: String(row.userId) })),
+          liveBuyers: rows.filter((row) => row.liveUserId !== null).map((row) => String(row.userId)),
+          returnsInFlight: returns.map((row) => String(row.orderId)),
         };
       } finally {
         await runner.query('COMMIT').catch(() => undefined);
@@ -177,12 +192,29 @@ export class OrderBatchRepository {
   }
 
   private async insert(runner: QueryRunner, voucherId: string, orders: BatchOrder[]): Promise<void> {
-    const values: string[] = [];
+    // The payment deadline counts from the order's acceptance (its stream entry's time), not from
+    // when a consumer got to it; without an entry id, from now.
+    const values: (string | Date)[] = [];
+    const rows: string[] = [];
     for (const order of orders) {
-      values.push(order.orderId, order.userId, voucherId);
+      const acceptedMs = order.streamId ? Number(order.streamId.split('-')[0]) : NaN;
+      if (Number.isFinite(acceptedMs)) {
+        values.push(
+          order.orderId,
+          order.userId,
+          voucherId,
+          new Date(acceptedMs + this.config.ORDER_PAYMENT_TIMEOUT_MS),
+        );
+        rows.push('(?, ?, ?, ?)');
+      } else {
+        values.push(order.orderId, order.userId, voucherId);
+        rows.push(
+          `(?, ?, ?, CURRENT_TIMESTAMP(3) + INTERVAL ${this.config.ORDER_PAYMENT_TIMEOUT_MS * 1000} MICROSECOND)`,
+        );
+      }
     }
     await runner.query(
-      `INSERT INTO tb_voucher_order (id, user_id, voucher_id) VALUES ${Array.from({ length: orders.length }, () => '(?, ?, ?)').join(', ')}`,
+      `INSERT INTO tb_voucher_order (id, user_id, voucher_id, pay_deadline) VALUES ${rows.join(', ')}`,
       values,
     );
   }
@@ -193,13 +225,18 @@ export class OrderBatchRepository {
     orders: BatchOrder[],
   ): Promise<{ ids: Map<string, string>; users: Set<string> }> {
     const rows = (await runner.query(
-      `SELECT id, user_id AS userId, voucher_id AS voucherId FROM tb_voucher_order
-       WHERE id IN (${placeholders(orders.length)}) OR (voucher_id = ? AND user_id IN (${placeholders(orders.length)}))`,
+      `SELECT id, user_id AS userId, voucher_id AS voucherId, live_user_id AS liveUserId FROM tb_voucher_order
+       WHERE id IN (${placeholders(orders.length)}) OR (voucher_id = ? AND live_user_id IN (${placeholders(orders.length)}))`,
       [...orders.map((order) => order.orderId), voucherId, ...orders.map((order) => order.userId)],
-    )) as { id: string; userId: string; voucherId: string }[];
+    )) as { id: string; userId: string; voucherId: string; liveUserId: string | null }[];
     return {
       ids: new Map(rows.map((row) => [String(row.id), `${row.userId}:${row.voucherId}`])),
-      users: new Set(rows.filter((row) => String(row.voucherId) === voucherId).map((row) => String(row.userId))),
+      // Only a live order (not cancelled or refunded) keeps its user from ordering again.
+      users: new Set(
+        rows
+          .filter((row) => String(row.voucherId) === voucherId && row.liveUserId !== null)
+          .map((row) => String(row.userId)),
+      ),
     };
   }
 }

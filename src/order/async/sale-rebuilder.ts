@@ -90,7 +90,8 @@ export class SaleRebuilder {
           pending.set(entry.orderId, entry.userId);
         }
       }
-      const buyers = new Set(snapshot.orders.map((order) => order.userId));
+      // A cancelled or refunded order's buyer may buy again.
+      const buyers = new Set(snapshot.liveBuyers);
       for (const userId of sold.values()) {
         buyers.add(userId);
       }
@@ -98,6 +99,8 @@ export class SaleRebuilder {
       if (stock < 0) {
         this.logger.error(`Voucher ${voucherId}: ${sold.size} unpersisted orders exceed MySQL stock ${snapshot.stock}`);
       }
+      // Returns committed before the snapshot are in its stock: their relay must not add them again.
+      await this.stateStore.markReturned(voucherId, snapshot.returnsInFlight);
       const restored = await this.stateStore.restore(voucherId, {
         stock: Math.max(0, stock),
         beginTime: snapshot.beginTime,

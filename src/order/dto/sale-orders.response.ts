@@ -15,6 +15,14 @@ export class AsyncSaleBacklog {
 /** A sale's orders: what MySQL holds and, in async mode, what is still on its way. */
 export class SaleOrders {
   @ApiProperty({ description: 'Orders of the voucher in MySQL' }) mysqlOrders: number;
+  @ApiProperty({
+    description: 'Orders in MySQL by status (1 unpaid, 2 paid, 3 used, 4 cancelled, 6 refunded)',
+    type: 'object',
+    additionalProperties: { type: 'integer' },
+  })
+  byStatus: Record<string, number>;
+  @ApiProperty({ description: "Units of cancelled or refunded orders given back to the sale's Redis state" })
+  returnedUnits: number;
   @ApiProperty({ type: AsyncSaleBacklog, nullable: true, description: 'null in sync mode' })
   async: AsyncSaleBacklog | null;
 }

@@ -1,0 +1,98 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { appConfig, type AppConfig } from '../../config/app-config';
+import { VoucherService } from '../../voucher/voucher.service';
+import { LifecycleMetrics } from './lifecycle.metrics';
+import { OrderTransitionRepository, type ExpiringOrder } from './order-transition.repository';
+import { StockReturnOutbox } from './stock-return.outbox';
+import { StockReturnRelay } from './stock-return.relay';
+
+/**
+ * Cancels unpaid orders past their payment deadline (reason EXPIRED) and gives their units back.
+ * The schedule is the orders' own `pay_deadline` in MySQL — nothing lives only in a process timer,
+ * so a replica that dies loses no expiry — and the database's clock decides what is due. Every
+ * replica scans every ORDER_EXPIRY_SCAN_INTERVAL_MS; a batch is claimed with `FOR UPDATE SKIP
+ * LOCKED`, so replicas share the due orders and none is expired twice. One transaction per batch:
+ * the conditional UPDATE (`status = 1`), `stock + n` per voucher and the outbox rows; the Redis half
+ * follows the COMMIT through the relay.
+ */
+@Injectable()
+export class OrderExpiryScheduler implements OnApplicationBootstrap {
+  private readonly logger = new Logger(OrderExpiryScheduler.name);
+  private running = false;
+
+  constructor(
+    private readonly transitions: OrderTransitionRepository,
+    private readonly vouchers: VoucherService,
+    private readonly outbox: StockReturnOutbox,
+    private readonly relay: StockReturnRelay,
+    private readonly metrics: LifecycleMetrics,
+    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+    private readonly scheduler: SchedulerRegistry,
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const timer = setInterval(() => void this.scan(), this.config.ORDER_EXPIRY_SCAN_INTERVAL_MS);
+    this.scheduler.addInterval('order-expiry', timer);
+  }
+
+  /** Expires every due order, batch after batch; returns how many this call expired. */
+  async scan(): Promise<number> {
+    if (this.running) {
+      return 0;
+    }
+    this.running = true;
+    let expired = 0;
+    try {
+      for (;;) {
+        const batch = await this.expireBatch();
+        expired += batch.length;
+        // The next batch's transaction starts while this one's units go back to Redis.
+        const relayed = this.relay.relay(batch);
+        if (batch.length < this.config.ORDER_EXPIRY_BATCH_SIZE) {
+          await relayed;
+          return expired;
+        }
+        void relayed;
+      }
+    } catch (error) {
+      this.logger.warn(`Expiring unpaid orders failed (the next scan retries): ${String(error)}`);
+      return expired;
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private expireBatch(): Promise<ExpiringOrder[]> {
+    return this.txHost
+      .withTransaction(async () => {
+        const due = await this.transitions.claimExpired(this.config.ORDER_EXPIRY_BATCH_SIZE);
+        if (due.length === 0) {
+          return [];
+        }
+        // Every claimed row is locked by this transaction and unpaid, so each UPDATE matches it.
+        await this.transitions.expire(due.map((order) => order.orderId));
+        const perVoucher = new Map<string, number>();
+        for (const order of due) {
+          perVoucher.set(order.voucherId, (perVoucher.get(order.voucherId) ?? 0) + 1);
+        }
+        for (const [voucherId, units] of perVoucher) {
+          await this.vouchers.restock(voucherId, units);
+        }
+        if (!this.config.ORDER_UNSAFE_RETURN_WITHOUT_OUTBOX) {
+          await this.outbox.add(due);
+        }
+        return due;
+      })
+      .then((due) => {
+        this.metrics.transitions.inc({ transition: 'expire' }, due.length);
+        for (const order of due) {
+          this.metrics.expiryLateness.observe(Math.max(0, order.lateMs) / 1000);
+        }
+        return due;
+      });
+  }
+}
