@@ -215,6 +215,13 @@ export class Environment {
   /** TESTS ONLY: waits this long between a cancellation's COMMIT and its Redis return (a crash window). */
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(60_000) ORDER_TEST_RETURN_DELAY_MS = 0;
 
+  /**
+   * NEGATIVE CONTROL ONLY, answers 404 for orders being committed: an async order lookup reads MySQL,
+   * then Redis, and not MySQL again (the read order before issue 21). Exists so the history checker
+   * can show it catches that.
+   */
+  @IsOptional() @Transform(toBoolean) @IsBoolean() ORDER_UNSAFE_LOOKUP_WITHOUT_REREAD = false;
+
   /** BENCHMARK ONLY: serves `POST /bench/noop/:id` (same auth and id parsing as the sale, no I/O). */
   @IsOptional() @Transform(toBoolean) @IsBoolean() BENCH_NOOP_ROUTE = false;
 

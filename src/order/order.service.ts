@@ -23,6 +23,7 @@ import type { AuthUser } from '../auth/auth-user';
 import { toOrderResponse, type VoucherOrderResponse } from './dto/voucher-order.response';
 import type { SaleOrders } from './dto/sale-orders.response';
 import type { SaleRequest } from '../voucher/sale-request';
+import type { VoucherOrder } from './voucher-order.entity';
 
 /** What one order attempt got as far as: its id once the row was inserted (for a read-back). */
 interface OrderAttempt {
@@ -223,11 +224,6 @@ export class OrderService {
     }
   }
 
-  /**
-   * An order of the caller (admins: any): from MySQL (`state` CREATED, with the seed's numeric
-   * `status`), else, in async mode, from Redis (PENDING: accepted, not yet persisted; FAILED:
-   * dead-lettered).
-   */
   /** A sale's orders in MySQL (by status), units given back, and in async mode those still on their way (admin view). */
   async saleOrders(voucherId: string): Promise<SaleOrders> {
     const [byStatus, returnedUnits, pending] = await Promise.all([
@@ -239,23 +235,49 @@ export class OrderService {
     return { mysqlOrders, byStatus, returnedUnits, async: pending };
   }
 
+  /**
+   * An order of the caller (admins: any): from MySQL (`state` CREATED, with the seed's numeric
+   * `status`), else, in async mode, from Redis (PENDING: accepted, not yet persisted; FAILED:
+   * dead-lettered).
+   *
+   * Async: a consumer commits an order and only then clears it from Redis' pending hash, so a lookup
+   * whose MySQL read came just before the COMMIT and whose Redis read just after the settle finds
+   * neither. Redis finding nothing therefore means "committed, or never accepted": MySQL is read
+   * once more, so an order that was answered 202 is never answered 404 while it is being committed.
+   */
   async findForUser(id: string, user: AuthUser): Promise<VoucherOrderResponse> {
     const order = await this.orders.findById(id);
-    // Someone else's order is reported as missing, not forbidden: ids must not leak existence.
-    if (order && (user.role === 'admin' || order.userId === user.id)) {
-      return toOrderResponse(order);
+    if (order) {
+      return createdFor(order, user);
     }
-    const unpersisted = !order && this.config.ORDER_MODE === 'async' ? await this.asyncOrders.lookup(id, user) : null;
-    if (!unpersisted) {
+    if (this.config.ORDER_MODE !== 'async') {
       throw new OrderNotFoundError(`Order ${id} does not exist`);
     }
-    return {
-      id,
-      userId: unpersisted.userId,
-      voucherId: unpersisted.voucherId,
-      state: unpersisted.state,
-      status: unpersisted.state,
-      ...(unpersisted.reason ? { reason: unpersisted.reason } : {}),
-    };
+    const unpersisted = await this.asyncOrders.lookup(id, user);
+    if (unpersisted) {
+      return {
+        id,
+        userId: unpersisted.userId,
+        voucherId: unpersisted.voucherId,
+        state: unpersisted.state,
+        status: unpersisted.state,
+        ...(unpersisted.reason ? { reason: unpersisted.reason } : {}),
+      };
+    }
+    // The settle that cleared it from Redis ran after its COMMIT: a read now sees the row.
+    const committed = this.config.ORDER_UNSAFE_LOOKUP_WITHOUT_REREAD ? null : await this.orders.findById(id);
+    if (committed) {
+      return createdFor(committed, user);
+    }
+    throw new OrderNotFoundError(`Order ${id} does not exist`);
   }
+}
+
+/** A committed order as its owner (or an admin) sees it; someone else's is reported missing, not forbidden. */
+function createdFor(order: VoucherOrder, user: AuthUser): VoucherOrderResponse {
+  // Ids must not leak existence: another user's order is a 404 like an unknown id.
+  if (user.role !== 'admin' && order.userId !== user.id) {
+    throw new OrderNotFoundError(`Order ${order.id} does not exist`);
+  }
+  return toOrderResponse(order);
 }
