@@ -102,11 +102,7 @@ export class VoucherService {
     if (!seckill) {
       return null;
     }
-    if (seckill.endTime.getTime() <= (await this.stateStore.now(voucherId))) {
-      if (this.endedSales.size >= 100_000) {
-        this.endedSales.clear();
-      }
-      this.endedSales.set(voucherId, seckill.endTime.getTime());
+    if (await this.endedNow(voucherId, seckill.endTime)) {
       return { admission: 'ended', endMs: seckill.endTime.getTime(), retryAfterMs: 0 };
     }
     // Sync mode: MySQL is the source of truth, so a missing or partial state is overwritten.
@@ -148,9 +144,41 @@ export class VoucherService {
     return (await this.repository.activeSeckills(new Date(), graceMs)).map((seckill) => String(seckill.voucherId));
   }
 
-  /** Whether a seckill voucher with this id exists in MySQL. */
-  async seckillExists(voucherId: string): Promise<boolean> {
-    return (await this.repository.findSeckill(voucherId)) !== null;
+  /** The end (ms) of a sale this replica found ended with no Redis state left; undefined otherwise. */
+  endedAt(voucherId: string): number | undefined {
+    return this.endedSales.get(voucherId);
+  }
+
+  /**
+   * A sale whose Redis state is missing (async admission found it unpublished), after one MySQL read:
+   * `missing` (no such seckill voucher), `ended` by Redis' clock — remembered, so later requests are
+   * answered from memory (its keys expired a day after its end, or it was created already ended) —
+   * or `live` (its state was lost and must be rebuilt).
+   */
+  async unpublishedSale(voucherId: string): Promise<'missing' | 'ended' | 'live'> {
+    const seckill = await this.repository.findSeckill(voucherId);
+    if (!seckill) {
+      return 'missing';
+    }
+    return (await this.endedNow(voucherId, seckill.endTime)) ? 'ended' : 'live';
+  }
+
+  /** A seckill sale's window as MySQL has it; null if there is no such seckill voucher. */
+  async saleWindow(voucherId: string): Promise<{ beginTime: Date; endTime: Date } | null> {
+    const seckill = await this.repository.findSeckill(voucherId);
+    return seckill && { beginTime: seckill.beginTime, endTime: seckill.endTime };
+  }
+
+  /** Whether the sale has ended by Redis' clock; an ended sale is remembered (once ended, it stays ended). */
+  private async endedNow(voucherId: string, endTime: Date): Promise<boolean> {
+    if (endTime.getTime() > (await this.stateStore.now(voucherId))) {
+      return false;
+    }
+    if (this.endedSales.size >= 100_000) {
+      this.endedSales.clear();
+    }
+    this.endedSales.set(voucherId, endTime.getTime());
+    return true;
   }
 
   @Transactional()

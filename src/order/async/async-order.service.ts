@@ -11,7 +11,7 @@ import { VoucherNotFoundError } from '../../voucher/voucher.errors';
 import { VoucherService } from '../../voucher/voucher.service';
 import type { AsyncSaleBacklog } from '../dto/sale-orders.response';
 import { OrderMetrics } from '../order-metrics';
-import { saleRejection, SoldOutError } from '../order.errors';
+import { saleRejection, SaleEndedError, SoldOutError } from '../order.errors';
 import { ActiveSales } from './active-sales';
 import { AdmissionBatcher } from './admission-batcher';
 import {
@@ -89,6 +89,10 @@ export class AsyncOrderService {
 
   private async admit(request: SaleRequest): Promise<string> {
     const { voucherId } = request;
+    // A sale found over with its Redis state gone stays over: answered from memory (no Redis, no MySQL).
+    if (this.vouchers.endedAt(voucherId) !== undefined) {
+      throw new SaleEndedError('The sale has ended');
+    }
     // The flood after the last unit is answered from memory (no Redis, no MySQL).
     if (this.soldOut.isSoldOut(voucherId)) {
       throw new SoldOutError('Sold out');
@@ -118,12 +122,17 @@ export class AsyncOrderService {
   }
 
   /**
-   * No sale state in Redis: a voucher that does not exist, or a sale whose state is missing (new
-   * and not yet published, or lost). The latter is rebuilt; until then the sale is unavailable.
+   * No sale state in Redis: a voucher that does not exist, a sale over whose keys expired (a day after
+   * its end, or at once for one created already ended: ENDED, remembered), or a live sale whose state
+   * is missing (new and not yet published, or lost). The last is rebuilt; until then it is unavailable.
    */
   private async unpublished(voucherId: string): Promise<never> {
-    if (!(await this.vouchers.seckillExists(voucherId))) {
+    const sale = await this.vouchers.unpublishedSale(voucherId);
+    if (sale === 'missing') {
       throw new VoucherNotFoundError(`Seckill voucher ${voucherId} does not exist`);
+    }
+    if (sale === 'ended') {
+      throw new SaleEndedError('The sale has ended');
     }
     void this.rebuilder.request(voucherId);
     throw new SaleUnavailableError('The sale is being restored; try again shortly');

@@ -6,6 +6,7 @@ import { OrderStreamMetrics } from './order-stream.metrics';
 import { OrderStreamStore } from './order-stream.store';
 import { ActiveSales } from './active-sales';
 import { KEEP_AFTER_END_MS } from '../../voucher/seckill-keys';
+import { VoucherService } from '../../voucher/voucher.service';
 
 /**
  * Rebuilds a sale's Redis state when it is missing in async mode (Redis lost data beyond the
@@ -34,6 +35,7 @@ export class SaleRebuilder {
     private readonly stateStore: SeckillStateStore,
     private readonly metrics: OrderStreamMetrics,
     private readonly sales: ActiveSales,
+    private readonly vouchers: VoucherService,
   ) {}
 
   /** Starts a rebuild of this sale unless one runs in this process; resolves true if this call rebuilt it. */
@@ -61,13 +63,18 @@ export class SaleRebuilder {
       if (await this.stateStore.isPublished(voucherId)) {
         return false;
       }
-      const snapshot = await this.repository.snapshot(voucherId);
-      if (!snapshot) {
+      // The window first (one row): a sale whose keys expired with it has nothing to reopen, and
+      // its orders need not be read.
+      const window = await this.vouchers.saleWindow(voucherId);
+      if (!window) {
         return false;
       }
-      if (snapshot.endTime.getTime() + KEEP_AFTER_END_MS <= (await this.stateStore.now(voucherId))) {
-        // Its keys have expired with the sale: nothing to reopen, nothing left to read.
+      if (window.endTime.getTime() + KEEP_AFTER_END_MS <= (await this.stateStore.now(voucherId))) {
         this.sales.forget(voucherId);
+        return false;
+      }
+      const snapshot = await this.repository.snapshot(voucherId);
+      if (!snapshot) {
         return false;
       }
       const inMysql = new Set(snapshot.orders.map((order) => `${order.orderId}:${order.userId}`));
