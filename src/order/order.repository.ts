@@ -109,4 +109,33 @@ export class OrderRepository {
   findById(id: string): Promise<VoucherOrder | null> {
     return this.txHost.tx.getRepository(VoucherOrder).findOneBy({ id });
   }
+
+  /**
+   * Whether the order's row is committed, read on a connection of its own with a shared lock on the
+   * primary key: a transaction still committing it (a slow fsync, a semi-sync wait) holds the row's
+   * lock, so the read waits for its outcome instead of missing it — at most `lockWaitS` seconds, then
+   * ER_LOCK_WAIT_TIMEOUT. `LOCK IN SHARE MODE`, not `FOR SHARE`: MariaDB 10.11 rejects the latter,
+   * MySQL 8 accepts both. The bound is set for this statement and the session's own put back after.
+   */
+  async isCommitted(id: string, lockWaitS: number): Promise<boolean> {
+    const runner = this.txHost.tx.connection.createQueryRunner();
+    try {
+      await runner.connect();
+      const [{ wait }] = (await runner.query('SELECT @@SESSION.innodb_lock_wait_timeout AS wait')) as {
+        wait: number;
+      }[];
+      await runner.query(`SET SESSION innodb_lock_wait_timeout = ${Math.max(1, Math.ceil(lockWaitS))}`);
+      try {
+        const rows = (await runner.query('SELECT 1 FROM tb_voucher_order WHERE id = ? LOCK IN SHARE MODE', [
+          id,
+        ])) as unknown[];
+        return rows.length > 0;
+      } finally {
+        // A failure here means the connection is gone: the pool drops it with its setting.
+        await runner.query(`SET SESSION innodb_lock_wait_timeout = ${Number(wait)}`).catch(() => undefined);
+      }
+    } finally {
+      await runner.release();
+    }
+  }
 }

@@ -35,8 +35,12 @@ interface OrderAttempt {
 /** How long a user's second concurrent order waits for the first before a 409 LOCK_TIMEOUT. */
 const USER_LOCK_WAIT_MS = 10_000;
 const TRANSACTION_ATTEMPTS = 3;
-/** Pause before the second read-back of an order whose COMMIT outcome is unknown. */
-const READ_BACK_RETRY_MS = 200;
+/**
+ * How long the read-back of an order whose COMMIT outcome is unknown waits for a transaction still
+ * holding its row (then 503 ORDER_OUTCOME_UNKNOWN): with the request deadline (20 s) it stays below
+ * nginx's 30 s.
+ */
+const READ_BACK_LOCK_WAIT_S = 5;
 /** Fresh ids tried when an order id collides with an existing row. */
 const ID_ATTEMPTS = 5;
 
@@ -144,12 +148,9 @@ export class OrderService {
       return undefined;
     }
     try {
-      if (await this.orders.findById(attempt.orderId)) {
-        return attempt.orderId;
-      }
-      // The server may still be finishing the COMMIT of the dropped connection: look once more.
-      await new Promise((resolve) => setTimeout(resolve, READ_BACK_RETRY_MS));
-      return (await this.orders.findById(attempt.orderId)) ? attempt.orderId : undefined;
+      // The server may still be finishing the COMMIT of the dropped connection (a slow fsync, a
+      // semi-sync wait): the locking read waits for that transaction's row lock, so it sees the outcome.
+      return (await this.orders.isCommitted(attempt.orderId, READ_BACK_LOCK_WAIT_S)) ? attempt.orderId : undefined;
     } catch (readError) {
       throw new OrderOutcomeUnknownError(
         `Whether order ${attempt.orderId} was committed cannot be known now: ${String(readError)}`,

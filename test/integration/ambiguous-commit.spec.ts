@@ -50,4 +50,25 @@ describe('A COMMIT whose reply is lost (real MariaDB behind a proxy that cuts th
     expect(await redis.hget(`seckill:{${voucherId}}`, 'stock')).toBe('4');
     expect(await redis.sismember(`seckill:{${voucherId}}:buyers`, '77')).toBe(1);
   });
+
+  it('answers 201 for an order whose COMMIT reaches the server after the client was cut (read back under a lock)', async () => {
+    const voucherId = await t.createSeckill(5);
+    // Longer than the old read-back's two plain reads 200 ms apart.
+    proxy.arm({ commitDelayMs: 1500 });
+    const response = await t.order(voucherId, '78');
+    expect(proxy.cutCount).toBe(2);
+    expect({ status: response.statusCode, body: response.json<unknown>() }).toMatchObject({
+      status: 201,
+      body: { orderId: expect.stringMatching(/^\d+$/) },
+    });
+    const { orderId } = response.json<{ orderId: string }>();
+    const db = await createConnection({ uri: t.mysqlUrl, supportBigNumbers: true, bigNumberStrings: true });
+    try {
+      const [rows] = await db.query('SELECT id, user_id FROM tb_voucher_order WHERE voucher_id = ?', [voucherId]);
+      expect(rows).toEqual([{ id: orderId, user_id: '78' }]);
+    } finally {
+      await db.end();
+    }
+    expect(await redis.hget(`seckill:{${voucherId}}`, 'stock')).toBe('4');
+  });
 });

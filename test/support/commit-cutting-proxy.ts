@@ -21,7 +21,23 @@ export class CommitCuttingProxy {
       const upstream = connect(target.port, target.host);
       proxy.track(client, upstream);
       let cutting = false;
+      /** The upstream side outlives the client's: it still has a COMMIT to deliver. */
+      let holding = false;
       client.on('data', (chunk: Buffer) => {
+        if (proxy.commitDelayMs !== undefined && proxy.armed && chunk.includes(COMMIT)) {
+          // The client is cut first; the server gets the COMMIT later (a commit still in flight).
+          const delayMs = proxy.commitDelayMs;
+          proxy.armed = false;
+          proxy.cuts++;
+          cutting = true;
+          holding = true;
+          client.destroy();
+          setTimeout(() => {
+            upstream.write(chunk);
+            setTimeout(() => upstream.destroy(), 100);
+          }, delayMs);
+          return;
+        }
         upstream.write(chunk);
         if (proxy.armed && chunk.includes(COMMIT)) {
           proxy.armed = false;
@@ -39,9 +55,9 @@ export class CommitCuttingProxy {
           client.write(chunk);
         }
       });
-      client.on('error', () => upstream.destroy());
+      client.on('error', () => !holding && upstream.destroy());
       upstream.on('error', () => client.destroy());
-      client.on('close', () => upstream.destroy());
+      client.on('close', () => !holding && upstream.destroy());
       upstream.on('close', () => client.destroy());
     });
     const proxy = new CommitCuttingProxy(server);
@@ -53,9 +69,16 @@ export class CommitCuttingProxy {
     return (this.server.address() as AddressInfo).port;
   }
 
-  /** Cut the reply of the next COMMIT. */
-  arm(): void {
+  private commitDelayMs?: number;
+
+  /**
+   * Cut the reply of the next COMMIT. With `commitDelayMs`, cut the client as the COMMIT leaves it
+   * and hand the COMMIT to the server that much later: its outcome is decided after the client
+   * gave up on it.
+   */
+  arm(options: { commitDelayMs?: number } = {}): void {
     this.armed = true;
+    this.commitDelayMs = options.commitDelayMs;
   }
 
   get cutCount(): number {
