@@ -85,6 +85,14 @@ describe('Async order scripts (seckill-admit/settle/compensate.lua) on real Redi
     ]);
   });
 
+  it('never overwrites the pending entry of another order with an order id handed out twice', async () => {
+    await publish('30', 5);
+    expect((await admit('30', '7', '300')).admission).toBe('accepted');
+    // The id counter went back (a failover): a second buyer's order gets the same id.
+    expect((await admit('30', '8', '300')).admission).toBe('accepted');
+    expect(await redis.hget(seckillKeys('30').pending, '300')).toBe('7');
+  });
+
   it('pauses admission once accepted − settled reaches the backlog bound', async () => {
     await publish('6', 10);
     expect((await admit('6', '1', '301', 2)).admission).toBe('accepted');

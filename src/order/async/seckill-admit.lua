@@ -97,7 +97,9 @@ for i = 1, requests do
       -- Added at once, so a second request of the same user in this batch is already a buyer.
       redis.call('sadd', buyersKey, userId)
       redis.call('xadd', ordersKey, '*', 'orderId', orderId, 'userId', userId, 'voucherId', voucherId)
-      redis.call('hset', pendingKey, orderId, userId)
+      -- HSETNX: an order id handed out twice (an id counter that went back) never overwrites
+      -- another order's entry; the second order is dead-lettered as ID_COLLISION by its consumer.
+      redis.call('hsetnx', pendingKey, orderId, userId)
     end
   end
 end
