@@ -131,6 +131,36 @@ describe.each(['sync', 'async'] as const)('Order lifecycle (%s mode, 3 replicas 
     expect(view.body.orders.returnedUnits).toBe(redis.returned.size);
   });
 
+  it("lists the caller's own orders newest first, a page at a time, and a cancelled buyer buys again", async () => {
+    const [first, second] = [await createSeckillVoucher(cluster.url, 5), await createSeckillVoucher(cluster.url, 5)];
+    const buyer = '61000';
+    const a = (await placeAll(first, [buyer])).placed[0];
+    expect((await transition(cluster.url, a.orderId!, buyer, 'cancel')).status).toBe(200);
+    await waitFor(
+      () => readRedisReturns(cluster.redis.url, first),
+      (redis) => redis.returned.size === 1,
+    );
+    const b = (await placeAll(first, [buyer])).placed[0];
+    const c = (await placeAll(second, [buyer])).placed[0];
+    expect([a, b, c].every((attempt) => attempt?.orderId)).toBe(true);
+    await placeAll(second, ['61001']);
+    const list = (query: string) =>
+      http<{ items: { id: string; status: number }[]; nextCursor: string | null }>(
+        'GET',
+        `${cluster.url}/voucher-order?${query}`,
+        { token: tokenFor(buyer) },
+      );
+    const page1 = await list('limit=2');
+    expect(page1.status).toBe(200);
+    const ids = [a, b, c].map((attempt) => BigInt(attempt.orderId!)).sort((x, y) => (x > y ? -1 : 1));
+    expect(page1.body.items.map((item) => item.id)).toEqual(ids.slice(0, 2).map(String));
+    const page2 = await list(`limit=2&cursor=${page1.body.nextCursor}`);
+    expect([page2.body.items.map((item) => item.id), page2.body.nextCursor]).toEqual([[String(ids[2])], null]);
+    const cancelledOnly = await list(`voucherId=${first}&status=4`);
+    expect(cancelledOnly.body.items.map((item) => item.id)).toEqual([a.orderId]);
+    expect((await list('limit=0')).body).toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
+
   it('lets exactly one of concurrent transitions of an order win', async () => {
     const voucherId = await createSeckillVoucher(cluster.url, 50);
     const { placed } = await placeAll(voucherId, users(20_000, 21));
