@@ -127,6 +127,12 @@ export class Environment {
   /** HS256 secret shared by every replica (and by whoever mints tokens). */
   @IsString() @MinLength(32, { message: 'AUTH_JWT_SECRET must be at least 32 characters' }) AUTH_JWT_SECRET: string;
 
+  /**
+   * Longest token lifetime accepted, in seconds (`exp − iat`, or `exp − now` without `iat`): a leaked
+   * token stops working within this, whatever `exp` its minter chose.
+   */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(60) @Max(31_536_000) AUTH_MAX_TOKEN_TTL_S = 86_400;
+
   /** Enables `POST /auth/dev-token` (local, demo, tests only). */
   @IsOptional() @Transform(toBoolean) @IsBoolean() AUTH_DEV_TOKENS = false;
 

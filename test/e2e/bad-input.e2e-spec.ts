@@ -52,6 +52,10 @@ function badTokens(): Record<string, string> {
     'not a JWT': 'hello',
     'role not a role': sign({ sub: '1', role: 'root', iat: now, exp: now + 3600 }),
     'sub not an id': sign({ sub: 'abc', role: 'user', iat: now, exp: now + 3600 }),
+    'sub above 2^63-1': sign({ sub: '9223372036854775808', role: 'admin', iat: now, exp: now + 3600 }),
+    'no exp': sign({ sub: '1', role: 'admin', iat: now }),
+    'exp in the year 9999': sign({ sub: '1', role: 'admin', iat: now, exp: 253_402_300_799 }),
+    'lifetime above AUTH_MAX_TOKEN_TTL_S': sign({ sub: '1', role: 'admin', exp: now + 86_400 + 600 }),
   };
 }
 
