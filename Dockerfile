@@ -14,5 +14,6 @@ COPY --from=build --chown=node:node /app/package.json ./
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
 USER node
-EXPOSE 3000
+# 3000: the API (behind nginx or a Service); 9100: METRICS_PORT, internal (Prometheus), never proxied.
+EXPOSE 3000 9100
 CMD ["node", "dist/main.js"]

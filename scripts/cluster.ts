@@ -52,6 +52,7 @@ async function main(): Promise<void> {
       `seckill cluster up: ${replicas} replica(s) behind nginx, ORDER_MODE=${orderMode}`,
       `  URL        ${stack.nginx?.url ?? '(no replicas)'}`,
       `  OpenAPI    ${stack.nginx?.url ?? ''}/docs/openapi.json`,
+      `  metrics    ${stack.replicas.map((replica) => `${replica.metricsUrl}/metrics`).join(' ') || '(no replicas)'} (internal port, not through nginx)`,
       `  MySQL      ${stack.mysqlUrl}`,
       stack.redisCluster
         ? `  Redis      Cluster of 3 masters + 3 replicas, seeds ${stack.redisCluster.urls.join(',')}`

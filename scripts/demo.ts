@@ -158,7 +158,7 @@ async function main(): Promise<void> {
     const inDb = new Set(ids.map((row) => String(row.id)));
     let duplicateKeyRejections = 0;
     for (const replica of stack.replicas) {
-      const metrics = await (await fetch(`${replica.url}/metrics`)).text();
+      const metrics = await (await fetch(`${replica.metricsUrl}/metrics`)).text();
       const line = metrics.split('\n').find((l) => l.startsWith('seckill_order_duplicate_key_rejections_total '));
       duplicateKeyRejections += line ? Number(line.split(' ')[1]) : 0;
     }

@@ -13,6 +13,7 @@ import { installRequestLog } from './common/request-log';
 import { requestIdOf } from './common/request-id';
 import { ShutdownState } from './health/shutdown-state';
 import { HttpMetrics } from './metrics/http-metrics';
+import { MetricsServer } from './metrics/metrics.server';
 import { assertRedisDurable } from './order/async/redis-durability.check';
 import { documentSeckillRoute } from './order/seckill.route';
 
@@ -102,6 +103,7 @@ async function bootstrap(): Promise<void> {
     });
   }
   await app.listen({ port: env.PORT, host: '0.0.0.0' });
+  await app.get(MetricsServer).listen(env.METRICS_PORT, '0.0.0.0');
 }
 
 if (require.main === module) {

@@ -95,6 +95,13 @@ describe(validateEnvironment.name, () => {
     ).toThrow(/not both/);
   });
 
+  it('serves metrics on METRICS_PORT (9100 by default), never on the public PORT', () => {
+    expect(validateEnvironment(valid).METRICS_PORT).toBe(9100);
+    expect(validateEnvironment({ ...valid, METRICS_PORT: '3100' }).METRICS_PORT).toBe(3100);
+    expect(() => validateEnvironment({ ...valid, PORT: '9100' })).toThrow(/METRICS_PORT must differ from PORT/);
+    expect(() => validateEnvironment({ ...valid, METRICS_PORT: '0' })).toThrow(/METRICS_PORT/);
+  });
+
   it('ignores unrelated variables', () => {
     const env = validateEnvironment({ ...valid, PATH: '/bin' }) as unknown as Record<string, unknown>;
     expect(env.PATH).toBeUndefined();

@@ -46,6 +46,12 @@ export class Environment {
   /** HTTP port. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(65535) PORT = 3000;
 
+  /**
+   * Internal port for `/metrics` and readiness details: scraped by Prometheus, never proxied by
+   * nginx. A fixed default (node_exporter's) rather than one derived from PORT, so manifests can name it.
+   */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(65535) METRICS_PORT = 9100;
+
   /** `mysql://user:pass@host:port/db` */
   @IsString()
   @Matches(/^mysql:\/\/[^/\s]+\/\w+/, { message: 'MYSQL_URL must look like mysql://user:pass@host:port/db' })
@@ -312,6 +318,11 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
   if (errors.length > 0) {
     const lines = errors.map((error) => `  ${error.property}: ${Object.values(error.constraints ?? {}).join('; ')}`);
     throw new InvalidConfigurationError(`Invalid configuration, fix these environment variables:\n${lines.join('\n')}`);
+  }
+  if (env.METRICS_PORT === env.PORT) {
+    throw new InvalidConfigurationError(
+      'Invalid configuration: METRICS_PORT must differ from PORT (metrics stay off the public port)',
+    );
   }
   if (env.REDIS_CLUSTER_NODES.length > 0 && env.REDIS_SENTINELS.length > 0) {
     throw new InvalidConfigurationError(

@@ -77,7 +77,7 @@ describe('Async flash sale (ORDER_MODE=async) across 3 replicas behind nginx', (
     });
     // The sale was persisted by the consumers of more than one replica, in batches.
     const perReplica = await Promise.all(
-      cluster.replicas.map((replica) => sumCounter([replica.url], 'seckill_async_orders_persisted_total')),
+      cluster.replicas.map((replica) => sumCounter([replica.metricsUrl], 'seckill_async_orders_persisted_total')),
     );
     expect(perReplica.reduce((a, b) => a + b, 0)).toBe(200);
   });
@@ -135,8 +135,8 @@ describe('Async flash sale (ORDER_MODE=async) across 3 replicas behind nginx', (
       } finally {
         redis.disconnect();
       }
-      const replicaUrls = cluster.replicas.map((replica) => replica.url);
-      expect(await sumCounter(replicaUrls, 'seckill_async_orders_dead_lettered_total{reason="STOCK_MISMATCH"}')).toBe(
+      const metricsUrls = cluster.replicas.map((replica) => replica.metricsUrl);
+      expect(await sumCounter(metricsUrls, 'seckill_async_orders_dead_lettered_total{reason="STOCK_MISMATCH"}')).toBe(
         1,
       );
       // Fixed by the operator: the same user buys again and this time it is persisted.
@@ -211,7 +211,7 @@ describe('A replica SIGKILLed after reading entries and before acknowledging the
       expect(accepted).toHaveLength(300);
       expect(invariants.orders).toBe(300);
       expect(invariants.stock).toBe(0);
-      const survivors = cluster.replicas.slice(1).map((replica) => replica.url);
+      const survivors = cluster.replicas.slice(1).map((replica) => replica.metricsUrl);
       expect(await sumCounter(survivors, 'seckill_async_entries_claimed_total')).toBeGreaterThanOrEqual(killedHeld);
     } finally {
       await cluster.stop();

@@ -93,7 +93,7 @@ describe('Flash sales on a Redis Cluster (REDIS_CLUSTER_NODES, 3 masters + 3 rep
         });
       }
       const persisted = await Promise.all(
-        stack.replicas.map((replica) => sumCounter([replica.url], 'seckill_async_orders_persisted_total')),
+        stack.replicas.map((replica) => sumCounter([replica.metricsUrl], 'seckill_async_orders_persisted_total')),
       );
       expect(persisted.reduce((a, b) => a + b, 0)).toBe(160);
     });
@@ -129,7 +129,7 @@ describe('Flash sales on a Redis Cluster (REDIS_CLUSTER_NODES, 3 masters + 3 rep
       }
       expect(
         await sumCounter(
-          stack.replicas.map((replica) => replica.url),
+          stack.replicas.map((replica) => replica.metricsUrl),
           'seckill_order_duplicate_key_rejections_total',
         ),
       ).toBe(0);

@@ -20,7 +20,7 @@ async function flashSale(cluster: LocalStack & { url: string }) {
   const attempts = await runFlashSale(cluster.url, voucherId, SALE);
   const invariants = await readInvariants(cluster.mysqlUrl, voucherId);
   const duplicateKeyRejections = await sumCounter(
-    cluster.replicas.map((replica) => replica.url),
+    cluster.replicas.map((replica) => replica.metricsUrl),
     DUPLICATE_KEY_COUNTER,
   );
   return { voucherId, attempts, invariants, duplicateKeyRejections };

@@ -11,15 +11,26 @@ describe('App (real MariaDB + Redis)', () => {
   afterAll(() => t?.close());
 
   describe('health', () => {
-    it('is live and ready with MySQL and Redis up', async () => {
+    it('is live and ready with MySQL and Redis up, naming the dependencies only on the internal port', async () => {
       const live = await t.app.inject({ method: 'GET', url: '/health/live' });
-      expect(live.statusCode).toBe(200);
+      expect({ status: live.statusCode, body: live.json() }).toEqual({ status: 200, body: { status: 'ok' } });
       const ready = await t.app.inject({ method: 'GET', url: '/health/ready' });
-      expect(ready.statusCode).toBe(200);
-      expect(ready.json()).toMatchObject({
+      expect({ status: ready.statusCode, body: ready.json() }).toEqual({ status: 200, body: { status: 'ok' } });
+      const internal = await t.internal('/health/ready');
+      expect(internal.status).toBe(200);
+      expect(JSON.parse(internal.body)).toMatchObject({
         status: 'ok',
         details: { mysql: { status: 'up' }, redis: { status: 'up' } },
       });
+    });
+
+    it('serves no /metrics on the public port', async () => {
+      const metrics = await t.app.inject({ method: 'GET', url: '/metrics' });
+      expect({ status: metrics.statusCode, body: metrics.json() }).toEqual({
+        status: 404,
+        body: { code: 'NOT_FOUND', message: 'Cannot GET /metrics' },
+      });
+      expect((await t.internal('/nope')).status).toBe(404);
     });
 
     it('tags every response, errors included, with X-Instance-Id', async () => {
@@ -36,8 +47,8 @@ describe('App (real MariaDB + Redis)', () => {
       const held = await locks.getLock('metrics-busy').tryLock();
       expect(await locks.getLock('metrics-busy').tryLock({ waitTime: 50 })).toBeNull();
       await held!.unlock();
-      const metrics = await t.app.inject({ method: 'GET', url: '/metrics' });
-      expect(metrics.statusCode).toBe(200);
+      const metrics = await t.internal('/metrics');
+      expect(metrics.status).toBe(200);
       const value = (name: string) =>
         Number(/^(\S+) (\S+)$/.exec(metrics.body.split('\n').find((line) => line.startsWith(`${name} `)) ?? '')?.[2]);
       expect(value('lock_wait_seconds_count')).toBeGreaterThanOrEqual(1);
@@ -47,7 +58,7 @@ describe('App (real MariaDB + Redis)', () => {
   });
 
   describe('HTTP metrics', () => {
-    const scrape = async () => (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+    const scrape = async () => (await t.internal('/metrics')).body;
     const sample = sampleOf;
 
     it('count requests by method, route template and status, native sale route included, with a latency histogram', async () => {

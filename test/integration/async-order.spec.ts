@@ -57,7 +57,7 @@ describe('ORDER_MODE=async in-process (real MariaDB + Redis)', () => {
   });
 
   it('moves the async series on /metrics: admissions, persisted orders, batches, persist latency, stream length', async () => {
-    const scrape = async () => (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+    const scrape = async () => (await t.internal('/metrics')).body;
     const sample = sampleOf;
     const series = [
       'seckill_async_orders_persisted_total',

@@ -87,6 +87,19 @@ describe('Deployment configuration (static checks; no Docker engine here)', () =
     }
   });
 
+  it('refuses /metrics in both configs instead of proxying it (metrics live on the internal METRICS_PORT)', () => {
+    for (const file of ['nginx/nginx.conf', 'nginx/local.conf.template']) {
+      const conf = readFileSync(join(PROJECT_ROOT, file), 'utf8');
+      expect({
+        file,
+        refused: conf.includes('location ~ ^/metrics(/|$) {\n      default_type application/json;\n      return 404'),
+      }).toEqual({
+        file,
+        refused: true,
+      });
+    }
+  });
+
   it('renders a local nginx config that nginx -t accepts', async () => {
     const dir = testDir('nginx-local');
     mkdirSync(join(dir, 'tmp'), { recursive: true });

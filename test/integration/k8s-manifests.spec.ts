@@ -90,6 +90,25 @@ describe('Kubernetes manifests (deploy/k8s; parsed and checked statically, no cl
     expect(container.command).toEqual(['node', 'dist/main.js']);
   });
 
+  it('scrapes metrics on the internal METRICS_PORT, which the Service does not carry', () => {
+    const all = manifests();
+    const deployment = one('Deployment', all);
+    const [container] = deployment.spec.template.spec.containers;
+    const ports = container.ports as { name: string; containerPort: number }[];
+    const metricsPort = Number(one('ConfigMap', all).data?.METRICS_PORT ?? new Environment().METRICS_PORT);
+    expect(ports.find((entry) => entry.name === 'metrics')?.containerPort).toBe(metricsPort);
+    expect(deployment.spec.template.metadata.annotations).toMatchObject({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': String(metricsPort),
+      'prometheus.io/path': '/metrics',
+    });
+    const app = all.find((manifest) => manifest.kind === 'Service' && manifest.spec.selector);
+    expect((app?.spec.ports as { targetPort: unknown }[]).map((port) => port.targetPort)).toEqual(['http']);
+    expect(readFileSync(join(PROJECT_ROOT, 'Dockerfile'), 'utf8')).toMatch(
+      new RegExp(`^EXPOSE .*\\b${metricsPort}\\b`, 'm'),
+    );
+  });
+
   it('outlasts the drain on shutdown: grace period > preStop + SHUTDOWN_DRAIN_MS', () => {
     const all = manifests();
     const pod = one('Deployment', all).spec.template.spec;

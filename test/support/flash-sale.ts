@@ -108,10 +108,13 @@ export async function readInvariants(mysqlUrl: string, voucherId: string): Promi
   }
 }
 
-/** Sums a Prometheus counter over replicas, asking each replica directly (not through nginx). */
-export async function sumCounter(replicaUrls: string[], name: string): Promise<number> {
+/**
+ * Sums a Prometheus counter over replicas, asking each replica's internal listener (METRICS_PORT:
+ * `AppReplica.metricsUrl`; /metrics is not on the public port nor behind nginx).
+ */
+export async function sumCounter(metricsUrls: string[], name: string): Promise<number> {
   let total = 0;
-  for (const url of replicaUrls) {
+  for (const url of metricsUrls) {
     total += sampleOf(await (await fetch(`${url}/metrics`)).text(), name);
   }
   return total;

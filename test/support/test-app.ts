@@ -4,6 +4,7 @@ import { DEV_JWT_SECRET } from '../../scripts/stack/local-stack';
 import { runMigrations } from '../../scripts/stack/migrations';
 import { createTestDatabase, startTestRedis } from './shared-stack';
 import type { RedisServer } from '../../scripts/stack/redis';
+import { MetricsServer, type InternalAnswer } from '../../src/metrics/metrics.server';
 
 export interface TestApp {
   app: NestFastifyApplication;
@@ -13,6 +14,8 @@ export interface TestApp {
   token(userId: string, role?: 'user' | 'admin'): Promise<string>;
   /** Creates a seckill voucher as an admin (window relative to now, default ±1 h); returns its id. */
   createSeckill(stock: number, window?: { fromMs: number; toMs: number }): Promise<string>;
+  /** `GET path` on the internal listener (METRICS_PORT: `/metrics`, `/health/ready`), without opening its port. */
+  internal(path: string): Promise<InternalAnswer>;
   /** `POST /voucher-order/seckill/:voucherId` as `userId`. */
   order(voucherId: string, userId: string): ReturnType<NestFastifyApplication['inject']>;
   close(): Promise<void>;
@@ -79,6 +82,9 @@ export async function startTestApp(
         throw new Error(`voucher creation failed: ${response.statusCode} ${response.body}`);
       }
       return response.json<{ id: string }>().id;
+    },
+    internal(path) {
+      return app.get(MetricsServer).answer('GET', path);
     },
     async order(voucherId, userId) {
       return app.inject({
