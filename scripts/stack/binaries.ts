@@ -22,5 +22,5 @@ export function findBinary(name: string): string {
     }
   }
   const pkg = packages[name] ?? name;
-  throw new Error(`${name} not found: install it with \`sudo apt-get install -y ${pkg}\``);
+  throw new Error(`${name} not found: install it with \`$(command -v sudo) apt-get install -y ${pkg}\``);
 }

@@ -52,7 +52,9 @@ export class ZooKeeperServer {
 
   static async start(dir: string, name = 'zookeeper', options: ZooKeeperServerOptions = {}): Promise<ZooKeeperServer> {
     if (!existsSync(ZOOKEEPER_JAR)) {
-      throw new Error(`${ZOOKEEPER_JAR} not found: install it with \`sudo apt-get install -y zookeeper\``);
+      throw new Error(
+        `${ZOOKEEPER_JAR} not found: install it with \`$(command -v sudo) apt-get install -y zookeeper\``,
+      );
     }
     mkdirSync(join(dir, 'data'), { recursive: true });
     const port = await freePort();

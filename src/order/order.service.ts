@@ -28,7 +28,7 @@ import type { VoucherOrder } from './voucher-order.entity';
 /** What one order attempt got as far as: its id once the row was inserted (for a read-back). */
 interface OrderAttempt {
   orderId?: string;
-  /** When the request must have its answer (ms, this process's clock: a timeout, not a sale decision). */
+  /** When the request must have its answer (ms, `performance.now()`: a timeout, not a sale decision). */
   deadline?: number;
 }
 
@@ -118,7 +118,8 @@ export class OrderService {
   /** Turns a reserved unit into an order, or gives the unit back when no order was made. */
   private async placeReservedOrder(userId: string, voucherId: string, endMs: number): Promise<string> {
     let orderId: string;
-    const attempt: OrderAttempt = { deadline: Date.now() + this.config.ORDER_REQUEST_DEADLINE_MS };
+    // A monotonic clock: a wall clock stepped back (NTP) must not let an order commit after nginx gave up on it.
+    const attempt: OrderAttempt = { deadline: performance.now() + this.config.ORDER_REQUEST_DEADLINE_MS };
     try {
       orderId = await this.placeOrderWithRetry(userId, voucherId, attempt);
     } catch (error) {
@@ -191,7 +192,7 @@ export class OrderService {
     }
     // Past the request's deadline nginx may have answered 504 already: roll back rather than
     // commit an order whose buyer was (or will be) told it failed.
-    if (attempt.deadline !== undefined && Date.now() > attempt.deadline) {
+    if (attempt.deadline !== undefined && performance.now() > attempt.deadline) {
       throw new OrderDeadlineExceededError('The order took too long and was not placed; try again');
     }
     return orderId;

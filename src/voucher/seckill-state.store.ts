@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { AppRedis } from '../redis/redis-connections';
 import { redisNowMs } from '../redis/redis-clock';
@@ -123,10 +124,12 @@ export class SeckillStateStore {
     },
   ): Promise<boolean> {
     const keys = seckillKeys(voucherId);
-    const staged = { buyers: `${keys.buyers}:staged`, pending: `${keys.pending}:staged` };
+    // Names of this rebuild's own (same slot): two rebuilds that overlap (a lock lost, an admin's
+    // force-unlock) must not stage into, or clear, each other's keys.
+    const rebuild = randomUUID();
+    const staged = { buyers: `${keys.buyers}:staged:${rebuild}`, pending: `${keys.pending}:staged:${rebuild}` };
     const expireAt = sale.endTime.getTime() + KEEP_AFTER_END_MS;
     await this.ensureOrdersStream(voucherId, expireAt);
-    await this.redis.del(staged.buyers, staged.pending);
     const chunk = 5000;
     for (let i = 0; i < sale.buyers.length; i += chunk) {
       await this.redis.sadd(staged.buyers, ...sale.buyers.slice(i, i + chunk));

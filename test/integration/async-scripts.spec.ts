@@ -258,7 +258,7 @@ describe('Async order scripts (seckill-admit/settle/compensate.lua) on real Redi
     expect(restored).toBe(false);
     expect(await redis.hget(seckillKeys('13').state, 'stock')).toBe('4');
     expect(await redis.smembers(seckillKeys('13').buyers)).toEqual(['7']);
-    expect(await redis.exists(`${seckillKeys('13').buyers}:staged`, `${seckillKeys('13').pending}:staged`)).toBe(0);
+    expect(await redis.keys(`${seckillKeys('13').state}:*:staged*`)).toEqual([]);
   });
 
   it('rebuilds a lost state with the buyers and pending orders given, the state hash last', async () => {
@@ -277,5 +277,28 @@ describe('Async order scripts (seckill-admit/settle/compensate.lua) on real Redi
     expect(await redis.hget(seckillKeys('12').state, 'stock')).toBe('2');
     expect((await redis.smembers(seckillKeys('12').buyers)).sort()).toEqual(['1', '2', '3']);
     expect(await redis.pttl(seckillKeys('12').buyers)).toBeGreaterThan(0);
+  });
+
+  it('keeps two overlapping rebuilds apart: the state swapped in is one of them, never a mix', async () => {
+    const rebuild = (buyers: string[], orderId: string) =>
+      state.restore('14', {
+        stock: 3,
+        beginTime: new Date(serverNowMs - 1000),
+        endTime: new Date(serverNowMs + 60_000),
+        buyers,
+        pending: [{ orderId, userId: buyers[0] }],
+      });
+    const outcomes = await Promise.all([rebuild(['1', '2'], '1401'), rebuild(['3'], '1402')]);
+    expect(outcomes.sort()).toEqual([false, true]);
+    const buyers = (await redis.smembers(seckillKeys('14').buyers)).sort();
+    const pending = Object.keys(await redis.hgetall(seckillKeys('14').pending));
+    expect([
+      { buyers: ['1', '2'], pending: ['1401'] },
+      { buyers: ['3'], pending: ['1402'] },
+    ]).toContainEqual({
+      buyers,
+      pending,
+    });
+    expect(await redis.keys(`${seckillKeys('14').state}:*:staged*`)).toEqual([]);
   });
 });

@@ -43,4 +43,47 @@ describe('ORDER_REQUEST_DEADLINE_MS (in-process app, real MariaDB + Redis)', () 
       await db.end();
     }
   });
+
+  it('keeps the deadline on a monotonic clock: a wall clock stepped back does not let the order commit late', async () => {
+    const voucherId = await t.createSeckill(5);
+    const authorization = `Bearer ${await t.token('83')}`;
+    const db = await createConnection(t.mysqlUrl);
+    const wallClock = Date.now.bind(Date);
+    try {
+      await db.beginTransaction();
+      await db.query('SELECT stock FROM tb_seckill_voucher WHERE voucher_id = ? FOR UPDATE', [voucherId]);
+      const late = t.app.inject({
+        method: 'POST',
+        url: `/voucher-order/seckill/${voucherId}`,
+        headers: { authorization },
+      });
+      // Once the order waits for the stock row (its deadline set), NTP steps the wall clock back an hour.
+      for (let waited = 0; ; waited += 10) {
+        const [waiting] = await db.query(
+          "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE 'UPDATE%tb_seckill_voucher%'",
+        );
+        if (Number((waiting as { n: number }[])[0].n) > 0) {
+          break;
+        }
+        expect(waited).toBeLessThan(250);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      const stepped = jest.spyOn(Date, 'now').mockImplementation(() => wallClock() - 3_600_000);
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        await db.rollback();
+        const response = await late;
+        expect({ status: response.statusCode, code: response.json<{ code?: string }>().code }).toEqual({
+          status: 503,
+          code: 'ORDER_DEADLINE_EXCEEDED',
+        });
+      } finally {
+        stepped.mockRestore();
+      }
+      const [rows] = await db.query('SELECT id FROM tb_voucher_order WHERE voucher_id = ?', [voucherId]);
+      expect(rows).toEqual([]);
+    } finally {
+      await db.end();
+    }
+  });
 });

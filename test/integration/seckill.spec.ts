@@ -96,6 +96,10 @@ describe('Vouchers and seckill orders (in-process app, real MariaDB + Redis)', (
         // Valid ISO-8601, but year 10000 in UTC: beyond what DATETIME stores.
         [{ endTime: '9999-12-31T23:59:59-01:00' }, 'VALIDATION_FAILED'],
         [{ beginTime: '1969-12-31T23:59:59Z' }, 'VALIDATION_FAILED'],
+        // Valid ISO-8601 without a UTC offset: it would be read in the replica's time zone.
+        [{ beginTime: '2026-11-22T10:00:00' }, 'VALIDATION_FAILED'],
+        [{ endTime: '2099-11-22T10:00:00.000' }, 'VALIDATION_FAILED'],
+        [{ endTime: '2099-11-22' }, 'VALIDATION_FAILED'],
         [{ type: 0 }, 'VALIDATION_FAILED'],
         [{ unknownField: 1 }, 'VALIDATION_FAILED'],
         [

@@ -62,56 +62,71 @@ export class OrderRecovery implements OnApplicationBootstrap, BeforeApplicationS
     });
   }
 
-  /** One round over every active sale; returns how many entries were claimed. */
+  /**
+   * One round over every active sale; returns how many entries were claimed. Each sale is recovered
+   * on its own: one that fails (a NOGROUP on its stream, its master down) is logged and the others
+   * still have their idle entries claimed.
+   */
   async recover(): Promise<number> {
     let claimed = 0;
     let pending = 0;
     let lag = 0;
     let length = 0;
     for (const voucherId of await this.sales.list()) {
-      // A sale whose state vanished is rebuilt even if nobody orders (its orders must not stay PENDING).
-      if (!(await this.stateStore.isPublished(voucherId))) {
-        await this.rebuilder.request(voucherId);
+      try {
+        claimed += await this.recoverSale(voucherId);
+        const backlog = await this.stream.backlog(voucherId);
+        pending += backlog.pending;
+        lag += backlog.lag;
+        length += backlog.length;
+      } catch (error) {
+        this.logger.warn(`Recovery of voucher ${voucherId} failed: ${String(error)}`);
       }
-      let cursor = '0-0';
-      for (let page = 0; page < MAX_PAGES; page++) {
-        const found = await this.stream.claimIdle({
-          voucherId,
-          consumer: this.config.INSTANCE_ID,
-          minIdleMs: this.config.ORDER_CLAIM_IDLE_MS,
-          count: this.config.ORDER_BATCH_SIZE,
-          cursor,
-        });
-        cursor = found.next;
-        if (found.deleted.length > 0) {
-          this.logger.error(
-            `Voucher ${voucherId}: ${found.deleted.length} pending entries were deleted from the stream ` +
-              `and cannot be recovered: ${found.deleted.join(', ')}`,
-          );
-        }
-        const total = found.orders.length + found.malformed.length;
-        claimed += total;
-        this.metrics.claimed.inc(total);
-        await this.persister.discard(found.malformed);
-        if (found.orders.length > 0 && !(await this.replicated(voucherId))) {
-          // Claimed, not persisted: they stay pending under this replica and are claimed again later.
-          this.logger.warn(`Voucher ${voucherId}: claimed entries are not on enough Redis replicas yet`);
-          break;
-        }
-        await this.persister.persist(found.orders);
-        // The whole pending list was scanned (a page may be empty while idle entries lie further on).
-        if (cursor === '0-0') {
-          break;
-        }
-      }
-      const backlog = await this.stream.backlog(voucherId);
-      pending += backlog.pending;
-      lag += backlog.lag;
-      length += backlog.length;
     }
     this.metrics.pendingEntries.set(pending);
     this.metrics.lag.set(lag);
     this.metrics.streamLength.set(length);
+    return claimed;
+  }
+
+  /** Claims and persists one sale's idle entries (rebuilding its state first if it vanished). */
+  private async recoverSale(voucherId: string): Promise<number> {
+    // A sale whose state vanished is rebuilt even if nobody orders (its orders must not stay PENDING).
+    if (!(await this.stateStore.isPublished(voucherId))) {
+      await this.rebuilder.request(voucherId);
+    }
+    let claimed = 0;
+    let cursor = '0-0';
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const found = await this.stream.claimIdle({
+        voucherId,
+        consumer: this.config.INSTANCE_ID,
+        minIdleMs: this.config.ORDER_CLAIM_IDLE_MS,
+        count: this.config.ORDER_BATCH_SIZE,
+        cursor,
+      });
+      cursor = found.next;
+      if (found.deleted.length > 0) {
+        this.logger.error(
+          `Voucher ${voucherId}: ${found.deleted.length} pending entries were deleted from the stream ` +
+            `and cannot be recovered: ${found.deleted.join(', ')}`,
+        );
+      }
+      const total = found.orders.length + found.malformed.length;
+      claimed += total;
+      this.metrics.claimed.inc(total);
+      await this.persister.discard(found.malformed);
+      if (found.orders.length > 0 && !(await this.replicated(voucherId))) {
+        // Claimed, not persisted: they stay pending under this replica and are claimed again later.
+        this.logger.warn(`Voucher ${voucherId}: claimed entries are not on enough Redis replicas yet`);
+        break;
+      }
+      await this.persister.persist(found.orders);
+      // The whole pending list was scanned (a page may be empty while idle entries lie further on).
+      if (cursor === '0-0') {
+        break;
+      }
+    }
     return claimed;
   }
 }

@@ -39,6 +39,15 @@ function IsStorableTime(options?: ValidationOptions): PropertyDecorator {
     options,
   );
 }
+/**
+ * A date and time that names its UTC offset (`Z`, `+08:00`): one without (`2026-11-22T10:00:00`) is
+ * valid ISO-8601 but would be read in the replica's own time zone, so replicas in different zones
+ * would open the sale at different instants.
+ */
+const WITH_UTC_OFFSET = /T\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)$/i;
+const offsetMessage = (property: string) =>
+  `${property} must be a date and time with a UTC offset (Z or ±hh:mm), e.g. 2026-11-22T10:00:00Z`;
+
 const toIdString = ({ value }: { value: unknown }) =>
   typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : value;
 
@@ -101,13 +110,15 @@ export class CreateSeckillVoucherRequest extends VoucherFields {
   @Max(10_000_000)
   stock: number;
 
-  @ApiProperty({ example: '2026-11-22T10:00:00Z' })
+  @ApiProperty({ example: '2026-11-22T10:00:00Z', description: 'Date and time with a UTC offset (Z or ±hh:mm)' })
   @IsISO8601({ strict: true })
+  @Matches(WITH_UTC_OFFSET, { message: offsetMessage('beginTime') })
   @IsStorableTime()
   beginTime: string;
 
-  @ApiProperty({ example: '2026-11-23T10:00:00Z' })
+  @ApiProperty({ example: '2026-11-23T10:00:00Z', description: 'Date and time with a UTC offset (Z or ±hh:mm)' })
   @IsISO8601({ strict: true })
+  @Matches(WITH_UTC_OFFSET, { message: offsetMessage('endTime') })
   @IsStorableTime()
   endTime: string;
 }

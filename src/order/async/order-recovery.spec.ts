@@ -1,0 +1,45 @@
+import { Registry } from 'prom-client';
+import type { AppConfig } from '../../config/app-config';
+import type { MetricsService } from '../../metrics/metrics.service';
+import type { SeckillStateStore } from '../../voucher/seckill-state.store';
+import type { ActiveSales } from './active-sales';
+import type { OrderPersister } from './order-persister';
+import { OrderRecovery } from './order-recovery';
+import { OrderStreamMetrics } from './order-stream.metrics';
+import type { OrderStreamStore, StreamOrder } from './order-stream.store';
+import type { SaleRebuilder } from './sale-rebuilder';
+
+const idle = (voucherId: string): StreamOrder => ({ streamId: '1-0', orderId: '7001', userId: '7', voucherId });
+
+describe(OrderRecovery.name, () => {
+  describe('recover', () => {
+    it('still claims the other sales’ idle entries when one sale’s stream answers NOGROUP', async () => {
+      const persisted: string[] = [];
+      const stream = {
+        claimIdle: ({ voucherId }: { voucherId: string }) =>
+          voucherId === '1'
+            ? Promise.reject(new Error("NOGROUP No such key 'seckill:{1}:orders' or consumer group 'order-writers'"))
+            : Promise.resolve({ orders: [idle(voucherId)], malformed: [], deleted: [], next: '0-0' }),
+        backlog: () => Promise.resolve({ pending: 0, lag: 0, length: 1 }),
+      } as unknown as OrderStreamStore;
+      const persister = {
+        discard: () => Promise.resolve(),
+        persist: (orders: StreamOrder[]) => {
+          persisted.push(...orders.map((order) => order.voucherId));
+          return Promise.resolve();
+        },
+      } as unknown as OrderPersister;
+      const recovery = new OrderRecovery(
+        { ORDER_DURABILITY: 'aof', INSTANCE_ID: 'r1', ORDER_CLAIM_IDLE_MS: 100, ORDER_BATCH_SIZE: 10 } as AppConfig,
+        { list: () => Promise.resolve(['1', '2', '3']) } as unknown as ActiveSales,
+        stream,
+        persister,
+        new OrderStreamMetrics({ registry: new Registry() } as MetricsService),
+        { isPublished: () => Promise.resolve(true) } as unknown as SeckillStateStore,
+        {} as SaleRebuilder,
+      );
+      await expect(recovery.recover()).resolves.toBe(2);
+      expect(persisted).toEqual(['2', '3']);
+    });
+  });
+});
