@@ -24,6 +24,28 @@ const isPrimaryKey = (error: unknown) => {
 export const isDuplicateKey = (error: unknown) =>
   (error as { code?: string } | null)?.code === 'ER_DUP_ENTRY' || mysqlError(error).code === 'ER_DUP_ENTRY';
 
+const ORDER_COLUMNS =
+  'id, user_id AS userId, voucher_id AS voucherId, pay_type AS payType, status, create_time AS createTime, ' +
+  'pay_deadline AS payDeadline, pay_time AS payTime, use_time AS useTime, refund_time AS refundTime, ' +
+  'cancel_reason AS cancelReason, cancel_time AS cancelTime, update_time AS updateTime';
+
+type OrderRow = Omit<VoucherOrder, 'id' | 'userId' | 'voucherId'> & {
+  id: string | number;
+  userId: string | number;
+  voucherId: string | number;
+};
+
+function toOrder(row: OrderRow): VoucherOrder {
+  return Object.assign(new VoucherOrder(), {
+    ...row,
+    id: String(row.id),
+    userId: String(row.userId),
+    voucherId: String(row.voucherId),
+    payType: Number(row.payType),
+    status: Number(row.status),
+  });
+}
+
 /** MySQL access for orders; joins the active transaction. */
 @Injectable()
 export class OrderRepository {
@@ -46,23 +68,25 @@ export class OrderRepository {
     cursor?: string;
     limit: number;
   }): Promise<VoucherOrder[]> {
-    const where = ['user_id = :userId'];
+    const where = ['user_id = ?'];
+    const params: (string | number)[] = [query.userId];
     if (query.voucherId !== undefined) {
-      where.push('voucher_id = :voucherId');
+      where.push('voucher_id = ?');
+      params.push(query.voucherId);
     }
     if (query.status !== undefined) {
-      where.push('status = :status');
+      where.push('status = ?');
+      params.push(query.status);
     }
     if (query.cursor !== undefined) {
-      where.push('id < :cursor');
+      where.push('id < ?');
+      params.push(query.cursor);
     }
-    return this.txHost.tx
-      .getRepository(VoucherOrder)
-      .createQueryBuilder('o')
-      .where(where.join(' AND '), query)
-      .orderBy('o.id', 'DESC')
-      .limit(query.limit)
-      .getMany();
+    const rows: OrderRow[] = await this.txHost.tx.query(
+      `SELECT ${ORDER_COLUMNS} FROM tb_voucher_order WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`,
+      [...params, query.limit],
+    );
+    return rows.map(toOrder);
   }
 
   async countByVoucher(voucherId: string): Promise<number> {
@@ -106,8 +130,12 @@ export class OrderRepository {
     }
   }
 
-  findById(id: string): Promise<VoucherOrder | null> {
-    return this.txHost.tx.getRepository(VoucherOrder).findOneBy({ id });
+  /** One order by id (a plain query: on the pay and lookup paths the ORM's query building cost more than the read). */
+  async findById(id: string): Promise<VoucherOrder | null> {
+    const rows: OrderRow[] = await this.txHost.tx.query(`SELECT ${ORDER_COLUMNS} FROM tb_voucher_order WHERE id = ?`, [
+      id,
+    ]);
+    return rows.length > 0 ? toOrder(rows[0]) : null;
   }
 
   /**

@@ -75,15 +75,17 @@ export class OrderExpiryScheduler implements OnApplicationBootstrap {
         }
         // Every claimed row is locked by this transaction and unpaid, so each UPDATE matches it.
         await this.transitions.expire(due.map((order) => order.orderId));
+        if (!this.config.ORDER_UNSAFE_RETURN_WITHOUT_OUTBOX) {
+          await this.outbox.add(due);
+        }
+        // The hot stock rows last: locked only from these UPDATEs to COMMIT, so the sale (and the
+        // other replicas' batches) wait on them as briefly as possible.
         const perVoucher = new Map<string, number>();
         for (const order of due) {
           perVoucher.set(order.voucherId, (perVoucher.get(order.voucherId) ?? 0) + 1);
         }
         for (const [voucherId, units] of perVoucher) {
           await this.vouchers.restock(voucherId, units);
-        }
-        if (!this.config.ORDER_UNSAFE_RETURN_WITHOUT_OUTBOX) {
-          await this.outbox.add(due);
         }
         return due;
       })
