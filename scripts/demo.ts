@@ -6,13 +6,16 @@
  * Options: --users N (default 5000), --per-user N (default 2), --stock N (default 500),
  * --connections N (default 200), --replicas N (default 3), --mode sync|async (default sync; async
  * answers 202 from Redis and the report adds the drain into MySQL, with a progress bar),
- * --report PATH (default ./report.html: the same report as a self-contained HTML page with charts).
+ * --report PATH (default ./report.html: the same report as a self-contained HTML page with charts),
+ * --pay-ratio R (0–1: after the sale a share R of the winners pay, half of the rest cancel, the others
+ * let a 5 s payment deadline pass; fresh buyers then buy the returned units — see demo-lifecycle.ts).
  */
 import autocannon from 'autocannon';
 import { SingleBar, Presets } from 'cli-progress';
 import { createConnection } from 'mysql2/promise';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { runLifecyclePhase, type LifecyclePhase } from './demo-lifecycle';
 import { renderSaleReport } from './report/sale-report';
 import { createSeckillVoucher, tokenFor } from './stack/api-client';
 import { startLocalStack } from './stack/local-stack';
@@ -37,6 +40,11 @@ if (!reportArg || reportArg.startsWith('--')) {
   throw new Error('--report needs a path');
 }
 const reportPath = resolve(reportArg);
+const payRatioIndex = process.argv.indexOf('--pay-ratio');
+const payRatio = payRatioIndex >= 0 ? Number(process.argv[payRatioIndex + 1]) : undefined;
+if (payRatio !== undefined && !(payRatio >= 0 && payRatio <= 1)) {
+  throw new Error('--pay-ratio is a share between 0 and 1');
+}
 const modeIndex = process.argv.indexOf('--mode');
 const mode = modeIndex >= 0 ? process.argv[modeIndex + 1] : 'sync';
 if (mode !== 'sync' && mode !== 'async') {
@@ -71,7 +79,15 @@ async function drain(mysqlUrl: string, voucherId: string, accepted: number): Pro
 
 async function main(): Promise<void> {
   process.stdout.write(`Starting MariaDB, Redis, ${replicas} replicas and nginx…\n`);
-  const stack = await startLocalStack({ replicas, nginxPort: 0, env: { ORDER_MODE: mode } });
+  const lifecycleEnv =
+    payRatio === undefined
+      ? {}
+      : {
+          ORDER_PAYMENT_TIMEOUT_MS: '5000',
+          ORDER_EXPIRY_SCAN_INTERVAL_MS: '250',
+          ORDER_RETURN_RELAY_INTERVAL_MS: '250',
+        };
+  const stack = await startLocalStack({ replicas, nginxPort: 0, env: { ORDER_MODE: mode, ...lifecycleEnv } });
   const stop = () => stack.stop();
   process.once('SIGINT', () => void stop().then(() => process.exit(130)));
   try {
@@ -175,6 +191,19 @@ async function main(): Promise<void> {
       ],
       [`duplicate-key rejections = 0 (${duplicateKeyRejections})`, duplicateKeyRejections === 0],
     ];
+    const lifecycle: LifecyclePhase | undefined =
+      payRatio === undefined
+        ? undefined
+        : await runLifecyclePhase({
+            baseUrl,
+            mysqlUrl: stack.mysqlUrl,
+            redisUrl: stack.redis.url,
+            voucherId,
+            stock,
+            payRatio,
+            firstNewUser: 10_000 + users,
+          });
+    checks.push(...(lifecycle?.checks ?? []));
     const lines = [
       '',
       `Requests     ${result.requests.total} in ${result.duration.toFixed(1)} s (${connections} connections, ${replicas} replicas)`,
@@ -189,6 +218,7 @@ async function main(): Promise<void> {
               ` (${Math.round(performance.now() - saleEnded)} ms incl. this report's reads)`,
           ]
         : []),
+      ...(lifecycle?.lines ?? []),
       'Invariants (read back from MySQL)',
       ...checks.map(([name, ok]) => `  ${ok ? 'PASS' : 'FAIL'}  ${name}`),
       '',
@@ -205,7 +235,7 @@ async function main(): Promise<void> {
           acceptedPerSecond: (step.accepted * 1000) / STEP_MS,
         })),
         latenciesMs,
-        outcomes: [...codes].sort((a, b) => b[1] - a[1]),
+        outcomes: [...[...codes].sort((a, b) => b[1] - a[1]), ...(lifecycle?.outcomes ?? [])],
         summary: [
           ['Requests', `${result.requests.total} in ${result.duration.toFixed(1)} s`],
           ['Throughput', `${Math.round(result.requests.average).toLocaleString('en-US')} req/s`],
@@ -214,6 +244,7 @@ async function main(): Promise<void> {
           ...(mode === 'async'
             ? ([['Drain', `${Math.round(drainMs)} ms after the last answer`]] as [string, string][])
             : []),
+          ...(lifecycle?.summary ?? []),
         ],
         invariants: checks.map(([check, ok]) => ({ check, ok })),
       }),

@@ -34,6 +34,7 @@ describe('npm run demo: the HTML sale report, checked in a real browser', () => 
         'tsx',
         join(__dirname, '../../scripts/demo.ts'),
         ...['--users', '300', '--per-user', '2', '--stock', '50', '--connections', '20', '--replicas', '2'],
+        ...['--pay-ratio', '0.7'],
         ...['--report', report],
       ],
       { timeout: 150_000, env: { ...process.env } },
