@@ -234,6 +234,12 @@ export class Environment {
    */
   @IsOptional() @Transform(toBoolean) @IsBoolean() ORDER_UNSAFE_LOOKUP_WITHOUT_REREAD = false;
 
+  /**
+   * TESTS ONLY: an async order lookup that missed MySQL waits this long before reading Redis (a
+   * replica paused between the two reads), so the history checker meets commits in that window.
+   */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(10_000) ORDER_TEST_LOOKUP_PAUSE_MS = 0;
+
   /** BENCHMARK ONLY: serves `POST /bench/noop/:id` (same auth and id parsing as the sale, no I/O). */
   @IsOptional() @Transform(toBoolean) @IsBoolean() BENCH_NOOP_ROUTE = false;
 

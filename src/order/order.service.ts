@@ -255,6 +255,9 @@ export class OrderService {
     if (this.config.ORDER_MODE !== 'async') {
       throw new OrderNotFoundError(`Order ${id} does not exist`);
     }
+    if (this.config.ORDER_TEST_LOOKUP_PAUSE_MS > 0) {
+      await new Promise((resolve) => setTimeout(resolve, this.config.ORDER_TEST_LOOKUP_PAUSE_MS));
+    }
     const unpersisted = await this.asyncOrders.lookup(id, user);
     if (unpersisted) {
       return {
