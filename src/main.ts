@@ -1,10 +1,13 @@
 import 'reflect-metadata';
 import type { IncomingMessage } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ValidationPipe } from '@nestjs/common';
 import { ApplicationConfig, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { ErrorResponse } from './common/errors/api-errors.decorator';
+import { replyWithError } from './common/errors/all-exceptions.filter';
+import { answerClientError } from './common/errors/fastify-errors';
 import { serveApiDocs } from './docs/docs-ui';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
@@ -28,6 +31,14 @@ export async function createApp(): Promise<NestFastifyApplication> {
     trustProxy: true,
     // One id per request for every log line about it: nginx's X-Request-Id, else a fresh UUID.
     genReqId: (request: IncomingMessage) => requestIdOf(request.headers),
+    // What Fastify's router and Node's HTTP parser refuse before any route runs (bad percent-encoding,
+    // a path parameter above maxParamLength, headers above 16 KiB) in the API's shape, not Fastify's
+    // own body that repeats the path.
+    frameworkErrors: (error: Error, _request: FastifyRequest, reply: FastifyReply) => {
+      void reply.header('x-instance-id', env.INSTANCE_ID);
+      void replyWithError(reply, error);
+    },
+    clientErrorHandler: answerClientError(env.INSTANCE_ID),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, {
     bufferLogs: true,

@@ -38,6 +38,28 @@ describe(toErrorResponse.name, () => {
     expect(toErrorResponse(new HttpException('Request body is too large', 413)).body.code).toBe('PAYLOAD_TOO_LARGE');
   });
 
+  it('answers Fastify’s router errors with stable codes and fixed messages, never the path', () => {
+    const fastify = (code: string, statusCode: number, message: string) =>
+      Object.assign(new Error(message), { code, statusCode });
+    expect(toErrorResponse(fastify('FST_ERR_BAD_URL', 400, "'/voucher/%zz' is not a valid url component"))).toEqual({
+      status: 400,
+      body: { code: 'BAD_REQUEST', message: 'The request URL is malformed (bad percent-encoding)' },
+      unexpected: false,
+    });
+    const long = toErrorResponse(fastify('FST_ERR_MAX_PARAM_LENGTH', 414, `'/${'a'.repeat(8000)}' is too long`));
+    expect(long).toMatchObject({ status: 414, body: { code: 'URI_TOO_LONG' } });
+    expect(long.body.message).not.toContain('aaa');
+  });
+
+  it('bounds messages and details: no answer repeats unbounded input', () => {
+    const { body } = toErrorResponse(new NotFoundException(`Cannot GET /${'x'.repeat(10_000)}`));
+    expect(body.message.length).toBeLessThanOrEqual(200);
+    const many = Array.from({ length: 500 }, (_, i) => `property f${i} should not exist`);
+    const validation = toErrorResponse(new BadRequestException([...many, ...many])).body;
+    expect(validation.details).toHaveLength(21);
+    expect(validation.details?.[20]).toBe('… and 480 more');
+  });
+
   it('hides unknown errors behind an opaque 500', () => {
     const { status, body, unexpected } = toErrorResponse(new TypeError('secret internals'));
     expect(status).toBe(500);

@@ -12,6 +12,7 @@ import { isDatabaseUnavailable } from '../../database/database-errors';
 import { isRedisUnavailable } from '../../redis/redis-errors';
 import { DomainError } from './domain-error';
 import { ErrorBody } from './error-body';
+import { fastifyErrorResponse, isFastifyError } from './fastify-errors';
 
 type ErrorClass = abstract new (...args: never[]) => Error;
 
@@ -43,6 +44,25 @@ const statusCodes: Record<number, string> = {
   503: 'SERVICE_UNAVAILABLE',
 };
 
+/** Longest message and most `details` an answer carries: a message may quote input (a path, a field name). */
+const MAX_MESSAGE_CHARS = 200;
+const MAX_DETAILS = 20;
+
+const clip = (text: string) => (text.length > MAX_MESSAGE_CHARS ? `${text.slice(0, MAX_MESSAGE_CHARS - 1)}…` : text);
+
+/** The body with its message and details bounded, so no answer repeats unbounded input (a 16 KiB path, 1,000 unknown fields). */
+function bounded(body: ErrorBody): ErrorBody {
+  const clipped = { ...body, message: clip(body.message) };
+  if (body.details) {
+    const details = [...new Set(body.details)].map(clip);
+    clipped.details =
+      details.length > MAX_DETAILS
+        ? [...details.slice(0, MAX_DETAILS), `… and ${details.length - MAX_DETAILS} more`]
+        : details;
+  }
+  return clipped;
+}
+
 function httpExceptionBody(exception: HttpException): ErrorBody {
   const status = exception.getStatus();
   const response = exception.getResponse();
@@ -62,13 +82,20 @@ function httpExceptionBody(exception: HttpException): ErrorBody {
   return { code, message: String(message) };
 }
 
-/** Turns anything thrown into a status and an `ErrorBody`; unknown errors become an opaque 500. */
-export function toErrorResponse(exception: unknown): {
+interface ErrorResponseParts {
   status: number;
   body: ErrorBody;
   unexpected: boolean;
   retryAfterSeconds?: number;
-} {
+}
+
+/** Turns anything thrown into a status and a bounded `ErrorBody`; unknown errors become an opaque 500. */
+export function toErrorResponse(exception: unknown): ErrorResponseParts {
+  const response = mapError(exception);
+  return { ...response, body: bounded(response.body) };
+}
+
+function mapError(exception: unknown): ErrorResponseParts {
   if (exception instanceof DomainError) {
     return {
       status: exception.status,
@@ -79,6 +106,11 @@ export function toErrorResponse(exception: unknown): {
   }
   if (exception instanceof HttpException) {
     return { status: exception.getStatus(), body: httpExceptionBody(exception), unexpected: false };
+  }
+  // Refused by Fastify's router before any route ran (frameworkErrors in main.ts).
+  const framework = isFastifyError(exception) ? fastifyErrorResponse(exception) : undefined;
+  if (framework) {
+    return { ...framework, unexpected: false };
   }
   const mapped = infrastructureErrors.find(([errorClass]) => exception instanceof errorClass);
   if (mapped) {
