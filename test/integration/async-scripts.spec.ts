@@ -189,7 +189,7 @@ describe('Async order scripts (seckill-admit/settle/compensate.lua) on real Redi
     try {
       memory.onModuleInit();
       await sleep(100);
-      memory.remember('9');
+      memory.remember('9', memory.mark());
       expect(memory.isSoldOut('9')).toBe(true);
       const results = await Promise.all([
         stream.compensate(order, { reason: 'DATA_ERROR', keepBuyer: false }),

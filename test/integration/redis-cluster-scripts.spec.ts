@@ -167,7 +167,7 @@ describe('The app’s Redis scripts and stores on a Redis Cluster (3 masters, re
       expect((await stream.admit({ voucherId, userId: '5', orderId: '5001', maxBacklog: 10 })).admission).toBe(
         'accepted',
       );
-      memory.remember(voucherId);
+      memory.remember(voucherId, memory.mark());
       const [order] = (await stream.read(reader, { consumer: 'c1', voucherIds: [voucherId], count: 10, blockMs: 100 }))
         .orders;
       await sleep(200); // the restock subscription is confirmed

@@ -10,6 +10,8 @@ import { OrderStreamStore, type AsyncAdmission } from './order-stream.store';
 export interface AdmissionOutcome {
   admission: AsyncAdmission;
   retryAfterMs: number;
+  /** The sale's end (ms, Redis' clock; 0 if it has no state). */
+  endMs: number;
 }
 
 interface Queued {
@@ -76,9 +78,9 @@ export class AdmissionBatcher {
     this.metrics.admissionBatchSize.observe(queue.length);
     const rates = this.rateLimits.enabled ? this.rateLimits.rates : undefined;
     this.stream.admitBatch({ voucherId, maxBacklog: this.config.ORDER_MAX_BACKLOG, requests: queue, rates }).then(
-      ({ admissions }) => {
+      ({ admissions, endMs }) => {
         for (let i = 0; i < queue.length; i++) {
-          queue[i].resolve(admissions[i]);
+          queue[i].resolve({ ...admissions[i], endMs });
         }
       },
       (error: unknown) => {

@@ -101,7 +101,8 @@ export class AsyncOrderService {
       throw new RedisNotDurableError('Redis would not keep this order through a crash; try again later');
     }
     const orderId = (this.ids.take('order') ?? (await this.ids.nextId('order'))).toString();
-    const { admission, retryAfterMs } = await this.admissions.admit({ ...request, orderId });
+    const restocks = this.soldOut.mark();
+    const { admission, retryAfterMs, endMs } = await this.admissions.admit({ ...request, orderId });
     switch (admission) {
       case 'rate-limited':
         throw RateLimitedError.after(retryAfterMs);
@@ -115,7 +116,7 @@ export class AsyncOrderService {
         return this.unpublished(voucherId);
       default:
         if (admission === 'sold-out') {
-          this.soldOut.remember(voucherId);
+          this.soldOut.remember(voucherId, restocks, endMs);
         }
         throw saleRejection(admission)!;
     }

@@ -19,12 +19,21 @@ export class SoldOutMemory implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(SoldOutMemory.name);
   /** voucher id → until when (ms, this process's clock: it only bounds a cache, decides nothing). */
   private readonly soldOut = new Map<string, number>();
+  /**
+   * Restock messages heard (and reconnects) so far: a SOLD_OUT reply decided before a restock can
+   * arrive after its message (another connection); it must not re-arm what the message cleared.
+   */
+  private restocks = 0;
   private readonly onMessage = (channel: string, voucherId: string) => {
     if (channel === RESTOCK_CHANNEL) {
+      this.restocks++;
       this.soldOut.delete(voucherId);
     }
   };
-  private readonly onReconnect = () => this.soldOut.clear();
+  private readonly onReconnect = () => {
+    this.restocks++;
+    this.soldOut.clear();
+  };
 
   constructor(@Inject(REDIS_SUBSCRIBER) private readonly subscriber: AppRedis) {}
 
@@ -54,7 +63,23 @@ export class SoldOutMemory implements OnModuleInit, OnModuleDestroy {
     return false;
   }
 
-  remember(voucherId: string): void {
-    this.soldOut.set(voucherId, Date.now() + REMEMBER_MS);
+  /** Taken before an admission is sent; hand it to `remember` with the admission's SOLD_OUT. */
+  mark(): number {
+    return this.restocks;
+  }
+
+  /**
+   * Answers SOLD_OUT from memory for a while — unless a restock was heard since `mark` (the reply
+   * may predate it), and never past `endMs`, the sale's end (Redis' clock, as this process reads
+   * it): after that Redis answers ENDED, which memory must not hide.
+   */
+  remember(voucherId: string, mark: number, endMs = Infinity): void {
+    if (mark !== this.restocks) {
+      return;
+    }
+    const until = Math.min(Date.now() + REMEMBER_MS, endMs);
+    if (until > Date.now()) {
+      this.soldOut.set(voucherId, until);
+    }
   }
 }
