@@ -43,6 +43,8 @@ export async function createApp(): Promise<NestFastifyApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, {
     bufferLogs: true,
     abortOnError: false,
+    // Nest would add a urlencoded parser (and its own copy of Fastify's JSON one): the API takes JSON only.
+    bodyParser: false,
   });
   dropNoopEnhancers(app.get(ApplicationConfig));
   app.useLogger(app.get(Logger));
@@ -52,6 +54,9 @@ export async function createApp(): Promise<NestFastifyApplication> {
   app.enableShutdownHooks();
   const fastify = app.getHttpAdapter().getInstance();
   const shutdown = app.get(ShutdownState);
+  // Fastify also parses text/plain bodies by default, which then failed validation as 400; every
+  // body the API takes is JSON, so anything else is 415 UNSUPPORTED_MEDIA_TYPE, as documented.
+  fastify.removeContentTypeParser('text/plain');
   if (env.LOG_LEVEL === 'debug' || env.LOG_LEVEL === 'trace') {
     installRequestLog(fastify);
   }

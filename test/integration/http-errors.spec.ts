@@ -73,6 +73,31 @@ describe('Errors the framework raises, in the API’s {code, message} shape (rea
     expect(invalid.body.length).toBeLessThan(4096);
   });
 
+  it('answers a body that is not application/json 415 UNSUPPORTED_MEDIA_TYPE, on every route that takes one', async () => {
+    const admin = `Bearer ${await t.token('1', 'admin')}`;
+    const body = JSON.stringify({ shopId: 1, title: 't', payValue: 1, actualValue: 2 });
+    for (const [url, contentType] of [
+      ['/voucher', 'text/plain'],
+      ['/voucher', 'text/plain; charset=utf-8'],
+      ['/voucher', 'application/xml'],
+      ['/voucher', 'application/x-www-form-urlencoded'],
+      ['/voucher-order/seckill/1', 'text/plain'],
+    ]) {
+      const response = await t.app.inject({
+        method: 'POST',
+        url,
+        headers: { authorization: admin, 'content-type': contentType },
+        payload: body,
+      });
+      expect({ url, contentType, status: response.statusCode, body: response.json() }).toEqual({
+        url,
+        contentType,
+        status: 415,
+        body: { code: 'UNSUPPORTED_MEDIA_TYPE', message: expect.any(String) },
+      });
+    }
+  });
+
   it('answers what Node’s HTTP parser refuses — a 100 KB path, a malformed request — in the same shape', async () => {
     const huge = await raw(port, `GET /${'a'.repeat(100_000)} HTTP/1.1\r\nHost: x\r\n\r\n`);
     expect({ status: huge.status, body: JSON.parse(huge.body) as unknown }).toEqual({
