@@ -3,7 +3,7 @@ import { appConfig, type AppConfig } from '../../config/app-config';
 import { ActiveSales } from './active-sales';
 import { OrderPersister } from './order-persister';
 import { OrderStreamMetrics } from './order-stream.metrics';
-import { OrderStreamStore } from './order-stream.store';
+import { OrderStreamStore, type StreamOrder } from './order-stream.store';
 import { SaleRebuilder } from './sale-rebuilder';
 import { SeckillStateStore } from '../../voucher/seckill-state.store';
 
@@ -51,15 +51,20 @@ export class OrderRecovery implements OnApplicationBootstrap, BeforeApplicationS
     await this.round;
   }
 
-  /** ORDER_DURABILITY=replicas: whether the replicas have what this replica just claimed (see `entriesReplicated`). */
-  private replicated(voucherId: string): Promise<boolean> {
-    if (this.config.ORDER_DURABILITY !== 'replicas') {
-      return Promise.resolve(true);
+  /**
+   * ORDER_DURABILITY=replicas: the claimed entries the replicas have and the current master still
+   * holds for this replica (see `confirmReplicated`); undefined while the replicas lag.
+   */
+  private async replicated(orders: StreamOrder[]): Promise<StreamOrder[] | undefined> {
+    if (this.config.ORDER_DURABILITY !== 'replicas' || orders.length === 0) {
+      return orders;
     }
-    return this.stream.entriesReplicated([voucherId], {
+    const { claimed, replicated } = await this.stream.confirmReplicated(orders, {
+      consumer: this.config.INSTANCE_ID,
       replicas: this.config.ORDER_DURABILITY_REPLICAS,
       timeoutMs: this.config.ORDER_DURABILITY_TIMEOUT_MS,
     });
+    return replicated ? claimed : undefined;
   }
 
   /**
@@ -116,12 +121,13 @@ export class OrderRecovery implements OnApplicationBootstrap, BeforeApplicationS
       claimed += total;
       this.metrics.claimed.inc(total);
       await this.persister.discard(found.malformed);
-      if (found.orders.length > 0 && !(await this.replicated(voucherId))) {
+      const confirmed = await this.replicated(found.orders);
+      if (!confirmed) {
         // Claimed, not persisted: they stay pending under this replica and are claimed again later.
         this.logger.warn(`Voucher ${voucherId}: claimed entries are not on enough Redis replicas yet`);
         break;
       }
-      await this.persister.persist(found.orders);
+      await this.persister.persist(confirmed);
       // The whole pending list was scanned (a page may be empty while idle entries lie further on).
       if (cursor === '0-0') {
         break;

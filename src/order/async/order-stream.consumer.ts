@@ -70,8 +70,9 @@ export class OrderStreamConsumer implements OnApplicationBootstrap, BeforeApplic
           blockMs: BLOCK_MS,
         });
         await this.persister.discard(malformed);
-        if (orders.length > 0 && (await this.untilReplicated(orders))) {
-          await this.persistUntilDone(orders);
+        const confirmed = orders.length > 0 ? await this.untilReplicated(orders) : [];
+        if (confirmed.length > 0) {
+          await this.persistUntilDone(confirmed);
         }
         backoff = 0;
         if (orders.length > 0 && orders.length < this.config.ORDER_BATCH_SIZE && !this.stopping) {
@@ -96,27 +97,34 @@ export class OrderStreamConsumer implements OnApplicationBootstrap, BeforeApplic
 
   /**
    * ORDER_DURABILITY=replicas: waits until the replicas have the entries just read (see
-   * `OrderStreamStore.entriesReplicated`), retrying while they lag. False on shutdown: the entries
-   * stay pending for whoever claims them.
+   * `OrderStreamStore.confirmReplicated`), retrying while they lag; returns those the current master
+   * still holds for this consumer (all of them, but after a failover that lost some). Nothing on
+   * shutdown: the entries stay pending for whoever claims them.
    */
-  private async untilReplicated(orders: StreamOrder[]): Promise<boolean> {
+  private async untilReplicated(orders: StreamOrder[]): Promise<StreamOrder[]> {
     if (this.config.ORDER_DURABILITY !== 'replicas') {
-      return true;
+      return orders;
     }
-    const voucherIds = [...new Set(orders.map((order) => order.voucherId))];
     for (let delay = 50; !this.stopping; delay = Math.min(MAX_BACKOFF_MS, delay * 2)) {
-      const replicated = await this.stream.entriesReplicated(voucherIds, {
+      const { claimed, replicated } = await this.stream.confirmReplicated(orders, {
+        consumer: this.config.INSTANCE_ID,
         replicas: this.config.ORDER_DURABILITY_REPLICAS,
         timeoutMs: this.config.ORDER_DURABILITY_TIMEOUT_MS,
         connection: this.connection,
       });
       if (replicated) {
-        return true;
+        if (claimed.length < orders.length) {
+          this.logger.warn(
+            `${orders.length - claimed.length} read entries are no longer pending for this consumer on the ` +
+              'current Redis master (a failover lost them, or another consumer settled them): not persisting them',
+          );
+        }
+        return claimed;
       }
       this.logger.warn(`Read entries are not on enough Redis replicas yet; not persisting them (retry in ${delay} ms)`);
       await sleep(delay);
     }
-    return false;
+    return [];
   }
 
   /**

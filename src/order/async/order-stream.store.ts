@@ -159,25 +159,58 @@ export class OrderStreamStore {
   }
 
   /**
-   * ORDER_DURABILITY=replicas, before persisting entries read or claimed on `connection`: whether
-   * `replicas` replicas of each sale's master have them. The read (or claim) was a write of that
-   * connection — it put the entries in a pending list — made after they were appended, so a WAIT
-   * there covers them. Persisting an entry a failover could still lose would let the new master
-   * sell its unit again, and the order that bought it would fail in MySQL after its 202.
+   * ORDER_DURABILITY=replicas, before persisting entries read or claimed: which of them the sale's
+   * current master holds in `consumer`'s pending list, and whether `replicas` replicas have them.
+   * Both are asked on one connection, in one pipeline per master: `XCLAIM … JUSTID` of the entries to
+   * the consumer — a write of this connection, after the entries' XADDs in the master's replication
+   * stream — then `WAIT`. WAIT counts only the writes of the connection it runs on: after a reconnect
+   * (a failover) the read that put the entries in the pending list was another connection's, and a
+   * WAIT alone would return at once, proving nothing. An entry the claim does not return is not in
+   * this master's pending list (lost in a failover, or settled by another consumer meanwhile): it
+   * must not be persisted — a promoted replica that never had it may sell its unit again.
    */
-  async entriesReplicated(
-    voucherIds: string[],
-    options: { replicas: number; timeoutMs: number; connection?: AppRedis },
-  ): Promise<boolean> {
+  async confirmReplicated(
+    orders: StreamOrder[],
+    options: { consumer: string; replicas: number; timeoutMs: number; connection?: AppRedis },
+  ): Promise<{ claimed: StreamOrder[]; replicated: boolean }> {
     const connection = options.connection ?? this.redis;
-    // One WAIT per master (one WAIT holds up its node's connection until the replicas answer, so
-    // one per sale would wait up to a timeout per sale): on one server any sale's key leads to it;
-    // on a Cluster one sale per master of the slot map (a sale of an unknown slot goes on its own).
-    const routes = connection.isCluster ? onePerMaster(connection, voucherIds) : voucherIds.slice(0, 1);
+    const byVoucher = new Map<string, StreamOrder[]>();
+    for (const order of orders) {
+      byVoucher.set(order.voucherId, [...(byVoucher.get(order.voucherId) ?? []), order]);
+    }
+    // One WAIT per master (a WAIT holds up its node's connection until the replicas answer): on one
+    // server all sales together; on a Cluster the sales of each master of the slot map together.
+    const groups = connection.isCluster ? byMaster(connection, [...byVoucher.keys()]) : [[...byVoucher.keys()]];
+    const claimedIds = new Set<string>();
     const acknowledged = await Promise.all(
-      routes.map((voucherId) => this.waitForReplicas(voucherId, { ...options, connection })),
+      groups.map(async (voucherIds) => {
+        const pipeline = connection.pipeline();
+        for (const voucherId of voucherIds) {
+          const ids = byVoucher.get(voucherId)!.map((order) => order.streamId);
+          pipeline.xclaim(seckillKeys(voucherId).orders, ORDER_CONSUMER_GROUP, options.consumer, 0, ...ids, 'JUSTID');
+        }
+        pipeline.wait(options.replicas, options.timeoutMs);
+        const replies = (await pipeline.exec()) ?? [];
+        replies.slice(0, -1).forEach(([error, ids]) => {
+          // NOGROUP: the stream (or its group) is gone on this master, so none of its entries is claimable.
+          if (error && !error.message.startsWith('NOGROUP')) {
+            throw error;
+          }
+          for (const id of (ids as string[] | null) ?? []) {
+            claimedIds.add(id);
+          }
+        });
+        const [waitError, count] = replies[replies.length - 1] ?? [new Error('no WAIT reply')];
+        if (waitError) {
+          throw waitError;
+        }
+        return count as number;
+      }),
     );
-    return acknowledged.every((count) => count >= options.replicas);
+    return {
+      claimed: orders.filter((order) => claimedIds.has(order.streamId)),
+      replicated: acknowledged.every((count) => count >= options.replicas),
+    };
   }
 
   /**
@@ -478,14 +511,12 @@ function splitOnce(value: string, separator: string): [string, string] {
   return at < 0 ? [value, ''] : [value.slice(0, at), value.slice(at + 1)];
 }
 
-/** One voucher per master of `connection`'s slot map (a voucher whose slot is unknown stands alone). */
-function onePerMaster(connection: AppRedis, voucherIds: string[]): string[] {
-  const byMaster = new Map<string, string>();
+/** The vouchers grouped by their master in `connection`'s slot map (a voucher whose slot is unknown stands alone). */
+function byMaster(connection: AppRedis, voucherIds: string[]): string[][] {
+  const groups = new Map<string, string[]>();
   for (const voucherId of voucherIds) {
     const master = masterOf(connection, seckillKeys(voucherId).state) ?? `voucher:${voucherId}`;
-    if (!byMaster.has(master)) {
-      byMaster.set(master, voucherId);
-    }
+    groups.set(master, [...(groups.get(master) ?? []), voucherId]);
   }
-  return [...byMaster.values()];
+  return [...groups.values()];
 }
