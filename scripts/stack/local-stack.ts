@@ -130,6 +130,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AUTH_JWT_SECRET: DEV_JWT_SECRET,
       AUTH_DEV_TOKENS: 'true',
       LOG_LEVEL: 'warn',
+      // A Cluster's or the Sentinels' automatic failover can promote a replica that missed the last
+      // writes: async mode refuses ORDER_DURABILITY=aof there (see RedisDurabilityCheck).
+      ...(redisCluster || redisSentinel ? { ORDER_DURABILITY: 'replicas', ORDER_DURABILITY_REPLICAS: '1' } : {}),
       ...options.env,
     };
     const replicas: AppReplica[] = await Promise.all(

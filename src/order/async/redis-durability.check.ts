@@ -20,7 +20,8 @@ export class DurabilityNotGuaranteedError extends Error {
  * refuses to start (`assertRedisDurable`, called by `createApp`) unless Redis keeps it through a
  * crash, and a running replica re-checks every 10 s, every second while it fails (admission pauses meanwhile):
  * - ORDER_DURABILITY=aof: `appendonly yes` and `appendfsync always` (every write on disk before
- *   the reply), and `maxmemory-policy noeviction` (an order is never evicted);
+ *   the reply), and `maxmemory-policy noeviction` (an order is never evicted); and no replica an
+ *   automatic failover (a Cluster's, Sentinels') could promote;
  * - ORDER_DURABILITY=replicas: at least ORDER_DURABILITY_REPLICAS connected replicas (each
  *   admission then WAITs for them) and `noeviction`;
  * - ORDER_DURABILITY=none: development only; a Redis crash loses accepted orders.
@@ -97,10 +98,12 @@ export class RedisDurabilityCheck implements OnModuleInit, BeforeApplicationShut
  */
 export async function durabilityProblems(
   redis: AppRedis,
-  config: Pick<AppConfig, 'ORDER_DURABILITY' | 'ORDER_DURABILITY_REPLICAS'>,
+  config: DurabilityConfig & { REDIS_SENTINELS?: string[] },
 ): Promise<string[]> {
   if (!redis.isCluster) {
-    return serverProblems(redis as Redis, config);
+    // Behind Sentinels an automatic failover can promote a replica, as on a Cluster.
+    const failover = config.REDIS_SENTINELS?.length ? 'a Sentinel failover' : undefined;
+    return serverProblems(redis as Redis, config, failover);
   }
   const masters = mastersOf(redis);
   if (masters.length === 0) {
@@ -108,7 +111,7 @@ export async function durabilityProblems(
   }
   const perMaster = await Promise.all(
     masters.map(async (master) =>
-      (await serverProblems(master, config)).map(
+      (await serverProblems(master, config, "the Cluster's automatic failover")).map(
         (problem) => `${master.options.host}:${master.options.port}: ${problem}`,
       ),
     ),
@@ -116,10 +119,14 @@ export async function durabilityProblems(
   return perMaster.flat();
 }
 
-async function serverProblems(
-  redis: Redis,
-  config: Pick<AppConfig, 'ORDER_DURABILITY' | 'ORDER_DURABILITY_REPLICAS'>,
-): Promise<string[]> {
+type DurabilityConfig = Pick<AppConfig, 'ORDER_DURABILITY' | 'ORDER_DURABILITY_REPLICAS'>;
+
+/**
+ * One server's problems. `failover` names what can promote one of its replicas automatically: then
+ * `aof` is not enough — it keeps a 202 through a restart of this server, not through a promotion of
+ * a replica that never received it — so replicas attached to it ask for ORDER_DURABILITY=replicas.
+ */
+async function serverProblems(redis: Redis, config: DurabilityConfig, failover?: string): Promise<string[]> {
   // Throws if Redis cannot be asked (unreachable, CONFIG refused): the caller decides what that means.
   const settings = await readSettings(redis, ['appendonly', 'appendfsync', 'maxmemory-policy']);
   const problems: string[] = [];
@@ -133,9 +140,15 @@ async function serverProblems(
     if (settings.appendfsync !== 'always') {
       problems.push(`appendfsync is ${settings.appendfsync}, must be always (ORDER_DURABILITY=aof)`);
     }
+    const replicas = failover ? connectedReplicas(await redis.info('replication')) : 0;
+    if (replicas > 0) {
+      problems.push(
+        `${replicas} replicas are attached, which ${failover} can promote without the last accepted orders ` +
+          '(ORDER_DURABILITY=aof keeps them only through a restart of the same server): set ORDER_DURABILITY=replicas',
+      );
+    }
   } else {
-    const info = await redis.info('replication');
-    const replicas = Number(/connected_slaves:(\d+)/.exec(info)?.[1] ?? 0);
+    const replicas = connectedReplicas(await redis.info('replication'));
     if (replicas < config.ORDER_DURABILITY_REPLICAS) {
       problems.push(
         `${replicas} replicas are connected, ORDER_DURABILITY_REPLICAS=${config.ORDER_DURABILITY_REPLICAS} required`,
@@ -176,6 +189,10 @@ export async function assertRedisDurable(
         '\nFix the Redis configuration, or set ORDER_DURABILITY=none for development only (loses accepted orders on a Redis crash).',
     );
   }
+}
+
+function connectedReplicas(replicationInfo: string): number {
+  return Number(/connected_slaves:(\d+)/.exec(replicationInfo)?.[1] ?? 0);
 }
 
 async function readSettings(redis: Redis, names: string[]): Promise<Record<string, string>> {
