@@ -13,6 +13,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { validateEnvironment } from './config/environment';
 import { installRequestLog } from './common/request-log';
+import { installRejectedBodyDrain } from './common/rejected-body-drain';
 import { requestIdOf } from './common/request-id';
 import { ShutdownState } from './health/shutdown-state';
 import { HttpMetrics } from './metrics/http-metrics';
@@ -72,6 +73,7 @@ export async function createApp(): Promise<NestFastifyApplication> {
     }
     done();
   });
+  installRejectedBodyDrain(fastify);
   fastify.addHook('onSend', (_request, reply, _payload, done) => {
     if (shutdown.draining) {
       void reply.header('connection', 'close');
