@@ -202,6 +202,15 @@ export class Environment {
    */
   @IsOptional() @Transform(toBoolean) @IsBoolean() ORDER_UNSAFE_ACK_BEFORE_COMMIT = false;
 
+  /**
+   * Sync: orders of one voucher ready at the same moment share one transaction (group commit), up
+   * to this many; `1` = one transaction per order.
+   */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(1000) ORDER_SYNC_BATCH_MAX = 64;
+
+  /** Sync: how long the first order of a batch waits for others before its transaction starts. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(100) ORDER_SYNC_BATCH_LINGER_MS = 0;
+
   /** How long an unpaid order may wait for its payment before the system cancels it (reason EXPIRED). */
   @IsOptional() @Transform(toInt) @IsInt() @Min(1000) @Max(604_800_000) ORDER_PAYMENT_TIMEOUT_MS = 900_000;
 

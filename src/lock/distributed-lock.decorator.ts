@@ -19,6 +19,13 @@ export interface DistributedLockOptions extends WithLockOptions {
    * locked by the transaction is not held across a Redis round trip.
    */
   verifyBeforeCommit?: 'redis' | 'lease';
+  /**
+   * Pass the lock's `LockContext` to the method as an extra last argument. For a method whose write
+   * commits elsewhere (a group commit shared with other holders, with `transaction: false`): it calls
+   * `context.assertHeld()` right before that commit itself. The lock is still released only after the
+   * method returns.
+   */
+  withContext?: boolean;
 }
 
 const logger = new Logger('DistributedLock');
@@ -43,7 +50,7 @@ export function DistributedLock(template: string, options: DistributedLockOption
     Inject(LOCK_TRANSACTION_BRIDGE)(target, BRIDGE);
     const original = descriptor.value as (...args: unknown[]) => Promise<unknown>;
     const keyOf = compileKeyTemplate(template, parameterNames(original));
-    const { transaction, verifyBeforeCommit, ...lockOptions } = options;
+    const { transaction, verifyBeforeCommit, withContext, ...lockOptions } = options;
     const wrapped = async function (this: Injected, ...args: unknown[]): Promise<unknown> {
       const executor = this[EXECUTOR];
       if (!executor) {
@@ -62,7 +69,7 @@ export function DistributedLock(template: string, options: DistributedLockOption
       try {
         return await executor.withLock(name, lockOptions, async (context) => {
           if (!bridge || transaction === false) {
-            return original.apply(this, args);
+            return original.apply(this, withContext ? [...args, context] : args);
           }
           const result = await bridge.run(async () => {
             const value = await original.apply(this, args);

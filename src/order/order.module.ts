@@ -20,6 +20,8 @@ import { OrderController } from './order.controller';
 import { OrderRepository } from './order.repository';
 import { OrderService } from './order.service';
 import { SeckillRoute } from './seckill.route';
+import { BatchedOrderPlacer } from './sync/batched-order.placer';
+import { SyncOrderBatcher } from './sync/sync-order.batcher';
 import { AdminOrderController } from './lifecycle/admin-order.controller';
 import { LifecycleMetrics } from './lifecycle/lifecycle.metrics';
 import { OrderExpiryScheduler } from './lifecycle/order-expiry.scheduler';
@@ -38,6 +40,9 @@ import { StockReturnRelay } from './lifecycle/stock-return.relay';
     OrderRepository,
     OrderMetrics,
     SeckillRoute,
+    // The synchronous path's group commit (ORDER_SYNC_BATCH_MAX > 1).
+    BatchedOrderPlacer,
+    SyncOrderBatcher,
     // After the sale: pay, cancel, use, refund, expiry and the units they give back.
     OrderLifecycleService,
     OrderTransitionRepository,

@@ -24,16 +24,9 @@ import { toOrderResponse, type VoucherOrderResponse } from './dto/voucher-order.
 import type { SaleOrders } from './dto/sale-orders.response';
 import type { SaleRequest } from '../voucher/sale-request';
 import type { VoucherOrder } from './voucher-order.entity';
+import { ID_ATTEMPTS, USER_LOCK_WAIT_MS, type OrderAttempt } from './order-attempt';
+import { BatchedOrderPlacer } from './sync/batched-order.placer';
 
-/** What one order attempt got as far as: its id once the row was inserted (for a read-back). */
-interface OrderAttempt {
-  orderId?: string;
-  /** When the request must have its answer (ms, `performance.now()`: a timeout, not a sale decision). */
-  deadline?: number;
-}
-
-/** How long a user's second concurrent order waits for the first before a 409 LOCK_TIMEOUT. */
-const USER_LOCK_WAIT_MS = 10_000;
 const TRANSACTION_ATTEMPTS = 3;
 /**
  * How long the read-back of an order whose COMMIT outcome is unknown waits for a transaction still
@@ -41,8 +34,6 @@ const TRANSACTION_ATTEMPTS = 3;
  * nginx's 30 s.
  */
 const READ_BACK_LOCK_WAIT_S = 5;
-/** Fresh ids tried when an order id collides with an existing row. */
-const ID_ATTEMPTS = 5;
 
 /**
  * InnoDB deadlock (1213) or lock wait timeout (1205): the transaction was rolled back and may be
@@ -65,6 +56,7 @@ export class OrderService {
     private readonly idWorker: IdWorker,
     private readonly metrics: OrderMetrics,
     private readonly asyncOrders: AsyncOrderService,
+    private readonly batched: BatchedOrderPlacer,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {}
 
@@ -163,7 +155,9 @@ export class OrderService {
     for (let attempt = 1; ; attempt++) {
       try {
         state.orderId = undefined;
-        return await this.placeOrder(userId, voucherId, state);
+        return await (this.config.ORDER_SYNC_BATCH_MAX > 1
+          ? this.batched.place(userId, voucherId, state)
+          : this.placeOrder(userId, voucherId, state));
       } catch (error) {
         if (attempt >= TRANSACTION_ATTEMPTS || !isRetryableTransactionError(error)) {
           throw error;

@@ -146,6 +146,30 @@ export class OrderBatchRepository {
     }
   }
 
+  /**
+   * The batch's writes on a transaction the caller runs (the synchronous path's group commit): the
+   * multi-row INSERT sorted by what MySQL holds, then one conditional stock UPDATE for the rows
+   * inserted (`StockMismatchError` if the voucher has less stock).
+   */
+  writeIn(runner: QueryRunner, voucherId: string, orders: BatchOrder[]): Promise<BatchOutcome> {
+    return this.write(runner, voucherId, orders);
+  }
+
+  /**
+   * Of these users, those holding a live order of the voucher. A plain read (in the group commit's
+   * READ COMMITTED transaction: it sees every order committed before it, such as a user's earlier
+   * order committed before its lock was released); a locking read would take gap locks that
+   * deadlock concurrent batches' inserts.
+   */
+  async liveBuyers(runner: QueryRunner, voucherId: string, userIds: string[]): Promise<Map<string, string>> {
+    const rows = (await runner.query(
+      `SELECT id, live_user_id AS userId FROM tb_voucher_order
+       WHERE voucher_id = ? AND live_user_id IN (${placeholders(userIds.length)})`,
+      [voucherId, ...userIds],
+    )) as { id: string; userId: string }[];
+    return new Map(rows.map((row) => [String(row.userId), String(row.id)]));
+  }
+
   private async write(runner: QueryRunner, voucherId: string, orders: BatchOrder[]): Promise<BatchOutcome> {
     let toInsert = orders;
     const persisted: string[] = [];

@@ -1,0 +1,73 @@
+import { Injectable } from '@nestjs/common';
+import { IdWorker } from '../../id-worker/id-worker.service';
+import type { LockContext } from '../../lock';
+import { DistributedLock } from '../../lock/nest';
+import { SeckillStateStore } from '../../voucher/seckill-state.store';
+import { ID_ATTEMPTS, USER_LOCK_WAIT_MS, type OrderAttempt } from '../order-attempt';
+import { OrderMetrics } from '../order-metrics';
+import { AlreadyOrderedError, OrderDeadlineExceededError, SoldOutError } from '../order.errors';
+import { OrderIdCollisionError } from '../order.repository';
+import { CommitOutcomeUnknownError } from '../async/order-batch.repository';
+import { SyncOrderBatcher } from './sync-order.batcher';
+
+/**
+ * The synchronous order under its user's lock, committed in a group (`SyncOrderBatcher`): the
+ * lock is taken first, the order joins its voucher's next batch, and the lock is released only after
+ * that batch's COMMIT (or when the order is answered alone) — the `@DistributedLock` rule, per order.
+ */
+@Injectable()
+export class BatchedOrderPlacer {
+  constructor(
+    private readonly batcher: SyncOrderBatcher,
+    private readonly idWorker: IdWorker,
+    private readonly metrics: OrderMetrics,
+    private readonly saleState: SeckillStateStore,
+  ) {}
+
+  /** Places the order; `attempt.orderId` is set while its outcome may be unknown (for a read-back). */
+  @DistributedLock('order:{userId}', { waitTime: USER_LOCK_WAIT_MS, transaction: false, withContext: true })
+  async place(userId: string, voucherId: string, attempt: OrderAttempt, lock?: LockContext): Promise<string> {
+    for (let tries = 1; ; tries++) {
+      const orderId = (await this.idWorker.nextId('order')).toString();
+      let outcome;
+      try {
+        outcome = await this.batcher.submit({
+          orderId,
+          userId,
+          voucherId,
+          deadline: attempt.deadline ?? Number.POSITIVE_INFINITY,
+          lock: lock!,
+        });
+      } catch (error) {
+        if (error instanceof CommitOutcomeUnknownError) {
+          // The order may have committed: the caller reads it back by this id (see OrderService.readBack).
+          attempt.orderId = orderId;
+          throw error.cause ?? error;
+        }
+        throw error;
+      }
+      if (outcome.kind === 'created') {
+        return orderId;
+      }
+      // Answered alone: certainly not committed.
+      switch (outcome.kind) {
+        case 'already-ordered': {
+          if (outcome.raced) {
+            this.metrics.duplicateKeyRejections.inc();
+          }
+          const error = new AlreadyOrderedError('You already ordered this voucher');
+          throw outcome.orderId ? error.withOrder(outcome.orderId) : error;
+        }
+        case 'sold-out':
+          await this.saleState.markSoldOut(voucherId).catch(() => undefined);
+          throw new SoldOutError('Sold out');
+        case 'deadline':
+          throw new OrderDeadlineExceededError('The order took too long and was not placed; try again');
+        case 'id-collision':
+          if (tries >= ID_ATTEMPTS) {
+            throw new OrderIdCollisionError(`Order ids kept colliding (${tries} tries)`);
+          }
+      }
+    }
+  }
+}

@@ -1,0 +1,212 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, QueryRunner } from 'typeorm';
+import { appConfig, type AppConfig } from '../../config/app-config';
+import type { LockContext } from '../../lock';
+import { CommitOutcomeUnknownError, OrderBatchRepository, StockMismatchError } from '../async/order-batch.repository';
+
+/** One order waiting for the group commit, placed by a request that holds its user's lock. */
+export interface SyncBatchMember {
+  orderId: string;
+  userId: string;
+  voucherId: string;
+  /** performance.now() after which the order must not commit (its request's deadline). */
+  deadline: number;
+  /** The member's per-user lock, checked right before COMMIT. */
+  lock: LockContext;
+}
+
+/** What the group commit did with one member. */
+export type SyncBatchOutcome =
+  | { kind: 'created' }
+  /** The user holds a live order of this voucher (`raced`: it was caught by the unique key, not the read). */
+  | { kind: 'already-ordered'; orderId?: string; raced: boolean }
+  | { kind: 'id-collision' }
+  | { kind: 'sold-out' }
+  | { kind: 'deadline' };
+
+interface Waiting {
+  member: SyncBatchMember;
+  resolve: (outcome: SyncBatchOutcome) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit for the synchronous sale (ORDER_SYNC_BATCH_MAX > 1): orders of one voucher that are
+ * ready while its previous batch commits share the next transaction — one read of the buyers, one
+ * multi-row INSERT, one conditional stock UPDATE, one COMMIT — instead of one transaction each on
+ * the hot stock row. Every member holds its own user's lock until its promise settles (after the
+ * COMMIT), so `@DistributedLock`'s rule holds per order. A member that cannot be inserted (a
+ * duplicate user, an id collision) or whose deadline or lock is gone before COMMIT is taken out and
+ * answered alone; the others are retried without it. A failure before COMMIT rejects every member
+ * with its error (certain: nothing committed); a failed COMMIT with `CommitOutcomeUnknownError`, and
+ * each request resolves its own outcome by reading its order back.
+ */
+@Injectable()
+export class SyncOrderBatcher {
+  private readonly queues = new Map<string, Waiting[]>();
+  private readonly running = new Set<string>();
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly repository: OrderBatchRepository,
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
+  ) {}
+
+  /** Resolves once the member's batch committed (or the member was answered alone). */
+  submit(member: SyncBatchMember): Promise<SyncBatchOutcome> {
+    return new Promise((resolve, reject) => {
+      let queue = this.queues.get(member.voucherId);
+      if (!queue) {
+        this.queues.set(member.voucherId, (queue = []));
+      }
+      queue.push({ member, resolve, reject });
+      if (!this.running.has(member.voucherId)) {
+        this.running.add(member.voucherId);
+        setTimeout(() => void this.drain(member.voucherId), this.config.ORDER_SYNC_BATCH_LINGER_MS);
+      }
+    });
+  }
+
+  /** Commits the voucher's waiting members batch after batch until none is left. */
+  private async drain(voucherId: string): Promise<void> {
+    const queue = this.queues.get(voucherId)!;
+    try {
+      while (queue.length > 0) {
+        const batch = queue.splice(0, this.config.ORDER_SYNC_BATCH_MAX);
+        try {
+          await this.commit(voucherId, batch);
+        } catch (error) {
+          for (const waiting of batch) {
+            waiting.reject(error);
+          }
+        }
+      }
+    } finally {
+      this.running.delete(voucherId);
+      this.queues.delete(voucherId);
+    }
+  }
+
+  /** One transaction for the batch; members answered alone are taken out and the rest retried. */
+  private async commit(voucherId: string, batch: Waiting[]): Promise<void> {
+    let members = batch;
+    while (members.length > 0) {
+      const runner = this.dataSource.createQueryRunner();
+      try {
+        await runner.connect();
+        // READ COMMITTED: each read sees the latest commits (a buyer whose order committed while this
+        // batch waited on a row lock is found, not missed by an older snapshot), and no gap locks.
+        await runner.startTransaction('READ COMMITTED');
+        const left = await this.writeOrAnswer(runner, voucherId, members);
+        if (left.length < members.length) {
+          // Someone was answered alone: the rows written for it go with this attempt.
+          await runner.rollbackTransaction();
+          members = left;
+          continue;
+        }
+        try {
+          await runner.commitTransaction();
+        } catch (error) {
+          // Sent, reply lost: each member reads its order back (a failure before this is certain).
+          throw new CommitOutcomeUnknownError(`COMMIT of a batch of voucher ${voucherId} failed: ${String(error)}`, {
+            cause: error,
+          });
+        }
+        for (const waiting of members) {
+          waiting.resolve({ kind: 'created' });
+        }
+        return;
+      } catch (error) {
+        if (runner.isTransactionActive) {
+          await runner.rollbackTransaction().catch(() => undefined);
+        }
+        throw error;
+      } finally {
+        await runner.release().catch(() => undefined);
+      }
+    }
+  }
+
+  /**
+   * Writes the members' orders and checks what must hold at COMMIT; answers (and drops) every member
+   * that cannot commit. Returns the members still in: all of them means the transaction may commit.
+   */
+  private async writeOrAnswer(runner: QueryRunner, voucherId: string, members: Waiting[]): Promise<Waiting[]> {
+    const answer = (waiting: Waiting, outcome: SyncBatchOutcome) => waiting.resolve(outcome);
+    const live = await this.repository.liveBuyers(
+      runner,
+      voucherId,
+      members.map((waiting) => waiting.member.userId),
+    );
+    let left = members.filter((waiting) => {
+      const existing = live.get(waiting.member.userId);
+      if (existing !== undefined) {
+        answer(waiting, { kind: 'already-ordered', orderId: existing, raced: false });
+      }
+      return existing === undefined;
+    });
+    if (left.length < members.length || left.length === 0) {
+      return left;
+    }
+    let outcome;
+    try {
+      outcome = await this.repository.writeIn(
+        runner,
+        voucherId,
+        left.map(({ member }) => ({ orderId: member.orderId, userId: member.userId })),
+      );
+    } catch (error) {
+      if (!(error instanceof StockMismatchError)) {
+        throw error;
+      }
+      return this.shareStock(runner, voucherId, left);
+    }
+    const conflicts = new Set(outcome.conflicts);
+    const collisions = new Set(outcome.idCollisions);
+    left = left.filter(({ member }) => !conflicts.has(member.orderId) && !collisions.has(member.orderId));
+    for (const waiting of members) {
+      if (conflicts.has(waiting.member.orderId)) {
+        answer(waiting, { kind: 'already-ordered', raced: true });
+      } else if (collisions.has(waiting.member.orderId)) {
+        answer(waiting, { kind: 'id-collision' });
+      }
+    }
+    if (left.length < members.length) {
+      return left;
+    }
+    // Right before COMMIT: every member is still within its deadline and holds its lock.
+    const now = performance.now();
+    const checked = await Promise.all(
+      left.map(async (waiting) => {
+        if (now > waiting.member.deadline) {
+          answer(waiting, { kind: 'deadline' });
+          return null;
+        }
+        try {
+          await waiting.member.lock.assertHeld('lease');
+          return waiting;
+        } catch (error) {
+          waiting.reject(error);
+          return null;
+        }
+      }),
+    );
+    return checked.filter((waiting): waiting is Waiting => waiting !== null);
+  }
+
+  /** Less stock than members: the first `stock` stay in the batch, the others are sold out. */
+  private async shareStock(runner: QueryRunner, voucherId: string, members: Waiting[]): Promise<Waiting[]> {
+    // A locking read: the current stock, not the transaction's snapshot.
+    const rows = (await runner.query('SELECT stock FROM tb_seckill_voucher WHERE voucher_id = ? FOR UPDATE', [
+      voucherId,
+    ])) as {
+      stock: number;
+    }[];
+    const stock = Math.max(0, Number(rows[0]?.stock ?? 0));
+    for (const waiting of members.slice(stock)) {
+      waiting.resolve({ kind: 'sold-out' });
+    }
+    return members.slice(0, stock);
+  }
+}
