@@ -42,7 +42,7 @@ export class BatchedOrderPlacer {
         if (error instanceof CommitOutcomeUnknownError) {
           // The order may have committed: the caller reads it back by this id (see OrderService.readBack).
           attempt.orderId = orderId;
-          throw error.cause ?? error;
+          throw error.cause instanceof Error ? error.cause : error;
         }
         throw error;
       }
