@@ -194,6 +194,8 @@ export class OrderBatchRepository {
           conflicts.push(order.orderId);
         } else {
           toInsert.push(order);
+          // A second order of the same user in this batch is a conflict too (the first one goes in).
+          existing.users.add(order.userId);
         }
       }
       if (toInsert.length > 0) {
