@@ -11,7 +11,9 @@
  *      with ORDER_DURABILITY=none
  *   7. the async sale with one admission script call per request (ORDER_ADMISSION_BATCH_MAX=1): what
  *      batching saves (req/s, and Redis CPU per order)
- *   8. sync sale endpoint (per-user lock + one transaction per order), every request a new buyer
+ *   8. sync sale endpoint (per-user lock; orders of the voucher ready together share one transaction,
+ *      ORDER_SYNC_BATCH_MAX=64), every request a new buyer
+ *   9. the same with one transaction per order (ORDER_SYNC_BATCH_MAX=1): what the group commit saves
  *
  * Env: BENCH_DURATION_S (8), BENCH_CONNECTIONS (100), BENCH_LIVE_STOCK (10000), BENCH_DRAIN (100000).
  */
@@ -423,13 +425,28 @@ async function main(): Promise<void> {
       const big = await createSeckillVoucher(syncCluster.url, 10_000_000);
       buyers = fresh();
       rows.push({
-        name: 'sync sale, new buyer per request (201)',
+        name: 'sync sale, new buyer per request (201), group commit',
         result: await measured(meterFor(stack, syncCluster), () =>
           load(`${syncCluster.url}/voucher-order/seckill/${big}`, buyers),
         ),
       });
     } finally {
       await syncCluster.stop();
+    }
+
+    process.stdout.write('sync sale, one transaction per order…\n');
+    const singleCluster = await startReplicas(stack, { ORDER_MODE: 'sync', ORDER_SYNC_BATCH_MAX: '1' }, 'sync-single');
+    try {
+      const big = await createSeckillVoucher(singleCluster.url, 10_000_000);
+      buyers = fresh();
+      rows.push({
+        name: 'sync sale, one transaction per order (ORDER_SYNC_BATCH_MAX=1)',
+        result: await measured(meterFor(stack, singleCluster), () =>
+          load(`${singleCluster.url}/voucher-order/seckill/${big}`, buyers),
+        ),
+      });
+    } finally {
+      await singleCluster.stop();
     }
 
     const noop = rows[0].result.rps;
@@ -450,9 +467,11 @@ async function main(): Promise<void> {
       '',
       ...notes,
       ceilingNote(rows[0].result, byName('async sale, new')),
-      `Ratios: async/no-op ${(byName('async sale, new').rps / noop).toFixed(2)}×; async/sync ${(
-        byName('async sale, new').rps / byName('sync sale').rps
-      ).toFixed(1)}×; appendfsync always/everysec ${(
+      `Ratios: async/no-op ${(byName('async sale, new').rps / noop).toFixed(2)}×; sync/async ${(
+        byName('sync sale, new').rps / byName('async sale, new').rps
+      ).toFixed(2)}×; group commit/one transaction per order ${(
+        byName('sync sale, new').rps / byName('sync sale, one').rps
+      ).toFixed(2)}×; appendfsync always/everysec ${(
         byName('async sale, new').rps / byName('async sale, Redis').rps
       ).toFixed(2)}×; batched/one call per request ${(
         byName('async sale, new').rps / byName('async sale, one').rps

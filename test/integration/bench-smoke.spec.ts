@@ -43,7 +43,13 @@ describe('bench:seckill (smoke run, no speed asserted)', () => {
         timeout: 170_000,
       },
     );
-    for (const row of ['no-op endpoint', 'async sale, new buyer', 'sync sale, new buyer', 'live async sale']) {
+    for (const row of [
+      'no-op endpoint',
+      'async sale, new buyer',
+      'sync sale, new buyer',
+      'sync sale, one',
+      'live async sale',
+    ]) {
       expect(stdout).toMatch(new RegExp(`^\\| ${row}[^|]* \\| [\\d,]+ \\|`, 'm'));
     }
     expect(stdout).toMatch(/^Drain: 2,000 accepted orders persisted by 3 replicas in [\d.]+ s/m);
@@ -76,4 +82,23 @@ describe('bench:redis-topologies (smoke run, no speed asserted)', () => {
     expect(stdout).toMatch(/^Ratios \(WAIT 1 \/ no WAIT, server with a replica\): admission ops\/s [\d.]+×/m);
     expect(stdout).toMatch(/^Ratios \(cluster \/ one server\): admission ops\/s [\d.]+×/m);
   });
+});
+
+/** Keeps `npm run bench:lifecycle` runnable (tiny rows, no speed asserted). */
+describe('bench:lifecycle (smoke run, no speed asserted)', () => {
+  it('runs the admission and pay rows and the expiry of a batch due at once', async () => {
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', join(__dirname, '../../bench/lifecycle.bench.ts')],
+      {
+        env: { ...process.env, BENCH_DURATION_S: '1', BENCH_CONNECTIONS: '10', BENCH_EXPIRE: '2000' },
+        timeout: 110_000,
+      },
+    );
+    for (const row of ['async admission', 'pay']) {
+      expect(stdout).toMatch(new RegExp(`^\\| ${row}[^|]* \\| [\\d,]+ \\|`, 'm'));
+    }
+    expect(stdout).toMatch(/^pay \/ admission: [\d.]+×/m);
+    expect(stdout).toMatch(/^Expiry: 2,000 unpaid orders due at once .* every unit back in Redis/m);
+  }, 120_000);
 });
