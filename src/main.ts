@@ -40,6 +40,16 @@ export async function createApp(): Promise<NestFastifyApplication> {
       void replyWithError(reply, error);
     },
     clientErrorHandler: answerClientError(env.INSTANCE_ID),
+    // Bounds for connections made straight to a replica (a Service, a health checker); nginx has its own.
+    keepAliveTimeout: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    requestTimeout: env.HTTP_REQUEST_TIMEOUT_MS,
+    http: {
+      headersTimeout: env.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeout: env.HTTP_REQUEST_TIMEOUT_MS,
+      // Node checks both timeouts on this interval (30 s by default, which would let an idle
+      // connection live up to 30 s past its bound).
+      connectionsCheckingInterval: Math.min(1000, env.HTTP_HEADERS_TIMEOUT_MS),
+    },
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, {
     bufferLogs: true,

@@ -102,6 +102,19 @@ describe(validateEnvironment.name, () => {
     expect(() => validateEnvironment({ ...valid, METRICS_PORT: '0' })).toThrow(/METRICS_PORT/);
   });
 
+  it('bounds connections with Node’s timeouts, headers within the request’s', () => {
+    const env = validateEnvironment(valid);
+    expect([env.HTTP_HEADERS_TIMEOUT_MS, env.HTTP_REQUEST_TIMEOUT_MS, env.HTTP_KEEP_ALIVE_TIMEOUT_MS]).toEqual([
+      10_000, 30_000, 72_000,
+    ]);
+    expect(() => validateEnvironment({ ...valid, HTTP_HEADERS_TIMEOUT_MS: '40000' })).toThrow(
+      /HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS/,
+    );
+    expect(() => validateEnvironment({ ...valid, HTTP_KEEP_ALIVE_TIMEOUT_MS: '0' })).toThrow(
+      /HTTP_KEEP_ALIVE_TIMEOUT_MS/,
+    );
+  });
+
   it('ignores unrelated variables', () => {
     const env = validateEnvironment({ ...valid, PATH: '/bin' }) as unknown as Record<string, unknown>;
     expect(env.PATH).toBeUndefined();

@@ -310,6 +310,25 @@ export class Environment {
   /** Per-route HTTP series on /metrics (`http_requests_total`, `http_request_duration_seconds`). */
   @IsOptional() @Transform(toBoolean) @IsBoolean() HTTP_METRICS_ENABLED = true;
 
+  /**
+   * A connection must deliver its request line and headers within this (Node's `headersTimeout`;
+   * a fresh connection that sends nothing counts too): bounds slow-header and idle connections made
+   * straight to a replica, which nginx bounds for everything behind it.
+   */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1000) @Max(300_000) HTTP_HEADERS_TIMEOUT_MS = 10_000;
+
+  /**
+   * A request must arrive whole (headers and body) within this (Node's `requestTimeout`; the handler's
+   * own time does not count). At least HTTP_HEADERS_TIMEOUT_MS.
+   */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1000) @Max(600_000) HTTP_REQUEST_TIMEOUT_MS = 30_000;
+
+  /**
+   * An idle keep-alive connection is closed after this. Above nginx's upstream keepalive_timeout
+   * (60 s), so the app never closes a connection nginx is about to reuse (a POST on it would fail as 502).
+   */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1000) @Max(600_000) HTTP_KEEP_ALIVE_TIMEOUT_MS = 72_000;
+
   /** Largest accepted request body. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(1024) @Max(1024 * 1024) BODY_LIMIT_BYTES = 16 * 1024;
 }
@@ -333,6 +352,11 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
   if (errors.length > 0) {
     const lines = errors.map((error) => `  ${error.property}: ${Object.values(error.constraints ?? {}).join('; ')}`);
     throw new InvalidConfigurationError(`Invalid configuration, fix these environment variables:\n${lines.join('\n')}`);
+  }
+  if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
+    throw new InvalidConfigurationError(
+      'Invalid configuration: HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS (headers are part of the request)',
+    );
   }
   if (env.METRICS_PORT === env.PORT) {
     throw new InvalidConfigurationError(
