@@ -1,4 +1,5 @@
-import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import { ApiExtension } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import type { AuthUser, Role } from './auth-user';
 
@@ -8,8 +9,15 @@ export const REQUIRED_ROLE = 'auth:role';
 /** Opens a route to unauthenticated callers; every other route needs a valid Bearer token. */
 export const Public = () => SetMetadata(IS_PUBLIC, true);
 
-/** Restricts a route (or controller) to callers with this role. */
-export const RequireRole = (role: Role) => SetMetadata(REQUIRED_ROLE, role);
+/** The OpenAPI extension naming the role an operation requires (the security suite finds admin routes by it). */
+export const REQUIRED_ROLE_EXTENSION = 'x-required-role';
+
+/**
+ * Restricts a route (or controller) to callers with this role, and says so in the OpenAPI document,
+ * from the same decorator, so a new admin route is listed (and probed) without anyone remembering to.
+ */
+export const RequireRole = (role: Role) =>
+  applyDecorators(SetMetadata(REQUIRED_ROLE, role), ApiExtension(REQUIRED_ROLE_EXTENSION, role));
 
 export type AuthenticatedRequest = FastifyRequest & { user?: AuthUser };
 

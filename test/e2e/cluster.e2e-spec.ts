@@ -25,30 +25,6 @@ describe('Cluster: 3 replicas behind nginx', () => {
     expect([...served.keys()].sort()).toEqual(['app-1', 'app-2', 'app-3']);
   });
 
-  it('keeps metrics and readiness details off the public port: only each replica’s METRICS_PORT has them', async () => {
-    for (const path of ['/metrics', '/metrics/', '/%6detrics', '//metrics']) {
-      const through = await http('GET', `${cluster.url}${path}`);
-      expect({ path, status: through.status, body: through.body }).toEqual({
-        path,
-        status: 404,
-        body: { code: 'NOT_FOUND', message: expect.any(String) },
-      });
-    }
-    const ready = await http('GET', `${cluster.url}/health/ready`);
-    expect(ready.body).toEqual({ status: 'ok' });
-    for (const replica of cluster.replicas) {
-      expect((await http('GET', `${replica.url}/metrics`)).status).toBe(404);
-      const metrics = await fetch(`${replica.metricsUrl}/metrics`);
-      expect(metrics.status).toBe(200);
-      expect(await metrics.text()).toContain('# TYPE http_requests_total counter');
-      const details = await http('GET', `${replica.metricsUrl}/health/ready`);
-      expect(details).toMatchObject({
-        status: 200,
-        body: { status: 'ok', details: { mysql: { status: 'up' }, redis: { status: 'up' } } },
-      });
-    }
-  });
-
   it('refuses an unauthenticated admin call and serves an admin', async () => {
     const anonymous = await http('GET', `${cluster.url}/admin/info`);
     expect(anonymous.status).toBe(401);

@@ -56,12 +56,16 @@ export function answerClientError(instanceId: string): (error: NodeJS.ErrnoExcep
     }
     const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
     const body = JSON.stringify(FRAMEWORK_ANSWERS[status]);
-    if (socket.writable) {
-      socket.end(
-        `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-          `Content-Length: ${Buffer.byteLength(body)}\r\nX-Instance-Id: ${instanceId}\r\nConnection: close\r\n\r\n${body}`,
-      );
+    if (!socket.writable) {
+      socket.destroy();
+      return;
     }
-    socket.destroy();
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nX-Instance-Id: ${instanceId}\r\nConnection: close\r\n\r\n${body}`,
+    );
+    // Not destroyed at once: a client still sending (a 100 KB path) would get a reset that can
+    // discard the answer before it reads it. The rest of its request is read and dropped meanwhile.
+    setTimeout(() => socket.destroy(), 1000).unref();
   };
 }
