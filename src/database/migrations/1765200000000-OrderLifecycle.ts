@@ -6,8 +6,9 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * - one *live* order per user and sale instead of one order ever: `live_user_id` is the buyer while
  *   the order holds its unit and NULL once it is cancelled or refunded, and the unique key moves onto
  *   it (NULLs never collide), so a buyer whose order lapsed may buy again;
- * - `tb_stock_return`, the outbox of units given back: written in the transaction that cancels, so a
- *   replica that dies after COMMIT leaves the Redis half of the return to whoever relays it next;
+ * - `tb_stock_return`, the outbox of units given back: one row per voucher and cancelling transaction
+ *   (an expiry batch of thousands is one row), written in that transaction, so a replica that dies
+ *   after COMMIT leaves the Redis half of the return to whoever relays it next;
  * - indexes for the expiry scan (status, pay_deadline) and the buyer's order list (user_id, id).
  * Existing unpaid orders get the default 15-minute deadline from their creation.
  */
@@ -32,11 +33,12 @@ export class OrderLifecycle1765200000000 implements MigrationInterface {
         ADD KEY idx_order_expiry (status, pay_deadline)`);
     await queryRunner.query(`
       CREATE TABLE tb_stock_return (
-        order_id BIGINT UNSIGNED NOT NULL,
+        id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
         voucher_id BIGINT UNSIGNED NOT NULL,
-        user_id BIGINT UNSIGNED NOT NULL,
+        units MEDIUMTEXT NOT NULL COMMENT 'orderId:userId, comma-separated',
         create_time DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
-        PRIMARY KEY (order_id),
+        PRIMARY KEY (id),
+        KEY idx_stock_return_voucher (voucher_id),
         KEY idx_stock_return_time (create_time)
       ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`);
   }

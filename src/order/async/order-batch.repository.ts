@@ -5,6 +5,7 @@ import type { DataSource, QueryRunner } from 'typeorm';
 import { mysqlError } from '../../database/database-errors';
 import { affectedRows } from '../../voucher/voucher.repository';
 import { isDuplicateKey } from '../order.repository';
+import { parseUnits } from '../lifecycle/stock-return.outbox';
 
 /** One order to write: its id and buyer (the voucher is the batch's). */
 export interface BatchOrder {
@@ -127,16 +128,16 @@ export class OrderBatchRepository {
           'SELECT id, user_id AS userId, live_user_id AS liveUserId FROM tb_voucher_order WHERE voucher_id = ?',
           [voucherId],
         )) as { id: string; userId: string; liveUserId: string | null }[];
-        const returns = (await runner.query('SELECT order_id AS orderId FROM tb_stock_return WHERE voucher_id = ?', [
-          voucherId,
-        ])) as { orderId: string }[];
+        const returns = (await runner.query('SELECT units FROM tb_stock_return WHERE voucher_id = ?', [voucherId])) as {
+          units: string;
+        }[];
         return {
           stock: Number(sale.stock),
           beginTime: new Date(sale.beginTime),
           endTime: new Date(sale.endTime),
           orders: rows.map((row) => ({ orderId: String(row.id), userId: String(row.userId) })),
           liveBuyers: rows.filter((row) => row.liveUserId !== null).map((row) => String(row.userId)),
-          returnsInFlight: returns.map((row) => String(row.orderId)),
+          returnsInFlight: returns.flatMap((row) => parseUnits(voucherId, row.units).map((unit) => unit.orderId)),
         };
       } finally {
         await runner.query('COMMIT').catch(() => undefined);

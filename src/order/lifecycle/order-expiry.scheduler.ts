@@ -6,7 +6,7 @@ import { appConfig, type AppConfig } from '../../config/app-config';
 import { VoucherService } from '../../voucher/voucher.service';
 import { LifecycleMetrics } from './lifecycle.metrics';
 import { OrderTransitionRepository, type ExpiringOrder } from './order-transition.repository';
-import { StockReturnOutbox } from './stock-return.outbox';
+import { byVoucher, StockReturnOutbox, type StockReturn } from './stock-return.outbox';
 import { StockReturnRelay } from './stock-return.relay';
 
 /**
@@ -48,11 +48,11 @@ export class OrderExpiryScheduler implements OnApplicationBootstrap {
     let expired = 0;
     try {
       for (;;) {
-        const batch = await this.expireBatch();
-        expired += batch.length;
+        const { due, returns } = await this.expireBatch();
+        expired += due.length;
         // The next batch's transaction starts while this one's units go back to Redis.
-        const relayed = this.relay.relay(batch);
-        if (batch.length < this.config.ORDER_EXPIRY_BATCH_SIZE) {
+        const relayed = this.relay.relay(returns);
+        if (due.length < this.config.ORDER_EXPIRY_BATCH_SIZE) {
           await relayed;
           return expired;
         }
@@ -66,35 +66,31 @@ export class OrderExpiryScheduler implements OnApplicationBootstrap {
     }
   }
 
-  private expireBatch(): Promise<ExpiringOrder[]> {
+  private expireBatch(): Promise<{ due: ExpiringOrder[]; returns: StockReturn[] }> {
     return this.txHost
       .withTransaction(async () => {
         const due = await this.transitions.claimExpired(this.config.ORDER_EXPIRY_BATCH_SIZE);
         if (due.length === 0) {
-          return [];
+          return { due, returns: [] };
         }
         // Every claimed row is locked by this transaction and unpaid, so each UPDATE matches it.
         await this.transitions.expire(due.map((order) => order.orderId));
-        if (!this.config.ORDER_UNSAFE_RETURN_WITHOUT_OUTBOX) {
-          await this.outbox.add(due);
-        }
+        const returns = this.config.ORDER_UNSAFE_RETURN_WITHOUT_OUTBOX
+          ? [...byVoucher(due)].map(([voucherId, units]) => ({ id: null, voucherId, units }))
+          : await this.outbox.add(due);
         // The hot stock rows last: locked only from these UPDATEs to COMMIT, so the sale (and the
         // other replicas' batches) wait on them as briefly as possible.
-        const perVoucher = new Map<string, number>();
-        for (const order of due) {
-          perVoucher.set(order.voucherId, (perVoucher.get(order.voucherId) ?? 0) + 1);
+        for (const { voucherId, units } of returns) {
+          await this.vouchers.restock(voucherId, units.length);
         }
-        for (const [voucherId, units] of perVoucher) {
-          await this.vouchers.restock(voucherId, units);
-        }
-        return due;
+        return { due, returns };
       })
-      .then((due) => {
-        this.metrics.transitions.inc({ transition: 'expire' }, due.length);
-        for (const order of due) {
+      .then((batch) => {
+        this.metrics.transitions.inc({ transition: 'expire' }, batch.due.length);
+        for (const order of batch.due) {
           this.metrics.expiryLateness.observe(Math.max(0, order.lateMs) / 1000);
         }
-        return due;
+        return batch;
       });
   }
 }

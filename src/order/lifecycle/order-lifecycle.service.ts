@@ -18,7 +18,7 @@ import {
   OrderPendingError,
 } from './order-lifecycle.errors';
 import { OrderTransitionRepository, type ReturningOrder } from './order-transition.repository';
-import { StockReturnOutbox } from './stock-return.outbox';
+import { StockReturnOutbox, type StockReturn } from './stock-return.outbox';
 import { StockReturnRelay } from './stock-return.relay';
 
 /**
@@ -65,16 +65,15 @@ export class OrderLifecycleService {
         return null;
       }
       const order = await this.read(orderId);
-      await this.giveBack(order);
-      return order;
+      return { order, returns: await this.giveBack(order) };
     });
     if (!cancelled) {
       const order = await this.ownOrder(orderId, user);
       throw new OrderNotCancellableError('Only an unpaid order can be cancelled', toOrderResponse(order));
     }
     this.metrics.transitions.inc({ transition: 'cancel' });
-    await this.relayAfterCommit([returning(cancelled)]);
-    return toOrderResponse(cancelled);
+    await this.relayAfterCommit(cancelled.returns);
+    return toOrderResponse(cancelled.order);
   }
 
   /** paid → used (admin: the shop wrote the coupon off). */
@@ -94,19 +93,16 @@ export class OrderLifecycleService {
         return null;
       }
       const order = await this.read(orderId);
-      const returns = this.config.ORDER_REFUND_RETURNS_STOCK && (await this.vouchers.saleRunning(order.voucherId));
-      if (returns) {
-        await this.giveBack(order);
-      }
-      return { order, returns };
+      const givesBack = this.config.ORDER_REFUND_RETURNS_STOCK && (await this.vouchers.saleRunning(order.voucherId));
+      return { order, returns: givesBack ? await this.giveBack(order) : [] };
     });
     if (!refunded) {
       const order = await this.anyOrder(orderId);
       throw new OrderNotRefundableError('Only a paid or used order can be refunded', toOrderResponse(order));
     }
     this.metrics.transitions.inc({ transition: 'refund' });
-    if (refunded.returns) {
-      await this.relayAfterCommit([returning(refunded.order)]);
+    if (refunded.returns.length > 0) {
+      await this.relayAfterCommit(refunded.returns);
     }
     return toOrderResponse(refunded.order);
   }
@@ -125,18 +121,20 @@ export class OrderLifecycleService {
   }
 
   /** Inside the cancelling transaction: MySQL's stock + 1 and the outbox row for the Redis half. */
-  private async giveBack(order: VoucherOrder): Promise<void> {
+  private async giveBack(order: VoucherOrder): Promise<StockReturn[]> {
+    const units = [returning(order)];
+    const returns = this.config.ORDER_UNSAFE_RETURN_WITHOUT_OUTBOX
+      ? [{ id: null, voucherId: order.voucherId, units }]
+      : await this.outbox.add(units);
     await this.vouchers.restock(order.voucherId, 1);
-    if (!this.config.ORDER_UNSAFE_RETURN_WITHOUT_OUTBOX) {
-      await this.outbox.add([returning(order)]);
-    }
+    return returns;
   }
 
-  private async relayAfterCommit(orders: ReturningOrder[]): Promise<void> {
+  private async relayAfterCommit(returns: StockReturn[]): Promise<void> {
     if (this.config.ORDER_TEST_RETURN_DELAY_MS > 0) {
       await new Promise((resolve) => setTimeout(resolve, this.config.ORDER_TEST_RETURN_DELAY_MS));
     }
-    await this.relay.relay(orders);
+    await this.relay.relay(returns);
   }
 
   private async read(orderId: string): Promise<VoucherOrder> {

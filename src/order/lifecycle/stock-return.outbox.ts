@@ -3,61 +3,87 @@ import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adap
 import { Injectable } from '@nestjs/common';
 import type { ReturningOrder } from './order-transition.repository';
 
+/** One outbox row: the units of one voucher that one transaction gave back (`id` null: no row). */
+export interface StockReturn {
+  id: string | null;
+  voucherId: string;
+  units: ReturningOrder[];
+}
+
 /**
- * `tb_stock_return`, the outbox of units given back. A row is written in the same transaction that
- * cancels its order and adds the unit to MySQL's stock; it is deleted once the unit is back in
- * Redis. A replica that dies in between leaves the row for the periodic relay of any replica, and
- * the Redis side records each order id it returned, so relaying a row twice returns it once.
+ * `tb_stock_return`, the outbox of units given back: one row per voucher and cancelling transaction,
+ * written in that transaction (with the cancellation and MySQL's `stock + n`), deleted once its
+ * units are back in Redis. A replica that dies in between leaves the row for the periodic relay of
+ * any replica, and the Redis side records each order id it returned, so a row relayed twice returns
+ * each unit once. One row per batch, not per order: an expiry batch of 2,000 orders writes and
+ * deletes one row.
  */
 @Injectable()
 export class StockReturnOutbox {
   constructor(private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>) {}
 
-  /** Inside the cancelling transaction. */
-  async add(orders: ReturningOrder[]): Promise<void> {
-    if (orders.length === 0) {
-      return;
+  /** Inside the cancelling transaction: one row per voucher of `orders`. */
+  async add(orders: ReturningOrder[]): Promise<StockReturn[]> {
+    const rows: StockReturn[] = [];
+    for (const [voucherId, units] of byVoucher(orders)) {
+      const result: unknown = await this.txHost.tx.query(
+        'INSERT INTO tb_stock_return (voucher_id, units) VALUES (?, ?)',
+        [voucherId, units.map((unit) => `${unit.orderId}:${unit.userId}`).join(',')],
+      );
+      rows.push({ id: insertId(result), voucherId, units });
     }
-    const values: string[] = [];
-    for (const order of orders) {
-      values.push(order.orderId, order.voucherId, order.userId);
-    }
-    await this.txHost.tx.query(
-      `INSERT INTO tb_stock_return (order_id, voucher_id, user_id) VALUES ${orders.map(() => '(?, ?, ?)').join(', ')}`,
-      values,
-    );
+    return rows;
   }
 
   /** Rows older than `minAgeMs` (by the database's clock): left by a replica that did not relay them. */
-  async stale(minAgeMs: number, limit: number): Promise<ReturningOrder[]> {
-    const rows: { orderId: string; voucherId: string; userId: string }[] = await this.txHost.tx.query(
-      `SELECT order_id AS orderId, voucher_id AS voucherId, user_id AS userId FROM tb_stock_return
-       WHERE create_time <= NOW(3) - INTERVAL ? MICROSECOND ORDER BY create_time LIMIT ?`,
+  async stale(minAgeMs: number, limit: number): Promise<StockReturn[]> {
+    const rows: { id: string; voucherId: string; units: string }[] = await this.txHost.tx.query(
+      `SELECT id, voucher_id AS voucherId, units FROM tb_stock_return
+       WHERE create_time <= NOW(3) - INTERVAL ? MICROSECOND ORDER BY id LIMIT ?`,
       [minAgeMs * 1000, limit],
     );
     return rows.map((row) => ({
-      orderId: String(row.orderId),
+      id: String(row.id),
       voucherId: String(row.voucherId),
-      userId: String(row.userId),
+      units: parseUnits(String(row.voucherId), row.units),
     }));
   }
 
-  /** Order ids of one sale whose Redis return is still owed (a rebuild marks them as returned). */
-  async pendingFor(voucherId: string): Promise<string[]> {
-    const rows: { orderId: string }[] = await this.txHost.tx.query(
-      'SELECT order_id AS orderId FROM tb_stock_return WHERE voucher_id = ?',
-      [voucherId],
-    );
-    return rows.map((row) => String(row.orderId));
-  }
-
-  async remove(orderIds: string[]): Promise<void> {
-    if (orderIds.length === 0) {
-      return;
+  async remove(ids: string[]): Promise<void> {
+    if (ids.length > 0) {
+      await this.txHost.tx.query(`DELETE FROM tb_stock_return WHERE id IN (${ids.map(() => '?').join(', ')})`, ids);
     }
-    await this.txHost.tx.query(
-      `DELETE FROM tb_stock_return WHERE order_id IN (${orderIds.map(() => '?').join(', ')})`,
-      orderIds,
-    );
   }
+}
+
+export function byVoucher(orders: ReturningOrder[]): Map<string, ReturningOrder[]> {
+  const groups = new Map<string, ReturningOrder[]>();
+  for (const order of orders) {
+    let group = groups.get(order.voucherId);
+    if (!group) {
+      groups.set(order.voucherId, (group = []));
+    }
+    group.push(order);
+  }
+  return groups;
+}
+
+/** `orderId:userId,…` → the units of one voucher. */
+export function parseUnits(voucherId: string, units: string): ReturningOrder[] {
+  return units
+    .split(',')
+    .filter(Boolean)
+    .map((unit) => {
+      const [orderId, userId] = unit.split(':');
+      return { orderId, userId, voucherId };
+    });
+}
+
+/** mysql2 answers INSERT with a ResultSetHeader; TypeORM may wrap it in an array. */
+function insertId(result: unknown): string {
+  const header = (Array.isArray(result) ? result[0] : result) as { insertId?: number | string };
+  if (header?.insertId === undefined) {
+    throw new Error('INSERT INTO tb_stock_return returned no insertId');
+  }
+  return String(header.insertId);
 }

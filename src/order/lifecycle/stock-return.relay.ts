@@ -5,8 +5,7 @@ import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adap
 import { appConfig, type AppConfig } from '../../config/app-config';
 import { VoucherService } from '../../voucher/voucher.service';
 import { LifecycleMetrics } from './lifecycle.metrics';
-import type { ReturningOrder } from './order-transition.repository';
-import { StockReturnOutbox } from './stock-return.outbox';
+import { StockReturnOutbox, type StockReturn } from './stock-return.outbox';
 
 /** Outbox rows per sweep round, and rounds per tick (a Redis that fails every relay ends the tick). */
 const SWEEP_LIMIT = 2000;
@@ -41,34 +40,34 @@ export class StockReturnRelay implements OnApplicationBootstrap {
    * Gives these committed returns' units back in Redis and deletes their outbox rows. Never throws:
    * a failure leaves the rows to the sweep.
    */
-  async relay(orders: ReturningOrder[]): Promise<void> {
-    if (orders.length === 0) {
-      return;
-    }
-    const byVoucher = new Map<string, ReturningOrder[]>();
-    for (const order of orders) {
-      byVoucher.set(order.voucherId, [...(byVoucher.get(order.voucherId) ?? []), order]);
-    }
+  async relay(returns: StockReturn[]): Promise<void> {
+    const relayed: string[] = [];
     await Promise.all(
-      [...byVoucher].map(async ([voucherId, group]) => {
+      returns.map(async ({ id, voucherId, units }) => {
         try {
-          if (this.config.ORDER_UNSAFE_RETURN_WITHOUT_OUTBOX) {
-            // Negative control: no outbox row was written and nothing records the order.
-            for (let i = 0; i < group.length; i++) {
+          if (id === null) {
+            // Negative control (ORDER_UNSAFE_RETURN_WITHOUT_OUTBOX): no row, nothing records the order.
+            for (let i = 0; i < units.length; i++) {
               await this.vouchers.returnUnitUnrecorded(voucherId);
             }
-            this.metrics.returned.inc(group.length);
+            this.metrics.returned.inc(units.length);
             return;
           }
-          this.metrics.returned.inc(await this.vouchers.returnUnits(voucherId, group));
-          await this.txHost.withTransaction(() => this.outbox.remove(group.map((order) => order.orderId)));
+          this.metrics.returned.inc(await this.vouchers.returnUnits(voucherId, units));
+          relayed.push(id);
         } catch (error) {
           this.logger.warn(
-            `Returning ${group.length} unit(s) of voucher ${voucherId} to Redis failed; the relay retries: ${String(error)}`,
+            `Returning ${units.length} unit(s) of voucher ${voucherId} to Redis failed; the relay retries: ${String(error)}`,
           );
         }
       }),
     );
+    try {
+      await this.txHost.withTransaction(() => this.outbox.remove(relayed));
+    } catch (error) {
+      // The units are back (recorded in Redis); a row left behind is relayed again as a no-op.
+      this.logger.warn(`Deleting relayed stock-return rows failed: ${String(error)}`);
+    }
   }
 
   /** Relays outbox rows nobody relayed (all replicas sweep; the Redis side deduplicates). */
