@@ -11,6 +11,7 @@ import { OrderRecovery } from './async/order-recovery';
 import { OrderStreamConsumer } from './async/order-stream.consumer';
 import { OrderStreamMetrics } from './async/order-stream.metrics';
 import { AdmissionBatcher } from './async/admission-batcher';
+import { OrderStreamQueries } from './async/order-stream.queries';
 import { OrderStreamStore } from './async/order-stream.store';
 import { RedisDurabilityCheck } from './async/redis-durability.check';
 import { SaleRebuilder } from './async/sale-rebuilder';
@@ -56,6 +57,7 @@ import { StockReturnRelay } from './lifecycle/stock-return.relay';
     ActiveSales,
     SoldOutMemory,
     OrderStreamStore,
+    OrderStreamQueries,
     AdmissionBatcher,
     OrderBatchRepository,
     OrderPersister,

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { OrderStreamQueries } from '../../src/order/async/order-stream.queries';
 import { OrderStreamStore, type StreamOrder } from '../../src/order/async/order-stream.store';
 import { SoldOutMemory } from '../../src/order/async/sold-out-memory';
 import { ORDER_CONSUMER_GROUP, seckillKeys } from '../../src/voucher/seckill-keys';
@@ -13,6 +14,7 @@ describe('Async order scripts (seckill-admit/settle/compensate.lua) on real Redi
   let redis: Redis;
   let reader: Redis;
   let stream: OrderStreamStore;
+  let queries: OrderStreamQueries;
   let state: SeckillStateStore;
   let serverNowMs: number;
 
@@ -32,6 +34,7 @@ describe('Async order scripts (seckill-admit/settle/compensate.lua) on real Redi
     redis = new Redis(server.url);
     reader = new Redis(server.url);
     stream = new OrderStreamStore(redis);
+    queries = new OrderStreamQueries(redis);
     state = new SeckillStateStore(redis);
   });
   beforeEach(async () => {
@@ -200,7 +203,7 @@ describe('Async order scripts (seckill-admit/settle/compensate.lua) on real Redi
       expect(await redis.sismember(seckillKeys('9').buyers, '7')).toBe(0);
       expect(await redis.hgetall(seckillKeys('9').failed)).toEqual({ '601': '7:DATA_ERROR' });
       expect(await redis.xlen(seckillKeys('9').dead)).toBe(1);
-      expect(await stream.lookup('601', ['9'])).toMatchObject({ state: 'FAILED', userId: '7', reason: 'DATA_ERROR' });
+      expect(await queries.lookup('601', ['9'])).toMatchObject({ state: 'FAILED', userId: '7', reason: 'DATA_ERROR' });
       // The restock message reached this "replica": it sells again without waiting out its memory.
       await sleep(100);
       expect(memory.isSoldOut('9')).toBe(false);
@@ -273,7 +276,7 @@ describe('Async order scripts (seckill-admit/settle/compensate.lua) on real Redi
     expect(await state.isPublished('12')).toBe(true);
     expect((await admit('12', '2', '902')).admission).toBe('already-bought');
     expect((await admit('12', '3', '903')).admission).toBe('accepted');
-    expect(await stream.lookup('901', ['12'])).toMatchObject({ state: 'PENDING', userId: '2' });
+    expect(await queries.lookup('901', ['12'])).toMatchObject({ state: 'PENDING', userId: '2' });
     expect(await redis.hget(seckillKeys('12').state, 'stock')).toBe('2');
     expect((await redis.smembers(seckillKeys('12').buyers)).sort()).toEqual(['1', '2', '3']);
     expect(await redis.pttl(seckillKeys('12').buyers)).toBeGreaterThan(0);

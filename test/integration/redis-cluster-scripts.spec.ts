@@ -1,6 +1,7 @@
 import { Cluster } from 'ioredis';
 import { SegmentIdWorker } from '../../src/id-worker/id-segment.service';
 import { IdWorker } from '../../src/id-worker/id-worker.service';
+import { OrderStreamQueries } from '../../src/order/async/order-stream.queries';
 import { OrderStreamStore } from '../../src/order/async/order-stream.store';
 import { SoldOutMemory } from '../../src/order/async/sold-out-memory';
 import { durabilityProblems } from '../../src/order/async/redis-durability.check';
@@ -25,6 +26,7 @@ describe('The app’s Redis scripts and stores on a Redis Cluster (3 masters, re
   let subscriber: Cluster;
   let state: SeckillStateStore;
   let stream: OrderStreamStore;
+  let queries: OrderStreamQueries;
   let nowMs: number;
   /** Vouchers whose slots cover all three masters. */
   let vouchers: string[];
@@ -48,6 +50,7 @@ describe('The app’s Redis scripts and stores on a Redis Cluster (3 masters, re
     );
     state = new SeckillStateStore(redis);
     stream = new OrderStreamStore(redis);
+    queries = new OrderStreamQueries(redis);
     nowMs = await redisNowMs(redis);
     vouchers = [];
     const masters = new Set<string>();
@@ -117,21 +120,21 @@ describe('The app’s Redis scripts and stores on a Redis Cluster (3 masters, re
     const [settled, ...rest] = async;
     const mine = (voucherId: string) => orders.filter((order) => order.voucherId === voucherId);
     expect(await stream.settle(settled, mine(settled))).toBe(3);
-    expect(await stream.backlog(settled)).toMatchObject({ pending: 0, lag: 0, length: 3 });
+    expect(await queries.backlog(settled)).toMatchObject({ pending: 0, lag: 0, length: 3 });
     // The others' entries stay pending; another consumer claims them once idle.
     await sleep(60);
     for (const voucherId of rest) {
       const claimed = await stream.claimIdle({ voucherId, consumer: 'c2', minIdleMs: 50, count: 10 });
       expect(claimed.orders).toHaveLength(3);
-      expect((await stream.unackedStreamIds(voucherId)).ids.size).toBe(3);
+      expect((await queries.unackedStreamIds(voucherId)).ids.size).toBe(3);
       expect(await stream.recordAttempt(voucherId, claimed.orders[0].orderId)).toBe(1);
-      expect(await stream.lookup(claimed.orders[1].orderId, async)).toMatchObject({ state: 'PENDING' });
+      expect(await queries.lookup(claimed.orders[1].orderId, async)).toMatchObject({ state: 'PENDING' });
       expect(await stream.compensate(claimed.orders[0], { reason: 'DATA_ERROR', keepBuyer: false })).toBe(true);
       expect(await stream.compensate(claimed.orders[0], { reason: 'DATA_ERROR', keepBuyer: false })).toBe(false);
-      expect(await stream.lookup(claimed.orders[0].orderId, async)).toMatchObject({ state: 'FAILED' });
-      expect(await stream.deadOrderIds(voucherId)).toEqual(new Set([claimed.orders[0].orderId]));
-      expect(await stream.orderCounts(voucherId)).toEqual({ pending: 2, failed: 1 });
-      expect(await stream.allEntries(voucherId)).toHaveLength(3);
+      expect(await queries.lookup(claimed.orders[0].orderId, async)).toMatchObject({ state: 'FAILED' });
+      expect(await queries.deadOrderIds(voucherId)).toEqual(new Set([claimed.orders[0].orderId]));
+      expect(await queries.orderCounts(voucherId)).toEqual({ pending: 2, failed: 1 });
+      expect(await queries.allEntries(voucherId)).toHaveLength(3);
     }
   });
 

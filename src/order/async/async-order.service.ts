@@ -21,6 +21,7 @@ import {
   SaleUnavailableError,
 } from './async-order.errors';
 import { RedisDurabilityCheck } from './redis-durability.check';
+import { OrderStreamQueries } from './order-stream.queries';
 import { OrderStreamStore, type OrderLookup } from './order-stream.store';
 import { SaleRebuilder } from './sale-rebuilder';
 import { SoldOutMemory } from './sold-out-memory';
@@ -43,6 +44,7 @@ export class AsyncOrderService {
     @Inject(REDIS_CLIENT) private readonly redis: AppRedis,
     private readonly ids: SegmentIdWorker,
     private readonly stream: OrderStreamStore,
+    private readonly queries: OrderStreamQueries,
     private readonly soldOut: SoldOutMemory,
     private readonly sales: ActiveSales,
     private readonly vouchers: VoucherService,
@@ -69,15 +71,15 @@ export class AsyncOrderService {
   /** An order that is not in MySQL: pending or failed, if it is its caller's (or the caller is an admin). */
   async lookup(orderId: string, user: AuthUser): Promise<OrderLookup | null> {
     const found =
-      (await this.stream.lookup(orderId, await this.sales.list())) ??
+      (await this.queries.lookup(orderId, await this.sales.list())) ??
       // A sale created within the last second may not be listed yet.
-      (await this.stream.lookup(orderId, await this.sales.fresh()));
+      (await this.queries.lookup(orderId, await this.sales.fresh()));
     return found && (user.role === 'admin' || found.userId === user.id) ? found : null;
   }
 
   /** Where a sale's accepted orders are on their way to MySQL (admin view). */
   async backlog(voucherId: string): Promise<AsyncSaleBacklog> {
-    const [group, orders] = await Promise.all([this.stream.backlog(voucherId), this.stream.orderCounts(voucherId)]);
+    const [group, orders] = await Promise.all([this.queries.backlog(voucherId), this.queries.orderCounts(voucherId)]);
     return {
       streamLength: group.length,
       pendingOrders: orders.pending,

@@ -6,6 +6,7 @@ import type { ActiveSales } from './active-sales';
 import type { OrderPersister } from './order-persister';
 import { OrderRecovery } from './order-recovery';
 import { OrderStreamMetrics } from './order-stream.metrics';
+import type { OrderStreamQueries } from './order-stream.queries';
 import type { OrderStreamStore, StreamOrder } from './order-stream.store';
 import type { SaleRebuilder } from './sale-rebuilder';
 
@@ -20,8 +21,10 @@ describe(OrderRecovery.name, () => {
           voucherId === '1'
             ? Promise.reject(new Error("NOGROUP No such key 'seckill:{1}:orders' or consumer group 'order-writers'"))
             : Promise.resolve({ orders: [idle(voucherId)], malformed: [], deleted: [], next: '0-0' }),
-        backlog: () => Promise.resolve({ pending: 0, lag: 0, length: 1 }),
       } as unknown as OrderStreamStore;
+      const queries = {
+        backlog: () => Promise.resolve({ pending: 0, lag: 0, length: 1 }),
+      } as unknown as OrderStreamQueries;
       const persister = {
         discard: () => Promise.resolve(),
         persist: (orders: StreamOrder[]) => {
@@ -33,6 +36,7 @@ describe(OrderRecovery.name, () => {
         { ORDER_DURABILITY: 'aof', INSTANCE_ID: 'r1', ORDER_CLAIM_IDLE_MS: 100, ORDER_BATCH_SIZE: 10 } as AppConfig,
         { list: () => Promise.resolve(['1', '2', '3']) } as unknown as ActiveSales,
         stream,
+        queries,
         persister,
         new OrderStreamMetrics({ registry: new Registry() } as MetricsService),
         { isPublished: () => Promise.resolve(true) } as unknown as SeckillStateStore,

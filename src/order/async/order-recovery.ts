@@ -3,6 +3,7 @@ import { appConfig, type AppConfig } from '../../config/app-config';
 import { ActiveSales } from './active-sales';
 import { OrderPersister } from './order-persister';
 import { OrderStreamMetrics } from './order-stream.metrics';
+import { OrderStreamQueries } from './order-stream.queries';
 import { OrderStreamStore, type StreamOrder } from './order-stream.store';
 import { SaleRebuilder } from './sale-rebuilder';
 import { SeckillStateStore } from '../../voucher/seckill-state.store';
@@ -26,6 +27,7 @@ export class OrderRecovery implements OnApplicationBootstrap, BeforeApplicationS
     @Inject(appConfig.KEY) private readonly config: AppConfig,
     private readonly sales: ActiveSales,
     private readonly stream: OrderStreamStore,
+    private readonly queries: OrderStreamQueries,
     private readonly persister: OrderPersister,
     private readonly metrics: OrderStreamMetrics,
     private readonly stateStore: SeckillStateStore,
@@ -80,7 +82,7 @@ export class OrderRecovery implements OnApplicationBootstrap, BeforeApplicationS
     for (const voucherId of await this.sales.list()) {
       try {
         claimed += await this.recoverSale(voucherId);
-        const backlog = await this.stream.backlog(voucherId);
+        const backlog = await this.queries.backlog(voucherId);
         pending += backlog.pending;
         lag += backlog.lag;
         length += backlog.length;

@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { LockScriptClient } from '../../lock';
 import { masterOf, onNodeOf, type AppRedis } from '../../redis/redis-connections';
-import { pairsToRecord } from '../../redis/redis-replies';
 import { RedisScript, writtenAtOnce } from '../../redis/redis-script';
 import { TOKEN_BUCKET_LUA } from '../../redis/token-bucket';
 import { REDIS_CLIENT } from '../../redis/redis.tokens';
 import { KEEP_AFTER_END_MS, ORDER_CONSUMER_GROUP, RESTOCK_CHANNEL, seckillKeys } from '../../voucher/seckill-keys';
+import { parseEntries, type MalformedEntry, type RawEntry, type StreamOrder } from './order-stream.entries';
 
 // 4 keys of the sale, then two rate-limit buckets per request (ORDER_ADMISSION_BATCH_MAX ≤ 1,000).
 const admitScript = RedisScript.withPrelude(TOKEN_BUCKET_LUA, {
@@ -32,42 +32,17 @@ const ADMISSIONS: AsyncAdmission[] = [
   'rate-limited',
 ];
 
-/** One accepted order as read from a voucher's stream. */
-export interface StreamOrder {
-  /** Stream entry id, e.g. `1700000000000-0`. */
-  streamId: string;
-  orderId: string;
-  userId: string;
-  voucherId: string;
-}
-
-/** An entry whose fields are not an order (written by hand, truncated): dead-lettered at once. */
-export interface MalformedEntry {
-  streamId: string;
-  voucherId: string;
-  fields: string[];
-}
-
-export interface OrderLookup {
-  state: 'PENDING' | 'FAILED';
-  orderId: string;
-  userId: string;
-  voucherId: string;
-  reason?: string;
-}
-
-type RawEntry = [id: string, fields: string[] | null];
-
-const DECIMAL_ID = /^[1-9]\d{0,19}$/;
-
 /** On a Cluster, how long a read of several sales' streams that found nothing waits before the next. */
 export const CLUSTER_POLL_MS = 20;
+
+export type { MalformedEntry, OrderLookup, StreamOrder } from './order-stream.entries';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Redis side of the asynchronous order path: the admission script, the voucher streams and their
- * consumer group, settlement, dead-lettering and status lookups. Only this class touches those keys.
+ * consumer group, settlement, dead-lettering and replica confirmation. Only this class writes those
+ * keys; `OrderStreamQueries` reads them (status lookups, backlog, what a rebuild needs).
  */
 @Injectable()
 export class OrderStreamStore {
@@ -369,146 +344,6 @@ export class OrderStreamStore {
     );
     return done === 1;
   }
-
-  /** Finds an order that is not (yet) in MySQL among the given sales: pending or failed. */
-  async lookup(orderId: string, voucherIds: string[]): Promise<OrderLookup | null> {
-    if (voucherIds.length === 0) {
-      return null;
-    }
-    // One command per hash (sent together by auto-pipelining): one pipeline may not span the slots
-    // of several sales on a Cluster.
-    const replies = await Promise.all(
-      voucherIds.flatMap((voucherId) => {
-        const keys = seckillKeys(voucherId);
-        return [this.redis.hget(keys.pending, orderId), this.redis.hget(keys.failed, orderId)];
-      }),
-    );
-    for (let i = 0; i < voucherIds.length; i++) {
-      const pendingUser = replies[2 * i];
-      const failed = replies[2 * i + 1];
-      if (failed) {
-        const [userId, reason] = splitOnce(failed, ':');
-        return { state: 'FAILED', orderId, userId, voucherId: voucherIds[i], reason };
-      }
-      if (pendingUser) {
-        return { state: 'PENDING', orderId, userId: pendingUser, voucherId: voucherIds[i] };
-      }
-    }
-    return null;
-  }
-
-  /** Ids of the sale's dead-lettered orders: the failed hash and the dead-letter stream (either may survive alone). */
-  async deadOrderIds(voucherId: string): Promise<Set<string>> {
-    const keys = seckillKeys(voucherId);
-    const ids = new Set(await this.redis.hkeys(keys.failed));
-    const dead = (await this.redis.xrange(keys.dead, '-', '+')) as RawEntry[];
-    for (const [, fields] of dead) {
-      const { orderId } = pairsToRecord(fields ?? []);
-      if (orderId) {
-        ids.add(orderId);
-      }
-    }
-    return ids;
-  }
-
-  /**
-   * Stream ids of entries not yet acknowledged: delivered but pending (XPENDING), or not yet
-   * delivered (after the group's last-delivered-id). `all: true` when there is no group: then
-   * nothing was ever acknowledged.
-   */
-  async unackedStreamIds(voucherId: string): Promise<{ all: boolean; ids: Set<string>; lastDelivered: string }> {
-    const key = seckillKeys(voucherId).orders;
-    const lastDelivered = (await this.groupInfo(voucherId))?.['last-delivered-id'] as string | undefined;
-    if (lastDelivered === undefined) {
-      return { all: true, ids: new Set(), lastDelivered: '0-0' };
-    }
-    const ids = new Set<string>();
-    let start = '-';
-    for (;;) {
-      const page = (await this.redis.xpending(key, ORDER_CONSUMER_GROUP, start, '+', 10_000)) as [
-        string,
-        ...unknown[],
-      ][];
-      for (const [id] of page) {
-        ids.add(id);
-      }
-      if (page.length < 10_000) {
-        return { all: false, ids, lastDelivered };
-      }
-      start = `(${page[page.length - 1][0]}`;
-    }
-  }
-
-  /**
-   * Entries accepted but not yet acknowledged by a consumer, per the group (0 if no group): delivered
-   * and pending, and not yet delivered (lag); and the stream's length (it is never trimmed while the
-   * sale lives, so this is every order the sale accepted).
-   */
-  async backlog(voucherId: string): Promise<{ pending: number; lag: number; length: number }> {
-    const [group, length] = await Promise.all([
-      this.groupInfo(voucherId),
-      this.redis.xlen(seckillKeys(voucherId).orders),
-    ]);
-    return { pending: Number(group?.pending ?? 0), lag: Number(group?.lag ?? 0), length };
-  }
-
-  /** Accepted orders not yet persisted (pending) and dead-lettered (failed), per the sale's hashes. */
-  async orderCounts(voucherId: string): Promise<{ pending: number; failed: number }> {
-    const keys = seckillKeys(voucherId);
-    const [pending, failed] = await Promise.all([this.redis.hlen(keys.pending), this.redis.hlen(keys.failed)]);
-    return { pending, failed };
-  }
-
-  /** XINFO GROUPS of the voucher's stream, the consumer group's entry; undefined without stream or group. */
-  private async groupInfo(voucherId: string): Promise<Record<string, unknown> | undefined> {
-    try {
-      const groups = (await this.redis.xinfo('GROUPS', seckillKeys(voucherId).orders)) as unknown[][];
-      return groups.map((group) => pairsToRecord(group)).find((record) => record.name === ORDER_CONSUMER_GROUP);
-    } catch (error) {
-      // No stream (yet, or any more): no group either. Anything else (Redis down) is the caller's 503.
-      if (error instanceof Error && /no such key/i.test(error.message)) {
-        return undefined;
-      }
-      throw error;
-    }
-  }
-
-  /** Every entry of a voucher's stream (for a rebuild), oldest first, paged. */
-  async allEntries(voucherId: string, pageSize = 10_000): Promise<StreamOrder[]> {
-    const key = seckillKeys(voucherId).orders;
-    const orders: StreamOrder[] = [];
-    const malformed: MalformedEntry[] = [];
-    let start = '-';
-    for (;;) {
-      const page = (await this.redis.xrange(key, start, '+', 'COUNT', pageSize)) as RawEntry[];
-      parseEntries(voucherId, page, orders, malformed);
-      if (page.length < pageSize) {
-        return orders;
-      }
-      start = `(${page[page.length - 1][0]}`;
-    }
-  }
-}
-
-function parseEntries(voucherId: string, entries: RawEntry[], orders: StreamOrder[], malformed: MalformedEntry[]) {
-  for (const [streamId, fields] of entries) {
-    const record = pairsToRecord(fields ?? []);
-    const { orderId, userId } = record;
-    if (
-      DECIMAL_ID.test(orderId ?? '') &&
-      DECIMAL_ID.test(userId ?? '') &&
-      (record.voucherId === undefined || record.voucherId === voucherId)
-    ) {
-      orders.push({ streamId, orderId, userId, voucherId });
-    } else {
-      malformed.push({ streamId, voucherId, fields: fields ?? [] });
-    }
-  }
-}
-
-function splitOnce(value: string, separator: string): [string, string] {
-  const at = value.indexOf(separator);
-  return at < 0 ? [value, ''] : [value.slice(0, at), value.slice(at + 1)];
 }
 
 /** The vouchers grouped by their master in `connection`'s slot map (a voucher whose slot is unknown stands alone). */

@@ -3,7 +3,7 @@ import { LockService } from '../../lock';
 import { SeckillStateStore } from '../../voucher/seckill-state.store';
 import { OrderBatchRepository } from './order-batch.repository';
 import { OrderStreamMetrics } from './order-stream.metrics';
-import { OrderStreamStore } from './order-stream.store';
+import { OrderStreamQueries } from './order-stream.queries';
 import { ActiveSales } from './active-sales';
 import { KEEP_AFTER_END_MS } from '../../voucher/seckill-keys';
 import { VoucherService } from '../../voucher/voucher.service';
@@ -31,7 +31,7 @@ export class SaleRebuilder {
   constructor(
     private readonly locks: LockService,
     private readonly repository: OrderBatchRepository,
-    private readonly stream: OrderStreamStore,
+    private readonly queries: OrderStreamQueries,
     private readonly stateStore: SeckillStateStore,
     private readonly metrics: OrderStreamMetrics,
     private readonly sales: ActiveSales,
@@ -78,13 +78,13 @@ export class SaleRebuilder {
         return false;
       }
       const inMysql = new Set(snapshot.orders.map((order) => `${order.orderId}:${order.userId}`));
-      const dead = await this.stream.deadOrderIds(voucherId);
-      const unacked = await this.stream.unackedStreamIds(voucherId);
+      const dead = await this.queries.deadOrderIds(voucherId);
+      const unacked = await this.queries.unackedStreamIds(voucherId);
       // Entries sold but not in the snapshot (still pending, or committed after it) take stock;
       // only the unacknowledged ones are still pending.
       const sold = new Map<string, string>();
       const pending = new Map<string, string>();
-      for (const entry of await this.stream.allEntries(voucherId)) {
+      for (const entry of await this.queries.allEntries(voucherId)) {
         if (inMysql.has(`${entry.orderId}:${entry.userId}`) || dead.has(entry.orderId)) {
           continue;
         }
