@@ -5,9 +5,7 @@ import { DomainError } from '../common/errors/domain-error';
 import { IdWorker } from '../id-worker/id-worker.service';
 import { DistributedLock } from '../lock/nest';
 import { RateLimitedError } from '../rate-limit/rate-limit.errors';
-import { SeckillStateStore } from '../voucher/seckill-state.store';
 import { VoucherNotFoundError } from '../voucher/voucher.errors';
-import { VoucherRepository } from '../voucher/voucher.repository';
 import { VoucherService } from '../voucher/voucher.service';
 import { OrderMetrics } from './order-metrics';
 import {
@@ -50,8 +48,6 @@ const isRetryableTransactionError = (error: unknown) => {
 export class OrderService {
   constructor(
     private readonly vouchers: VoucherService,
-    private readonly voucherRepository: VoucherRepository,
-    private readonly saleState: SeckillStateStore,
     private readonly orders: OrderRepository,
     private readonly idWorker: IdWorker,
     private readonly metrics: OrderMetrics,
@@ -119,14 +115,14 @@ export class OrderService {
       if (committed === undefined) {
         // MySQL said sold out: Redis was marked 0 already; otherwise the unit goes back.
         if (!(error instanceof SoldOutError)) {
-          await this.saleState.release(voucherId).catch(() => undefined);
+          await this.vouchers.releaseUnit(voucherId).catch(() => undefined);
         }
         throw error;
       }
       orderId = committed;
     }
     // Advisory copy only (MySQL decided); if this fails, the user's repeat is caught under the lock.
-    await this.saleState.confirm(voucherId, userId, endMs).catch(() => undefined);
+    await this.vouchers.confirmBuyer(voucherId, userId, endMs).catch(() => undefined);
     return orderId;
   }
 
@@ -180,8 +176,8 @@ export class OrderService {
     }
     const orderId = await this.insertWithFreshId(userId, voucherId);
     attempt.orderId = orderId;
-    if (!(await this.voucherRepository.decrementStock(voucherId))) {
-      await this.saleState.markSoldOut(voucherId).catch(() => undefined);
+    if (!(await this.vouchers.decrementStock(voucherId))) {
+      await this.vouchers.markSoldOut(voucherId).catch(() => undefined);
       throw new SoldOutError('Sold out');
     }
     // Past the request's deadline nginx may have answered 504 already: roll back rather than

@@ -11,6 +11,7 @@ import { VoucherService } from './voucher.service';
   imports: [RateLimitModule],
   controllers: [VoucherController],
   providers: [VoucherService, VoucherRepository, SeckillStateStore, VoucherReconciler, ReconcilerStatusStore],
-  exports: [VoucherService, VoucherRepository, SeckillStateStore],
+  // The module's one service: its tables and Redis keys are reached only through it.
+  exports: [VoucherService],
 })
 export class VoucherModule {}

@@ -1,6 +1,7 @@
 import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Injectable } from '@nestjs/common';
+import { affectedRows } from '../database/affected-rows';
 import { SeckillVoucher } from './seckill-voucher.entity';
 import { Voucher } from './voucher.entity';
 
@@ -94,12 +95,4 @@ export class VoucherRepository {
       .where('s.end_time > :since', { since: new Date(now.getTime() - graceMs) })
       .getMany();
   }
-}
-
-/** mysql2 answers UPDATE with a ResultSetHeader; TypeORM may wrap it as [rows, affected]. */
-export function affectedRows(result: unknown): number {
-  if (Array.isArray(result) && typeof result[1] === 'number') {
-    return result[1];
-  }
-  return (result as { affectedRows?: number }).affectedRows ?? 0;
 }

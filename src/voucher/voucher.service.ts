@@ -3,13 +3,14 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InvalidInputError } from '../common/errors/domain-error';
 import type { CreateSeckillVoucherRequest, CreateVoucherRequest } from './dto/create-voucher.dto';
 import type { VoucherResponse } from './dto/voucher.response';
+import { toResponse, voucherRow } from './voucher.mapper';
 import { RateLimitPolicy } from '../rate-limit/rate-limit.policy';
 import { ReconcilerStatusStore } from './reconciler-status.store';
 import type { SaleStatus } from './dto/sale-status.response';
 import { Admission, SeckillStateStore, type ReturnedUnit } from './seckill-state.store';
 import { VoucherType } from './voucher.entity';
 import { VoucherNotFoundError } from './voucher.errors';
-import { VoucherRepository, VoucherWithSale } from './voucher.repository';
+import { VoucherRepository } from './voucher.repository';
 import type { SaleRequest } from './sale-request';
 
 const PUBLISH_ATTEMPTS = 3;
@@ -111,6 +112,54 @@ export class VoucherService {
     return this.stateStore.reserve(voucherId, userId);
   }
 
+  // The sale's live state in Redis and its stock row in MySQL, for the order module: the voucher
+  // module owns both, and nothing outside it reaches its repository or store.
+
+  /** The oversell guard (`UPDATE … WHERE stock > 0`) inside the caller's transaction; false when none is left. */
+  decrementStock(voucherId: string): Promise<boolean> {
+    return this.repository.decrementStock(voucherId);
+  }
+
+  /** Sync: the reserved unit of an order that did not happen goes back to Redis. */
+  releaseUnit(voucherId: string): Promise<void> {
+    return this.stateStore.release(voucherId);
+  }
+
+  /** Sync: the order committed; Redis remembers the buyer (advisory: MySQL decided). */
+  confirmBuyer(voucherId: string, userId: string, endMs: number): Promise<void> {
+    return this.stateStore.confirm(voucherId, userId, endMs);
+  }
+
+  /** MySQL had no stock left: Redis answers SOLD_OUT from now on. */
+  markSoldOut(voucherId: string): Promise<void> {
+    return this.stateStore.markSoldOut(voucherId);
+  }
+
+  /** Whether the sale's state hash is in Redis (complete). */
+  isSalePublished(voucherId: string): Promise<boolean> {
+    return this.stateStore.isPublished(voucherId);
+  }
+
+  /** Redis' clock (ms) that decides for this sale. */
+  saleClock(voucherId: string): Promise<number> {
+    return this.stateStore.now(voucherId);
+  }
+
+  /** Async: rebuilds a lost sale state (see `SeckillStateStore.restore`). */
+  restoreSale(voucherId: string, sale: Parameters<SeckillStateStore['restore']>[1]): Promise<boolean> {
+    return this.stateStore.restore(voucherId, sale);
+  }
+
+  /** Async: the voucher's orders stream and consumer group exist (`keepTtl`: set a TTL only if none). */
+  ensureOrdersStream(voucherId: string, expireAt?: number, keepTtl = false): Promise<void> {
+    return this.stateStore.ensureOrdersStream(voucherId, expireAt, keepTtl);
+  }
+
+  /** Marks orders as given back without touching stock (their units are in a state rebuilt from MySQL). */
+  markReturned(voucherId: string, orderIds: string[]): Promise<void> {
+    return this.stateStore.markReturned(voucherId, orderIds);
+  }
+
   /**
    * MySQL half of giving units back: `stock + units` inside the caller's transaction (the one that
    * cancels the orders). The Redis half is `returnUnits`, after COMMIT, relayed from the outbox.
@@ -200,35 +249,4 @@ export class VoucherService {
     }
     // Not fatal: MySQL is authoritative; the order path and the reconciler republish it.
   }
-}
-
-function voucherRow(request: CreateVoucherRequest | CreateSeckillVoucherRequest) {
-  return {
-    shopId: request.shopId,
-    title: request.title,
-    subTitle: request.subTitle ?? null,
-    rules: request.rules ?? null,
-    payValue: String(request.payValue),
-    actualValue: String(request.actualValue),
-  };
-}
-
-function toResponse(voucher: VoucherWithSale): VoucherResponse {
-  const response: VoucherResponse = {
-    id: voucher.id,
-    shopId: voucher.shopId,
-    title: voucher.title,
-    subTitle: voucher.subTitle,
-    rules: voucher.rules,
-    payValue: Number(voucher.payValue),
-    actualValue: Number(voucher.actualValue),
-    type: voucher.type,
-    status: voucher.status,
-  };
-  if (voucher.seckill) {
-    response.stock = voucher.seckill.stock;
-    response.beginTime = voucher.seckill.beginTime.toISOString();
-    response.endTime = voucher.seckill.endTime.toISOString();
-  }
-  return response;
 }

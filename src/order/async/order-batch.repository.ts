@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { appConfig, type AppConfig } from '../../config/app-config';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { mysqlError } from '../../database/database-errors';
-import { affectedRows } from '../../voucher/voucher.repository';
+import { affectedRows } from '../../database/affected-rows';
 import { isDuplicateKey } from '../order.repository';
 import { parseUnits } from '../lifecycle/stock-return.outbox';
 

@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import type { AppConfig } from '../../config/app-config';
 import type { MetricsService } from '../../metrics/metrics.service';
-import type { SeckillStateStore } from '../../voucher/seckill-state.store';
+import type { VoucherService } from '../../voucher/voucher.service';
 import type { ActiveSales } from './active-sales';
 import type { OrderPersister } from './order-persister';
 import { OrderRecovery } from './order-recovery';
@@ -39,7 +39,7 @@ describe(OrderRecovery.name, () => {
         queries,
         persister,
         new OrderStreamMetrics({ registry: new Registry() } as MetricsService),
-        { isPublished: () => Promise.resolve(true) } as unknown as SeckillStateStore,
+        { isSalePublished: () => Promise.resolve(true) } as unknown as VoucherService,
         {} as SaleRebuilder,
       );
       await expect(recovery.recover()).resolves.toBe(2);

@@ -6,7 +6,7 @@ import { OrderStreamMetrics } from './order-stream.metrics';
 import { OrderStreamQueries } from './order-stream.queries';
 import { OrderStreamStore, type StreamOrder } from './order-stream.store';
 import { SaleRebuilder } from './sale-rebuilder';
-import { SeckillStateStore } from '../../voucher/seckill-state.store';
+import { VoucherService } from '../../voucher/voucher.service';
 
 /** Claim rounds per sale and tick, each of up to ORDER_BATCH_SIZE entries. */
 const MAX_PAGES = 20;
@@ -30,7 +30,7 @@ export class OrderRecovery implements OnApplicationBootstrap, BeforeApplicationS
     private readonly queries: OrderStreamQueries,
     private readonly persister: OrderPersister,
     private readonly metrics: OrderStreamMetrics,
-    private readonly stateStore: SeckillStateStore,
+    private readonly vouchers: VoucherService,
     private readonly rebuilder: SaleRebuilder,
   ) {}
 
@@ -99,7 +99,7 @@ export class OrderRecovery implements OnApplicationBootstrap, BeforeApplicationS
   /** Claims and persists one sale's idle entries (rebuilding its state first if it vanished). */
   private async recoverSale(voucherId: string): Promise<number> {
     // A sale whose state vanished is rebuilt even if nobody orders (its orders must not stay PENDING).
-    if (!(await this.stateStore.isPublished(voucherId))) {
+    if (!(await this.vouchers.isSalePublished(voucherId))) {
       await this.rebuilder.request(voucherId);
     }
     let claimed = 0;

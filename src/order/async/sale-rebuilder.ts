@@ -1,6 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { LockService } from '../../lock';
-import { SeckillStateStore } from '../../voucher/seckill-state.store';
 import { OrderBatchRepository } from './order-batch.repository';
 import { OrderStreamMetrics } from './order-stream.metrics';
 import { OrderStreamQueries } from './order-stream.queries';
@@ -32,7 +31,6 @@ export class SaleRebuilder {
     private readonly locks: LockService,
     private readonly repository: OrderBatchRepository,
     private readonly queries: OrderStreamQueries,
-    private readonly stateStore: SeckillStateStore,
     private readonly metrics: OrderStreamMetrics,
     private readonly sales: ActiveSales,
     private readonly vouchers: VoucherService,
@@ -60,7 +58,7 @@ export class SaleRebuilder {
       return false;
     }
     try {
-      if (await this.stateStore.isPublished(voucherId)) {
+      if (await this.vouchers.isSalePublished(voucherId)) {
         return false;
       }
       // The window first (one row): a sale whose keys expired with it has nothing to reopen, and
@@ -69,7 +67,7 @@ export class SaleRebuilder {
       if (!window) {
         return false;
       }
-      if (window.endTime.getTime() + KEEP_AFTER_END_MS <= (await this.stateStore.now(voucherId))) {
+      if (window.endTime.getTime() + KEEP_AFTER_END_MS <= (await this.vouchers.saleClock(voucherId))) {
         this.sales.forget(voucherId);
         return false;
       }
@@ -107,8 +105,8 @@ export class SaleRebuilder {
         this.logger.error(`Voucher ${voucherId}: ${sold.size} unpersisted orders exceed MySQL stock ${snapshot.stock}`);
       }
       // Returns committed before the snapshot are in its stock: their relay must not add them again.
-      await this.stateStore.markReturned(voucherId, snapshot.returnsInFlight);
-      const restored = await this.stateStore.restore(voucherId, {
+      await this.vouchers.markReturned(voucherId, snapshot.returnsInFlight);
+      const restored = await this.vouchers.restoreSale(voucherId, {
         stock: Math.max(0, stock),
         beginTime: snapshot.beginTime,
         endTime: snapshot.endTime,

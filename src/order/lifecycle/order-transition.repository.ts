@@ -1,7 +1,7 @@
 import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Injectable } from '@nestjs/common';
-import { affectedRows } from '../../voucher/voucher.repository';
+import { affectedRows } from '../../database/affected-rows';
 import { OrderStatus, type CancelReason } from '../voucher-order.entity';
 
 /** An order whose unit goes back to its sale. */

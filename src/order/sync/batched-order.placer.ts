@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { IdWorker } from '../../id-worker/id-worker.service';
 import type { LockContext } from '../../lock';
 import { DistributedLock } from '../../lock/nest';
-import { SeckillStateStore } from '../../voucher/seckill-state.store';
+import { VoucherService } from '../../voucher/voucher.service';
 import { ID_ATTEMPTS, USER_LOCK_WAIT_MS, type OrderAttempt } from '../order-attempt';
 import { OrderMetrics } from '../order-metrics';
 import { AlreadyOrderedError, OrderDeadlineExceededError, SoldOutError } from '../order.errors';
@@ -21,7 +21,7 @@ export class BatchedOrderPlacer {
     private readonly batcher: SyncOrderBatcher,
     private readonly idWorker: IdWorker,
     private readonly metrics: OrderMetrics,
-    private readonly saleState: SeckillStateStore,
+    private readonly vouchers: VoucherService,
   ) {}
 
   /** Places the order; `attempt.orderId` is set while its outcome may be unknown (for a read-back). */
@@ -59,7 +59,7 @@ export class BatchedOrderPlacer {
           throw outcome.orderId ? error.withOrder(outcome.orderId) : error;
         }
         case 'sold-out':
-          await this.saleState.markSoldOut(voucherId).catch(() => undefined);
+          await this.vouchers.markSoldOut(voucherId).catch(() => undefined);
           throw new SoldOutError('Sold out');
         case 'deadline':
           throw new OrderDeadlineExceededError('The order took too long and was not placed; try again');
