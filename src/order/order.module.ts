@@ -29,6 +29,7 @@ import { OrderExpiryScheduler } from './lifecycle/order-expiry.scheduler';
 import { OrderLifecycleController } from './lifecycle/order-lifecycle.controller';
 import { OrderLifecycleService } from './lifecycle/order-lifecycle.service';
 import { OrderTransitionRepository } from './lifecycle/order-transition.repository';
+import { PayBatcher } from './lifecycle/pay.batcher';
 import { StockReturnOutbox } from './lifecycle/stock-return.outbox';
 import { StockReturnRelay } from './lifecycle/stock-return.relay';
 
@@ -47,6 +48,7 @@ import { StockReturnRelay } from './lifecycle/stock-return.relay';
     // After the sale: pay, cancel, use, refund, expiry and the units they give back.
     OrderLifecycleService,
     OrderTransitionRepository,
+    PayBatcher,
     OrderExpiryScheduler,
     StockReturnOutbox,
     StockReturnRelay,

@@ -60,6 +60,18 @@ export class OrderRepository {
     return rows.length > 0 ? String(rows[0].id) : undefined;
   }
 
+  /** Orders by id (any that exist). */
+  async findByIds(ids: string[]): Promise<VoucherOrder[]> {
+    if (ids.length === 0) {
+      return [];
+    }
+    const rows: OrderRow[] = await this.txHost.tx.query(
+      `SELECT ${ORDER_COLUMNS} FROM tb_voucher_order WHERE id IN (${ids.map(() => '?').join(', ')})`,
+      ids,
+    );
+    return rows.map(toOrder);
+  }
+
   /** One page of a user's orders, newest (highest id) first, below `cursor` if given. */
   async listForUser(query: {
     userId: string;

@@ -157,10 +157,10 @@ export class OrderBatchRepository {
   }
 
   /**
-   * Of these users, those holding a live order of the voucher. A plain read (in the group commit's
-   * READ COMMITTED transaction: it sees every order committed before it, such as a user's earlier
-   * order committed before its lock was released); a locking read would take gap locks that
-   * deadlock concurrent batches' inserts.
+   * Of these users, those holding a live order of the voucher. A plain read, the group commit's
+   * first: its snapshot sees every order committed before the batch began (a user's earlier order
+   * committed before its lock was released); a locking read would take gap locks that deadlock
+   * concurrent batches' inserts.
    */
   async liveBuyers(runner: QueryRunner, voucherId: string, userIds: string[]): Promise<Map<string, string>> {
     const rows = (await runner.query(
@@ -246,6 +246,11 @@ export class OrderBatchRepository {
     );
   }
 
+  /**
+   * What MySQL holds of a batch whose INSERT hit a duplicate key. A locking read: it sees the latest
+   * commits, not the transaction's snapshot (a group commit's first read may predate the order it
+   * collided with). Only on this rare path, so its gap locks cost nothing in the common case.
+   */
   private async existing(
     runner: QueryRunner,
     voucherId: string,
@@ -253,7 +258,8 @@ export class OrderBatchRepository {
   ): Promise<{ ids: Map<string, string>; users: Set<string> }> {
     const rows = (await runner.query(
       `SELECT id, user_id AS userId, voucher_id AS voucherId, live_user_id AS liveUserId FROM tb_voucher_order
-       WHERE id IN (${placeholders(orders.length)}) OR (voucher_id = ? AND live_user_id IN (${placeholders(orders.length)}))`,
+       WHERE id IN (${placeholders(orders.length)}) OR (voucher_id = ? AND live_user_id IN (${placeholders(orders.length)}))
+       LOCK IN SHARE MODE`,
       [...orders.map((order) => order.orderId), voucherId, ...orders.map((order) => order.userId)],
     )) as { id: string; userId: string; voucherId: string; liveUserId: string | null }[];
     return {

@@ -18,6 +18,7 @@ import {
   OrderPendingError,
 } from './order-lifecycle.errors';
 import { OrderTransitionRepository, type ReturningOrder } from './order-transition.repository';
+import { PayBatcher } from './pay.batcher';
 import { StockReturnOutbox, type StockReturn } from './stock-return.outbox';
 import { StockReturnRelay } from './stock-return.relay';
 
@@ -33,6 +34,7 @@ export class OrderLifecycleService {
   constructor(
     private readonly orders: OrderRepository,
     private readonly transitions: OrderTransitionRepository,
+    private readonly payments: PayBatcher,
     private readonly outbox: StockReturnOutbox,
     private readonly relay: StockReturnRelay,
     private readonly vouchers: VoucherService,
@@ -44,11 +46,11 @@ export class OrderLifecycleService {
 
   /** unpaid → paid (the caller's order, before its deadline); paying a paid order again changes nothing. */
   async pay(orderId: string, user: AuthUser, payType: number): Promise<VoucherOrderResponse> {
-    if (await this.transitions.pay(orderId, user.id, payType)) {
-      this.metrics.transitions.inc({ transition: 'pay' });
-      return toOrderResponse(await this.read(orderId));
+    const { order: found, paid } = await this.payments.pay(orderId, user.id, payType);
+    if (paid > 0) {
+      this.metrics.transitions.inc({ transition: 'pay' }, paid);
     }
-    const order = await this.ownOrder(orderId, user);
+    const order = found && found.userId === user.id ? found : await this.ownOrder(orderId, user);
     if (order.status === OrderStatus.Paid) {
       return toOrderResponse(order);
     }

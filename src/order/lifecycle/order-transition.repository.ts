@@ -17,23 +17,15 @@ export interface ExpiringOrder extends ReturningOrder {
 }
 
 /**
- * The order lifecycle's writes: each transition is one conditional UPDATE (`… WHERE id = ? AND
- * status = <from>`), so of two concurrent transitions of one order exactly one changes a row; the
- * caller reads the order back to tell the loser why. Deadlines are compared with the database's
+ * The order lifecycle's writes (pay's is `PayBatcher`'s, several orders per statement): each
+ * transition is one conditional UPDATE (`… WHERE id = ? AND status = <from>`), so of two concurrent
+ * transitions of one order exactly one changes a row; the caller reads the order back to tell the
+ * loser why. Deadlines are compared with the database's
  * clock (`NOW(3)`), the one clock that decides pay against expiry. Joins the active transaction.
  */
 @Injectable()
 export class OrderTransitionRepository {
   constructor(private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>) {}
-
-  /** unpaid → paid, only before the deadline. `userId` null: any owner (a provider callback). */
-  async pay(orderId: string, userId: string | null, payType: number): Promise<boolean> {
-    return this.update(
-      `UPDATE tb_voucher_order SET status = ${OrderStatus.Paid}, pay_type = ?, pay_time = NOW(3)
-       WHERE id = ? AND status = ${OrderStatus.Unpaid} AND pay_deadline > NOW(3)${userId === null ? '' : ' AND user_id = ?'}`,
-      userId === null ? [payType, orderId] : [payType, orderId, userId],
-    );
-  }
 
   /** unpaid → cancelled by its buyer. */
   async cancel(orderId: string, userId: string, reason: CancelReason): Promise<boolean> {

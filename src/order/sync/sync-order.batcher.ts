@@ -95,9 +95,10 @@ export class SyncOrderBatcher {
       const runner = this.dataSource.createQueryRunner();
       try {
         await runner.connect();
-        // READ COMMITTED: each read sees the latest commits (a buyer whose order committed while this
-        // batch waited on a row lock is found, not missed by an older snapshot), and no gap locks.
-        await runner.startTransaction('READ COMMITTED');
+        // The server's isolation (REPEATABLE READ): the first read's snapshot sees every commit before
+        // the batch began; a duplicate found by the INSERT is sorted with a locking read, which sees
+        // the latest commits (one round trip less than setting READ COMMITTED per transaction).
+        await runner.startTransaction();
         const left = await this.writeOrAnswer(runner, voucherId, members);
         if (left.length < members.length) {
           // Someone was answered alone: the rows written for it go with this attempt.
