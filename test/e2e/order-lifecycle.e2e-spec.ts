@@ -71,6 +71,9 @@ describe.each(['sync', 'async'] as const)('Order lifecycle (%s mode, 3 replicas 
     // Someone else's order is missing, not forbidden.
     const foreign = await transition(cluster.url, lapsers[0].orderId!, payers[0].userId, 'cancel');
     expect([foreign.status, foreign.body.code]).toEqual([404, 'ORDER_NOT_FOUND']);
+    // Paying someone else's order pays nothing (it lapses below with the other unpaid ones).
+    const foreignPay = await transition(cluster.url, lapsers[1].orderId!, payers[0].userId, 'pay');
+    expect([foreignPay.status, foreignPay.body.code]).toEqual([404, 'ORDER_NOT_FOUND']);
 
     // The 60 unpaid orders lapse at their deadline (plus a scan interval) and give their units back.
     const lapsed = await waitFor(
