@@ -22,6 +22,7 @@ import { LOCK_TABLE_BACKEND } from './lock-table/lock-table.tokens';
 import { LockMetrics } from './metrics/lock-metrics';
 import { RedisModule } from './redis/redis.module';
 import { REDIS_CLIENT, REDIS_LOCK_NODES, REDIS_SUBSCRIBER } from './redis/redis.tokens';
+import { BenchModule } from './bench/bench.module';
 
 @Module({
   imports: [
@@ -90,6 +91,8 @@ import { REDIS_CLIENT, REDIS_LOCK_NODES, REDIS_SUBSCRIBER } from './redis/redis.
     AdminModule,
     VoucherModule,
     OrderModule,
+    // Serves nothing unless BENCH_NOOP_ROUTE=true.
+    BenchModule,
   ],
   providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }, LockMetrics],
 })

@@ -47,18 +47,6 @@ export class SeckillRoute implements OnModuleInit {
     if (!fastify) {
       return;
     }
-    if (this.config.BENCH_NOOP_ROUTE) {
-      // The baseline of bench:seckill: everything the sale route does except the sale itself.
-      fastify.post<{ Params: { id: string } }>('/bench/noop/:id', async (request, reply) => {
-        try {
-          this.auth.authenticate(request.headers.authorization);
-          parseId(request.params.id);
-          return reply.status(200).send({ ok: true });
-        } catch (error) {
-          return replyWithError(reply, error);
-        }
-      });
-    }
     if (this.config.ORDER_MODE === 'async') {
       // Accepted in Redis, persisted by the stream consumers: 202, the order is PENDING until then.
       fastify.post<{ Params: { id: string } }>(SECKILL_PATH, async (request, reply) => {
