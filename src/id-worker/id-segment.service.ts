@@ -1,11 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { AppRedis } from '../redis/redis-connections';
 import { RedisScript } from '../redis/redis-script';
+import { NEXT_ID_BLOCK_LUA } from './next-id-block.lua';
 import { REDIS_CLIENT } from '../redis/redis.tokens';
 import { IdSequenceExhaustedError, IdWorkerUnavailableError } from './id-worker.errors';
 import { composeId, counterKey, ID_CLOCK, type Clock } from './id-worker.service';
 
-const nextBlockScript = RedisScript.fromFile(__dirname, 'next-id-block.lua', 1);
+const nextBlockScript = RedisScript.of('next-id-block.lua', NEXT_ID_BLOCK_LUA, 1);
 const MAX_SEQUENCE = 2 ** 32 - 1;
 
 /** Sequence numbers reserved in Redis for one UTC day, handed out locally. */

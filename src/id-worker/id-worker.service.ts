@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { AppRedis } from '../redis/redis-connections';
 import { RedisScript } from '../redis/redis-script';
+import { NEXT_ID_LUA } from './next-id.lua';
 import { REDIS_CLIENT } from '../redis/redis.tokens';
 import { IdSequenceExhaustedError, IdWorkerUnavailableError } from './id-worker.errors';
 
@@ -9,7 +10,7 @@ export const ID_EPOCH_SECONDS = 1_640_995_200;
 const SEQUENCE_BITS = 32n;
 const MAX_SEQUENCE = 2 ** 32 - 1;
 
-const nextIdScript = RedisScript.fromFile(__dirname, 'next-id.lua', 1);
+const nextIdScript = RedisScript.of('next-id.lua', NEXT_ID_LUA, 1);
 
 /** Source of the current time; tests may inject a fake one. */
 export const ID_CLOCK = Symbol('ID_CLOCK');

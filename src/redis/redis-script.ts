@@ -4,24 +4,29 @@ import { LuaScript, type LockScriptClient, type ScriptArg } from '../lock';
 import type { AppRedis } from './redis-connections';
 
 /**
- * The app's Lua scripts: `LuaScript` (the lock library's EVALSHA-with-EVAL-fallback runner) loaded
- * from the `.lua` files beside the modules that use them.
+ * The app's Lua scripts: `LuaScript` (the lock library's EVALSHA-with-EVAL-fallback runner) over the
+ * sources the `*.lua.ts` modules beside their users export — one convention with the library's.
  */
 export class RedisScript extends LuaScript {
-  /** Reads `<dir>/<file>` (a path next to the calling module, e.g. `__dirname`). */
+  /** Reads `<dir>/<file>`: for scripts outside the app (the benchmarks' baselines, tests). */
   static fromFile(dir: string, file: string, keys: number | readonly [number, number]): RedisScript {
     return new RedisScript(file, readFileSync(`${dir}/${file}`, 'utf8'), keys);
   }
 
+  /** A script of the repository (its `*.lua.ts` module's source) under its name, taking `keys` KEYS. */
+  static of(name: string, source: string, keys: number | readonly [number, number]): RedisScript {
+    return new RedisScript(name, source, keys);
+  }
+
   /**
-   * Reads `<dir>/<file>` with shared Lua functions prepended (e.g. `TOKEN_BUCKET_LUA`): Redis has
-   * no include, and one chunk keeps the call a single EVALSHA.
+   * A script with shared Lua functions prepended (e.g. `TOKEN_BUCKET_LUA`): Redis has no include, and
+   * one chunk keeps the call a single EVALSHA.
    */
   static withPrelude(
     prelude: string,
-    script: { dir: string; file: string; keys: number | readonly [number, number] },
+    script: { name: string; source: string; keys: number | readonly [number, number] },
   ): RedisScript {
-    return new RedisScript(script.file, prelude + readFileSync(`${script.dir}/${script.file}`, 'utf8'), script.keys);
+    return new RedisScript(script.name, prelude + script.source, script.keys);
   }
 }
 

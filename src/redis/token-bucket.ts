@@ -1,4 +1,2 @@
-import { readFileSync } from 'node:fs';
-
 /** `takeTokens(buckets, nowMs)` (and `bucketTokens`) in Lua, for `RedisScript.withPrelude`. */
-export const TOKEN_BUCKET_LUA = readFileSync(`${__dirname}/token-bucket.lua`, 'utf8');
+export { TOKEN_BUCKET_LUA } from './token-bucket.lua';

@@ -6,18 +6,24 @@ import { RedisScript } from '../redis/redis-script';
 import { TOKEN_BUCKET_LUA } from '../redis/token-bucket';
 import type { RateLimitArgs } from '../rate-limit/rate-limit.policy';
 import { REDIS_CLIENT } from '../redis/redis.tokens';
+import { SECKILL_CONFIRM_LUA } from './seckill-confirm.lua';
+import { SECKILL_PUBLISH_LUA } from './seckill-publish.lua';
+import { SECKILL_RESERVE_LUA } from './seckill-reserve.lua';
+import { SECKILL_RESTORE_LUA } from './seckill-restore.lua';
+import { SECKILL_RETURN_LUA } from './seckill-return.lua';
+import { SECKILL_STOCK_LUA } from './seckill-stock.lua';
 import { KEEP_AFTER_END_MS, ORDER_CONSUMER_GROUP, RESTOCK_CHANNEL, seckillKeys } from './seckill-keys';
 
 const reserveScript = RedisScript.withPrelude(TOKEN_BUCKET_LUA, {
-  dir: __dirname,
-  file: 'seckill-reserve.lua',
+  name: 'seckill-reserve.lua',
+  source: SECKILL_RESERVE_LUA,
   keys: [2, 4],
 });
-const confirmScript = RedisScript.fromFile(__dirname, 'seckill-confirm.lua', 1);
-const stockScript = RedisScript.fromFile(__dirname, 'seckill-stock.lua', 1);
-const publishScript = RedisScript.fromFile(__dirname, 'seckill-publish.lua', 2);
-const restoreScript = RedisScript.fromFile(__dirname, 'seckill-restore.lua', 5);
-const returnScript = RedisScript.fromFile(__dirname, 'seckill-return.lua', 3);
+const confirmScript = RedisScript.of('seckill-confirm.lua', SECKILL_CONFIRM_LUA, 1);
+const stockScript = RedisScript.of('seckill-stock.lua', SECKILL_STOCK_LUA, 1);
+const publishScript = RedisScript.of('seckill-publish.lua', SECKILL_PUBLISH_LUA, 2);
+const restoreScript = RedisScript.of('seckill-restore.lua', SECKILL_RESTORE_LUA, 5);
+const returnScript = RedisScript.of('seckill-return.lua', SECKILL_RETURN_LUA, 3);
 
 /** A unit to give back to a sale: the order that held it and its buyer. */
 export interface ReturnedUnit {

@@ -5,18 +5,21 @@ import { RedisScript, writtenAtOnce } from '../../redis/redis-script';
 import { TOKEN_BUCKET_LUA } from '../../redis/token-bucket';
 import { REDIS_CLIENT } from '../../redis/redis.tokens';
 import { KEEP_AFTER_END_MS, ORDER_CONSUMER_GROUP, RESTOCK_CHANNEL, seckillKeys } from '../../voucher/seckill-keys';
+import { SECKILL_ADMIT_LUA } from './seckill-admit.lua';
+import { SECKILL_COMPENSATE_LUA } from './seckill-compensate.lua';
+import { SECKILL_SETTLE_LUA } from './seckill-settle.lua';
 import { parseEntries, type MalformedEntry, type RawEntry, type StreamOrder } from './order-stream.entries';
 
 // 4 keys of the sale, then two rate-limit buckets per request (ORDER_ADMISSION_BATCH_MAX ≤ 1,000).
 const admitScript = RedisScript.withPrelude(TOKEN_BUCKET_LUA, {
-  dir: __dirname,
-  file: 'seckill-admit.lua',
+  name: 'seckill-admit.lua',
+  source: SECKILL_ADMIT_LUA,
   keys: [4, 2004],
 });
 /** The admission script's rate arguments when no limit applies. */
 const NO_LIMITS = [0, 1, 0, 1] as const;
-const settleScript = RedisScript.fromFile(__dirname, 'seckill-settle.lua', 3);
-const compensateScript = RedisScript.fromFile(__dirname, 'seckill-compensate.lua', 6);
+const settleScript = RedisScript.of('seckill-settle.lua', SECKILL_SETTLE_LUA, 3);
+const compensateScript = RedisScript.of('seckill-compensate.lua', SECKILL_COMPENSATE_LUA, 6);
 
 /** Outcome of the asynchronous admission, in the order the script checks. */
 export type AsyncAdmission =

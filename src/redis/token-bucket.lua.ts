@@ -1,9 +1,12 @@
+// Embedded (the lock library's convention for every script of the repository): the build ships it
+// inside its JavaScript, with no .lua asset to copy or find at run time.
+export const TOKEN_BUCKET_LUA = String.raw`
 -- Token buckets, prepended to the admission scripts (seckill-reserve.lua, seckill-admit.lua) when
 -- they are loaded, so a request's rate limits are checked in the same round trip as its admission.
--- A bucket holds at most `burst` tokens and refills at `ratePerSecond`; a request takes one token
+-- A bucket holds at most 'burst' tokens and refills at 'ratePerSecond'; a request takes one token
 -- from each of its buckets — from all of them or, if any is empty, from none (a user over their
 -- own limit does not drain the address bucket they share, and a refusal writes nothing).
--- `nowMs` is this server's clock (TIME), the same for every replica. A rate of 0 means no limit.
+-- 'nowMs' is this server's clock (TIME), the same for every replica. A rate of 0 means no limit.
 
 -- A bucket's tokens now (refilled since its last write); a missing bucket is full.
 local function bucketTokens(bucketKey, ratePerSecond, burst, nowMs)
@@ -43,4 +46,4 @@ local function takeTokens(buckets, nowMs)
   redis.set_repl(redis.REPL_ALL)
   return true, 0
 end
-
+`;

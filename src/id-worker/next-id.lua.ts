@@ -1,3 +1,6 @@
+// Embedded (the lock library's convention for every script of the repository): the build ships it
+// inside its JavaScript, with no .lua asset to copy or find at run time.
+export const NEXT_ID_LUA = String.raw`
 -- Next sequence number of one prefix for one UTC day. The counter expires after its day
 -- (plus a day of grace), so old days do not accumulate.
 local counterKey = KEYS[1]
@@ -20,3 +23,4 @@ if sequence == 1 then
   redis.call('expireat', counterKey, expireAtSeconds)
 end
 return sequence
+`;

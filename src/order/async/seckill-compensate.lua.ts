@@ -1,3 +1,6 @@
+// Embedded (the lock library's convention for every script of the repository): the build ships it
+// inside its JavaScript, with no .lua asset to copy or find at run time.
+export const SECKILL_COMPENSATE_LUA = String.raw`
 -- Dead-letters one accepted order that cannot be persisted, and gives its reservation back, exactly
 -- once: only the caller whose XACK removed the entry from the pending list compensates, so a
 -- second consumer racing on the same entry changes nothing.
@@ -45,3 +48,4 @@ redis.call('pexpireat', deadKey, expireAt)
 -- Replicas that answer SOLD_OUT from memory must hear that stock came back.
 redis.call('publish', restockChannel, voucherId)
 return 1
+`;

@@ -1,3 +1,6 @@
+// Embedded (the lock library's convention for every script of the repository): the build ships it
+// inside its JavaScript, with no .lua asset to copy or find at run time.
+export const SECKILL_PUBLISH_LUA = String.raw`
 -- Publishes a sale's state from MySQL's values. With onlyIfAbsent = '1' an existing state is left
 -- alone: a retried publish (its first reply lost) or a late one must never reset the stock of a
 -- sale that is already selling (in async mode MySQL's stock lags Redis by the unpersisted orders).
@@ -17,3 +20,4 @@ redis.call('hset', stateKey, 'stock', stock, 'begin', beginMs, 'end', endMs)
 redis.call('pexpireat', stateKey, expireAt)
 redis.call('pexpireat', buyersKey, expireAt)
 return 1
+`;

@@ -1,3 +1,6 @@
+// Embedded (the lock library's convention for every script of the repository): the build ships it
+// inside its JavaScript, with no .lua asset to copy or find at run time.
+export const SECKILL_ADMIT_LUA = String.raw`
 -- Asynchronous admission of a batch of requests for one voucher, one round trip for all of them:
 -- each request's rate limits (per user and per client address, token buckets of this sale;
 -- takeTokens is prepended from token-bucket.lua), then the window against this server's clock (TIME,
@@ -112,3 +115,4 @@ if taken > 0 then
   redis.call('pexpireat', pendingKey, expireAt)
 end
 return reply(endMs)
+`;

@@ -1,3 +1,6 @@
+// Embedded (the lock library's convention for every script of the repository): the build ships it
+// inside its JavaScript, with no .lua asset to copy or find at run time.
+export const SECKILL_RESTORE_LUA = String.raw`
 -- Last step of a rebuild after Redis lost a sale's state (async mode): the buyers and pending
 -- orders were written to staging keys; they replace the live ones and the state hash is written,
 -- which reopens the sale. All or nothing, and only if the state is still missing: a second
@@ -30,3 +33,4 @@ end
 redis.call('hset', stateKey, 'stock', stock, 'begin', beginMs, 'end', endMs, 'accepted', accepted, 'settled', 0)
 redis.call('pexpireat', stateKey, expireAt)
 return 1
+`;

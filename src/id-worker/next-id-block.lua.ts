@@ -1,4 +1,7 @@
--- Reserves a block of `size` sequence numbers of one prefix's UTC day with one INCRBY; the caller
+// Embedded (the lock library's convention for every script of the repository): the build ships it
+// inside its JavaScript, with no .lua asset to copy or find at run time.
+export const NEXT_ID_BLOCK_LUA = String.raw`
+-- Reserves a block of 'size' sequence numbers of one prefix's UTC day with one INCRBY; the caller
 -- hands them out locally. Returns the block's last number (the first is last - size + 1).
 -- Blocks never overlap, so ids stay unique across replicas and restarts; a block left unused by a
 -- restart is simply skipped.
@@ -27,3 +30,4 @@ if last - size < floor then
 end
 redis.call('expireat', counterKey, expireAtSeconds)
 return last
+`;

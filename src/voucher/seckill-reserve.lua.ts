@@ -1,7 +1,10 @@
+// Embedded (the lock library's convention for every script of the repository): the build ships it
+// inside its JavaScript, with no .lua asset to copy or find at run time.
+export const SECKILL_RESERVE_LUA = String.raw`
 -- Admission to a seckill sale, in one round trip: the caller's rate limits (per user and per client
 -- address, token buckets of this sale; takeTokens is prepended from token-bucket.lua), then the window
 -- (against this server's clock, TIME, so replicas with skewed clocks agree), the stock and the buyer,
--- and reserves one unit so only about `stock` requests go on to MySQL.
+-- and reserves one unit so only about 'stock' requests go on to MySQL.
 -- ARGV: userId, userRate, userBurst, addressRate, addressBurst (a rate of 0: no limit; KEYS[3..4]
 -- are then not touched).
 -- Returns {code, endMs, retryAfterMs}: 0 not published, 1 not started, 2 ended, 3 sold out,
@@ -49,3 +52,4 @@ if redis.call('sismember', buyersKey, userId) == 1 then
 end
 redis.call('hincrby', stateKey, 'stock', -1)
 return {5, endMs, 0}
+`;

@@ -1,6 +1,9 @@
+// Embedded (the lock library's convention for every script of the repository): the build ships it
+// inside its JavaScript, with no .lua asset to copy or find at run time.
+export const SECKILL_SETTLE_LUA = String.raw`
 -- Entries whose orders are committed in MySQL: acknowledge them and forget them as pending.
 -- XACK counts only entries still pending, so a redelivered entry is never counted twice and
--- `settled` (the backlog bound's counter) stays exact.
+-- 'settled' (the backlog bound's counter) stays exact.
 local stateKey = KEYS[1]
 local ordersKey = KEYS[2]
 local pendingKey = KEYS[3]
@@ -15,3 +18,4 @@ if acked > 0 and redis.call('exists', stateKey) == 1 then
   redis.call('hincrby', stateKey, 'settled', acked)
 end
 return acked
+`;

@@ -1,3 +1,6 @@
+// Embedded (the lock library's convention for every script of the repository): the build ships it
+// inside its JavaScript, with no .lua asset to copy or find at run time.
+export const SECKILL_RETURN_LUA = String.raw`
 -- Gives units of cancelled (or refunded) orders back to a sale's Redis state, exactly once per order:
 -- the returned set records every order id whose unit came back, so a relay that runs twice (a replica
 -- died after this script but before it deleted its outbox rows, two replicas relaying the same row)
@@ -43,3 +46,4 @@ if applied > 0 then
   redis.call('publish', restockChannel, voucherId)
 end
 return applied
+`;
