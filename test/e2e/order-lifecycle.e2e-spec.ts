@@ -15,6 +15,8 @@ import { tokenFor } from '../support/flash-sale';
 import { startTestCluster } from '../support/test-cluster';
 
 const PAYMENT_TIMEOUT_MS = 6000;
+/** Orders paid at their deadline ± 300 ms in the race test. */
+const RACERS = 1000;
 const LIFECYCLE_ENV = {
   ORDER_PAYMENT_TIMEOUT_MS: String(PAYMENT_TIMEOUT_MS),
   ORDER_EXPIRY_SCAN_INTERVAL_MS: '200',
@@ -202,10 +204,10 @@ describe.each(['sync', 'async'] as const)('Order lifecycle (%s mode, 3 replicas 
   });
 
   it('decides a payment racing the deadline in the database: paid xor expired, and the answer says which', async () => {
-    const voucherId = await createSeckillVoucher(cluster.url, 200);
-    const { placed } = await placeAll(voucherId, users(30_000, 200));
+    const voucherId = await createSeckillVoucher(cluster.url, RACERS);
+    const { placed } = await placeAll(voucherId, users(30_000, RACERS));
     const sale = await readLifecycle(cluster.mysqlUrl, voucherId);
-    expect(sale.orders).toHaveLength(200);
+    expect(sale.orders).toHaveLength(RACERS);
     const views = await inParallel(placed, 25, (a) =>
       http<{ payDeadline: string }>('GET', `${cluster.url}/voucher-order/${a.orderId}`, { token: tokenFor(a.userId) }),
     );
@@ -237,8 +239,8 @@ describe.each(['sync', 'async'] as const)('Order lifecycle (%s mode, 3 replicas 
     }
     const paid = answers.filter((answer) => answer.status === 200).length;
     process.stdout.write(
-      `LIFECYCLE ${mode}: of 200 pays at the deadline ±300 ms, ${paid} paid, ${200 - paid} expired\n`,
+      `LIFECYCLE ${mode}: of ${RACERS} pays at the deadline ±300 ms, ${paid} paid, ${RACERS - paid} expired\n`,
     );
-    expect(final.stock + final.live).toBe(200);
+    expect(final.stock + final.live).toBe(RACERS);
   });
 });
