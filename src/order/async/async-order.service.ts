@@ -1,12 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { AppRedis } from '../../redis/redis-connections';
 import type { Counter } from 'prom-client';
 import type { AuthUser } from '../../auth/auth-user';
 import { DomainError } from '../../common/errors/domain-error';
 import { appConfig, type AppConfig } from '../../config/app-config';
 import { SegmentIdWorker } from '../../id-worker/id-segment.service';
 import { RateLimitedError } from '../../rate-limit/rate-limit.errors';
-import { REDIS_CLIENT } from '../../redis/redis.tokens';
 import { VoucherNotFoundError } from '../../voucher/voucher.errors';
 import { VoucherService } from '../../voucher/voucher.service';
 import type { AsyncSaleBacklog } from '../dto/sale-orders.response';
@@ -41,7 +39,6 @@ export class AsyncOrderService {
 
   constructor(
     @Inject(appConfig.KEY) private readonly config: AppConfig,
-    @Inject(REDIS_CLIENT) private readonly redis: AppRedis,
     private readonly ids: SegmentIdWorker,
     private readonly stream: OrderStreamStore,
     private readonly queries: OrderStreamQueries,
