@@ -7,14 +7,15 @@ import tseslint from 'typescript-eslint';
 const leavesFolder = (levels) =>
   ['ImportDeclaration', 'ExportNamedDeclaration', 'ExportAllDeclaration', 'ImportExpression'].map((node) => ({
     selector: `${node} > Literal.source[value=/^(\\.\\.\\/){${levels}}/]`,
-    message: 'The lock library imports nothing from outside src/lock.',
+    message: 'The lock library imports nothing from outside packages/lock/src.',
   }));
 
 export default tseslint.config(
   {
     ignores: [
       'dist/**',
-      'dist-lock/**',
+      'packages/*/dist/**',
+      'packages/*/jest.*.js',
       'node_modules/**',
       'coverage/**',
       '.stack/**',
@@ -39,11 +40,15 @@ export default tseslint.config(
       curly: ['error', 'all'],
     },
   },
-  // The lock library (src/lock) is a package of its own (src/lock/README.md): it imports nothing
-  // from the app and no package but Node's own; only its Nest entry may use @nestjs/common.
+  // The lock library (packages/lock) is a package of its own (packages/lock/README.md): it imports
+  // nothing from the app and no package but Node's own; only its Nest entry may use @nestjs/common.
   {
-    files: ['src/lock/**/*.ts'],
-    ignores: ['src/lock/nest.ts', 'src/lock/lock.module.ts', 'src/lock/distributed-lock.decorator.ts'],
+    files: ['packages/lock/src/**/*.ts'],
+    ignores: [
+      'packages/lock/src/nest.ts',
+      'packages/lock/src/lock.module.ts',
+      'packages/lock/src/distributed-lock.decorator.ts',
+    ],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -52,7 +57,11 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/lock/nest.ts', 'src/lock/lock.module.ts', 'src/lock/distributed-lock.decorator.ts'],
+    files: [
+      'packages/lock/src/nest.ts',
+      'packages/lock/src/lock.module.ts',
+      'packages/lock/src/distributed-lock.decorator.ts',
+    ],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -68,31 +77,33 @@ export default tseslint.config(
     },
   },
   {
-    // Leaving the library's folder: from src/lock/*.ts any '../', from src/lock/<dir>/*.ts any '../../'.
-    files: ['src/lock/*.ts'],
+    // Leaving the library's sources: from src/*.ts any '../', from src/<dir>/*.ts any '../../'.
+    files: ['packages/lock/src/*.ts'],
     rules: { 'no-restricted-syntax': ['error', ...leavesFolder(1)] },
   },
   {
-    files: ['src/lock/*/*.ts'],
+    files: ['packages/lock/src/*/*.ts'],
     rules: { 'no-restricted-syntax': ['error', ...leavesFolder(2)] },
   },
   {
-    files: ['src/lock/*/*/*.ts'],
+    files: ['packages/lock/src/*/*/*.ts'],
     rules: { 'no-restricted-syntax': ['error', ...leavesFolder(3)] },
   },
   {
-    // The app uses the library through its two entries only (src/lock and src/lock/nest).
-    files: ['src/**/*.ts'],
-    ignores: ['src/lock/**'],
+    // The app (and its tests, scripts and benchmarks) use the library by its name, through its public
+    // entries only: no deep import of @seckill/lock, no relative path into packages/.
+    files: ['src/**/*.ts', 'test/**/*.ts', 'scripts/**/*.ts', 'bench/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
             {
-              regex: '/lock/(?!nest$)[^/]+$',
-              message: "Import the lock library from its entries: '…/lock' or '…/lock/nest'.",
+              regex: '^@seckill/lock/(?!(nest|mysql|zookeeper|lua)$)',
+              message:
+                "Import the lock library from its entries: '@seckill/lock' or '@seckill/lock/{nest,mysql,zookeeper,lua}'.",
             },
+            { regex: '/packages/', message: "Import the lock library by its name, '@seckill/lock'." },
           ],
         },
       ],

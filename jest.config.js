@@ -16,8 +16,12 @@ const common = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': swc, '^.+\\.js$': swc },
   moduleFileExtensions: ['ts', 'js', 'json'],
-  // The lock package's build (npm run build:lock) carries a package.json of its own.
-  modulePathIgnorePatterns: ['<rootDir>/dist-lock/'],
+  // The lock package (packages/lock) from its TypeScript sources, as tsconfig.json's paths do for tsc;
+  // only app replicas started as processes (node dist/main.js) load its build.
+  moduleNameMapper: {
+    '^@seckill/lock$': '<rootDir>/packages/lock/src/index.ts',
+    '^@seckill/lock/(nest|mysql|zookeeper|lua)$': '<rootDir>/packages/lock/src/$1.ts',
+  },
   // ESM-only dependencies required from CommonJS (Node 20 loads them natively, jest does not).
   transformIgnorePatterns: ['/node_modules/(?!(content-disposition)/)'],
 };
@@ -41,5 +45,7 @@ module.exports = {
       testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/support/timeout-e2e.ts'],
     },
+    // The lock package's own tests (packages/lock/jest.project.js).
+    require('./packages/lock/jest.project.js'),
   ],
 };

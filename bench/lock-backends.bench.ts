@@ -22,15 +22,9 @@ import { MultiBar, Presets } from 'cli-progress';
 import { Redis } from 'ioredis';
 import { createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
 import { createClient as createZooKeeperClient } from 'node-zookeeper-client';
-import {
-  LockService,
-  MySqlNamedLockBackend,
-  MySqlRowLockBackend,
-  MySqlTableLockBackend,
-  REDIS_BACKEND,
-  ZooKeeperLockBackend,
-  type LockBackend,
-} from '../src/lock';
+import { LockService, REDIS_BACKEND, type LockBackend } from '@seckill/lock';
+import { MySqlNamedLockBackend, MySqlRowLockBackend, MySqlTableLockBackend } from '@seckill/lock/mysql';
+import { ZooKeeperLockBackend } from '@seckill/lock/zookeeper';
 import { MariaDbServer } from '../scripts/stack/mariadb';
 import { RedisServer } from '../scripts/stack/redis';
 import { ZooKeeperServer } from '../scripts/stack/zookeeper';

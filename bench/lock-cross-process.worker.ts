@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redlock } from '@sesamecare-oss/redlock';
 import { Redis } from 'ioredis';
 import { Mutex } from 'redis-semaphore';
-import { LockService } from '../src/lock';
+import { LockService } from '@seckill/lock';
 import { SimpleLock } from './baselines/simple-lock';
 import { describeError } from './describe-error';
 

@@ -16,7 +16,7 @@ import { Redlock } from '@sesamecare-oss/redlock';
 import { MultiBar, Presets } from 'cli-progress';
 import { Redis } from 'ioredis';
 import { Mutex } from 'redis-semaphore';
-import { LockService } from '../src/lock/lock.service';
+import { LockService } from '@seckill/lock';
 import { SimpleLock } from './baselines/simple-lock';
 import { fmt, hotResult, median, type HotResult } from './bench-stats';
 import { RedisServer } from '../scripts/stack/redis';

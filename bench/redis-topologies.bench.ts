@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import { LockService } from '../src/lock';
+import { LockService } from '@seckill/lock';
 import { OrderStreamStore } from '../src/order/async/order-stream.store';
 import { createRedisCluster, createRedisConnection, mastersOf, type AppRedis } from '../src/redis/redis-connections';
 import { redisNowMs } from '../src/redis/redis-clock';

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swa
 import { RequireRole } from '../auth/auth.decorators';
 import { appConfig, AppConfig } from '../config/app-config';
 import { ParseIdPipe } from '../common/parse-id.pipe';
-import { LockService } from '../lock';
+import { LockService } from '@seckill/lock';
 import { OrderService } from '../order/order.service';
 import { VoucherService } from '../voucher/voucher.service';
 import { SaleOverviewResponse } from './dto/sale-overview.response';

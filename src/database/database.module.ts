@@ -4,7 +4,7 @@ import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
 import { ClsModule } from 'nestjs-cls';
 import { appConfig, AppConfig } from '../config/app-config';
-import { LOCK_TRANSACTION_BRIDGE } from '../lock/nest';
+import { LOCK_TRANSACTION_BRIDGE } from '@seckill/lock/nest';
 import { LockTransactionBridgeTypeOrm } from './lock-transaction.bridge';
 import { buildDataSourceOptions } from './typeorm-options';
 import { PoolAcquireTimeout } from './pool-acquire-timeout';

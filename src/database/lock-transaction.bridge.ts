@@ -1,7 +1,7 @@
 import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Injectable } from '@nestjs/common';
-import type { LockTransactionBridge } from '../lock/nest';
+import type { LockTransactionBridge } from '@seckill/lock/nest';
 
 /** Lets `@DistributedLock` open the nestjs-cls TypeORM transaction inside the lock. */
 @Injectable()

@@ -1,7 +1,7 @@
 import { Logger, Module } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { appConfig, type AppConfig } from '../config/app-config';
-import { MySqlTableLockBackend } from '../lock';
+import { MySqlTableLockBackend } from '@seckill/lock/mysql';
 import { LOCK_TABLE_BACKEND } from './lock-table.tokens';
 import { LockTableSweeper } from './lock-table.sweeper';
 import { typeOrmLockClient } from './typeorm-lock-client';

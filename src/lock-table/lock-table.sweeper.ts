@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { appConfig, type AppConfig } from '../config/app-config';
-import type { MySqlTableLockBackend } from '../lock';
+import type { MySqlTableLockBackend } from '@seckill/lock/mysql';
 import { LOCK_TABLE_BACKEND } from './lock-table.tokens';
 
 /** Rows expired for less than this are left alone (the next acquirer takes them over anyway). */

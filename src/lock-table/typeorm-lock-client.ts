@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { MySqlLockClient } from '../lock';
+import type { MySqlLockClient } from '@seckill/lock/mysql';
 
 /**
  * The lock table's client over the app's DataSource: each statement on a pooled connection of its

@@ -1,6 +1,6 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { Counter, Histogram } from 'prom-client';
-import { LockService } from '../lock';
+import { LockService } from '@seckill/lock';
 import { MetricsService } from './metrics.service';
 
 /**

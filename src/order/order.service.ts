@@ -3,7 +3,7 @@ import { appConfig, type AppConfig } from '../config/app-config';
 import { AsyncOrderService } from './async/async-order.service';
 import { DomainError } from '../common/errors/domain-error';
 import { IdWorker } from '../id-worker/id-worker.service';
-import { DistributedLock } from '../lock/nest';
+import { DistributedLock } from '@seckill/lock/nest';
 import { RateLimitedError } from '../rate-limit/rate-limit.errors';
 import { VoucherNotFoundError } from '../voucher/voucher.errors';
 import { VoucherService } from '../voucher/voucher.service';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'ioredis';
-import { LuaScript, type LockScriptClient, type ScriptArg } from '../lock';
+import { LuaScript, type LockScriptClient, type ScriptArg } from '@seckill/lock/lua';
 import type { AppRedis } from './redis-connections';
 
 /**

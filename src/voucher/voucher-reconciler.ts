@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { appConfig, type AppConfig } from '../config/app-config';
-import { LockService } from '../lock';
+import { LockService } from '@seckill/lock';
 import { ReconcilerStatusStore } from './reconciler-status.store';
 import { SeckillStateStore } from './seckill-state.store';
 import { VoucherRepository } from './voucher.repository';

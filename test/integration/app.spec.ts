@@ -1,4 +1,4 @@
-import { LockService } from '../../src/lock/lock.service';
+import { LockService } from '@seckill/lock';
 import { sampleOf } from '../support/metrics-text';
 import { startTestApp, TestApp } from '../support/test-app';
 

@@ -156,5 +156,15 @@ describe('Deployment configuration (static checks; no Docker engine here)', () =
       const cmd = /^CMD (.+)$/m.exec(dockerfile)?.[1] ?? '';
       expect(JSON.parse(cmd)).toEqual(['node', 'dist/main.js']);
     });
+
+    it('links the lock workspace package: its manifest before npm ci, its build in the runtime image', () => {
+      const [build, runtime] = dockerfile.split(/^FROM .+ AS runtime$/m);
+      const manifest = build.indexOf('COPY packages/lock/package.json ');
+      expect(manifest).toBeGreaterThan(-1);
+      expect(manifest).toBeLessThan(build.indexOf('RUN npm ci'));
+      expect(build).toMatch(/^COPY packages\/lock\/src /m);
+      expect(runtime).toMatch(/^COPY --from=build .*\/app\/packages\/lock\/package\.json /m);
+      expect(runtime).toMatch(/^COPY --from=build .*\/app\/packages\/lock\/dist /m);
+    });
   });
 });

@@ -1,5 +1,5 @@
 import { createConnection } from 'mysql2/promise';
-import type { LockContext } from '../../src/lock';
+import type { LockContext } from '@seckill/lock';
 import { SyncOrderBatcher, type SyncBatchMember } from '../../src/order/sync/sync-order.batcher';
 import { startTestApp, type TestApp } from '../support/test-app';
 

@@ -8,7 +8,13 @@ export class ChildWorker {
   private constructor(readonly child: ChildProcess) {}
 
   static async start(): Promise<ChildWorker> {
-    const child = fork(join(__dirname, 'child-worker.ts'), [], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+    // tsx takes its tsconfig from the working directory, which is packages/lock when the lock package's
+    // tests start this worker: name the repository's, whose decorators and paths the worker needs.
+    const child = fork(join(__dirname, 'child-worker.ts'), [], {
+      execArgv: ['--import', 'tsx'],
+      stdio: 'inherit',
+      env: { ...process.env, TSX_TSCONFIG_PATH: join(__dirname, '..', '..', 'tsconfig.json') },
+    });
     registerPid(child.pid!);
     child.once('exit', () => unregisterPid(child.pid!));
     const worker = new ChildWorker(child);

@@ -5,10 +5,14 @@
 import { Redis } from 'ioredis';
 import { createConnection } from 'mysql2/promise';
 import { IdWorker } from '../../src/id-worker/id-worker.service';
-import { assertFencedWrite, fencedUpdate } from '../../src/lock/fencing';
-import { LocalLockService } from '../../src/lock/local-lock.service';
-import { LockService, type LockExecutor } from '../../src/lock/lock.service';
-import type { LockHandle } from '../../src/lock/lock.types';
+import {
+  assertFencedWrite,
+  fencedUpdate,
+  LocalLockService,
+  LockService,
+  type LockExecutor,
+  type LockHandle,
+} from '@seckill/lock';
 
 export type WorkerCommand =
   | {

@@ -7,7 +7,7 @@ import {
   LockTimeoutError,
   LockUnavailableError,
   StaleFencingTokenError,
-} from '../../lock';
+} from '@seckill/lock';
 import { isDatabaseUnavailable } from '../../database/database-errors';
 import { isRedisUnavailable } from '../../redis/redis-errors';
 import { DomainError } from './domain-error';

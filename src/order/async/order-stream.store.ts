@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { LockScriptClient } from '../../lock';
+import type { LockScriptClient } from '@seckill/lock/lua';
 import { masterOf, onNodeOf, type AppRedis } from '../../redis/redis-connections';
 import { RedisScript, writtenAtOnce } from '../../redis/redis-script';
 import { TOKEN_BUCKET_LUA } from '../../redis/token-bucket';

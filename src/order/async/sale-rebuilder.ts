@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { LockService } from '../../lock';
+import { LockService } from '@seckill/lock';
 import { OrderBatchRepository } from './order-batch.repository';
 import { OrderStreamMetrics } from './order-stream.metrics';
 import { OrderStreamQueries } from './order-stream.queries';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { SegmentIdWorker } from '../../id-worker/id-segment.service';
-import type { LockContext } from '../../lock';
-import { DistributedLock } from '../../lock/nest';
+import type { LockContext } from '@seckill/lock';
+import { DistributedLock } from '@seckill/lock/nest';
 import { VoucherService } from '../../voucher/voucher.service';
 import { ID_ATTEMPTS, USER_LOCK_WAIT_MS, type OrderAttempt } from '../order-attempt';
 import { OrderMetrics } from '../order-metrics';

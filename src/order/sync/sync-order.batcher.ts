@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { appConfig, type AppConfig } from '../../config/app-config';
-import type { LockContext } from '../../lock';
+import type { LockContext } from '@seckill/lock';
 import { CommitOutcomeUnknownError, OrderBatchRepository, StockMismatchError } from '../async/order-batch.repository';
 
 /** One order waiting for the group commit, placed by a request that holds its user's lock. */

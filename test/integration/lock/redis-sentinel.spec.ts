@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LockNotReplicatedError, LockService, type LockHandle } from '../../../src/lock';
+import { LockNotReplicatedError, LockService, type LockHandle } from '@seckill/lock';
 import { OrderStreamQueries } from '../../../src/order/async/order-stream.queries';
 import { OrderStreamStore } from '../../../src/order/async/order-stream.store';
 import { redisNowMs } from '../../../src/redis/redis-clock';

@@ -1,12 +1,10 @@
 import { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LockLostError, LockNotHeldError, LockTimeoutError, LockUnavailableError } from '../../../src/lock/lock.errors';
-import type { LockEngine } from '../../../src/lock/lock-engine';
-import type { LockService } from '../../../src/lock/lock.service';
-import { SimpleLock } from '../../../bench/baselines/simple-lock';
-import type { RedisServer } from '../../../scripts/stack/redis';
-import { LockServices } from '../../support/lock-services';
-import { startTestRedis } from '../../support/shared-stack';
+import { LockLostError, LockNotHeldError, LockTimeoutError, LockUnavailableError } from '../src/lock.errors';
+import type { LockEngine } from '../src/lock-engine';
+import type { LockService } from '../src/lock.service';
+import { SimpleLock, type RedisServer, startTestRedis } from './support/repo';
+import { LockServices } from './support/lock-services';
 
 describe('ReentrantLock (real Redis)', () => {
   let server: RedisServer;

@@ -1,8 +1,7 @@
 import { Cluster } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LockService } from '../../../src/lock';
-import { RedisCluster } from '../../../scripts/stack/redis-cluster';
-import { testDir } from '../../support/shared-stack';
+import { LockService } from '../src';
+import { RedisCluster, testDir } from './support/repo';
 
 /**
  * The lock library unchanged on a real Redis Cluster (3 masters): every script keeps its keys in one

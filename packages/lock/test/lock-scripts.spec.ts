@@ -1,10 +1,8 @@
 import { Redis } from 'ioredis';
-import { lockKeys } from '../../../src/lock/lock-keys';
-import * as calls from '../../../src/lock/lock-script-calls';
-import { LOCAL_TOKENS } from '../../../src/lock/lua/local-tokens';
-import { simpleReleaseScript } from '../../../bench/baselines/simple-lock';
-import type { RedisServer } from '../../../scripts/stack/redis';
-import { startTestRedis } from '../../support/shared-stack';
+import { lockKeys } from '../src/lock-keys';
+import * as calls from '../src/lock-script-calls';
+import { LOCAL_TOKENS } from '../src/lua/local-tokens';
+import { simpleReleaseScript, type RedisServer, startTestRedis } from './support/repo';
 
 describe('lock Lua scripts through their typed wrappers (real Redis)', () => {
   let server: RedisServer;

@@ -1,8 +1,7 @@
 import { Redis } from 'ioredis';
-import { LockLostError, LockUnavailableError } from '../../../src/lock/lock.errors';
-import type { RedisServer } from '../../../scripts/stack/redis';
-import { LockServices } from '../../support/lock-services';
-import { startTestRedis } from '../../support/shared-stack';
+import { LockLostError, LockUnavailableError } from '../src/lock.errors';
+import { type RedisServer, startTestRedis } from './support/repo';
+import { LockServices } from './support/lock-services';
 
 describe('MultiLock and RedLock over 5 independent Redis nodes', () => {
   let nodes: RedisServer[];

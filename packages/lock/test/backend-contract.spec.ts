@@ -18,12 +18,18 @@ import {
   ZooKeeperLockBackend,
   type Lockable,
   type LockHandle,
-} from '../../../src/lock';
-import type { RedisServer } from '../../../scripts/stack/redis';
-import { RedisCluster } from '../../../scripts/stack/redis-cluster';
-import { assertLockPackageBuilt, LOCK_PACKAGE, PROJECT_ROOT } from '../../support/lock-package';
-import type { ZooKeeperServer } from '../../../scripts/stack/zookeeper';
-import { createTestDatabase, startTestRedis, startTestZooKeeper, testDir } from '../../support/shared-stack';
+} from '../src';
+import {
+  type RedisServer,
+  RedisCluster,
+  type ZooKeeperServer,
+  createTestDatabase,
+  startTestRedis,
+  startTestZooKeeper,
+  testDir,
+  REPO_ROOT,
+} from './support/repo';
+import { assertPackageBuilt, PACKAGE_ROOT } from './support/built-package';
 
 const run = promisify(execFile);
 const TABLE = 'distributed_lock';
@@ -36,10 +42,10 @@ const ZK_SESSION_MS = 800;
  * keeps it until killed.
  */
 const CHILD_JS = `
-const lib = require(${JSON.stringify(LOCK_PACKAGE)});
-const { Cluster, Redis } = require(${JSON.stringify(join(PROJECT_ROOT, 'node_modules/ioredis'))});
-const { createPool } = require(${JSON.stringify(join(PROJECT_ROOT, 'node_modules/mysql2/promise'))});
-const zookeeper = require(${JSON.stringify(join(PROJECT_ROOT, 'node_modules/node-zookeeper-client'))});
+const lib = require(${JSON.stringify(PACKAGE_ROOT)});
+const { Cluster, Redis } = require(${JSON.stringify(join(REPO_ROOT, 'node_modules/ioredis'))});
+const { createPool } = require(${JSON.stringify(join(REPO_ROOT, 'node_modules/mysql2/promise'))});
+const zookeeper = require(${JSON.stringify(join(REPO_ROOT, 'node_modules/node-zookeeper-client'))});
 const [command, kind, redisUrl, mysqlUrl, zkUrl, name, tasks, rounds] = process.argv.slice(2);
 (async () => {
   const redis = new Redis(redisUrl);
@@ -143,7 +149,7 @@ describe('Lock backend contract (the same suite for every backend, real servers,
   const children: ChildProcess[] = [];
 
   beforeAll(async () => {
-    assertLockPackageBuilt();
+    assertPackageBuilt();
     redisServer = await startTestRedis('redis-contract');
     redis = new Redis(redisServer.url);
     subscriber = new Redis(redisServer.url);

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
-import { LockService } from '../../src/lock/lock.service';
-import type { LockServiceOptions } from '../../src/lock';
+import { LockService } from '../../src/lock.service';
+import type { LockServiceOptions } from '../../src';
 
 /** LockServices under test and the connections they use; `closeAll()` in afterAll. */
 export class LockServices {

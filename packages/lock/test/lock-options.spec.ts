@@ -1,11 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Redis } from 'ioredis';
-import { InvalidLockOptionError } from '../../../src/lock/lock-options';
-import { LockService } from '../../../src/lock/lock.service';
-import { lockScripts } from '../../../src/lock/lock-scripts';
-import type { RedisServer } from '../../../scripts/stack/redis';
-import { LockServices } from '../../support/lock-services';
-import { startTestRedis } from '../../support/shared-stack';
+import { InvalidLockOptionError } from '../src/lock-options';
+import { LockService } from '../src/lock.service';
+import { lockScripts } from '../src/lock-scripts';
+import { type RedisServer, startTestRedis } from './support/repo';
+import { LockServices } from './support/lock-services';
 
 describe('Lock options and listeners that would wedge or corrupt a lock (real Redis)', () => {
   let server: RedisServer;

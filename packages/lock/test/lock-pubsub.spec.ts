@@ -1,12 +1,10 @@
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
-import type { LockEngine } from '../../../src/lock/lock-engine';
-import { LockPubSub } from '../../../src/lock/lock-pubsub';
-import { LockService } from '../../../src/lock/lock.service';
-import { freePort } from '../../../scripts/stack/ports';
-import type { RedisServer } from '../../../scripts/stack/redis';
-import { LockServices } from '../../support/lock-services';
-import { startTestRedis } from '../../support/shared-stack';
+import type { LockEngine } from '../src/lock-engine';
+import { LockPubSub } from '../src/lock-pubsub';
+import { LockService } from '../src/lock.service';
+import { freePort, type RedisServer, startTestRedis } from './support/repo';
+import { LockServices } from './support/lock-services';
 
 /**
  * Release notifications must not be lost to ioredis' handshake, and a lost one must not cost a

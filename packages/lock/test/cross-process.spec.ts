@@ -1,13 +1,10 @@
 import { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createConnection } from 'mysql2/promise';
-import { assertFencedWrite, fencedUpdate } from '../../../src/lock/fencing';
-import { LockLostError } from '../../../src/lock/lock.errors';
-import type { RedisServer } from '../../../scripts/stack/redis';
-import type { ContendResult } from '../../support/child-worker';
-import { ChildWorker } from '../../support/child-worker-client';
-import { LockServices } from '../../support/lock-services';
-import { createTestDatabase, startTestRedis } from '../../support/shared-stack';
+import { assertFencedWrite, fencedUpdate } from '../src/fencing';
+import { LockLostError } from '../src/lock.errors';
+import { type RedisServer, type ContendResult, ChildWorker, createTestDatabase, startTestRedis } from './support/repo';
+import { LockServices } from './support/lock-services';
 
 async function contendFromProcesses(
   workers: ChildWorker[],
