@@ -1,3 +1,6 @@
+/* eslint-disable max-lines -- the engine still holds a lock's Redis steps beside the shared machinery
+   (nodes, events, pub/sub, shutdown); issue 22 part 2 splits it so that ReentrantLock uses it through
+   a narrow interface. */
 import { EventEmitter } from 'node:events';
 import { HeldLocks, type HeldLock } from './held-locks';
 import { LocalGate } from './local-gate';

@@ -1,3 +1,6 @@
+/* eslint-disable max-lines -- acquire, waiting (local gate, Redis queue, pub/sub) and release in one
+   class around HeldLock; issue 22 part 2 splits waiting into named steps and moves hold state to one
+   owner. */
 import { signalOf, type HeldLock } from './held-locks';
 import { gateKey, LockEngine, replicaSyncOf, type VerifyMode } from './lock-engine';
 import { holdCountOf, leaveQueue } from './lock-script-calls';
