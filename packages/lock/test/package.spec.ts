@@ -13,13 +13,13 @@ const TSC = join(REPO_ROOT, 'node_modules/typescript/bin/tsc');
 const TSC_CONSUMER = ['--strict', '--skipLibCheck', '--module', 'node16', '--moduleResolution', 'node16'];
 const TSC_TARGET = ['--target', 'es2022', '--types', 'node'];
 
-/** The first ```ts block of the package's README: the example a new user copies first. */
-function firstReadmeExample(): string {
-  const block = /```ts\n([\s\S]*?)```/.exec(readFileSync(join(PACKAGE_ROOT, 'README.md'), 'utf8'));
-  if (!block) {
+/** The ```ts blocks of the package's README; the first is the example a new user copies first. */
+function readmeExamples(): string[] {
+  const blocks = [...readFileSync(join(PACKAGE_ROOT, 'README.md'), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)];
+  if (blocks.length === 0) {
     throw new Error('README.md has no ```ts example');
   }
-  return block[1];
+  return blocks.map((block) => block[1]);
 }
 
 describe('The lock library as a package (npm pack, installed into an empty project)', () => {
@@ -27,6 +27,7 @@ describe('The lock library as a package (npm pack, installed into an empty proje
   let consumer: string;
   let installed: string;
   let packed: string[];
+  let examples: string[];
 
   beforeAll(async () => {
     assertPackageBuilt();
@@ -54,7 +55,11 @@ describe('The lock library as a package (npm pack, installed into an empty proje
       mkdirSync(join(consumer, 'node_modules', peer, '..'), { recursive: true });
       symlinkSync(join(REPO_ROOT, 'node_modules', peer), join(consumer, 'node_modules', peer));
     }
-    writeFileSync(join(consumer, 'example.ts'), firstReadmeExample());
+    examples = readmeExamples().map((source, index) => {
+      const file = index === 0 ? 'example.ts' : `example-${index}.ts`;
+      writeFileSync(join(consumer, file), source);
+      return file;
+    });
     writeFileSync(join(consumer, 'consumer.js'), CONSUMER_JS);
     writeFileSync(join(consumer, 'consumer.ts'), CONSUMER_TS);
   });
@@ -93,8 +98,8 @@ describe('The lock library as a package (npm pack, installed into an empty proje
     expect(files.filter((file) => file.endsWith('.lua'))).toEqual([]);
   });
 
-  it("compiles the README's first example (strict) and runs it to its end: it takes the lock and exits", async () => {
-    await run(process.execPath, [TSC, ...TSC_CONSUMER, ...TSC_TARGET, 'example.ts'], {
+  it("compiles the README's examples (strict) and runs the first to its end: it takes the lock and exits", async () => {
+    await run(process.execPath, [TSC, ...TSC_CONSUMER, ...TSC_TARGET, ...examples], {
       cwd: consumer,
       timeout: 60_000,
     });
