@@ -1,20 +1,20 @@
 import { ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
 import { registerPid, unregisterPid } from '../../scripts/stack/pid-registry';
-import type { WorkerCommand } from './child-worker';
 
-/** A library user in its own process (a real replica stand-in) that tests can SIGKILL or SIGSTOP. */
+/** A command to a worker: its `type` picks the handler (each worker script types its own). */
+export type WorkerMessage = { type: string; [field: string]: unknown };
+
+/**
+ * A library user in its own process (a real replica stand-in) that tests can SIGKILL or SIGSTOP.
+ * `script` is the worker it runs: the app's (child-worker.ts, the IdWorker) by default; the lock
+ * package's tests pass their own (packages/lock/test/support/lock-worker.ts).
+ */
 export class ChildWorker {
   private constructor(readonly child: ChildProcess) {}
 
-  static async start(): Promise<ChildWorker> {
-    // tsx takes its tsconfig from the working directory, which is packages/lock when the lock package's
-    // tests start this worker: name the repository's, whose decorators and paths the worker needs.
-    const child = fork(join(__dirname, 'child-worker.ts'), [], {
-      execArgv: ['--import', 'tsx'],
-      stdio: 'inherit',
-      env: { ...process.env, TSX_TSCONFIG_PATH: join(__dirname, '..', '..', 'tsconfig.json') },
-    });
+  static async start(script = join(__dirname, 'child-worker.ts')): Promise<ChildWorker> {
+    const child = fork(script, [], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
     registerPid(child.pid!);
     child.once('exit', () => unregisterPid(child.pid!));
     const worker = new ChildWorker(child);
@@ -23,7 +23,7 @@ export class ChildWorker {
   }
 
   /** Sends a command and resolves with the next reply of type `expect` (rejects on an `error` reply). */
-  async request<T>(command: WorkerCommand, ...expect: string[]): Promise<T> {
+  async request<T>(command: WorkerMessage, ...expect: string[]): Promise<T> {
     const reply = this.next<T>(...expect);
     this.child.send(command);
     return reply;

@@ -1,56 +1,12 @@
 /**
- * A separate process that uses the lock library or the IdWorker, driven over IPC by integration
- * tests (`ChildWorker`). Commands arrive as messages; results go back as messages.
+ * A separate process that uses the IdWorker, driven over IPC by integration tests (`ChildWorker`).
+ * Commands arrive as messages; results go back as messages. (The lock package's tests have their
+ * own worker: packages/lock/test/support/lock-worker.ts.)
  */
 import { Redis } from 'ioredis';
-import { createConnection } from 'mysql2/promise';
 import { IdWorker } from '../../src/id-worker/id-worker.service';
-import {
-  assertFencedWrite,
-  fencedUpdate,
-  LocalLockService,
-  LockService,
-  type LockExecutor,
-  type LockHandle,
-} from '@seckill/lock';
 
-export type WorkerCommand =
-  | {
-      type: 'contend';
-      redisUrl: string;
-      name: string;
-      contenders: number;
-      iterations: number;
-      criticalSectionMs: number;
-      mode: 'redis' | 'local';
-      /** The LockService's `localBurst` (default: the library's). */
-      localBurst?: number;
-    }
-  | {
-      type: 'hold';
-      redisUrl: string;
-      name: string;
-      leaseTime?: number;
-      watchdogTimeoutMs?: number;
-      /** Take `getFairLock(name)` instead of `getLock(name)`. */
-      fair?: boolean;
-      /** Release after this long (default: hold until killed). */
-      holdMs?: number;
-    }
-  | {
-      /**
-       * `owners` owners of this process queue for `name` at once; each holds it `holdMs` (handed on
-       * locally), except the last, which reports every token (`chained`) and holds until killed.
-       */
-      type: 'chain';
-      redisUrl: string;
-      name: string;
-      owners: number;
-      holdMs: number;
-      watchdogTimeoutMs?: number;
-    }
-  | { type: 'fenced-write'; mysqlUrl: string; table: string; id: number; value: string }
-  | { type: 'ids'; redisUrl: string; tasks: number; idsPerTask: number };
+export type WorkerCommand = { type: 'ids'; redisUrl: string; tasks: number; idsPerTask: number };
 
 export interface IdsResult {
   type: 'ids';
@@ -60,51 +16,7 @@ export interface IdsResult {
   perTask: string[][];
 }
 
-export interface ContendResult {
-  type: 'contended';
-  overlaps: number;
-  sections: number;
-  waitsMs: number[];
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-let held: LockHandle | undefined;
-
-async function contend(command: Extract<WorkerCommand, { type: 'contend' }>): Promise<ContendResult> {
-  const redis = new Redis(command.redisUrl);
-  const probe = new Redis(command.redisUrl);
-  const service = new LockService({
-    instanceId: `worker-${process.pid}`,
-    nodes: [redis],
-    subscriber: new Redis(command.redisUrl),
-    localBurst: command.localBurst,
-  });
-  const executor: LockExecutor = command.mode === 'local' ? new LocalLockService() : service;
-  let overlaps = 0;
-  let sections = 0;
-  const waitsMs: number[] = [];
-  await Promise.all(
-    Array.from({ length: command.contenders }, async () => {
-      for (let i = 0; i < command.iterations; i++) {
-        const requestedAt = performance.now();
-        await executor.withLock(command.name, {}, async () => {
-          waitsMs.push(performance.now() - requestedAt);
-          // The counter lives in Redis so sections of every process are counted together.
-          if ((await probe.incr(`cs-inside:${command.name}`)) !== 1) {
-            overlaps++;
-          }
-          await sleep(command.criticalSectionMs);
-          await probe.decr(`cs-inside:${command.name}`);
-          sections++;
-        });
-      }
-    }),
-  );
-  service.close();
-  return { type: 'contended', overlaps, sections, waitsMs };
-}
-
-async function generateIds(command: Extract<WorkerCommand, { type: 'ids' }>): Promise<IdsResult> {
+async function generateIds(command: WorkerCommand): Promise<IdsResult> {
   const redis = new Redis(command.redisUrl);
   const worker = new IdWorker(redis, () => Date.now());
   const inCompletionOrder: string[] = [];
@@ -128,57 +40,6 @@ process.on('message', (command: WorkerCommand) => {
     try {
       if (command.type === 'ids') {
         process.send!(await generateIds(command));
-      } else if (command.type === 'contend') {
-        process.send!(await contend(command));
-      } else if (command.type === 'hold') {
-        const service = new LockService({
-          instanceId: `holder-${process.pid}`,
-          nodes: [new Redis(command.redisUrl)],
-          watchdogTimeoutMs: command.watchdogTimeoutMs,
-        });
-        const lock = command.fair ? service.getFairLock(command.name) : service.getLock(command.name);
-        held = await lock.lock({ leaseTime: command.leaseTime });
-        process.send!({ type: 'held', token: held.fencingToken });
-        if (command.holdMs !== undefined) {
-          await sleep(command.holdMs);
-          await held.unlock();
-        }
-      } else if (command.type === 'chain') {
-        const service = new LockService({
-          instanceId: `chain-${process.pid}`,
-          nodes: [new Redis(command.redisUrl)],
-          watchdogTimeoutMs: command.watchdogTimeoutMs,
-        });
-        const tokens: number[] = [];
-        await Promise.all(
-          Array.from({ length: command.owners }, async () => {
-            const handle = await service.getLock(command.name).lock();
-            tokens.push(handle.fencingToken);
-            if (tokens.length === command.owners) {
-              held = handle;
-              process.send!({ type: 'chained', tokens });
-              return;
-            }
-            await sleep(command.holdMs);
-            await handle.unlock();
-          }),
-        );
-      } else if (command.type === 'fenced-write') {
-        const conn = await createConnection(command.mysqlUrl);
-        const update = fencedUpdate({
-          table: command.table,
-          key: { column: 'id', value: command.id },
-          set: { value: command.value },
-          token: held!.fencingToken,
-        });
-        const [result] = await conn.execute(update.sql, update.params as (string | number)[]);
-        await conn.end();
-        try {
-          assertFencedWrite((result as { affectedRows: number }).affectedRows, update as never);
-          process.send!({ type: 'written' });
-        } catch (error) {
-          process.send!({ type: 'refused', error: (error as Error).name });
-        }
       }
     } catch (error) {
       process.send!({ type: 'error', message: error instanceof Error ? error.message : String(error) });

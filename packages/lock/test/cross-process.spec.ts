@@ -3,7 +3,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createConnection } from 'mysql2/promise';
 import { assertFencedWrite, fencedUpdate } from '../src/fencing';
 import { LockLostError } from '../src/lock.errors';
-import { type RedisServer, type ContendResult, ChildWorker, createTestDatabase, startTestRedis } from './support/repo';
+import { type RedisServer, ChildWorker, createTestDatabase, startTestRedis } from './support/repo';
+import type { ContendResult } from './support/lock-worker';
+import { startLockWorker } from './support/lock-worker-client';
 import { LockServices } from './support/lock-services';
 
 async function contendFromProcesses(
@@ -31,7 +33,7 @@ describe('Locks across processes (real Redis, real child processes)', () => {
   const services = new LockServices();
   const workers: ChildWorker[] = [];
   const startWorker = async () => {
-    const worker = await ChildWorker.start();
+    const worker = await startLockWorker();
     workers.push(worker);
     return worker;
   };
