@@ -14,12 +14,17 @@ const UNAVAILABLE_CODES = new Set([
   'ER_CON_COUNT_ERROR',
   'ER_SERVER_SHUTDOWN',
   'ER_LOCK_WAIT_TIMEOUT',
+  'ER_LOCK_DEADLOCK',
   'ER_CONNECTION_KILLED',
   'ER_STATEMENT_TIMEOUT',
   'ER_QUERY_INTERRUPTED',
 ]);
-/** 1040 too many connections, 1053 shutdown, 1205 lock wait timeout, 1927 killed, 1969/3024 statement time, 2002/2003/2006/2013 client. */
-const UNAVAILABLE_ERRNOS = new Set([1040, 1053, 1205, 1317, 1927, 1969, 3024, 2002, 2003, 2006, 2013]);
+/**
+ * 1040 too many connections, 1053 shutdown, 1205 lock wait timeout, 1213 deadlock (the transaction was
+ * rolled back; retried where it is safe, else a 503 to retry), 1927 killed, 1969/3024 statement time,
+ * 2002/2003/2006/2013 client.
+ */
+const UNAVAILABLE_ERRNOS = new Set([1040, 1053, 1205, 1213, 1317, 1927, 1969, 3024, 2002, 2003, 2006, 2013]);
 const UNAVAILABLE_MESSAGES = [
   'Pool is closed',
   'Connection lost',

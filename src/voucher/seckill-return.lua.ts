@@ -8,7 +8,9 @@ export const SECKILL_RETURN_LUA = String.raw`
 -- SOLD_OUT from memory hear that stock came back.
 -- KEYS: state, buyers, returned.
 -- ARGV: restockChannel, voucherId, keepAfterEndMs, then orderId, userId for each returned order.
--- Returns how many units this call gave back.
+-- Returns how many units this call gave back, or -1 without recording anything when the sale has no
+-- state (lost, or expired with the sale): the caller keeps its outbox row and tries again (a rebuild
+-- marks the returns its MySQL snapshot holds), or drops it once the sale is over for good.
 local stateKey = KEYS[1]
 local buyersKey = KEYS[2]
 local returnedKey = KEYS[3]
@@ -16,6 +18,11 @@ local restockChannel = ARGV[1]
 local voucherId = ARGV[2]
 local keepAfterEndMs = tonumber(ARGV[3])
 local FIRST_ORDER_ARG = 4
+
+local endMs = redis.call('hget', stateKey, 'end')
+if not endMs then
+  return -1
+end
 
 local applied = 0
 for i = FIRST_ORDER_ARG, #ARGV, 2 do
@@ -27,22 +34,9 @@ for i = FIRST_ORDER_ARG, #ARGV, 2 do
     redis.call('srem', buyersKey, userId)
   end
 end
-
-local endMs = redis.call('hget', stateKey, 'end')
-local expireAt
-if endMs then
-  expireAt = tonumber(endMs) + keepAfterEndMs
-  if applied > 0 then
-    redis.call('hincrby', stateKey, 'stock', applied)
-  end
-else
-  -- No state (expired with the sale, or lost): MySQL's stock, which already holds these units, is
-  -- what a republish or rebuild starts from; only the record of the return is kept.
-  local now = redis.call('time')
-  expireAt = tonumber(now[1]) * 1000 + keepAfterEndMs
-end
-redis.call('pexpireat', returnedKey, expireAt)
+redis.call('pexpireat', returnedKey, tonumber(endMs) + keepAfterEndMs)
 if applied > 0 then
+  redis.call('hincrby', stateKey, 'stock', applied)
   redis.call('publish', restockChannel, voucherId)
 end
 return applied

@@ -185,7 +185,7 @@ export class SeckillStateStore {
   /**
    * Gives these orders' units back to the sale (stock + 1 each, the buyer may buy again, every
    * replica's sold-out memory cleared), each order at most once whatever how often it is called.
-   * Returns how many were given back by this call.
+   * Returns how many were given back by this call, or -1 (nothing done) when the sale has no state.
    */
   async returnUnits(voucherId: string, units: ReturnedUnit[]): Promise<number> {
     if (units.length === 0) {

@@ -11,6 +11,7 @@ import { Admission, SeckillStateStore, type ReturnedUnit } from './seckill-state
 import { VoucherType } from './voucher.entity';
 import { VoucherNotFoundError } from './voucher.errors';
 import { VoucherRepository } from './voucher.repository';
+import { KEEP_AFTER_END_MS } from './seckill-keys';
 import type { SaleRequest } from './sale-request';
 
 const PUBLISH_ATTEMPTS = 3;
@@ -168,9 +169,18 @@ export class VoucherService {
     await this.repository.incrementStock(voucherId, units);
   }
 
-  /** Redis half of giving units back: exactly once per order id (see `SeckillStateStore.returnUnits`). */
+  /**
+   * Redis half of giving units back: exactly once per order id (see `SeckillStateStore.returnUnits`).
+   * -1: the sale has no state in Redis, nothing was done (try again, unless `isSaleOver`).
+   */
   returnUnits(voucherId: string, units: ReturnedUnit[]): Promise<number> {
     return this.stateStore.returnUnits(voucherId, units);
+  }
+
+  /** Whether the sale's Redis state is gone for good: it ended more than a day ago (or never existed). */
+  async isSaleOver(voucherId: string): Promise<boolean> {
+    const sale = await this.repository.findSeckill(voucherId);
+    return !sale || sale.endTime.getTime() + KEEP_AFTER_END_MS <= (await this.stateStore.now(voucherId));
   }
 
   /** Negative control only (ORDER_UNSAFE_RETURN_WITHOUT_OUTBOX): stock + 1 with no record of the order. */

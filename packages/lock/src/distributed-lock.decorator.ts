@@ -69,7 +69,12 @@ export function DistributedLock(template: string, options: DistributedLockOption
       try {
         return await executor.withLock(name, lockOptions, async (context) => {
           if (!bridge || transaction === false) {
-            return original.apply(this, withContext ? [...args, context] : args);
+            const result = await original.apply(this, withContext ? [...args, context] : args);
+            if (withContext) {
+              // The method committed its own write (checked the lock itself): its outcome stands.
+              committed = { result };
+            }
+            return result;
           }
           const result = await bridge.run(async () => {
             const value = await original.apply(this, args);

@@ -10,7 +10,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *   (an expiry batch of thousands is one row), written in that transaction, so a replica that dies
  *   after COMMIT leaves the Redis half of the return to whoever relays it next;
  * - indexes for the expiry scan (status, pay_deadline) and the buyer's order list (user_id, id).
- * Existing unpaid orders get the default 15-minute deadline from their creation.
+ * Existing unpaid orders (nothing could pay them before) get the default 15 minutes from the migration
+ * on: none lapses the moment the release starts.
  */
 export class OrderLifecycle1765200000000 implements MigrationInterface {
   name = 'OrderLifecycle1765200000000';
@@ -23,7 +24,8 @@ export class OrderLifecycle1765200000000 implements MigrationInterface {
         ADD COLUMN cancel_time DATETIME(3) NULL AFTER cancel_reason,
         ADD COLUMN live_user_id BIGINT UNSIGNED AS (IF(status IN (4, 6), NULL, user_id)) STORED`);
     await queryRunner.query(
-      `UPDATE tb_voucher_order SET pay_deadline = create_time + INTERVAL 15 MINUTE WHERE status = 1 AND pay_deadline IS NULL`,
+      `UPDATE tb_voucher_order SET pay_deadline = GREATEST(create_time, NOW(3)) + INTERVAL 15 MINUTE
+       WHERE status = 1 AND pay_deadline IS NULL`,
     );
     await queryRunner.query(`
       ALTER TABLE tb_voucher_order

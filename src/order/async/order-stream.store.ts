@@ -21,7 +21,7 @@ const admitScript = RedisScript.withPrelude(TOKEN_BUCKET_LUA, {
 /** The admission script's rate arguments when no limit applies. */
 const NO_LIMITS = [0, 1, 0, 1] as const;
 const settleScript = RedisScript.of('seckill-settle.lua', SECKILL_SETTLE_LUA, 3);
-const compensateScript = RedisScript.of('seckill-compensate.lua', SECKILL_COMPENSATE_LUA, 6);
+const compensateScript = RedisScript.of('seckill-compensate.lua', SECKILL_COMPENSATE_LUA, 7);
 
 /** Outcome of the asynchronous admission, in the order the script checks. */
 export type AsyncAdmission =
@@ -334,7 +334,7 @@ export class OrderStreamStore {
     const keys = seckillKeys(order.voucherId);
     const done = await compensateScript.run<number>(
       this.redis,
-      [keys.state, keys.buyers, keys.orders, keys.pending, keys.failed, keys.dead],
+      [keys.state, keys.buyers, keys.orders, keys.pending, keys.failed, keys.dead, keys.returned],
       [
         ORDER_CONSUMER_GROUP,
         order.streamId,

@@ -11,6 +11,7 @@ local ordersKey = KEYS[3]
 local pendingKey = KEYS[4]
 local failedKey = KEYS[5]
 local deadKey = KEYS[6]
+local returnedKey = KEYS[7]
 local group = ARGV[1]
 local streamId = ARGV[2]
 local orderId = ARGV[3]
@@ -40,6 +41,10 @@ if not keepBuyer then
   redis.call('srem', buyersKey, userId)
 end
 redis.call('hdel', pendingKey, orderId)
+-- Recorded as given back: should this order turn out committed after all (a second holder's commit)
+-- and later be cancelled, its return must not add the unit a second time.
+redis.call('sadd', returnedKey, orderId)
+redis.call('pexpireat', returnedKey, expireAt)
 redis.call('hset', failedKey, orderId, userId .. ':' .. reason)
 redis.call('pexpireat', failedKey, expireAt)
 redis.call('xadd', deadKey, '*', 'orderId', orderId, 'userId', userId, 'voucherId', voucherId, 'reason', reason,

@@ -75,9 +75,12 @@ export class OrderExpiryScheduler implements OnApplicationBootstrap {
         }
         // Every claimed row is locked by this transaction and unpaid, so each UPDATE matches it.
         await this.transitions.expire(due.map((order) => order.orderId));
+        // Stock rows in one order (by voucher id) in every batch: two replicas' batches never wait
+        // on each other's rows crosswise (a deadlock).
+        const sorted = [...due].sort((a, b) => compareIds(a.voucherId, b.voucherId));
         const returns = this.config.ORDER_UNSAFE_RETURN_WITHOUT_OUTBOX
-          ? [...byVoucher(due)].map(([voucherId, units]) => ({ id: null, voucherId, units }))
-          : await this.outbox.add(due);
+          ? [...byVoucher(sorted)].map(([voucherId, units]) => ({ id: null, voucherId, units }))
+          : await this.outbox.add(sorted);
         // The hot stock rows last: locked only from these UPDATEs to COMMIT, so the sale (and the
         // other replicas' batches) wait on them as briefly as possible.
         for (const { voucherId, units } of returns) {
@@ -93,4 +96,9 @@ export class OrderExpiryScheduler implements OnApplicationBootstrap {
         return batch;
       });
   }
+}
+
+/** Decimal ids in numeric order. */
+function compareIds(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
 }

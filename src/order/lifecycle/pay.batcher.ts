@@ -5,8 +5,11 @@ import { affectedRows } from '../../database/affected-rows';
 import { OrderRepository } from '../order.repository';
 import { OrderStatus, type VoucherOrder } from '../voucher-order.entity';
 
-/** The most payments one statement carries. */
-const MAX_BATCH = 500;
+/**
+ * The most payments one statement carries: a row held by an expiry batch makes the whole statement
+ * wait (and a failure answers all of them 503), so batches stay small.
+ */
+const MAX_BATCH = 64;
 
 interface PendingPay {
   orderId: string;

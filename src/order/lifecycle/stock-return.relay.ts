@@ -53,8 +53,15 @@ export class StockReturnRelay implements OnApplicationBootstrap {
             this.metrics.returned.inc(units.length);
             return;
           }
-          this.metrics.returned.inc(await this.vouchers.returnUnits(voucherId, units));
-          relayed.push(id);
+          const applied = await this.vouchers.returnUnits(voucherId, units);
+          if (applied >= 0) {
+            this.metrics.returned.inc(applied);
+            relayed.push(id);
+          } else if (await this.vouchers.isSaleOver(voucherId)) {
+            // The sale's keys expired with it: there is nothing left to give the units back to.
+            relayed.push(id);
+          }
+          // Otherwise the state is lost for now: the row waits for the rebuild or republish.
         } catch (error) {
           this.logger.warn(
             `Returning ${units.length} unit(s) of voucher ${voucherId} to Redis failed; the relay retries: ${String(error)}`,

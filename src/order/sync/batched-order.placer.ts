@@ -6,7 +6,7 @@ import { VoucherService } from '../../voucher/voucher.service';
 import { ID_ATTEMPTS, USER_LOCK_WAIT_MS, type OrderAttempt } from '../order-attempt';
 import { OrderMetrics } from '../order-metrics';
 import { AlreadyOrderedError, OrderDeadlineExceededError, SoldOutError } from '../order.errors';
-import { OrderIdCollisionError } from '../order.repository';
+import { IdWorkerUnavailableError } from '../../id-worker/id-worker.errors';
 import { CommitOutcomeUnknownError } from '../async/order-batch.repository';
 import { SyncOrderBatcher } from './sync-order.batcher';
 
@@ -48,6 +48,8 @@ export class BatchedOrderPlacer {
         throw error;
       }
       if (outcome.kind === 'created') {
+        // Committed: should anything fail from here on (the lock's release), the caller reads it back.
+        attempt.orderId = orderId;
         return orderId;
       }
       // Answered alone: certainly not committed.
@@ -66,7 +68,7 @@ export class BatchedOrderPlacer {
           throw new OrderDeadlineExceededError('The order took too long and was not placed; try again');
         case 'id-collision':
           if (tries >= ID_ATTEMPTS) {
-            throw new OrderIdCollisionError(`Order ids kept colliding (${tries} tries)`);
+            throw new IdWorkerUnavailableError(`Order ids kept colliding (${tries} tries)`);
           }
       }
     }

@@ -93,17 +93,19 @@ export class SyncOrderBatcher {
     let members = batch;
     while (members.length > 0) {
       const runner = this.dataSource.createQueryRunner();
+      const alone: Answer[] = [];
       try {
         await runner.connect();
         // The server's isolation (REPEATABLE READ): the first read's snapshot sees every commit before
         // the batch began; a duplicate found by the INSERT is sorted with a locking read, which sees
         // the latest commits (one round trip less than setting READ COMMITTED per transaction).
         await runner.startTransaction();
-        const left = await this.writeOrAnswer(runner, voucherId, members);
-        if (left.length < members.length) {
-          // Someone was answered alone: the rows written for it go with this attempt.
+        const attempt = await this.writeOrAnswer(runner, voucherId, members, alone);
+        if (!attempt.commit) {
+          // Someone was answered alone (or the stock had to be shared out): the rows written with
+          // them go back, and the others try again in a fresh transaction.
           await runner.rollbackTransaction();
-          members = left;
+          members = attempt.left;
           continue;
         }
         try {
@@ -125,16 +127,30 @@ export class SyncOrderBatcher {
         throw error;
       } finally {
         await runner.release().catch(() => undefined);
+        // Only now, after the rollback: a member answered alone releases its lock when answered, and
+        // its row must be gone by then (the lock outlives its transaction, never the other way round).
+        for (const { waiting, outcome, error } of alone) {
+          if (outcome) {
+            waiting.resolve(outcome);
+          } else {
+            waiting.reject(error);
+          }
+        }
       }
     }
   }
 
   /**
-   * Writes the members' orders and checks what must hold at COMMIT; answers (and drops) every member
-   * that cannot commit. Returns the members still in: all of them means the transaction may commit.
+   * Writes the members' orders and checks what must hold at COMMIT; every member that cannot commit
+   * goes to `alone` (answered after the rollback). `commit` is true only when all of them are in and
+   * the stock was taken.
    */
-  private async writeOrAnswer(runner: QueryRunner, voucherId: string, members: Waiting[]): Promise<Waiting[]> {
-    const answer = (waiting: Waiting, outcome: SyncBatchOutcome) => waiting.resolve(outcome);
+  private async writeOrAnswer(
+    runner: QueryRunner,
+    voucherId: string,
+    members: Waiting[],
+    alone: Answer[],
+  ): Promise<{ left: Waiting[]; commit: boolean }> {
     const live = await this.repository.liveBuyers(
       runner,
       voucherId,
@@ -143,12 +159,12 @@ export class SyncOrderBatcher {
     let left = members.filter((waiting) => {
       const existing = live.get(waiting.member.userId);
       if (existing !== undefined) {
-        answer(waiting, { kind: 'already-ordered', orderId: existing, raced: false });
+        alone.push({ waiting, outcome: { kind: 'already-ordered', orderId: existing, raced: false } });
       }
       return existing === undefined;
     });
     if (left.length < members.length || left.length === 0) {
-      return left;
+      return { left, commit: false };
     }
     let outcome;
     try {
@@ -161,43 +177,50 @@ export class SyncOrderBatcher {
       if (!(error instanceof StockMismatchError)) {
         throw error;
       }
-      return this.shareStock(runner, voucherId, left);
+      // Never commit this attempt: its rows took no stock.
+      return { left: await this.shareStock(runner, voucherId, left, alone), commit: false };
     }
     const conflicts = new Set(outcome.conflicts);
     const collisions = new Set(outcome.idCollisions);
     left = left.filter(({ member }) => !conflicts.has(member.orderId) && !collisions.has(member.orderId));
     for (const waiting of members) {
       if (conflicts.has(waiting.member.orderId)) {
-        answer(waiting, { kind: 'already-ordered', raced: true });
+        alone.push({ waiting, outcome: { kind: 'already-ordered', raced: true } });
       } else if (collisions.has(waiting.member.orderId)) {
-        answer(waiting, { kind: 'id-collision' });
+        alone.push({ waiting, outcome: { kind: 'id-collision' } });
       }
     }
     if (left.length < members.length) {
-      return left;
+      return { left, commit: false };
     }
     // Right before COMMIT: every member is still within its deadline and holds its lock.
     const now = performance.now();
     const checked = await Promise.all(
       left.map(async (waiting) => {
         if (now > waiting.member.deadline) {
-          answer(waiting, { kind: 'deadline' });
+          alone.push({ waiting, outcome: { kind: 'deadline' } });
           return null;
         }
         try {
           await waiting.member.lock.assertHeld('lease');
           return waiting;
         } catch (error) {
-          waiting.reject(error);
+          alone.push({ waiting, error });
           return null;
         }
       }),
     );
-    return checked.filter((waiting): waiting is Waiting => waiting !== null);
+    left = checked.filter((waiting): waiting is Waiting => waiting !== null);
+    return { left, commit: left.length === members.length };
   }
 
-  /** Less stock than members: the first `stock` stay in the batch, the others are sold out. */
-  private async shareStock(runner: QueryRunner, voucherId: string, members: Waiting[]): Promise<Waiting[]> {
+  /** Less stock than members: the first `stock` try again, the others are sold out. */
+  private async shareStock(
+    runner: QueryRunner,
+    voucherId: string,
+    members: Waiting[],
+    alone: Answer[],
+  ): Promise<Waiting[]> {
     // A locking read: the current stock, not the transaction's snapshot.
     const rows = (await runner.query('SELECT stock FROM tb_seckill_voucher WHERE voucher_id = ? FOR UPDATE', [
       voucherId,
@@ -206,8 +229,15 @@ export class SyncOrderBatcher {
     }[];
     const stock = Math.max(0, Number(rows[0]?.stock ?? 0));
     for (const waiting of members.slice(stock)) {
-      waiting.resolve({ kind: 'sold-out' });
+      alone.push({ waiting, outcome: { kind: 'sold-out' } });
     }
     return members.slice(0, stock);
   }
+}
+
+/** A member answered alone: its outcome, or the error it is rejected with. */
+interface Answer {
+  waiting: Waiting;
+  outcome?: SyncBatchOutcome;
+  error?: unknown;
 }
