@@ -58,7 +58,7 @@ export class VoucherRepository {
    * Takes the row lock until the transaction ends, so keep it late in the transaction.
    * This is seed 002's optimistic lock (乐观锁) in its simplest form — a compare-and-set on the value
    * itself (`stock > 0`) instead of a version column — and it is not a lock: it excludes no critical
-   * section, it only refuses the write that would oversell (see src/lock/README.md).
+   * section, it only refuses the write that would oversell (see packages/lock/README.md).
    */
   async decrementStock(voucherId: string): Promise<boolean> {
     const result: unknown = await this.txHost.tx.query(
