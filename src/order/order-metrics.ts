@@ -5,7 +5,11 @@ import { MetricsService } from '../metrics/metrics.service';
 /** Outcomes of seckill orders, and the duplicate-key rejections the lock should make impossible. */
 @Injectable()
 export class OrderMetrics {
-  /** Orders that reached the UNIQUE(user_id, voucher_id) key: 0 under the distributed lock. */
+  /**
+   * Orders that met another live order of the same user placed while they held the user's lock: at
+   * the unique key, or (group commit) found by the batch's read as inserted after the lock was
+   * granted. 0 under the distributed lock; LOCK_MODE=local shows it.
+   */
   readonly duplicateKeyRejections: Counter;
   readonly outcomes: Counter<'outcome'>;
 

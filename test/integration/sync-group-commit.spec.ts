@@ -23,6 +23,7 @@ describe('Sync group commit (in-process app, real MariaDB + Redis)', () => {
     userId,
     voucherId,
     deadline: Number.POSITIVE_INFINITY,
+    lockedAt: performance.now(),
     lock: lock(),
     ...extra,
   });

@@ -162,13 +162,20 @@ export class OrderBatchRepository {
    * committed before its lock was released); a locking read would take gap locks that deadlock
    * concurrent batches' inserts.
    */
-  async liveBuyers(runner: QueryRunner, voucherId: string, userIds: string[]): Promise<Map<string, string>> {
+  async liveBuyers(
+    runner: QueryRunner,
+    voucherId: string,
+    userIds: string[],
+  ): Promise<Map<string, { orderId: string; msBeforeRead: number }>> {
+    // How long before this read each order was inserted, by the database's clock alone.
     const rows = (await runner.query(
-      `SELECT id, live_user_id AS userId FROM tb_voucher_order
-       WHERE voucher_id = ? AND live_user_id IN (${placeholders(userIds.length)})`,
+      `SELECT id, live_user_id AS userId, TIMESTAMPDIFF(MICROSECOND, create_time, NOW(3)) AS usBefore
+       FROM tb_voucher_order WHERE voucher_id = ? AND live_user_id IN (${placeholders(userIds.length)})`,
       [voucherId, ...userIds],
-    )) as { id: string; userId: string }[];
-    return new Map(rows.map((row) => [String(row.userId), String(row.id)]));
+    )) as { id: string; userId: string; usBefore: string | number }[];
+    return new Map(
+      rows.map((row) => [String(row.userId), { orderId: String(row.id), msBeforeRead: Number(row.usBefore) / 1000 }]),
+    );
   }
 
   private async write(runner: QueryRunner, voucherId: string, orders: BatchOrder[]): Promise<BatchOutcome> {

@@ -28,6 +28,7 @@ export class BatchedOrderPlacer {
   /** Places the order; `attempt.orderId` is set while its outcome may be unknown (for a read-back). */
   @DistributedLock('order:{userId}', { waitTime: USER_LOCK_WAIT_MS, transaction: false, withContext: true })
   async place(userId: string, voucherId: string, attempt: OrderAttempt, lock?: LockContext): Promise<string> {
+    const lockedAt = performance.now();
     for (let tries = 1; ; tries++) {
       const orderId = (this.ids.take('order') ?? (await this.ids.nextId('order'))).toString();
       let outcome;
@@ -37,6 +38,7 @@ export class BatchedOrderPlacer {
           userId,
           voucherId,
           deadline: attempt.deadline ?? Number.POSITIVE_INFINITY,
+          lockedAt,
           lock: lock!,
         });
       } catch (error) {

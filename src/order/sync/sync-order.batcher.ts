@@ -12,6 +12,8 @@ export interface SyncBatchMember {
   voucherId: string;
   /** performance.now() after which the order must not commit (its request's deadline). */
   deadline: number;
+  /** performance.now() when the member's lock was granted. */
+  lockedAt: number;
   /** The member's per-user lock, checked right before COMMIT. */
   lock: LockContext;
 }
@@ -19,7 +21,11 @@ export interface SyncBatchMember {
 /** What the group commit did with one member. */
 export type SyncBatchOutcome =
   | { kind: 'created' }
-  /** The user holds a live order of this voucher (`raced`: it was caught by the unique key, not the read). */
+  /**
+   * The user holds a live order of this voucher. `raced`: that order was placed while this member held
+   * the user's lock (caught by the unique key, or found inserted after the lock was granted) — what
+   * the per-user lock excludes, so never under a working distributed lock.
+   */
   | { kind: 'already-ordered'; orderId?: string; raced: boolean }
   | { kind: 'id-collision' }
   | { kind: 'sold-out' }
@@ -151,6 +157,7 @@ export class SyncOrderBatcher {
     members: Waiting[],
     alone: Answer[],
   ): Promise<{ left: Waiting[]; commit: boolean }> {
+    const sentAt = performance.now();
     const live = await this.repository.liveBuyers(
       runner,
       voucherId,
@@ -159,7 +166,10 @@ export class SyncOrderBatcher {
     let left = members.filter((waiting) => {
       const existing = live.get(waiting.member.userId);
       if (existing !== undefined) {
-        alone.push({ waiting, outcome: { kind: 'already-ordered', orderId: existing, raced: false } });
+        // Inserted after the lock was granted? Durations only (the database's for the order, this
+        // process's monotonic clock for the lock); the read's own transit makes it err towards no.
+        const raced = existing.msBeforeRead < sentAt - waiting.member.lockedAt;
+        alone.push({ waiting, outcome: { kind: 'already-ordered', orderId: existing.orderId, raced } });
       }
       return existing === undefined;
     });
