@@ -144,10 +144,7 @@ export class OrderRepository {
 
   /** One order by id (a plain query: on the pay and lookup paths the ORM's query building cost more than the read). */
   async findById(id: string): Promise<VoucherOrder | null> {
-    const rows: OrderRow[] = await this.txHost.tx.query(`SELECT ${ORDER_COLUMNS} FROM tb_voucher_order WHERE id = ?`, [
-      id,
-    ]);
-    return rows.length > 0 ? toOrder(rows[0]) : null;
+    return (await this.findByIds([id]))[0] ?? null;
   }
 
   /**

@@ -121,7 +121,10 @@ export class VoucherService {
     return this.repository.decrementStock(voucherId);
   }
 
-  /** Sync: the reserved unit of an order that did not happen goes back to Redis. */
+  /**
+   * Redis stock + 1 with no record of an order: sync, the reserved unit of an order that did not
+   * happen; and the negative control ORDER_UNSAFE_RETURN_WITHOUT_OUTBOX's return.
+   */
   releaseUnit(voucherId: string): Promise<void> {
     return this.stateStore.release(voucherId);
   }
@@ -181,11 +184,6 @@ export class VoucherService {
   async isSaleOver(voucherId: string): Promise<boolean> {
     const sale = await this.repository.findSeckill(voucherId);
     return !sale || sale.endTime.getTime() + KEEP_AFTER_END_MS <= (await this.stateStore.now(voucherId));
-  }
-
-  /** Negative control only (ORDER_UNSAFE_RETURN_WITHOUT_OUTBOX): stock + 1 with no record of the order. */
-  async returnUnitUnrecorded(voucherId: string): Promise<void> {
-    await this.stateStore.release(voucherId);
   }
 
   /** Whether the sale runs now (the database's clock), inside the caller's transaction if any. */

@@ -58,7 +58,7 @@ export class OrderBatchRepository {
       await runner.startTransaction();
       let outcome: BatchOutcome;
       try {
-        outcome = await this.write(runner, voucherId, orders);
+        outcome = await this.writeIn(runner, voucherId, orders);
       } catch (error) {
         await runner.rollbackTransaction().catch(() => undefined);
         throw error;
@@ -148,15 +148,6 @@ export class OrderBatchRepository {
   }
 
   /**
-   * The batch's writes on a transaction the caller runs (the synchronous path's group commit): the
-   * multi-row INSERT sorted by what MySQL holds, then one conditional stock UPDATE for the rows
-   * inserted (`StockMismatchError` if the voucher has less stock).
-   */
-  writeIn(runner: QueryRunner, voucherId: string, orders: BatchOrder[]): Promise<BatchOutcome> {
-    return this.write(runner, voucherId, orders);
-  }
-
-  /**
    * Of these users, those holding a live order of the voucher. A plain read, the group commit's
    * first: its snapshot sees every order committed before the batch began (a user's earlier order
    * committed before its lock was released); a locking read would take gap locks that deadlock
@@ -178,7 +169,12 @@ export class OrderBatchRepository {
     );
   }
 
-  private async write(runner: QueryRunner, voucherId: string, orders: BatchOrder[]): Promise<BatchOutcome> {
+  /**
+   * The batch's writes on a transaction the caller runs (the synchronous path's group commit): the
+   * multi-row INSERT sorted by what MySQL holds, then one conditional stock UPDATE for the rows
+   * inserted (`StockMismatchError` if the voucher has less stock).
+   */
+  async writeIn(runner: QueryRunner, voucherId: string, orders: BatchOrder[]): Promise<BatchOutcome> {
     let toInsert = orders;
     const persisted: string[] = [];
     const conflicts: string[] = [];

@@ -9,6 +9,7 @@ import {
 } from './order-batch.repository';
 import { OrderStreamMetrics } from './order-stream.metrics';
 import { OrderStreamStore, type MalformedEntry, type StreamOrder } from './order-stream.store';
+import { groupByVoucher } from '../group-by-voucher';
 
 /** MySQL or Redis could not be used: keep the entries pending and try again later. */
 export class PersistenceUnavailableError extends Error {
@@ -35,14 +36,7 @@ export class OrderPersister {
 
   /** Persists and settles orders (any vouchers); resolves once every entry is settled or left for retry. */
   async persist(orders: StreamOrder[]): Promise<void> {
-    const byVoucher = new Map<string, StreamOrder[]>();
-    for (const order of orders) {
-      let group = byVoucher.get(order.voucherId);
-      if (!group) {
-        byVoucher.set(order.voucherId, (group = []));
-      }
-      group.push(order);
-    }
+    const byVoucher = groupByVoucher(orders);
     // Every voucher's batch runs to its end before a failure is reported, so a retry never
     // overlaps a batch still in flight.
     const results = await Promise.allSettled([...byVoucher.values()].map((batch) => this.persistBatch(batch)));

@@ -11,6 +11,7 @@ import { SECKILL_ADMIT_LUA } from './seckill-admit.lua';
 import { SECKILL_COMPENSATE_LUA } from './seckill-compensate.lua';
 import { SECKILL_SETTLE_LUA } from './seckill-settle.lua';
 import { parseEntries, type MalformedEntry, type RawEntry, type StreamOrder } from './order-stream.entries';
+import { groupByVoucher } from '../group-by-voucher';
 
 // 4 keys of the sale, then two rate-limit buckets per request (ORDER_ADMISSION_BATCH_MAX ≤ 1,000).
 const admitScript = RedisScript.withPrelude(TOKEN_BUCKET_LUA, {
@@ -154,10 +155,7 @@ export class OrderStreamStore {
     options: { consumer: string; replicas: number; timeoutMs: number; connection?: AppRedis },
   ): Promise<{ claimed: StreamOrder[]; replicated: boolean }> {
     const connection = options.connection ?? this.redis;
-    const byVoucher = new Map<string, StreamOrder[]>();
-    for (const order of orders) {
-      byVoucher.set(order.voucherId, [...(byVoucher.get(order.voucherId) ?? []), order]);
-    }
+    const byVoucher = groupByVoucher(orders);
     // One WAIT per master (a WAIT holds up its node's connection until the replicas answer): on one
     // server all sales together; on a Cluster the sales of each master of the slot map together.
     const groups = connection.isCluster ? byMaster(connection, [...byVoucher.keys()]) : [[...byVoucher.keys()]];

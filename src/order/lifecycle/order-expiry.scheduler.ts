@@ -6,7 +6,8 @@ import { appConfig, type AppConfig } from '../../config/app-config';
 import { VoucherService } from '../../voucher/voucher.service';
 import { LifecycleMetrics } from './lifecycle.metrics';
 import { OrderTransitionRepository, type ExpiringOrder } from './order-transition.repository';
-import { byVoucher, StockReturnOutbox, type StockReturn } from './stock-return.outbox';
+import { groupByVoucher } from '../group-by-voucher';
+import { StockReturnOutbox, type StockReturn } from './stock-return.outbox';
 import { StockReturnRelay } from './stock-return.relay';
 
 /**
@@ -79,7 +80,7 @@ export class OrderExpiryScheduler implements OnApplicationBootstrap {
         // on each other's rows crosswise (a deadlock).
         const sorted = [...due].sort((a, b) => compareIds(a.voucherId, b.voucherId));
         const returns = this.config.ORDER_UNSAFE_RETURN_WITHOUT_OUTBOX
-          ? [...byVoucher(sorted)].map(([voucherId, units]) => ({ id: null, voucherId, units }))
+          ? [...groupByVoucher(sorted)].map(([voucherId, units]) => ({ id: null, voucherId, units }))
           : await this.outbox.add(sorted);
         // The hot stock rows last: locked only from these UPDATEs to COMMIT, so the sale (and the
         // other replicas' batches) wait on them as briefly as possible.

@@ -46,11 +46,8 @@ export class OrderLifecycleService {
 
   /** unpaid → paid (the caller's order, before its deadline); paying a paid order again changes nothing. */
   async pay(orderId: string, user: AuthUser, payType: number): Promise<VoucherOrderResponse> {
-    const { order: found, paid } = await this.payments.pay(orderId, user.id, payType);
-    if (paid > 0) {
-      this.metrics.transitions.inc({ transition: 'pay' }, paid);
-    }
-    const order = found && found.userId === user.id ? found : await this.ownOrder(orderId, user);
+    const found = await this.payments.pay(orderId, user.id, payType);
+    const order = found && found.userId === user.id ? found : await this.existingOrder(orderId, user);
     if (order.status === OrderStatus.Paid) {
       return toOrderResponse(order);
     }
@@ -70,7 +67,7 @@ export class OrderLifecycleService {
       return { order, returns: await this.giveBack(order) };
     });
     if (!cancelled) {
-      const order = await this.ownOrder(orderId, user);
+      const order = await this.existingOrder(orderId, user);
       throw new OrderNotCancellableError('Only an unpaid order can be cancelled', toOrderResponse(order));
     }
     this.metrics.transitions.inc({ transition: 'cancel' });
@@ -81,7 +78,7 @@ export class OrderLifecycleService {
   /** paid → used (admin: the shop wrote the coupon off). */
   async use(orderId: string): Promise<VoucherOrderResponse> {
     if (!(await this.transitions.use(orderId))) {
-      const order = await this.anyOrder(orderId);
+      const order = await this.existingOrder(orderId);
       throw new OrderNotUsableError('Only a paid order can be used', toOrderResponse(order));
     }
     this.metrics.transitions.inc({ transition: 'use' });
@@ -99,7 +96,7 @@ export class OrderLifecycleService {
       return { order, returns: givesBack ? await this.giveBack(order) : [] };
     });
     if (!refunded) {
-      const order = await this.anyOrder(orderId);
+      const order = await this.existingOrder(orderId);
       throw new OrderNotRefundableError('Only a paid or used order can be refunded', toOrderResponse(order));
     }
     this.metrics.transitions.inc({ transition: 'refund' });
@@ -147,30 +144,19 @@ export class OrderLifecycleService {
     return order;
   }
 
-  /** The caller's order in MySQL; async: 409 ORDER_PENDING while it is accepted but not yet there. */
-  private async ownOrder(orderId: string, user: AuthUser): Promise<VoucherOrder> {
+  /**
+   * The order in MySQL — the caller's own, or any for an admin route (`user` undefined). Async: 409
+   * ORDER_PENDING while it is accepted but not yet there. Someone else's order is reported as missing,
+   * not forbidden: ids must not leak existence.
+   */
+  private async existingOrder(orderId: string, user?: AuthUser): Promise<VoucherOrder> {
     const order = await this.orders.findById(orderId);
-    if (order && order.userId === user.id) {
+    if (order && (!user || order.userId === user.id)) {
       return order;
     }
     if (!order && this.config.ORDER_MODE === 'async') {
-      const unpersisted = await this.asyncOrders.lookup(orderId, user);
-      if (unpersisted?.state === 'PENDING' && unpersisted.userId === user.id) {
-        throw new OrderPendingError('The order is still being placed; try again in a moment');
-      }
-    }
-    // Someone else's order is reported as missing, not forbidden: ids must not leak existence.
-    throw new OrderNotFoundError(`Order ${orderId} does not exist`);
-  }
-
-  private async anyOrder(orderId: string): Promise<VoucherOrder> {
-    const order = await this.orders.findById(orderId);
-    if (order) {
-      return order;
-    }
-    if (this.config.ORDER_MODE === 'async') {
-      const unpersisted = await this.asyncOrders.lookup(orderId, { id: '0', role: 'admin' });
-      if (unpersisted?.state === 'PENDING') {
+      const unpersisted = await this.asyncOrders.lookup(orderId, user ?? { id: '0', role: 'admin' });
+      if (unpersisted?.state === 'PENDING' && (!user || unpersisted.userId === user.id)) {
         throw new OrderPendingError('The order is still being placed; try again in a moment');
       }
     }

@@ -4,6 +4,7 @@ import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adap
 import { affectedRows } from '../../database/affected-rows';
 import { OrderRepository } from '../order.repository';
 import { OrderStatus, type VoucherOrder } from '../voucher-order.entity';
+import { LifecycleMetrics } from './lifecycle.metrics';
 
 /**
  * The most payments one statement carries: a row held by an expiry batch makes the whole statement
@@ -15,7 +16,7 @@ interface PendingPay {
   orderId: string;
   userId: string;
   payType: number;
-  resolve: (result: { order: VoucherOrder | null; paid: number }) => void;
+  resolve: (order: VoucherOrder | null) => void;
   reject: (error: unknown) => void;
 }
 
@@ -35,10 +36,11 @@ export class PayBatcher {
   constructor(
     private readonly orders: OrderRepository,
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+    private readonly metrics: LifecycleMetrics,
   ) {}
 
   /** Pays the order if it is the user's, unpaid and before its deadline; resolves with the order as it is then. */
-  pay(orderId: string, userId: string, payType: number): Promise<{ order: VoucherOrder | null; paid: number }> {
+  pay(orderId: string, userId: string, payType: number): Promise<VoucherOrder | null> {
     return new Promise((resolve, reject) => {
       if (this.queue.length === 0) {
         setImmediate(() => void this.flush());
@@ -68,12 +70,13 @@ export class PayBatcher {
            AND status = ${OrderStatus.Unpaid} AND pay_deadline > NOW(3)`,
         params,
       );
-      const paid = affectedRows(result);
+      this.metrics.transitions.inc({ transition: 'pay' }, affectedRows(result));
       const found = new Map(
         (await this.orders.findByIds(batch.map((pay) => pay.orderId))).map((order) => [order.id, order]),
       );
-      // The count is the statement's; each caller gets it once, from the first in the batch.
-      batch.forEach((pay, i) => pay.resolve({ order: found.get(pay.orderId) ?? null, paid: i === 0 ? paid : 0 }));
+      for (const pay of batch) {
+        pay.resolve(found.get(pay.orderId) ?? null);
+      }
     } catch (error) {
       for (const pay of batch) {
         pay.reject(error);

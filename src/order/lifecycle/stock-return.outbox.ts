@@ -1,6 +1,7 @@
 import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Injectable } from '@nestjs/common';
+import { groupByVoucher } from '../group-by-voucher';
 import type { ReturningOrder } from './order-transition.repository';
 
 /** One outbox row: the units of one voucher that one transaction gave back (`id` null: no row). */
@@ -25,7 +26,7 @@ export class StockReturnOutbox {
   /** Inside the cancelling transaction: one row per voucher of `orders`. */
   async add(orders: ReturningOrder[]): Promise<StockReturn[]> {
     const rows: StockReturn[] = [];
-    for (const [voucherId, units] of byVoucher(orders)) {
+    for (const [voucherId, units] of groupByVoucher(orders)) {
       const result: unknown = await this.txHost.tx.query(
         'INSERT INTO tb_stock_return (voucher_id, units) VALUES (?, ?)',
         [voucherId, units.map((unit) => `${unit.orderId}:${unit.userId}`).join(',')],
@@ -54,18 +55,6 @@ export class StockReturnOutbox {
       await this.txHost.tx.query(`DELETE FROM tb_stock_return WHERE id IN (${ids.map(() => '?').join(', ')})`, ids);
     }
   }
-}
-
-export function byVoucher(orders: ReturningOrder[]): Map<string, ReturningOrder[]> {
-  const groups = new Map<string, ReturningOrder[]>();
-  for (const order of orders) {
-    let group = groups.get(order.voucherId);
-    if (!group) {
-      groups.set(order.voucherId, (group = []));
-    }
-    group.push(order);
-  }
-  return groups;
 }
 
 /** `orderId:userId,…` → the units of one voucher. */

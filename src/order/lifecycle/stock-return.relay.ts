@@ -48,7 +48,7 @@ export class StockReturnRelay implements OnApplicationBootstrap {
           if (id === null) {
             // Negative control (ORDER_UNSAFE_RETURN_WITHOUT_OUTBOX): no row, nothing records the order.
             for (let i = 0; i < units.length; i++) {
-              await this.vouchers.returnUnitUnrecorded(voucherId);
+              await this.vouchers.releaseUnit(voucherId);
             }
             this.metrics.returned.inc(units.length);
             return;
