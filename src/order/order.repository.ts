@@ -101,14 +101,6 @@ export class OrderRepository {
     return rows.map(toOrder);
   }
 
-  async countByVoucher(voucherId: string): Promise<number> {
-    const rows: { n: string | number }[] = await this.txHost.tx.query(
-      'SELECT COUNT(*) AS n FROM tb_voucher_order WHERE voucher_id = ?',
-      [voucherId],
-    );
-    return Number(rows[0].n);
-  }
-
   /** A sale's orders per status (admin view). */
   async countByStatus(voucherId: string): Promise<Record<string, number>> {
     const rows: { status: number; n: string | number }[] = await this.txHost.tx.query(
