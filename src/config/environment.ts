@@ -249,6 +249,12 @@ export class Environment {
    */
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(10_000) ORDER_TEST_LOOKUP_PAUSE_MS = 0;
 
+  /**
+   * TESTS ONLY: a synchronous batch waits this long between its writes and its COMMIT, holding the
+   * stock row, so the fault suite can SIGSTOP or SIGKILL a replica inside an order transaction.
+   */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(10_000) ORDER_TEST_COMMIT_DELAY_MS = 0;
+
   /** BENCHMARK ONLY: serves `POST /bench/noop/:id` (same auth and id parsing as the sale, no I/O). */
   @IsOptional() @Transform(toBoolean) @IsBoolean() BENCH_NOOP_ROUTE = false;
 

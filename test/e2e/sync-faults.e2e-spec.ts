@@ -143,7 +143,15 @@ describe('Sync sale under infrastructure faults (3 replicas behind nginx, own Ma
       replicas: 3,
       mysqlUrl: undefined,
       // Short bounds so a stuck transaction costs seconds here (the defaults are 10 s and 30 s).
-      env: { MYSQL_IDLE_TRANSACTION_TIMEOUT_S: '2', MYSQL_LOCK_WAIT_TIMEOUT_S: '2', RECONCILE_INTERVAL_MS: '2000' },
+      // Each batch holds its transaction (and the stock row) open 40 ms before COMMIT: a short window
+      // between writes and COMMIT is what SIGSTOP/SIGKILL must land in, and with group commit it is
+      // too short to hit by chance within the attempts below.
+      env: {
+        MYSQL_IDLE_TRANSACTION_TIMEOUT_S: '2',
+        MYSQL_LOCK_WAIT_TIMEOUT_S: '2',
+        RECONCILE_INTERVAL_MS: '2000',
+        ORDER_TEST_COMMIT_DELAY_MS: '40',
+      },
     });
   });
   afterAll(() => cluster?.stop());

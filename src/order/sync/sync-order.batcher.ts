@@ -114,6 +114,9 @@ export class SyncOrderBatcher {
           members = attempt.left;
           continue;
         }
+        if (this.config.ORDER_TEST_COMMIT_DELAY_MS > 0) {
+          await new Promise((resolve) => setTimeout(resolve, this.config.ORDER_TEST_COMMIT_DELAY_MS));
+        }
         try {
           await runner.commitTransaction();
         } catch (error) {
