@@ -178,7 +178,7 @@ export class Environment {
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(1000) ORDER_BATCH_LINGER_MS = 50;
 
   /**
-   * Async admission: the requests for one voucher that arrive in the same event-loop turn are
+   * Admission (both paths): the requests for one voucher that arrive in the same event-loop turn are
    * decided by one script call, up to this many per call (1 = one call per request).
    */
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(1000) ORDER_ADMISSION_BATCH_MAX = 64;

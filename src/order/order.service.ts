@@ -107,7 +107,10 @@ export class OrderService {
   private async placeReservedOrder(userId: string, voucherId: string, endMs: number): Promise<string> {
     let orderId: string;
     // A monotonic clock: a wall clock stepped back (NTP) must not let an order commit after nginx gave up on it.
-    const attempt: OrderAttempt = { deadline: performance.now() + this.config.ORDER_REQUEST_DEADLINE_MS };
+    const attempt: OrderAttempt = {
+      deadline: performance.now() + this.config.ORDER_REQUEST_DEADLINE_MS,
+      saleEndMs: endMs,
+    };
     try {
       orderId = await this.placeOrderWithRetry(userId, voucherId, attempt);
     } catch (error) {
@@ -122,7 +125,10 @@ export class OrderService {
       orderId = committed;
     }
     // Advisory copy only (MySQL decided); if this fails, the user's repeat is caught under the lock.
-    await this.vouchers.confirmBuyer(voucherId, userId, endMs).catch(() => undefined);
+    // A group commit confirmed its members' buyers together already.
+    if (!attempt.buyerConfirmed) {
+      await this.vouchers.confirmBuyers(voucherId, [userId], endMs).catch(() => undefined);
+    }
     return orderId;
   }
 

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { AppRedis } from '../redis/redis-connections';
 import { redisNowMs } from '../redis/redis-clock';
-import { RedisScript } from '../redis/redis-script';
+import { RedisScript, writtenAtOnce } from '../redis/redis-script';
+import type { LockScriptClient } from '@seckill/lock/lua';
 import { TOKEN_BUCKET_LUA } from '../redis/token-bucket';
 import type { RateLimitArgs } from '../rate-limit/rate-limit.policy';
 import { REDIS_CLIENT } from '../redis/redis.tokens';
@@ -17,8 +18,10 @@ import { KEEP_AFTER_END_MS, ORDER_CONSUMER_GROUP, RESTOCK_CHANNEL, seckillKeys }
 const reserveScript = RedisScript.withPrelude(TOKEN_BUCKET_LUA, {
   name: 'seckill-reserve.lua',
   source: SECKILL_RESERVE_LUA,
-  keys: [2, 4],
+  keys: [2, 2002],
 });
+/** The reserve script's rate arguments when no limit applies. */
+const NO_LIMITS = [0, 1, 0, 1] as const;
 const confirmScript = RedisScript.of('seckill-confirm.lua', SECKILL_CONFIRM_LUA, 1);
 const stockScript = RedisScript.of('seckill-stock.lua', SECKILL_STOCK_LUA, 1);
 const publishScript = RedisScript.of('seckill-publish.lua', SECKILL_PUBLISH_LUA, 2);
@@ -53,7 +56,12 @@ const ADMISSIONS: Admission[] = [
  */
 @Injectable()
 export class SeckillStateStore {
-  constructor(@Inject(REDIS_CLIENT) private readonly redis: AppRedis) {}
+  /** The connection's EVALSHA written at once, for calls batched by their callers already (see `writtenAtOnce`). */
+  private readonly batchClient: LockScriptClient;
+
+  constructor(@Inject(REDIS_CLIENT) private readonly redis: AppRedis) {
+    this.batchClient = writtenAtOnce(redis);
+  }
 
   static keys(voucherId: string): [string, string] {
     return [`seckill:{${voucherId}}`, `seckill:{${voucherId}}:buyers`];
@@ -61,25 +69,56 @@ export class SeckillStateStore {
 
   /**
    * Checks the request's rate limits (if given), the window (Redis TIME), stock and buyer; on
-   * success one unit is reserved (confirm or release it). One round trip.
+   * success one unit is reserved (confirm or release it). One round trip (a batch of one).
    */
   async reserve(
     voucherId: string,
     userId: string,
     limits?: RateLimitArgs,
   ): Promise<{ admission: Admission; endMs: number; retryAfterMs: number }> {
-    const keys = SeckillStateStore.keys(voucherId);
-    const [code, endMs, retryAfterMs] = await reserveScript.run<[number, string | number, number]>(
-      this.redis,
-      limits ? [...keys, ...limits.keys] : keys,
-      limits ? [userId, ...limits.args] : [userId],
-    );
-    return { admission: ADMISSIONS[code], endMs: Number(endMs), retryAfterMs };
+    const { admissions, endMs } = await this.reserveBatch({
+      voucherId,
+      requests: [{ userId, buckets: limits?.keys }],
+      rates: limits?.args,
+    });
+    return { ...admissions[0], endMs };
   }
 
-  /** The order committed: remember the buyer. */
-  async confirm(voucherId: string, userId: string, endMs: number): Promise<void> {
-    await confirmScript.run(this.redis, [SeckillStateStore.keys(voucherId)[1]], [userId, endMs + KEEP_AFTER_END_MS]);
+  /**
+   * `reserve` for several requests of one voucher in one round trip, decided in the given order (as
+   * if one after another): one outcome per request. With `rates`, every request carries its
+   * rate-limit buckets and is checked against them first.
+   */
+  async reserveBatch(options: {
+    voucherId: string;
+    requests: readonly { userId: string; buckets?: readonly [string, string] }[];
+    rates?: RateLimitArgs['args'];
+  }): Promise<{ admissions: { admission: Admission; retryAfterMs: number }[]; endMs: number }> {
+    const keys: string[] = SeckillStateStore.keys(options.voucherId);
+    const args: (string | number)[] = [...(options.rates ?? NO_LIMITS)];
+    for (const request of options.requests) {
+      args.push(request.userId);
+      if (options.rates) {
+        keys.push(...request.buckets!);
+      }
+    }
+    const [endMs, ...outcomes] = await reserveScript.run<number[]>(this.batchClient, keys, args);
+    const admissions: { admission: Admission; retryAfterMs: number }[] = [];
+    for (let i = 0; i < outcomes.length; i += 2) {
+      admissions.push({ admission: ADMISSIONS[outcomes[i]], retryAfterMs: outcomes[i + 1] });
+    }
+    return { admissions, endMs: Number(endMs) };
+  }
+
+  /** Orders committed: remember their buyers (one round trip for a batch). */
+  async confirm(voucherId: string, userIds: readonly string[], endMs: number): Promise<void> {
+    if (userIds.length > 0) {
+      await confirmScript.run(
+        this.batchClient,
+        [SeckillStateStore.keys(voucherId)[1]],
+        [endMs + KEEP_AFTER_END_MS, ...userIds],
+      );
+    }
   }
 
   /** The order did not happen (rejected or failed): give the reserved unit back. */

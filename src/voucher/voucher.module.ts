@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { SeckillStateStore } from './seckill-state.store';
+import { ReserveBatcher } from './reserve.batcher';
 import { ReconcilerStatusStore } from './reconciler-status.store';
 import { VoucherReconciler } from './voucher-reconciler';
 import { VoucherController } from './voucher.controller';
@@ -10,7 +11,14 @@ import { VoucherService } from './voucher.service';
 @Module({
   imports: [RateLimitModule],
   controllers: [VoucherController],
-  providers: [VoucherService, VoucherRepository, SeckillStateStore, VoucherReconciler, ReconcilerStatusStore],
+  providers: [
+    VoucherService,
+    VoucherRepository,
+    SeckillStateStore,
+    ReserveBatcher,
+    VoucherReconciler,
+    ReconcilerStatusStore,
+  ],
   // The module's one service: its tables and Redis keys are reached only through it.
   exports: [VoucherService],
 })

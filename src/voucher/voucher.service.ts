@@ -4,7 +4,7 @@ import { InvalidInputError } from '../common/errors/domain-error';
 import type { CreateSeckillVoucherRequest, CreateVoucherRequest } from './dto/create-voucher.dto';
 import type { VoucherResponse } from './dto/voucher.response';
 import { toResponse, voucherRow } from './voucher.mapper';
-import { RateLimitPolicy } from '../rate-limit/rate-limit.policy';
+import { ReserveBatcher } from './reserve.batcher';
 import { ReconcilerStatusStore } from './reconciler-status.store';
 import type { SaleStatus } from './dto/sale-status.response';
 import { Admission, SeckillStateStore, type ReturnedUnit } from './seckill-state.store';
@@ -26,7 +26,7 @@ export class VoucherService {
     private readonly repository: VoucherRepository,
     private readonly stateStore: SeckillStateStore,
     private readonly reconcilerStatus: ReconcilerStatusStore,
-    private readonly rateLimits: RateLimitPolicy,
+    private readonly reserver: ReserveBatcher,
   ) {}
 
   /** A seckill voucher's sale as MySQL and Redis see it, and the reconciler's last round (admin view). */
@@ -95,8 +95,9 @@ export class VoucherService {
     if (endedAt !== undefined) {
       return { admission: 'ended', endMs: endedAt, retryAfterMs: 0 };
     }
-    // The rate limits are checked in the same script call as the admission.
-    const first = await this.stateStore.reserve(voucherId, userId, this.rateLimits.forRequest(request));
+    // The rate limits are checked in the same script call as the admission (shared by the requests of
+    // one event-loop turn).
+    const first = await this.reserver.reserve(request);
     if (first.admission !== 'unpublished') {
       return first;
     }
@@ -129,9 +130,9 @@ export class VoucherService {
     return this.stateStore.release(voucherId);
   }
 
-  /** Sync: the order committed; Redis remembers the buyer (advisory: MySQL decided). */
-  confirmBuyer(voucherId: string, userId: string, endMs: number): Promise<void> {
-    return this.stateStore.confirm(voucherId, userId, endMs);
+  /** Sync: the orders committed; Redis remembers their buyers (advisory: MySQL decided). One round trip. */
+  confirmBuyers(voucherId: string, userIds: readonly string[], endMs: number): Promise<void> {
+    return this.stateStore.confirm(voucherId, userIds, endMs);
   }
 
   /** MySQL had no stock left: Redis answers SOLD_OUT from now on. */

@@ -78,7 +78,7 @@ describe('The app’s Redis scripts and stores on a Redis Cluster (3 masters, re
       };
       const first = await state.reserve(voucherId, '7', limits);
       expect(first.admission).toBe('reserved');
-      await state.confirm(voucherId, '7', first.endMs);
+      await state.confirm(voucherId, ['7'], first.endMs);
       expect((await state.reserve(voucherId, '7')).admission).toBe('already-bought');
       expect((await state.reserve(voucherId, '8')).admission).toBe('reserved');
       expect((await state.reserve(voucherId, '9')).admission).toBe('sold-out');

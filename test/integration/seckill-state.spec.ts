@@ -70,12 +70,53 @@ describe('SeckillStateStore scripts (seckill-reserve.lua, seckill-confirm.lua) o
   it('remembers confirmed buyers and gives released units back', async () => {
     await store.publish('1', sale);
     await store.reserve('1', '7');
-    await store.confirm('1', '7', sale.endTime.getTime());
+    await store.confirm('1', ['7'], sale.endTime.getTime());
     expect((await store.reserve('1', '7')).admission).toBe('already-bought');
     await store.reserve('1', '8');
     await store.release('1');
     expect(await store.stock('1')).toBe(1);
     expect(await redis.pttl('seckill:{1}:buyers')).toBeGreaterThan(60_000);
+  });
+
+  it('decides a batch of requests in order, as if one after another, in one call', async () => {
+    await store.publish('1', { ...sale, stock: 3 });
+    await store.confirm('1', ['5', '6'], sale.endTime.getTime());
+    const batch = await store.reserveBatch({
+      voucherId: '1',
+      requests: ['7', '5', '8', '9', '10'].map((userId) => ({ userId })),
+    });
+    expect(batch.endMs).toBe(sale.endTime.getTime());
+    expect(batch.admissions.map((a) => a.admission)).toEqual([
+      'reserved',
+      'already-bought',
+      'reserved',
+      'reserved',
+      'sold-out',
+    ]);
+    expect(await store.stock('1')).toBe(0);
+    // The buyers confirmed by one call are all remembered.
+    expect(await redis.smembers('seckill:{1}:buyers')).toEqual(expect.arrayContaining(['5', '6']));
+  });
+
+  it('answers a whole batch alike when the sale is not open, and each request its own rate limit', async () => {
+    const batch = await store.reserveBatch({ voucherId: '3', requests: [{ userId: '1' }, { userId: '2' }] });
+    expect(batch.admissions.map((a) => a.admission)).toEqual(['unpublished', 'unpublished']);
+    await store.publish('3', sale);
+    const bucket = (userId: string) => [`seckill:{3}:rate:user:${userId}`, 'seckill:{3}:rate:addr:x'] as const;
+    // One token per user, two for the shared address: the third request is limited by its address.
+    const limited = await store.reserveBatch({
+      voucherId: '3',
+      requests: ['1', '1', '2', '3'].map((userId) => ({ userId, buckets: bucket(userId) })),
+      rates: [1, 1, 1, 2],
+    });
+    expect(limited.admissions.map((a) => a.admission)).toEqual([
+      'reserved',
+      'rate-limited',
+      'reserved',
+      'rate-limited',
+    ]);
+    expect(limited.admissions[1].retryAfterMs).toBeGreaterThan(0);
+    expect(await store.stock('3')).toBe(0);
   });
 
   it('expires the state a day after the sale ends', async () => {

@@ -38,6 +38,7 @@ export class BatchedOrderPlacer {
           userId,
           voucherId,
           deadline: attempt.deadline ?? Number.POSITIVE_INFINITY,
+          saleEndMs: attempt.saleEndMs,
           lockedAt,
           lock: lock!,
         });
@@ -52,6 +53,7 @@ export class BatchedOrderPlacer {
       if (outcome.kind === 'created') {
         // Committed: should anything fail from here on (the lock's release), the caller reads it back.
         attempt.orderId = orderId;
+        attempt.buyerConfirmed = outcome.buyerConfirmed;
         return orderId;
       }
       // Answered alone: certainly not committed.

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { appConfig, type AppConfig } from '../../config/app-config';
 import type { LockContext } from '@seckill/lock';
+import { VoucherService } from '../../voucher/voucher.service';
 import { CommitOutcomeUnknownError, OrderBatchRepository, StockMismatchError } from '../async/order-batch.repository';
 
 /** One order waiting for the group commit, placed by a request that holds its user's lock. */
@@ -12,6 +13,8 @@ export interface SyncBatchMember {
   voucherId: string;
   /** performance.now() after which the order must not commit (its request's deadline). */
   deadline: number;
+  /** The sale's end (ms, Redis' clock): with it, the batch confirms the buyer in Redis after COMMIT. */
+  saleEndMs?: number;
   /** performance.now() when the member's lock was granted. */
   lockedAt: number;
   /** The member's per-user lock, checked right before COMMIT. */
@@ -20,7 +23,8 @@ export interface SyncBatchMember {
 
 /** What the group commit did with one member. */
 export type SyncBatchOutcome =
-  | { kind: 'created' }
+  /** Committed; `buyerConfirmed`: Redis remembers the buyer (confirmed with the batch). */
+  | { kind: 'created'; buyerConfirmed: boolean }
   /**
    * The user holds a live order of this voucher. `raced`: that order was placed while this member held
    * the user's lock (caught by the unique key, or found inserted after the lock was granted) — what
@@ -56,6 +60,7 @@ export class SyncOrderBatcher {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly repository: OrderBatchRepository,
+    private readonly vouchers: VoucherService,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {}
 
@@ -125,8 +130,9 @@ export class SyncOrderBatcher {
             cause: error,
           });
         }
+        const buyerConfirmed = await this.confirmBuyers(voucherId, members);
         for (const waiting of members) {
-          waiting.resolve({ kind: 'created' });
+          waiting.resolve({ kind: 'created', buyerConfirmed });
         }
         return;
       } catch (error) {
@@ -225,6 +231,31 @@ export class SyncOrderBatcher {
     );
     left = checked.filter((waiting): waiting is Waiting => waiting !== null);
     return { left, commit: left.length === members.length };
+  }
+
+  /**
+   * The committed members' buyers into Redis in one call, before their locks are released (a repeat
+   * request is then answered from Redis). Advisory, as one order's confirm: MySQL decided; false
+   * when it failed or a member has no sale end (each request then confirms its own).
+   */
+  private async confirmBuyers(voucherId: string, members: Waiting[]): Promise<boolean> {
+    let endMs = 0;
+    for (const { member } of members) {
+      if (member.saleEndMs === undefined) {
+        return false;
+      }
+      endMs = Math.max(endMs, member.saleEndMs);
+    }
+    return this.vouchers
+      .confirmBuyers(
+        voucherId,
+        members.map(({ member }) => member.userId),
+        endMs,
+      )
+      .then(
+        () => true,
+        () => false,
+      );
   }
 
   /** Less stock than members: the first `stock` try again, the others are sold out. */

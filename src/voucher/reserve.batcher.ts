@@ -1,0 +1,49 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { appConfig, type AppConfig } from '../config/app-config';
+import { TurnBatcher } from '../common/turn-batcher';
+import { RateLimitPolicy } from '../rate-limit/rate-limit.policy';
+import type { SaleRequest } from './sale-request';
+import { SeckillStateStore, type Admission } from './seckill-state.store';
+
+/** One request's reservation: its admission, the sale's end (Redis' clock) and, if limited, when to retry. */
+export interface Reservation {
+  admission: Admission;
+  endMs: number;
+  retryAfterMs: number;
+}
+
+/**
+ * The synchronous sale's admission (`seckill-reserve.lua`) for the requests of one voucher that
+ * arrive in the same event-loop turn, in one script call (up to ORDER_ADMISSION_BATCH_MAX): the
+ * async path's admission batching, for the reservation in front of the locked transaction.
+ */
+@Injectable()
+export class ReserveBatcher {
+  private readonly batcher: TurnBatcher<{ userId: string; buckets?: readonly [string, string] }, Reservation>;
+
+  constructor(
+    @Inject(appConfig.KEY) config: AppConfig,
+    private readonly stateStore: SeckillStateStore,
+    private readonly rateLimits: RateLimitPolicy,
+  ) {
+    this.batcher = new TurnBatcher({
+      maxBatch: config.ORDER_ADMISSION_BATCH_MAX,
+      send: async (voucherId, requests) => {
+        const { admissions, endMs } = await this.stateStore.reserveBatch({
+          voucherId,
+          requests,
+          rates: this.rateLimits.enabled ? this.rateLimits.rates : undefined,
+        });
+        return admissions.map((admission) => ({ ...admission, endMs }));
+      },
+    });
+  }
+
+  /** Checks the request's rate limits, the window, stock and buyer; on success one unit is reserved. */
+  reserve(request: SaleRequest): Promise<Reservation> {
+    return this.batcher.add(request.voucherId, {
+      userId: request.userId,
+      buckets: this.rateLimits.forRequest(request)?.keys,
+    });
+  }
+}
