@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Counter } from 'prom-client';
+import { Counter, Histogram } from 'prom-client';
 import { MetricsService } from '../metrics/metrics.service';
 
 /** Outcomes of seckill orders, and the duplicate-key rejections the lock should make impossible. */
@@ -12,6 +12,8 @@ export class OrderMetrics {
    */
   readonly duplicateKeyRejections: Counter;
   readonly outcomes: Counter<'outcome'>;
+  /** Orders per group-commit transaction (sync path). */
+  readonly syncBatchSize: Histogram;
 
   constructor(metrics: MetricsService) {
     this.duplicateKeyRejections = new Counter({
@@ -23,6 +25,12 @@ export class OrderMetrics {
       name: 'seckill_order_outcomes_total',
       help: 'Seckill order attempts by outcome (created or an error code)',
       labelNames: ['outcome'],
+      registers: [metrics.registry],
+    });
+    this.syncBatchSize = new Histogram({
+      name: 'seckill_sync_commit_batch_size',
+      help: 'Orders per group-commit transaction of the synchronous sale (each attempt, retries included)',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000],
       registers: [metrics.registry],
     });
   }

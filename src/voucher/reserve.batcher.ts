@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { appConfig, type AppConfig } from '../config/app-config';
+import { Histogram } from 'prom-client';
 import { TurnBatcher } from '../common/turn-batcher';
+import { MetricsService } from '../metrics/metrics.service';
 import { RateLimitPolicy } from '../rate-limit/rate-limit.policy';
 import type { SaleRequest } from './sale-request';
 import { SeckillStateStore, type Admission } from './seckill-state.store';
@@ -20,15 +22,24 @@ export interface Reservation {
 @Injectable()
 export class ReserveBatcher {
   private readonly batcher: TurnBatcher<{ userId: string; buckets?: readonly [string, string] }, Reservation>;
+  private readonly batchSize: Histogram;
 
   constructor(
     @Inject(appConfig.KEY) config: AppConfig,
     private readonly stateStore: SeckillStateStore,
     private readonly rateLimits: RateLimitPolicy,
+    metrics: MetricsService,
   ) {
+    this.batchSize = new Histogram({
+      name: 'seckill_sync_reserve_batch_size',
+      help: 'Requests decided by one seckill-reserve.lua call (those that arrived in one event-loop turn)',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+      registers: [metrics.registry],
+    });
     this.batcher = new TurnBatcher({
       maxBatch: config.ORDER_ADMISSION_BATCH_MAX,
       send: async (voucherId, requests) => {
+        this.batchSize.observe(requests.length);
         const { admissions, endMs } = await this.stateStore.reserveBatch({
           voucherId,
           requests,

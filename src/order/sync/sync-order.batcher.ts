@@ -4,6 +4,7 @@ import type { DataSource, QueryRunner } from 'typeorm';
 import { appConfig, type AppConfig } from '../../config/app-config';
 import type { LockContext } from '@seckill/lock';
 import { VoucherService } from '../../voucher/voucher.service';
+import { OrderMetrics } from '../order-metrics';
 import { CommitOutcomeUnknownError, OrderBatchRepository, StockMismatchError } from '../async/order-batch.repository';
 
 /** One order waiting for the group commit, placed by a request that holds its user's lock. */
@@ -61,6 +62,7 @@ export class SyncOrderBatcher {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly repository: OrderBatchRepository,
     private readonly vouchers: VoucherService,
+    private readonly metrics: OrderMetrics,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {}
 
@@ -111,6 +113,7 @@ export class SyncOrderBatcher {
         // the batch began; a duplicate found by the INSERT is sorted with a locking read, which sees
         // the latest commits (one round trip less than setting READ COMMITTED per transaction).
         await runner.startTransaction();
+        this.metrics.syncBatchSize.observe(members.length);
         const attempt = await this.writeOrAnswer(runner, voucherId, members, alone);
         if (!attempt.commit) {
           // Someone was answered alone (or the stock had to be shared out): the rows written with
