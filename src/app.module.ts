@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
@@ -14,6 +14,8 @@ import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { OrderModule } from './order/order.module';
+import { AsyncOrderModule } from './order/async/async-order.module';
+import type { Environment } from './config/environment';
 import { VoucherModule } from './voucher/voucher.module';
 import type { MySqlTableLockBackend } from '@seckill/lock/mysql';
 import { LockModule } from '@seckill/lock/nest';
@@ -96,4 +98,14 @@ import { BenchModule } from './bench/bench.module';
   ],
   providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }, LockMetrics],
 })
-export class AppModule {}
+export class AppModule {
+  /**
+   * The app for this environment: with ORDER_MODE=async the asynchronous order path (its admission,
+   * stream consumers, recovery and rebuild) too; in sync mode none of its providers exists. Decided when
+   * the app is created (`createApp` passes the validated environment), not when this file is imported:
+   * tests start apps of both modes in one process.
+   */
+  static forEnvironment(env: Pick<Environment, 'ORDER_MODE'>): DynamicModule {
+    return { module: AppModule, imports: env.ORDER_MODE === 'async' ? [AsyncOrderModule] : [] };
+  }
+}

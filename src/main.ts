@@ -51,7 +51,7 @@ export async function createApp(): Promise<NestFastifyApplication> {
       connectionsCheckingInterval: Math.min(1000, env.HTTP_HEADERS_TIMEOUT_MS),
     },
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forEnvironment(env), adapter, {
     bufferLogs: true,
     abortOnError: false,
     // Nest would add a urlencoded parser (and its own copy of Fastify's JSON one): the API takes JSON only.

@@ -1,4 +1,5 @@
 import { DomainError } from '../common/errors/domain-error';
+import type { Admission } from '../voucher/admission';
 
 abstract class SeckillRejection extends DomainError {
   readonly status = 409;
@@ -53,7 +54,7 @@ export class OrderNotFoundError extends DomainError {
 }
 
 /** The rejection both sale paths answer for a window, stock or buyer outcome of their admission script. */
-export function saleRejection(admission: string): SeckillRejection | undefined {
+export function saleRejection(admission: Admission): SeckillRejection | undefined {
   switch (admission) {
     case 'not-started':
       return new SaleNotStartedError('The sale has not started yet');

@@ -1,6 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { appConfig, type AppConfig } from '../config/app-config';
-import { AsyncOrderService } from './async/async-order.service';
+import { ASYNC_ORDERS, type AsyncOrders } from './async-orders';
 import { DomainError } from '../common/errors/domain-error';
 import { IdWorker } from '../id-worker/id-worker.service';
 import { DistributedLock } from '@seckill/lock/nest';
@@ -51,9 +51,10 @@ export class OrderService {
     private readonly orders: OrderRepository,
     private readonly idWorker: IdWorker,
     private readonly metrics: OrderMetrics,
-    private readonly asyncOrders: AsyncOrderService,
     private readonly batched: BatchedOrderPlacer,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
+    /** Async mode only (AsyncOrderModule). */
+    @Optional() @Inject(ASYNC_ORDERS) private readonly asyncOrders?: AsyncOrders,
   ) {}
 
   /**
@@ -227,7 +228,7 @@ export class OrderService {
     const [byStatus, returnedUnits, pending] = await Promise.all([
       this.orders.countByStatus(voucherId),
       this.vouchers.returnedUnits(voucherId),
-      this.config.ORDER_MODE === 'async' ? this.asyncOrders.backlog(voucherId) : null,
+      this.asyncOrders ? this.asyncOrders.backlog(voucherId) : null,
     ]);
     const mysqlOrders = Object.values(byStatus).reduce((sum, n) => sum + n, 0);
     return { mysqlOrders, byStatus, returnedUnits, async: pending };
@@ -248,7 +249,7 @@ export class OrderService {
     if (order) {
       return createdFor(order, user);
     }
-    if (this.config.ORDER_MODE !== 'async') {
+    if (!this.asyncOrders) {
       throw new OrderNotFoundError(`Order ${id} does not exist`);
     }
     if (this.config.ORDER_TEST_LOOKUP_PAUSE_MS > 0) {

@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -6,9 +6,8 @@ import type { AuthUser } from '../auth/auth-user';
 import { AuthService } from '../auth/auth.service';
 import { replyWithError } from '../common/errors/all-exceptions.filter';
 import { parseId } from '../common/parse-id.pipe';
-import { appConfig, type AppConfig } from '../config/app-config';
 import { RateLimitPolicy } from '../rate-limit/rate-limit.policy';
-import { AsyncOrderService } from './async/async-order.service';
+import { ASYNC_ORDERS, type AsyncOrders } from './async-orders';
 import { AlreadyOrderedError } from './order.errors';
 import { OrderService } from './order.service';
 import type { SaleRequest } from '../voucher/sale-request';
@@ -29,9 +28,9 @@ export class SeckillRoute implements OnModuleInit {
     private readonly adapterHost: HttpAdapterHost,
     private readonly auth: AuthService,
     private readonly orders: OrderService,
-    private readonly asyncOrders: AsyncOrderService,
     private readonly rateLimits: RateLimitPolicy,
-    @Inject(appConfig.KEY) private readonly config: AppConfig,
+    /** Async mode only (AsyncOrderModule). */
+    @Optional() @Inject(ASYNC_ORDERS) private readonly asyncOrders?: AsyncOrders,
   ) {}
 
   /** The client's address for its rate limit: nginx's X-Real-IP if the peer is a trusted proxy. */
@@ -47,7 +46,8 @@ export class SeckillRoute implements OnModuleInit {
     if (!fastify) {
       return;
     }
-    if (this.config.ORDER_MODE === 'async') {
+    const asyncOrders = this.asyncOrders;
+    if (asyncOrders) {
       // Accepted in Redis, persisted by the stream consumers: 202, the order is PENDING until then.
       fastify.post<{ Params: { id: string } }>(SECKILL_PATH, async (request, reply) => {
         let sale: SaleRequest | undefined;
@@ -57,7 +57,7 @@ export class SeckillRoute implements OnModuleInit {
           const voucherId = parseId(request.params.id);
           const clientAddress = this.clientAddress(request);
           sale = { userId: user.id, voucherId, clientAddress };
-          const orderId = await this.asyncOrders.seckill(sale);
+          const orderId = await asyncOrders.seckill(sale);
           return reply.status(202).send({ orderId, status: 'PENDING' });
         } catch (error) {
           // A repeat names the caller's order if MySQL has it already (one indexed read, repeats only).

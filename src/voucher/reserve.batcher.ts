@@ -5,7 +5,8 @@ import { TurnBatcher } from '../common/turn-batcher';
 import { MetricsService } from '../metrics/metrics.service';
 import { RateLimitPolicy } from '../rate-limit/rate-limit.policy';
 import type { SaleRequest } from './sale-request';
-import { SeckillStateStore, type Admission } from './seckill-state.store';
+import type { Admission } from './admission';
+import { SeckillStateStore } from './seckill-state.store';
 
 /** One request's reservation: its admission, the sale's end (Redis' clock) and, if limited, when to retry. */
 export interface Reservation {

@@ -7,6 +7,7 @@ import type { LockScriptClient } from '@seckill/lock/lua';
 import { TOKEN_BUCKET_LUA } from '../redis/token-bucket';
 import type { RateLimitArgs } from '../rate-limit/rate-limit.policy';
 import { REDIS_CLIENT } from '../redis/redis.tokens';
+import { RESERVE_ADMISSIONS, type Admission } from './admission';
 import { SECKILL_CONFIRM_LUA } from './seckill-confirm.lua';
 import { SECKILL_PUBLISH_LUA } from './seckill-publish.lua';
 import { SECKILL_RESERVE_LUA } from './seckill-reserve.lua';
@@ -33,19 +34,6 @@ export interface ReturnedUnit {
   orderId: string;
   userId: string;
 }
-
-/** Outcome of `reserve`, in the order the checks run. */
-export type Admission =
-  'unpublished' | 'not-started' | 'ended' | 'sold-out' | 'already-bought' | 'reserved' | 'rate-limited';
-const ADMISSIONS: Admission[] = [
-  'unpublished',
-  'not-started',
-  'ended',
-  'sold-out',
-  'already-bought',
-  'reserved',
-  'rate-limited',
-];
 
 /**
  * The Redis copy of each seckill voucher's sale state (`seckill:{id}` hash: stock, begin, end) and
@@ -105,7 +93,7 @@ export class SeckillStateStore {
     const [endMs, ...outcomes] = await reserveScript.run<number[]>(this.batchClient, keys, args);
     const admissions: { admission: Admission; retryAfterMs: number }[] = [];
     for (let i = 0; i < outcomes.length; i += 2) {
-      admissions.push({ admission: ADMISSIONS[outcomes[i]], retryAfterMs: outcomes[i + 1] });
+      admissions.push({ admission: RESERVE_ADMISSIONS[outcomes[i]], retryAfterMs: outcomes[i + 1] });
     }
     return { admissions, endMs: Number(endMs) };
   }

@@ -1,4 +1,18 @@
 import { LockService } from '@seckill/lock';
+import { ASYNC_ORDERS } from '../../src/order/async-orders';
+import { ActiveSales } from '../../src/order/async/active-sales';
+import { AdmissionBatcher } from '../../src/order/async/admission-batcher';
+import { AsyncOrderService } from '../../src/order/async/async-order.service';
+import { OrderPersister } from '../../src/order/async/order-persister';
+import { OrderRecovery } from '../../src/order/async/order-recovery';
+import { OrderStreamConsumer } from '../../src/order/async/order-stream.consumer';
+import { OrderStreamMetrics } from '../../src/order/async/order-stream.metrics';
+import { OrderStreamQueries } from '../../src/order/async/order-stream.queries';
+import { OrderStreamStore } from '../../src/order/async/order-stream.store';
+import { RedisDurabilityCheck } from '../../src/order/async/redis-durability.check';
+import { SaleRebuilder } from '../../src/order/async/sale-rebuilder';
+import { SoldOutMemory } from '../../src/order/async/sold-out-memory';
+import { OrderService } from '../../src/order/order.service';
 import { sampleOf } from '../support/metrics-text';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -9,6 +23,30 @@ describe('App (real MariaDB + Redis)', () => {
     t = await startTestApp();
   });
   afterAll(() => t?.close());
+
+  describe('modules', () => {
+    it("creates none of the asynchronous path's providers in sync mode (the default)", () => {
+      expect(t.app.get(OrderService, { strict: false })).toBeInstanceOf(OrderService);
+      const asyncOnly = [
+        ASYNC_ORDERS,
+        AsyncOrderService,
+        RedisDurabilityCheck,
+        ActiveSales,
+        SoldOutMemory,
+        OrderStreamStore,
+        OrderStreamQueries,
+        AdmissionBatcher,
+        OrderPersister,
+        OrderStreamConsumer,
+        OrderRecovery,
+        OrderStreamMetrics,
+        SaleRebuilder,
+      ];
+      for (const provider of asyncOnly) {
+        expect(() => t.app.get(provider, { strict: false })).toThrow();
+      }
+    });
+  });
 
   describe('health', () => {
     it('is live and ready with MySQL and Redis up, naming the dependencies only on the internal port', async () => {

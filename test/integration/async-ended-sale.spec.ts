@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { OrderBatchRepository } from '../../src/order/async/order-batch.repository';
+import { OrderBatchRepository } from '../../src/order/order-batch.repository';
 import { VoucherRepository } from '../../src/voucher/voucher.repository';
 import { seckillKeys } from '../../src/voucher/seckill-keys';
 import { startTestApp, type TestApp } from '../support/test-app';

@@ -1,5 +1,7 @@
 import { Redis } from 'ioredis';
 import { createConnection, type Connection } from 'mysql2/promise';
+import { ASYNC_ORDERS } from '../../src/order/async-orders';
+import { AsyncOrderService } from '../../src/order/async/async-order.service';
 import { OrderRecovery } from '../../src/order/async/order-recovery';
 import { sampleOf } from '../support/metrics-text';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -40,6 +42,10 @@ describe('ORDER_MODE=async in-process (real MariaDB + Redis)', () => {
   afterAll(async () => {
     await db?.end();
     await t?.close();
+  });
+
+  it('registers the asynchronous path, reached by the shared order code through ASYNC_ORDERS', () => {
+    expect(t.app.get(ASYNC_ORDERS, { strict: false })).toBe(t.app.get(AsyncOrderService, { strict: false }));
   });
 
   it('answers 202 {orderId, status: PENDING} and the order becomes CREATED with the seed status', async () => {

@@ -4,11 +4,12 @@ import { appConfig, type AppConfig } from '../../config/app-config';
 import { RateLimitPolicy } from '../../rate-limit/rate-limit.policy';
 import type { SaleRequest } from '../../voucher/sale-request';
 import { OrderStreamMetrics } from './order-stream.metrics';
-import { OrderStreamStore, type AsyncAdmission } from './order-stream.store';
+import type { Admission } from '../../voucher/admission';
+import { OrderStreamStore } from './order-stream.store';
 
 /** One request's outcome: its admission and, if rate limited, when to retry. */
 export interface AdmissionOutcome {
-  admission: AsyncAdmission;
+  admission: Admission;
   retryAfterMs: number;
   /** The sale's end (ms, Redis' clock; 0 if it has no state). */
   endMs: number;

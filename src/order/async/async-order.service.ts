@@ -7,6 +7,7 @@ import { SegmentIdWorker } from '../../id-worker/id-segment.service';
 import { RateLimitedError } from '../../rate-limit/rate-limit.errors';
 import { VoucherNotFoundError } from '../../voucher/voucher.errors';
 import { VoucherService } from '../../voucher/voucher.service';
+import type { AsyncOrders, OrderLookup } from '../async-orders';
 import type { AsyncSaleBacklog } from '../dto/sale-orders.response';
 import { OrderMetrics } from '../order-metrics';
 import { saleRejection, SaleEndedError, SoldOutError } from '../order.errors';
@@ -20,7 +21,7 @@ import {
 } from './async-order.errors';
 import { RedisDurabilityCheck } from './redis-durability.check';
 import { OrderStreamQueries } from './order-stream.queries';
-import { OrderStreamStore, type OrderLookup } from './order-stream.store';
+import { OrderStreamStore } from './order-stream.store';
 import { SaleRebuilder } from './sale-rebuilder';
 import { SoldOutMemory } from './sold-out-memory';
 import type { SaleRequest } from '../../voucher/sale-request';
@@ -33,7 +34,7 @@ import type { SaleRequest } from '../../voucher/sale-request';
  * keys make persistence idempotent.
  */
 @Injectable()
-export class AsyncOrderService {
+export class AsyncOrderService implements AsyncOrders {
   /** The counter child bound once: prom-client hashes the labels on every `inc({…})`. */
   private readonly accepted: Counter.Internal;
 

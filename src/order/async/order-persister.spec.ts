@@ -8,7 +8,7 @@ import {
   type BatchOrder,
   type BatchOutcome,
   type OrderBatchRepository,
-} from './order-batch.repository';
+} from '../order-batch.repository';
 import { OrderPersister, PersistenceUnavailableError } from './order-persister';
 import { OrderStreamMetrics } from './order-stream.metrics';
 import type { OrderStreamStore, StreamOrder } from './order-stream.store';

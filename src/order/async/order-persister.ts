@@ -6,7 +6,7 @@ import {
   OrderBatchRepository,
   StockMismatchError,
   type BatchOutcome,
-} from './order-batch.repository';
+} from '../order-batch.repository';
 import { OrderStreamMetrics } from './order-stream.metrics';
 import { OrderStreamStore, type MalformedEntry, type StreamOrder } from './order-stream.store';
 import { groupByVoucher } from '../group-by-voucher';

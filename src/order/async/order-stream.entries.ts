@@ -18,14 +18,6 @@ export interface MalformedEntry {
   fields: string[];
 }
 
-export interface OrderLookup {
-  state: 'PENDING' | 'FAILED';
-  orderId: string;
-  userId: string;
-  voucherId: string;
-  reason?: string;
-}
-
 export type RawEntry = [id: string, fields: string[] | null];
 
 const DECIMAL_ID = /^[1-9]\d{0,19}$/;

@@ -3,13 +3,8 @@ import type { AppRedis } from '../../redis/redis-connections';
 import { pairsToRecord } from '../../redis/redis-replies';
 import { REDIS_CLIENT } from '../../redis/redis.tokens';
 import { ORDER_CONSUMER_GROUP, seckillKeys } from '../../voucher/seckill-keys';
-import {
-  parseEntries,
-  type MalformedEntry,
-  type OrderLookup,
-  type RawEntry,
-  type StreamOrder,
-} from './order-stream.entries';
+import { parseEntries, type MalformedEntry, type RawEntry, type StreamOrder } from './order-stream.entries';
+import type { OrderLookup } from '../async-orders';
 
 /**
  * Read-only views of the async order path's Redis keys (the writes are `OrderStreamStore`'s): an

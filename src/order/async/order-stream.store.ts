@@ -7,6 +7,7 @@ import { RedisScript, writtenAtOnce } from '../../redis/redis-script';
 import { TOKEN_BUCKET_LUA } from '../../redis/token-bucket';
 import { REDIS_CLIENT } from '../../redis/redis.tokens';
 import { KEEP_AFTER_END_MS, ORDER_CONSUMER_GROUP, RESTOCK_CHANNEL, seckillKeys } from '../../voucher/seckill-keys';
+import { ADMIT_ADMISSIONS, type Admission } from '../../voucher/admission';
 import { SECKILL_ADMIT_LUA } from './seckill-admit.lua';
 import { SECKILL_COMPENSATE_LUA } from './seckill-compensate.lua';
 import { SECKILL_SETTLE_LUA } from './seckill-settle.lua';
@@ -24,24 +25,10 @@ const NO_LIMITS = [0, 1, 0, 1] as const;
 const settleScript = RedisScript.of('seckill-settle.lua', SECKILL_SETTLE_LUA, 3);
 const compensateScript = RedisScript.of('seckill-compensate.lua', SECKILL_COMPENSATE_LUA, 7);
 
-/** Outcome of the asynchronous admission, in the order the script checks. */
-export type AsyncAdmission =
-  'unpublished' | 'not-started' | 'ended' | 'sold-out' | 'already-bought' | 'accepted' | 'backlog' | 'rate-limited';
-const ADMISSIONS: AsyncAdmission[] = [
-  'unpublished',
-  'not-started',
-  'ended',
-  'sold-out',
-  'already-bought',
-  'accepted',
-  'backlog',
-  'rate-limited',
-];
-
 /** On a Cluster, how long a read of several sales' streams that found nothing waits before the next. */
 export const CLUSTER_POLL_MS = 20;
 
-export type { MalformedEntry, OrderLookup, StreamOrder } from './order-stream.entries';
+export type { MalformedEntry, StreamOrder } from './order-stream.entries';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -68,7 +55,7 @@ export class OrderStreamStore {
     userId: string;
     orderId: string;
     maxBacklog: number;
-  }): Promise<{ admission: AsyncAdmission; endMs: number }> {
+  }): Promise<{ admission: Admission; endMs: number }> {
     const { admissions, endMs } = await this.admitBatch({
       voucherId: options.voucherId,
       maxBacklog: options.maxBacklog,
@@ -88,7 +75,7 @@ export class OrderStreamStore {
     requests: readonly { userId: string; orderId: string; buckets?: readonly [string, string] }[];
     /** userRate, userBurst, addressRate, addressBurst (see RateLimitPolicy). */
     rates?: readonly [number, number, number, number];
-  }): Promise<{ admissions: { admission: AsyncAdmission; retryAfterMs: number }[]; endMs: number }> {
+  }): Promise<{ admissions: { admission: Admission; retryAfterMs: number }[]; endMs: number }> {
     let saleKeys = this.admitKeys.get(options.voucherId);
     if (!saleKeys) {
       if (this.admitKeys.size >= 10_000) {
@@ -115,9 +102,9 @@ export class OrderStreamStore {
     // full batch at once), so written at once: the auto-pipeline would only add a pipeline and a turn.
     // With ORDER_ADMISSION_BATCH_MAX=1 that is one socket write per request.
     return admitScript.call(this.admitClient, keys, args, ([endMs, ...outcomes]: number[]) => {
-      const admissions: { admission: AsyncAdmission; retryAfterMs: number }[] = [];
+      const admissions: { admission: Admission; retryAfterMs: number }[] = [];
       for (let i = 0; i < outcomes.length; i += 2) {
-        admissions.push({ admission: ADMISSIONS[outcomes[i]], retryAfterMs: outcomes[i + 1] });
+        admissions.push({ admission: ADMIT_ADMISSIONS[outcomes[i]], retryAfterMs: outcomes[i + 1] });
       }
       return { admissions, endMs: Number(endMs) };
     });

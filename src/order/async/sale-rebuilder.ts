@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { LockService } from '@seckill/lock';
-import { OrderBatchRepository } from './order-batch.repository';
+import { OrderBatchRepository } from '../order-batch.repository';
 import { OrderStreamMetrics } from './order-stream.metrics';
 import { OrderStreamQueries } from './order-stream.queries';
 import { ActiveSales } from './active-sales';

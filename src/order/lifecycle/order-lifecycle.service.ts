@@ -1,10 +1,10 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import type { AuthUser } from '../../auth/auth-user';
 import { appConfig, type AppConfig } from '../../config/app-config';
 import { VoucherService } from '../../voucher/voucher.service';
-import { AsyncOrderService } from '../async/async-order.service';
+import { ASYNC_ORDERS, type AsyncOrders } from '../async-orders';
 import { toOrderResponse, type OrderPage, type VoucherOrderResponse } from '../dto/voucher-order.response';
 import { OrderNotFoundError } from '../order.errors';
 import { OrderRepository } from '../order.repository';
@@ -38,10 +38,11 @@ export class OrderLifecycleService {
     private readonly outbox: StockReturnOutbox,
     private readonly relay: StockReturnRelay,
     private readonly vouchers: VoucherService,
-    private readonly asyncOrders: AsyncOrderService,
     private readonly metrics: LifecycleMetrics,
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
+    /** Async mode only (AsyncOrderModule). */
+    @Optional() @Inject(ASYNC_ORDERS) private readonly asyncOrders?: AsyncOrders,
   ) {}
 
   /** unpaid → paid (the caller's order, before its deadline); paying a paid order again changes nothing. */
@@ -154,7 +155,7 @@ export class OrderLifecycleService {
     if (order && (!user || order.userId === user.id)) {
       return order;
     }
-    if (!order && this.config.ORDER_MODE === 'async') {
+    if (!order && this.asyncOrders) {
       const unpersisted = await this.asyncOrders.lookup(orderId, user ?? { id: '0', role: 'admin' });
       if (unpersisted?.state === 'PENDING' && (!user || unpersisted.userId === user.id)) {
         throw new OrderPendingError('The order is still being placed; try again in a moment');

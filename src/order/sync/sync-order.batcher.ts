@@ -5,7 +5,7 @@ import { appConfig, type AppConfig } from '../../config/app-config';
 import type { LockContext } from '@seckill/lock';
 import { VoucherService } from '../../voucher/voucher.service';
 import { OrderMetrics } from '../order-metrics';
-import { CommitOutcomeUnknownError, OrderBatchRepository, StockMismatchError } from '../async/order-batch.repository';
+import { CommitOutcomeUnknownError, OrderBatchRepository, StockMismatchError } from '../order-batch.repository';
 
 /** One order waiting for the group commit, placed by a request that holds its user's lock. */
 export interface SyncBatchMember {

@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { appConfig, type AppConfig } from '../../config/app-config';
+import { appConfig, type AppConfig } from '../config/app-config';
 import type { DataSource, QueryRunner } from 'typeorm';
-import { mysqlError } from '../../database/database-errors';
-import { affectedRows } from '../../database/affected-rows';
-import { isDuplicateKey } from '../order.repository';
-import { parseUnits } from '../lifecycle/stock-return.outbox';
+import { mysqlError } from '../database/database-errors';
+import { affectedRows } from '../database/affected-rows';
+import { isDuplicateKey } from './order.repository';
+import { parseUnits } from './lifecycle/stock-return.outbox';
 
 /** One order to write: its id and buyer (the voucher is the batch's). */
 export interface BatchOrder {

@@ -1,0 +1,48 @@
+import { Global, Module } from '@nestjs/common';
+import { IdWorkerModule } from '../../id-worker/id-worker.module';
+import { RateLimitModule } from '../../rate-limit/rate-limit.module';
+import { VoucherModule } from '../../voucher/voucher.module';
+import { ASYNC_ORDERS } from '../async-orders';
+import { OrderCoreModule } from '../order-core.module';
+import { ActiveSales } from './active-sales';
+import { AdmissionBatcher } from './admission-batcher';
+import { AsyncOrderService } from './async-order.service';
+import { OrderPersister } from './order-persister';
+import { OrderRecovery } from './order-recovery';
+import { OrderStreamConsumer } from './order-stream.consumer';
+import { OrderStreamMetrics } from './order-stream.metrics';
+import { OrderStreamQueries } from './order-stream.queries';
+import { OrderStreamStore } from './order-stream.store';
+import { RedisDurabilityCheck } from './redis-durability.check';
+import { SaleRebuilder } from './sale-rebuilder';
+import { SoldOutMemory } from './sold-out-memory';
+
+/**
+ * The asynchronous order path (ORDER_MODE=async): admission in Redis, the voucher streams, their
+ * consumers, recovery, dead letters and the rebuild of a lost sale state. Registered only in async mode
+ * (`AppModule.forEnvironment`): a sync replica creates none of these providers and starts no consumer.
+ *
+ * Global so that `OrderModule` — registered in both modes — finds its one export without importing it;
+ * that export is the narrow `ASYNC_ORDERS` (`AsyncOrders`), never a store.
+ */
+@Global()
+@Module({
+  imports: [OrderCoreModule, VoucherModule, IdWorkerModule, RateLimitModule],
+  providers: [
+    RedisDurabilityCheck,
+    AsyncOrderService,
+    { provide: ASYNC_ORDERS, useExisting: AsyncOrderService },
+    ActiveSales,
+    SoldOutMemory,
+    OrderStreamStore,
+    OrderStreamQueries,
+    AdmissionBatcher,
+    OrderPersister,
+    OrderStreamConsumer,
+    OrderRecovery,
+    OrderStreamMetrics,
+    SaleRebuilder,
+  ],
+  exports: [ASYNC_ORDERS],
+})
+export class AsyncOrderModule {}
