@@ -1,23 +1,15 @@
 /**
- * Redis keys of one seckill voucher. The hash tag `{voucherId}` puts all of them in one cluster
- * slot, so every script that touches a sale runs unchanged on Redis Cluster.
+ * Redis keys of one seckill voucher's live sale, owned by the voucher module. The hash tag
+ * `{voucherId}` puts all of them in one cluster slot, so every script that touches a sale runs
+ * unchanged on Redis Cluster; the asynchronous order path keeps its own keys in the same slot
+ * (`src/order/async/order-stream.keys.ts`), for its scripts that change the sale atomically with them.
  */
 export interface SeckillKeys {
   /** hash: stock, begin, end (ms); async mode adds accepted, settled */
   state: string;
   /** set of user ids that bought (or hold an accepted order) */
   buyers: string;
-  /** stream of accepted orders {orderId, userId, voucherId} (async mode) */
-  orders: string;
-  /** hash orderId → userId: accepted, not yet in MySQL */
-  pending: string;
-  /** hash orderId → "userId:reason": dead-lettered orders */
-  failed: string;
-  /** hash orderId → failed persistence attempts caused by the entry itself */
-  attempts: string;
-  /** stream of dead-lettered entries, for operators */
-  dead: string;
-  /** set of order ids whose unit was given back (cancel, expiry, refund): each is returned once */
+  /** set of order ids whose unit was given back (cancel, expiry, refund, dead letter): each is returned once */
   returned: string;
 }
 
@@ -26,17 +18,9 @@ export function seckillKeys(voucherId: string): SeckillKeys {
   return {
     state: base,
     buyers: `${base}:buyers`,
-    orders: `${base}:orders`,
-    pending: `${base}:pending`,
-    failed: `${base}:failed`,
-    attempts: `${base}:attempts`,
-    dead: `${base}:dead`,
     returned: `${base}:returned`,
   };
 }
-
-/** The consumer group every replica's consumer joins, one per orders stream. */
-export const ORDER_CONSUMER_GROUP = 'order-writers';
 
 /** Pub/sub channel on which a compensation announces returned stock (payload: voucher id). */
 export const RESTOCK_CHANNEL = 'seckill:restock';

@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { AppRedis } from '../redis/redis-connections';
 import { redisNowMs } from '../redis/redis-clock';
 import { RedisScript, writtenAtOnce } from '../redis/redis-script';
@@ -11,10 +10,10 @@ import { RESERVE_ADMISSIONS, type Admission } from './admission';
 import { SECKILL_CONFIRM_LUA } from './seckill-confirm.lua';
 import { SECKILL_PUBLISH_LUA } from './seckill-publish.lua';
 import { SECKILL_RESERVE_LUA } from './seckill-reserve.lua';
-import { SECKILL_RESTORE_LUA } from './seckill-restore.lua';
 import { SECKILL_RETURN_LUA } from './seckill-return.lua';
 import { SECKILL_STOCK_LUA } from './seckill-stock.lua';
-import { KEEP_AFTER_END_MS, ORDER_CONSUMER_GROUP, RESTOCK_CHANNEL, seckillKeys } from './seckill-keys';
+import { KEEP_AFTER_END_MS, RESTOCK_CHANNEL, seckillKeys } from './seckill-keys';
+import { SALE_PUBLISH_HOOK, type SalePublishHook } from './sale-publish.hook';
 
 const reserveScript = RedisScript.withPrelude(TOKEN_BUCKET_LUA, {
   name: 'seckill-reserve.lua',
@@ -26,7 +25,6 @@ const NO_LIMITS = [0, 1, 0, 1] as const;
 const confirmScript = RedisScript.of('seckill-confirm.lua', SECKILL_CONFIRM_LUA, 1);
 const stockScript = RedisScript.of('seckill-stock.lua', SECKILL_STOCK_LUA, 1);
 const publishScript = RedisScript.of('seckill-publish.lua', SECKILL_PUBLISH_LUA, 2);
-const restoreScript = RedisScript.of('seckill-restore.lua', SECKILL_RESTORE_LUA, 5);
 const returnScript = RedisScript.of('seckill-return.lua', SECKILL_RETURN_LUA, 3);
 
 /** A unit to give back to a sale: the order that held it and its buyer. */
@@ -47,7 +45,10 @@ export class SeckillStateStore {
   /** The connection's EVALSHA written at once, for calls batched by their callers already (see `writtenAtOnce`). */
   private readonly batchClient: LockScriptClient;
 
-  constructor(@Inject(REDIS_CLIENT) private readonly redis: AppRedis) {
+  constructor(
+    @Inject(REDIS_CLIENT) private readonly redis: AppRedis,
+    @Optional() @Inject(SALE_PUBLISH_HOOK) private readonly publishHook?: SalePublishHook,
+  ) {
     this.batchClient = writtenAtOnce(redis);
   }
 
@@ -120,9 +121,9 @@ export class SeckillStateStore {
   }
 
   /**
-   * Publishes the state from MySQL's values, with the orders stream and its consumer group (used in
-   * async mode) created beside it. `overwrite` repairs an existing state (the sync reconciler);
-   * otherwise an existing state is left alone. Returns whether it was written.
+   * Publishes the state from MySQL's values, after the `SalePublishHook` if one is registered (async
+   * mode: the orders stream). `overwrite` repairs an existing state (the sync reconciler); otherwise an
+   * existing state is left alone. Returns whether it was written.
    */
   async publish(
     voucherId: string,
@@ -131,7 +132,7 @@ export class SeckillStateStore {
   ): Promise<boolean> {
     const keys = seckillKeys(voucherId);
     const expireAt = sale.endTime.getTime() + KEEP_AFTER_END_MS;
-    await this.ensureOrdersStream(voucherId, expireAt);
+    await this.publishHook?.beforePublish(voucherId, expireAt);
     const written = await publishScript.run<number>(
       this.redis,
       [keys.state, keys.buyers],
@@ -140,73 +141,10 @@ export class SeckillStateStore {
     return written === 1;
   }
 
-  /**
-   * Rebuilds a sale's state after Redis lost it (async mode): buyers and pending orders are staged
-   * under temporary keys of the same slot, then `seckill-restore.lua` swaps them in and writes the
-   * state hash — whose presence reopens the sale — atomically, unless the state exists by then.
-   * Returns whether it restored.
-   */
-  async restore(
-    voucherId: string,
-    sale: {
-      stock: number;
-      beginTime: Date;
-      endTime: Date;
-      buyers: string[];
-      pending: { orderId: string; userId: string }[];
-    },
-  ): Promise<boolean> {
-    const keys = seckillKeys(voucherId);
-    // Names of this rebuild's own (same slot): two rebuilds that overlap (a lock lost, an admin's
-    // force-unlock) must not stage into, or clear, each other's keys.
-    const rebuild = randomUUID();
-    const staged = { buyers: `${keys.buyers}:staged:${rebuild}`, pending: `${keys.pending}:staged:${rebuild}` };
-    const expireAt = sale.endTime.getTime() + KEEP_AFTER_END_MS;
-    await this.ensureOrdersStream(voucherId, expireAt);
-    const chunk = 5000;
-    for (let i = 0; i < sale.buyers.length; i += chunk) {
-      await this.redis.sadd(staged.buyers, ...sale.buyers.slice(i, i + chunk));
-    }
-    for (let i = 0; i < sale.pending.length; i += chunk) {
-      await this.redis.hset(
-        staged.pending,
-        Object.fromEntries(sale.pending.slice(i, i + chunk).map((order) => [order.orderId, order.userId])),
-      );
-    }
-    // Staging keys of an abandoned rebuild do not linger.
-    await this.redis.pexpire(staged.buyers, 3_600_000);
-    await this.redis.pexpire(staged.pending, 3_600_000);
-    const restored = await restoreScript.run<number>(
-      this.redis,
-      [keys.state, keys.buyers, keys.pending, staged.buyers, staged.pending],
-      [sale.stock, sale.beginTime.getTime(), sale.endTime.getTime(), sale.pending.length, expireAt],
-    );
-    return restored === 1;
-  }
-
   /** True if the sale's state hash is in Redis (complete). */
   async isPublished(voucherId: string): Promise<boolean> {
     const fields = await this.redis.hmget(seckillKeys(voucherId).state, 'stock', 'begin', 'end');
     return fields.every((field) => field !== null);
-  }
-
-  /**
-   * Creates the voucher's orders stream and its consumer group if missing. `expireAt` sets its TTL;
-   * with `keepTtl` only if it has none yet.
-   */
-  async ensureOrdersStream(voucherId: string, expireAt?: number, keepTtl = false): Promise<void> {
-    const orders = seckillKeys(voucherId).orders;
-    try {
-      // From id 0: a group created after entries were appended still delivers all of them.
-      await this.redis.xgroup('CREATE', orders, ORDER_CONSUMER_GROUP, '0', 'MKSTREAM');
-    } catch (error) {
-      if (!(error instanceof Error && error.message.startsWith('BUSYGROUP'))) {
-        throw error;
-      }
-    }
-    if (expireAt !== undefined) {
-      await (keepTtl ? this.redis.pexpireat(orders, expireAt, 'NX') : this.redis.pexpireat(orders, expireAt));
-    }
   }
 
   /**

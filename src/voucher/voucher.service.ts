@@ -151,16 +151,6 @@ export class VoucherService {
     return this.stateStore.now(voucherId);
   }
 
-  /** Async: rebuilds a lost sale state (see `SeckillStateStore.restore`). */
-  restoreSale(voucherId: string, sale: Parameters<SeckillStateStore['restore']>[1]): Promise<boolean> {
-    return this.stateStore.restore(voucherId, sale);
-  }
-
-  /** Async: the voucher's orders stream and consumer group exist (`keepTtl`: set a TTL only if none). */
-  ensureOrdersStream(voucherId: string, expireAt?: number, keepTtl = false): Promise<void> {
-    return this.stateStore.ensureOrdersStream(voucherId, expireAt, keepTtl);
-  }
-
   /** Marks orders as given back without touching stock (their units are in a state rebuilt from MySQL). */
   markReturned(voucherId: string, orderIds: string[]): Promise<void> {
     return this.stateStore.markReturned(voucherId, orderIds);

@@ -1,7 +1,7 @@
 import { createConnection, type Connection } from 'mysql2/promise';
 import { Redis } from 'ioredis';
 import type { LocalStack } from '../../scripts/stack/local-stack';
-import { ORDER_CONSUMER_GROUP, seckillKeys } from '../../src/voucher/seckill-keys';
+import { ORDER_CONSUMER_GROUP, orderStreamKeys } from '../../src/order/async/order-stream.keys';
 import {
   ASYNC_ENV,
   orderAsync,
@@ -124,9 +124,9 @@ describe('Async flash sale (ORDER_MODE=async) across 3 replicas behind nginx', (
       expect(Object.keys(sale.failed)).toEqual([first.orderId]);
       const redis = new Redis(cluster.redis.url);
       try {
-        expect(await redis.xlen(seckillKeys(voucherId).dead)).toBe(1);
+        expect(await redis.xlen(orderStreamKeys(voucherId).dead)).toBe(1);
         // Acknowledged (not pending any more), and counted exactly once over all replicas.
-        expect(await redis.xpending(seckillKeys(voucherId).orders, ORDER_CONSUMER_GROUP)).toEqual([
+        expect(await redis.xpending(orderStreamKeys(voucherId).orders, ORDER_CONSUMER_GROUP)).toEqual([
           0,
           null,
           null,
@@ -183,7 +183,7 @@ async function killReplicaMidBatch(env: NodeJS.ProcessEnv) {
       await sleep(100);
     }
     const redis = new Redis(cluster.redis.url);
-    const [, , , consumers] = (await redis.xpending(seckillKeys(voucherId).orders, ORDER_CONSUMER_GROUP)) as [
+    const [, , , consumers] = (await redis.xpending(orderStreamKeys(voucherId).orders, ORDER_CONSUMER_GROUP)) as [
       number,
       string,
       string,
@@ -247,7 +247,7 @@ describe('SIGTERM of a replica whose consumer holds a batch', () => {
       const attempts = await runAsyncSale(cluster.url, voucherId, { users: 20, requests: 20, concurrency: 5 });
       expect(attempts.every((attempt) => attempt.status === 202)).toBe(true);
       const holding = async () => {
-        const [, , , consumers] = (await redis.xpending(seckillKeys(voucherId).orders, ORDER_CONSUMER_GROUP)) as [
+        const [, , , consumers] = (await redis.xpending(orderStreamKeys(voucherId).orders, ORDER_CONSUMER_GROUP)) as [
           number,
           string,
           string,

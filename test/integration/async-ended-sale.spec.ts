@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { OrderBatchRepository } from '../../src/order/order-batch.repository';
 import { VoucherRepository } from '../../src/voucher/voucher.repository';
-import { seckillKeys } from '../../src/voucher/seckill-keys';
+import { orderStreamKeys } from '../../src/order/async/order-stream.keys';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 const day = 24 * 3600 * 1000;
@@ -34,7 +34,7 @@ describe('ORDER_MODE=async: a sale over whose Redis state expired', () => {
   it('answers 409 ENDED for a sale created with an end more than a day past, then from memory', async () => {
     const voucherId = await t.createSeckill(5, { fromMs: -3 * day, toMs: -2 * day });
     // Its keys expired the moment they were written (PEXPIREAT a day after the end).
-    expect(await redis.exists(seckillKeys(voucherId).state)).toBe(0);
+    expect(await redis.exists(orderStreamKeys(voucherId).state)).toBe(0);
     const mysqlReads = jest.spyOn(t.app.get(VoucherRepository), 'findSeckill');
     const snapshots = jest.spyOn(t.app.get(OrderBatchRepository), 'snapshot');
     try {
@@ -53,7 +53,7 @@ describe('ORDER_MODE=async: a sale over whose Redis state expired', () => {
     const voucherId = await t.createSeckill(5, { fromMs: -2 * 3600_000, toMs: -3600_000 });
     await expectEnded(voucherId, '54');
     // A day later Redis drops every key of the sale.
-    const keys = seckillKeys(voucherId);
+    const keys = orderStreamKeys(voucherId);
     await redis.del(keys.state, keys.buyers, keys.orders, keys.pending);
     await expectEnded(voucherId, '55');
     await expectEnded(voucherId, '56');

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { createConnection, type Connection } from 'mysql2/promise';
 import { OrderRepository } from '../../src/order/order.repository';
-import { seckillKeys } from '../../src/voucher/seckill-keys';
+import { orderStreamKeys } from '../../src/order/async/order-stream.keys';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -47,7 +47,7 @@ describe('GET /voucher-order/:id of an async order being committed', () => {
         // The read saw no row; now let the batch commit and settle before the lookup goes on.
         await holder.rollback();
         const deadline = Date.now() + 15_000;
-        while ((await redis.hexists(seckillKeys(voucherId).pending, orderId)) === 1) {
+        while ((await redis.hexists(orderStreamKeys(voucherId).pending, orderId)) === 1) {
           expect(Date.now()).toBeLessThan(deadline);
           await sleep(20);
         }

@@ -2,8 +2,10 @@ import { Redis } from 'ioredis';
 import { OrderStreamQueries } from '../../src/order/async/order-stream.queries';
 import { OrderStreamStore, type StreamOrder } from '../../src/order/async/order-stream.store';
 import { SoldOutMemory } from '../../src/order/async/sold-out-memory';
-import { ORDER_CONSUMER_GROUP, seckillKeys } from '../../src/voucher/seckill-keys';
+import { ORDER_CONSUMER_GROUP, orderStreamKeys } from '../../src/order/async/order-stream.keys';
 import { SeckillStateStore } from '../../src/voucher/seckill-state.store';
+import { ordersStreamPublishHook } from '../../src/order/async/orders-stream.publish-hook';
+import { SaleRestoreStore } from '../../src/order/async/sale-restore.store';
 import type { RedisServer } from '../../scripts/stack/redis';
 import { startTestRedis } from '../support/shared-stack';
 
@@ -16,6 +18,7 @@ describe('Async order scripts (seckill-admit/settle/compensate.lua) on real Redi
   let stream: OrderStreamStore;
   let queries: OrderStreamQueries;
   let state: SeckillStateStore;
+  let restorer: SaleRestoreStore;
   let serverNowMs: number;
 
   const publish = (voucherId: string, stock: number, window = { fromMs: -60_000, toMs: 60_000 }) =>
@@ -35,7 +38,8 @@ describe('Async order scripts (seckill-admit/settle/compensate.lua) on real Redi
     reader = new Redis(server.url);
     stream = new OrderStreamStore(redis);
     queries = new OrderStreamQueries(redis);
-    state = new SeckillStateStore(redis);
+    state = new SeckillStateStore(redis, ordersStreamPublishHook(stream));
+    restorer = new SaleRestoreStore(redis, stream);
   });
   beforeEach(async () => {
     await redis.flushall();
@@ -49,7 +53,7 @@ describe('Async order scripts (seckill-admit/settle/compensate.lua) on real Redi
   });
 
   it('keeps every key of a sale under one hash tag (one cluster slot)', () => {
-    const tags = Object.values(seckillKeys('42')).map((key) => /\{(.+?)\}/.exec(key)?.[1]);
+    const tags = Object.values(orderStreamKeys('42')).map((key) => /\{(.+?)\}/.exec(key)?.[1]);
     expect(tags).toEqual(Array(8).fill('42'));
   });
 
@@ -67,13 +71,13 @@ describe('Async order scripts (seckill-admit/settle/compensate.lua) on real Redi
     expect((await admit('4', '7', '107')).admission).toBe('sold-out');
     expect((await admit('4', '8', '105')).admission).toBe('sold-out');
     // Nothing but the two acceptances was written.
-    expect(await redis.xlen(seckillKeys('4').orders)).toBe(2);
-    expect(await redis.hgetall(seckillKeys('4').pending)).toEqual({ '103': '7', '106': '9' });
-    expect((await redis.smembers(seckillKeys('4').buyers)).sort()).toEqual(['7', '9']);
-    expect(await redis.hget(seckillKeys('4').state, 'stock')).toBe('0');
-    expect(await redis.pttl(seckillKeys('4').buyers)).toBeGreaterThan(0);
+    expect(await redis.xlen(orderStreamKeys('4').orders)).toBe(2);
+    expect(await redis.hgetall(orderStreamKeys('4').pending)).toEqual({ '103': '7', '106': '9' });
+    expect((await redis.smembers(orderStreamKeys('4').buyers)).sort()).toEqual(['7', '9']);
+    expect(await redis.hget(orderStreamKeys('4').state, 'stock')).toBe('0');
+    expect(await redis.pttl(orderStreamKeys('4').buyers)).toBeGreaterThan(0);
     for (const voucherId of ['2', '3']) {
-      expect(await redis.xlen(seckillKeys(voucherId).orders)).toBe(0);
+      expect(await redis.xlen(orderStreamKeys(voucherId).orders)).toBe(0);
     }
   });
 
@@ -93,7 +97,7 @@ describe('Async order scripts (seckill-admit/settle/compensate.lua) on real Redi
     expect((await admit('30', '7', '300')).admission).toBe('accepted');
     // The id counter went back (a failover): a second buyer's order gets the same id.
     expect((await admit('30', '8', '300')).admission).toBe('accepted');
-    expect(await redis.hget(seckillKeys('30').pending, '300')).toBe('7');
+    expect(await redis.hget(orderStreamKeys('30').pending, '300')).toBe('7');
   });
 
   it('pauses admission once accepted − settled reaches the backlog bound', async () => {
@@ -132,9 +136,9 @@ describe('Async order scripts (seckill-admit/settle/compensate.lua) on real Redi
       return one;
     };
     const snapshot = async (voucherId: string) => ({
-      state: await redis.hmget(seckillKeys(voucherId).state, 'stock', 'accepted'),
-      buyers: (await redis.smembers(seckillKeys(voucherId).buyers)).sort(),
-      pending: await redis.hgetall(seckillKeys(voucherId).pending),
+      state: await redis.hmget(orderStreamKeys(voucherId).state, 'stock', 'accepted'),
+      buyers: (await redis.smembers(orderStreamKeys(voucherId).buyers)).sort(),
+      pending: await redis.hgetall(orderStreamKeys(voucherId).pending),
       orders: (await readAll(voucherId)).map(({ orderId, userId }) => ({ orderId, userId })),
     });
     for (const maxBacklog of [3, 1000]) {
@@ -169,18 +173,18 @@ describe('Async order scripts (seckill-admit/settle/compensate.lua) on real Redi
     const orders = await readAll('7');
     expect(await stream.settle('7', orders)).toBe(1);
     expect(await stream.settle('7', orders)).toBe(0);
-    expect(await redis.hget(seckillKeys('7').state, 'settled')).toBe('1');
-    expect(await redis.hlen(seckillKeys('7').pending)).toBe(0);
-    expect(await redis.xpending(seckillKeys('7').orders, ORDER_CONSUMER_GROUP)).toEqual([0, null, null, null]);
+    expect(await redis.hget(orderStreamKeys('7').state, 'settled')).toBe('1');
+    expect(await redis.hlen(orderStreamKeys('7').pending)).toBe(0);
+    expect(await redis.xpending(orderStreamKeys('7').orders, ORDER_CONSUMER_GROUP)).toEqual([0, null, null, null]);
   });
 
   it('never recreates a vanished state hash when settling', async () => {
     await publish('8', 10);
     await admit('8', '1', '501');
     const orders = await readAll('8');
-    await redis.del(seckillKeys('8').state);
+    await redis.del(orderStreamKeys('8').state);
     expect(await stream.settle('8', orders)).toBe(1);
-    expect(await redis.exists(seckillKeys('8').state)).toBe(0);
+    expect(await redis.exists(orderStreamKeys('8').state)).toBe(0);
   });
 
   it('compensates a dead-lettered order exactly once, even when two consumers race', async () => {
@@ -199,10 +203,10 @@ describe('Async order scripts (seckill-admit/settle/compensate.lua) on real Redi
         stream.compensate(order, { reason: 'DATA_ERROR', keepBuyer: false }),
       ]);
       expect(results.sort()).toEqual([false, true]);
-      expect(await redis.hget(seckillKeys('9').state, 'stock')).toBe('1');
-      expect(await redis.sismember(seckillKeys('9').buyers, '7')).toBe(0);
-      expect(await redis.hgetall(seckillKeys('9').failed)).toEqual({ '601': '7:DATA_ERROR' });
-      expect(await redis.xlen(seckillKeys('9').dead)).toBe(1);
+      expect(await redis.hget(orderStreamKeys('9').state, 'stock')).toBe('1');
+      expect(await redis.sismember(orderStreamKeys('9').buyers, '7')).toBe(0);
+      expect(await redis.hgetall(orderStreamKeys('9').failed)).toEqual({ '601': '7:DATA_ERROR' });
+      expect(await redis.xlen(orderStreamKeys('9').dead)).toBe(1);
       expect(await queries.lookup('601', ['9'])).toMatchObject({ state: 'FAILED', userId: '7', reason: 'DATA_ERROR' });
       // The restock message reached this "replica": it sells again without waiting out its memory.
       await sleep(100);
@@ -220,8 +224,8 @@ describe('Async order scripts (seckill-admit/settle/compensate.lua) on real Redi
     await admit('10', '7', '701');
     const [order] = await readAll('10');
     expect(await stream.compensate(order, { reason: 'ALREADY_ORDERED', keepBuyer: true })).toBe(true);
-    expect(await redis.sismember(seckillKeys('10').buyers, '7')).toBe(1);
-    expect(await redis.hget(seckillKeys('10').state, 'stock')).toBe('5');
+    expect(await redis.sismember(orderStreamKeys('10').buyers, '7')).toBe(1);
+    expect(await redis.hget(orderStreamKeys('10').state, 'stock')).toBe('5');
   });
 
   it('claims entries idle past the threshold for another consumer', async () => {
@@ -234,7 +238,7 @@ describe('Async order scripts (seckill-admit/settle/compensate.lua) on real Redi
     await sleep(60);
     const claimed = await stream.claimIdle({ voucherId: '11', consumer: 'c2', minIdleMs: 50, count: 10 });
     expect(claimed.orders.map((entry: StreamOrder) => entry.orderId)).toEqual(['801']);
-    const [, , , consumers] = (await redis.xpending(seckillKeys('11').orders, ORDER_CONSUMER_GROUP)) as [
+    const [, , , consumers] = (await redis.xpending(orderStreamKeys('11').orders, ORDER_CONSUMER_GROUP)) as [
       number,
       string,
       string,
@@ -246,12 +250,12 @@ describe('Async order scripts (seckill-admit/settle/compensate.lua) on real Redi
   it('never lets a publish retry or a second rebuild overwrite a sale that is selling', async () => {
     await publish('13', 5);
     await admit('13', '7', '1001');
-    expect(await redis.hget(seckillKeys('13').state, 'stock')).toBe('4');
+    expect(await redis.hget(orderStreamKeys('13').state, 'stock')).toBe('4');
     // The creation's publish retried (its first reply lost): left alone.
     await publish('13', 5);
-    expect(await redis.hget(seckillKeys('13').state, 'stock')).toBe('4');
+    expect(await redis.hget(orderStreamKeys('13').state, 'stock')).toBe('4');
     // A rebuild that lost the race to another one: dropped, staging keys included.
-    const restored = await state.restore('13', {
+    const restored = await restorer.restore('13', {
       stock: 5,
       beginTime: new Date(serverNowMs - 1000),
       endTime: new Date(serverNowMs + 60_000),
@@ -259,14 +263,14 @@ describe('Async order scripts (seckill-admit/settle/compensate.lua) on real Redi
       pending: [{ orderId: '1', userId: '1' }],
     });
     expect(restored).toBe(false);
-    expect(await redis.hget(seckillKeys('13').state, 'stock')).toBe('4');
-    expect(await redis.smembers(seckillKeys('13').buyers)).toEqual(['7']);
-    expect(await redis.keys(`${seckillKeys('13').state}:*:staged*`)).toEqual([]);
+    expect(await redis.hget(orderStreamKeys('13').state, 'stock')).toBe('4');
+    expect(await redis.smembers(orderStreamKeys('13').buyers)).toEqual(['7']);
+    expect(await redis.keys(`${orderStreamKeys('13').state}:*:staged*`)).toEqual([]);
   });
 
   it('rebuilds a lost state with the buyers and pending orders given, the state hash last', async () => {
-    await redis.sadd(seckillKeys('12').buyers, 'stale');
-    await state.restore('12', {
+    await redis.sadd(orderStreamKeys('12').buyers, 'stale');
+    await restorer.restore('12', {
       stock: 3,
       beginTime: new Date(serverNowMs - 1000),
       endTime: new Date(serverNowMs + 60_000),
@@ -277,14 +281,14 @@ describe('Async order scripts (seckill-admit/settle/compensate.lua) on real Redi
     expect((await admit('12', '2', '902')).admission).toBe('already-bought');
     expect((await admit('12', '3', '903')).admission).toBe('accepted');
     expect(await queries.lookup('901', ['12'])).toMatchObject({ state: 'PENDING', userId: '2' });
-    expect(await redis.hget(seckillKeys('12').state, 'stock')).toBe('2');
-    expect((await redis.smembers(seckillKeys('12').buyers)).sort()).toEqual(['1', '2', '3']);
-    expect(await redis.pttl(seckillKeys('12').buyers)).toBeGreaterThan(0);
+    expect(await redis.hget(orderStreamKeys('12').state, 'stock')).toBe('2');
+    expect((await redis.smembers(orderStreamKeys('12').buyers)).sort()).toEqual(['1', '2', '3']);
+    expect(await redis.pttl(orderStreamKeys('12').buyers)).toBeGreaterThan(0);
   });
 
   it('keeps two overlapping rebuilds apart: the state swapped in is one of them, never a mix', async () => {
     const rebuild = (buyers: string[], orderId: string) =>
-      state.restore('14', {
+      restorer.restore('14', {
         stock: 3,
         beginTime: new Date(serverNowMs - 1000),
         endTime: new Date(serverNowMs + 60_000),
@@ -293,8 +297,8 @@ describe('Async order scripts (seckill-admit/settle/compensate.lua) on real Redi
       });
     const outcomes = await Promise.all([rebuild(['1', '2'], '1401'), rebuild(['3'], '1402')]);
     expect(outcomes.sort()).toEqual([false, true]);
-    const buyers = (await redis.smembers(seckillKeys('14').buyers)).sort();
-    const pending = Object.keys(await redis.hgetall(seckillKeys('14').pending));
+    const buyers = (await redis.smembers(orderStreamKeys('14').buyers)).sort();
+    const pending = Object.keys(await redis.hgetall(orderStreamKeys('14').pending));
     expect([
       { buyers: ['1', '2'], pending: ['1401'] },
       { buyers: ['3'], pending: ['1402'] },
@@ -302,6 +306,6 @@ describe('Async order scripts (seckill-admit/settle/compensate.lua) on real Redi
       buyers,
       pending,
     });
-    expect(await redis.keys(`${seckillKeys('14').state}:*:staged*`)).toEqual([]);
+    expect(await redis.keys(`${orderStreamKeys('14').state}:*:staged*`)).toEqual([]);
   });
 });

@@ -9,6 +9,8 @@ import { createRedisCluster, masterOf as slotMapMasterOf } from '../../src/redis
 import { redisNowMs } from '../../src/redis/redis-clock';
 import { rateBucketKeys, seckillKeys } from '../../src/voucher/seckill-keys';
 import { SeckillStateStore } from '../../src/voucher/seckill-state.store';
+import { ordersStreamPublishHook } from '../../src/order/async/orders-stream.publish-hook';
+import { SaleRestoreStore } from '../../src/order/async/sale-restore.store';
 import { RedisCluster } from '../../scripts/stack/redis-cluster';
 import { testDir } from '../support/shared-stack';
 
@@ -25,6 +27,7 @@ describe('The app’s Redis scripts and stores on a Redis Cluster (3 masters, re
   let reader: Cluster;
   let subscriber: Cluster;
   let state: SeckillStateStore;
+  let restorer: SaleRestoreStore;
   let stream: OrderStreamStore;
   let queries: OrderStreamQueries;
   let nowMs: number;
@@ -48,8 +51,9 @@ describe('The app’s Redis scripts and stores on a Redis Cluster (3 masters, re
     await Promise.all(
       [redis, reader, subscriber].map((client) => new Promise((resolve) => client.once('ready', resolve))),
     );
-    state = new SeckillStateStore(redis);
     stream = new OrderStreamStore(redis);
+    state = new SeckillStateStore(redis, ordersStreamPublishHook(stream));
+    restorer = new SaleRestoreStore(redis, stream);
     queries = new OrderStreamQueries(redis);
     nowMs = await redisNowMs(redis);
     vouchers = [];
@@ -140,7 +144,7 @@ describe('The app’s Redis scripts and stores on a Redis Cluster (3 masters, re
 
   it('restores a lost sale from staged keys in its own slot', async () => {
     for (const voucherId of vouchers.map((id) => String(Number(id) + 2000))) {
-      const restored = await state.restore(voucherId, {
+      const restored = await restorer.restore(voucherId, {
         stock: 5,
         beginTime: new Date(nowMs - 60_000),
         endTime: new Date(nowMs + 600_000),

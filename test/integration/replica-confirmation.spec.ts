@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { OrderStreamStore, type StreamOrder } from '../../src/order/async/order-stream.store';
 import { redisNowMs } from '../../src/redis/redis-clock';
 import { SeckillStateStore } from '../../src/voucher/seckill-state.store';
+import { ordersStreamPublishHook } from '../../src/order/async/orders-stream.publish-hook';
 import type { RedisServer } from '../../scripts/stack/redis';
 import { ReplicationLinkProxy } from '../support/replication-link-proxy';
 import { startTestRedis } from '../support/shared-stack';
@@ -45,7 +46,7 @@ describe('OrderStreamStore.confirmReplicated (a master and a replica whose link 
     const redis = client(master);
     const stream = new OrderStreamStore(redis);
     const now = await redisNowMs(redis);
-    await new SeckillStateStore(redis).publish('1', {
+    await new SeckillStateStore(redis, ordersStreamPublishHook(stream)).publish('1', {
       stock: 10,
       beginTime: new Date(now - 60_000),
       endTime: new Date(now + 600_000),

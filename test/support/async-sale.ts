@@ -1,6 +1,6 @@
 import { Cluster, Redis } from 'ioredis';
 import { createConnection } from 'mysql2/promise';
-import { ORDER_CONSUMER_GROUP, seckillKeys } from '../../src/voucher/seckill-keys';
+import { ORDER_CONSUMER_GROUP, orderStreamKeys } from '../../src/order/async/order-stream.keys';
 import { tokenFor } from './flash-sale';
 import { http } from './http';
 
@@ -94,7 +94,7 @@ export function redisAt(at: RedisAt): Redis | Cluster {
 export async function readRedisSale(at: RedisAt, voucherId: string) {
   const redis = redisAt(at);
   try {
-    const keys = seckillKeys(voucherId);
+    const keys = orderStreamKeys(voucherId);
     const [state, buyers, pending, failed] = await Promise.all([
       redis.hgetall(keys.state),
       redis.smembers(keys.buyers),

@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { IdWorkerModule } from '../../id-worker/id-worker.module';
 import { RateLimitModule } from '../../rate-limit/rate-limit.module';
 import { VoucherModule } from '../../voucher/voucher.module';
+import { SALE_PUBLISH_HOOK } from '../../voucher/sale-publish.hook';
 import { ASYNC_ORDERS } from '../async-orders';
 import { OrderCoreModule } from '../order-core.module';
 import { ActiveSales } from './active-sales';
@@ -13,8 +14,10 @@ import { OrderStreamConsumer } from './order-stream.consumer';
 import { OrderStreamMetrics } from './order-stream.metrics';
 import { OrderStreamQueries } from './order-stream.queries';
 import { OrderStreamStore } from './order-stream.store';
+import { ordersStreamPublishHook } from './orders-stream.publish-hook';
 import { RedisDurabilityCheck } from './redis-durability.check';
 import { SaleRebuilder } from './sale-rebuilder';
+import { SaleRestoreStore } from './sale-restore.store';
 import { SoldOutMemory } from './sold-out-memory';
 
 /**
@@ -23,7 +26,8 @@ import { SoldOutMemory } from './sold-out-memory';
  * (`AppModule.forEnvironment`): a sync replica creates none of these providers and starts no consumer.
  *
  * Global so that `OrderModule` — registered in both modes — finds its one export without importing it;
- * that export is the narrow `ASYNC_ORDERS` (`AsyncOrders`), never a store.
+ * its exports are the narrow `ASYNC_ORDERS` (`AsyncOrders`) and the voucher module's
+ * `SALE_PUBLISH_HOOK` (the orders stream created with a sale's state), never a store.
  */
 @Global()
 @Module({
@@ -42,7 +46,14 @@ import { SoldOutMemory } from './sold-out-memory';
     OrderRecovery,
     OrderStreamMetrics,
     SaleRebuilder,
+    SaleRestoreStore,
+    // Every published sale gets its orders stream and consumer group first.
+    {
+      provide: SALE_PUBLISH_HOOK,
+      inject: [OrderStreamStore],
+      useFactory: ordersStreamPublishHook,
+    },
   ],
-  exports: [ASYNC_ORDERS],
+  exports: [ASYNC_ORDERS, SALE_PUBLISH_HOOK],
 })
 export class AsyncOrderModule {}

@@ -3,7 +3,6 @@ import type { AppRedis } from '../../redis/redis-connections';
 import { appConfig, type AppConfig } from '../../config/app-config';
 import { connectAppRedis, logConnectionErrors } from '../../redis/redis-connections';
 import { KEEP_AFTER_END_MS } from '../../voucher/seckill-keys';
-import { VoucherService } from '../../voucher/voucher.service';
 import { ActiveSales } from './active-sales';
 import { OrderPersister, PersistenceUnavailableError } from './order-persister';
 import { OrderStreamStore, type StreamOrder } from './order-stream.store';
@@ -32,7 +31,6 @@ export class OrderStreamConsumer implements OnApplicationBootstrap, BeforeApplic
     @Inject(appConfig.KEY) private readonly config: AppConfig,
     private readonly sales: ActiveSales,
     private readonly stream: OrderStreamStore,
-    private readonly vouchers: VoucherService,
     private readonly persister: OrderPersister,
   ) {}
 
@@ -150,7 +148,7 @@ export class OrderStreamConsumer implements OnApplicationBootstrap, BeforeApplic
     // A bounded life: the rebuild (or the sale's end) sets the real one.
     const expireAt = Date.now() + KEEP_AFTER_END_MS;
     for (const voucherId of await this.sales.list()) {
-      await this.vouchers.ensureOrdersStream(voucherId, expireAt, true);
+      await this.stream.ensureOrdersStream(voucherId, expireAt, true);
     }
   }
 }

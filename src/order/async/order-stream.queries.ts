@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { AppRedis } from '../../redis/redis-connections';
 import { pairsToRecord } from '../../redis/redis-replies';
 import { REDIS_CLIENT } from '../../redis/redis.tokens';
-import { ORDER_CONSUMER_GROUP, seckillKeys } from '../../voucher/seckill-keys';
+import { ORDER_CONSUMER_GROUP, orderStreamKeys } from './order-stream.keys';
 import { parseEntries, type MalformedEntry, type RawEntry, type StreamOrder } from './order-stream.entries';
 import type { OrderLookup } from '../async-orders';
 
@@ -23,7 +23,7 @@ export class OrderStreamQueries {
     // of several sales on a Cluster.
     const replies = await Promise.all(
       voucherIds.flatMap((voucherId) => {
-        const keys = seckillKeys(voucherId);
+        const keys = orderStreamKeys(voucherId);
         return [this.redis.hget(keys.pending, orderId), this.redis.hget(keys.failed, orderId)];
       }),
     );
@@ -43,7 +43,7 @@ export class OrderStreamQueries {
 
   /** Ids of the sale's dead-lettered orders: the failed hash and the dead-letter stream (either may survive alone). */
   async deadOrderIds(voucherId: string): Promise<Set<string>> {
-    const keys = seckillKeys(voucherId);
+    const keys = orderStreamKeys(voucherId);
     const ids = new Set(await this.redis.hkeys(keys.failed));
     const dead = (await this.redis.xrange(keys.dead, '-', '+')) as RawEntry[];
     for (const [, fields] of dead) {
@@ -61,7 +61,7 @@ export class OrderStreamQueries {
    * nothing was ever acknowledged.
    */
   async unackedStreamIds(voucherId: string): Promise<{ all: boolean; ids: Set<string>; lastDelivered: string }> {
-    const key = seckillKeys(voucherId).orders;
+    const key = orderStreamKeys(voucherId).orders;
     const lastDelivered = (await this.groupInfo(voucherId))?.['last-delivered-id'] as string | undefined;
     if (lastDelivered === undefined) {
       return { all: true, ids: new Set(), lastDelivered: '0-0' };
@@ -91,14 +91,14 @@ export class OrderStreamQueries {
   async backlog(voucherId: string): Promise<{ pending: number; lag: number; length: number }> {
     const [group, length] = await Promise.all([
       this.groupInfo(voucherId),
-      this.redis.xlen(seckillKeys(voucherId).orders),
+      this.redis.xlen(orderStreamKeys(voucherId).orders),
     ]);
     return { pending: Number(group?.pending ?? 0), lag: Number(group?.lag ?? 0), length };
   }
 
   /** Accepted orders not yet persisted (pending) and dead-lettered (failed), per the sale's hashes. */
   async orderCounts(voucherId: string): Promise<{ pending: number; failed: number }> {
-    const keys = seckillKeys(voucherId);
+    const keys = orderStreamKeys(voucherId);
     const [pending, failed] = await Promise.all([this.redis.hlen(keys.pending), this.redis.hlen(keys.failed)]);
     return { pending, failed };
   }
@@ -106,7 +106,7 @@ export class OrderStreamQueries {
   /** XINFO GROUPS of the voucher's stream, the consumer group's entry; undefined without stream or group. */
   private async groupInfo(voucherId: string): Promise<Record<string, unknown> | undefined> {
     try {
-      const groups = (await this.redis.xinfo('GROUPS', seckillKeys(voucherId).orders)) as unknown[][];
+      const groups = (await this.redis.xinfo('GROUPS', orderStreamKeys(voucherId).orders)) as unknown[][];
       return groups.map((group) => pairsToRecord(group)).find((record) => record.name === ORDER_CONSUMER_GROUP);
     } catch (error) {
       // No stream (yet, or any more): no group either. Anything else (Redis down) is the caller's 503.
@@ -119,7 +119,7 @@ export class OrderStreamQueries {
 
   /** Every entry of a voucher's stream (for a rebuild), oldest first, paged. */
   async allEntries(voucherId: string, pageSize = 10_000): Promise<StreamOrder[]> {
-    const key = seckillKeys(voucherId).orders;
+    const key = orderStreamKeys(voucherId).orders;
     const orders: StreamOrder[] = [];
     const malformed: MalformedEntry[] = [];
     let start = '-';

@@ -6,7 +6,8 @@ import { masterOf, onNodeOf, type AppRedis } from '../../redis/redis-connections
 import { RedisScript, writtenAtOnce } from '../../redis/redis-script';
 import { TOKEN_BUCKET_LUA } from '../../redis/token-bucket';
 import { REDIS_CLIENT } from '../../redis/redis.tokens';
-import { KEEP_AFTER_END_MS, ORDER_CONSUMER_GROUP, RESTOCK_CHANNEL, seckillKeys } from '../../voucher/seckill-keys';
+import { KEEP_AFTER_END_MS, RESTOCK_CHANNEL } from '../../voucher/seckill-keys';
+import { ORDER_CONSUMER_GROUP, orderStreamKeys } from './order-stream.keys';
 import { ADMIT_ADMISSIONS, type Admission } from '../../voucher/admission';
 import { SECKILL_ADMIT_LUA } from './seckill-admit.lua';
 import { SECKILL_COMPENSATE_LUA } from './seckill-compensate.lua';
@@ -81,7 +82,7 @@ export class OrderStreamStore {
       if (this.admitKeys.size >= 10_000) {
         this.admitKeys.clear();
       }
-      const all = seckillKeys(options.voucherId);
+      const all = orderStreamKeys(options.voucherId);
       saleKeys = [all.state, all.buyers, all.orders, all.pending];
       this.admitKeys.set(options.voucherId, saleKeys);
     }
@@ -120,8 +121,10 @@ export class OrderStreamStore {
     voucherId: string,
     options: { replicas: number; timeoutMs: number; connection?: AppRedis },
   ): Promise<number> {
-    const [acknowledged] = await onNodeOf(options.connection ?? this.redis, seckillKeys(voucherId).state, (pipeline) =>
-      pipeline.wait(options.replicas, options.timeoutMs),
+    const [acknowledged] = await onNodeOf(
+      options.connection ?? this.redis,
+      orderStreamKeys(voucherId).state,
+      (pipeline) => pipeline.wait(options.replicas, options.timeoutMs),
     );
     return acknowledged as number;
   }
@@ -152,7 +155,14 @@ export class OrderStreamStore {
         const pipeline = connection.pipeline();
         for (const voucherId of voucherIds) {
           const ids = byVoucher.get(voucherId)!.map((order) => order.streamId);
-          pipeline.xclaim(seckillKeys(voucherId).orders, ORDER_CONSUMER_GROUP, options.consumer, 0, ...ids, 'JUSTID');
+          pipeline.xclaim(
+            orderStreamKeys(voucherId).orders,
+            ORDER_CONSUMER_GROUP,
+            options.consumer,
+            0,
+            ...ids,
+            'JUSTID',
+          );
         }
         pipeline.wait(options.replicas, options.timeoutMs);
         const replies = (await pipeline.exec()) ?? [];
@@ -176,6 +186,25 @@ export class OrderStreamStore {
       claimed: orders.filter((order) => claimedIds.has(order.streamId)),
       replicated: acknowledged.every((count) => count >= options.replicas),
     };
+  }
+
+  /**
+   * Creates the voucher's orders stream and its consumer group if missing. `expireAt` sets its TTL;
+   * with `keepTtl` only if it has none yet.
+   */
+  async ensureOrdersStream(voucherId: string, expireAt?: number, keepTtl = false): Promise<void> {
+    const orders = orderStreamKeys(voucherId).orders;
+    try {
+      // From id 0: a group created after entries were appended still delivers all of them.
+      await this.redis.xgroup('CREATE', orders, ORDER_CONSUMER_GROUP, '0', 'MKSTREAM');
+    } catch (error) {
+      if (!(error instanceof Error && error.message.startsWith('BUSYGROUP'))) {
+        throw error;
+      }
+    }
+    if (expireAt !== undefined) {
+      await (keepTtl ? this.redis.pexpireat(orders, expireAt, 'NX') : this.redis.pexpireat(orders, expireAt));
+    }
   }
 
   /**
@@ -225,7 +254,7 @@ export class OrderStreamStore {
       malformed: MalformedEntry[];
     },
   ): Promise<void> {
-    const streams = options.voucherIds.map((id) => seckillKeys(id).orders);
+    const streams = options.voucherIds.map((id) => orderStreamKeys(id).orders);
     const block = options.blockMs === undefined ? [] : ['BLOCK', options.blockMs];
     const reply = (await connection.xreadgroup(
       'GROUP',
@@ -258,7 +287,7 @@ export class OrderStreamStore {
     /** Where to go on scanning the pending list (`next` of the previous page); `0-0` first. */
     cursor?: string;
   }): Promise<{ orders: StreamOrder[]; malformed: MalformedEntry[]; deleted: string[]; next: string }> {
-    const key = seckillKeys(options.voucherId).orders;
+    const key = orderStreamKeys(options.voucherId).orders;
     const reply = (await this.redis.xautoclaim(
       key,
       ORDER_CONSUMER_GROUP,
@@ -283,7 +312,7 @@ export class OrderStreamStore {
     if (orders.length === 0) {
       return 0;
     }
-    const keys = seckillKeys(voucherId);
+    const keys = orderStreamKeys(voucherId);
     return settleScript.run<number>(
       this.redis,
       [keys.state, keys.orders, keys.pending],
@@ -299,13 +328,13 @@ export class OrderStreamStore {
   /** Acknowledges entries that carry no order; nothing was reserved for them that could be known. */
   async discard(voucherId: string, streamIds: string[]): Promise<void> {
     if (streamIds.length > 0) {
-      await this.redis.xack(seckillKeys(voucherId).orders, ORDER_CONSUMER_GROUP, ...streamIds);
+      await this.redis.xack(orderStreamKeys(voucherId).orders, ORDER_CONSUMER_GROUP, ...streamIds);
     }
   }
 
   /** Counts one failed persistence attempt caused by this entry; returns the count so far. */
   async recordAttempt(voucherId: string, orderId: string): Promise<number> {
-    const key = seckillKeys(voucherId).attempts;
+    const key = orderStreamKeys(voucherId).attempts;
     const [[, attempts]] = (await this.redis
       .multi()
       .hincrby(key, orderId, 1)
@@ -316,7 +345,7 @@ export class OrderStreamStore {
 
   /** Dead-letters an order and gives its reservation back, exactly once. True if this call did it. */
   async compensate(order: StreamOrder, options: { reason: string; keepBuyer: boolean }): Promise<boolean> {
-    const keys = seckillKeys(order.voucherId);
+    const keys = orderStreamKeys(order.voucherId);
     const done = await compensateScript.run<number>(
       this.redis,
       [keys.state, keys.buyers, keys.orders, keys.pending, keys.failed, keys.dead, keys.returned],
@@ -340,7 +369,7 @@ export class OrderStreamStore {
 function byMaster(connection: AppRedis, voucherIds: string[]): string[][] {
   const groups = new Map<string, string[]>();
   for (const voucherId of voucherIds) {
-    const master = masterOf(connection, seckillKeys(voucherId).state) ?? `voucher:${voucherId}`;
+    const master = masterOf(connection, orderStreamKeys(voucherId).state) ?? `voucher:${voucherId}`;
     groups.set(master, [...(groups.get(master) ?? []), voucherId]);
   }
   return [...groups.values()];

@@ -4,6 +4,7 @@ import { OrderBatchRepository } from '../order-batch.repository';
 import { OrderStreamMetrics } from './order-stream.metrics';
 import { OrderStreamQueries } from './order-stream.queries';
 import { ActiveSales } from './active-sales';
+import { SaleRestoreStore } from './sale-restore.store';
 import { KEEP_AFTER_END_MS } from '../../voucher/seckill-keys';
 import { VoucherService } from '../../voucher/voucher.service';
 
@@ -34,6 +35,7 @@ export class SaleRebuilder {
     private readonly metrics: OrderStreamMetrics,
     private readonly sales: ActiveSales,
     private readonly vouchers: VoucherService,
+    private readonly restorer: SaleRestoreStore,
   ) {}
 
   /** Starts a rebuild of this sale unless one runs in this process; resolves true if this call rebuilt it. */
@@ -106,7 +108,7 @@ export class SaleRebuilder {
       }
       // Returns committed before the snapshot are in its stock: their relay must not add them again.
       await this.vouchers.markReturned(voucherId, snapshot.returnsInFlight);
-      const restored = await this.vouchers.restoreSale(voucherId, {
+      const restored = await this.restorer.restore(voucherId, {
         stock: Math.max(0, stock),
         beginTime: snapshot.beginTime,
         endTime: snapshot.endTime,
