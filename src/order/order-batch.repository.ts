@@ -5,7 +5,6 @@ import type { DataSource, QueryRunner } from 'typeorm';
 import { mysqlError } from '../database/database-errors';
 import { affectedRows } from '../database/affected-rows';
 import { isDuplicateKey } from './order.repository';
-import { parseUnits } from './lifecycle/stock-return.outbox';
 
 /** One order to write: its id and buyer (the voucher is the batch's). */
 export interface BatchOrder {
@@ -95,56 +94,6 @@ export class OrderBatchRepository {
         .filter((row) => owners.get(String(row.id)) === String(row.userId) && String(row.voucherId) === voucherId)
         .map((row) => String(row.id)),
     );
-  }
-
-  /**
-   * A consistent snapshot of one sale in MySQL (one REPEATABLE READ transaction): its stock, every
-   * order's id and buyer, the buyers of live orders, and the returns whose Redis half is still owed
-   * (their units are in that stock already). Null if the voucher has no seckill row.
-   */
-  async snapshot(voucherId: string): Promise<{
-    stock: number;
-    beginTime: Date;
-    endTime: Date;
-    orders: BatchOrder[];
-    liveBuyers: string[];
-    returnsInFlight: string[];
-  } | null> {
-    const runner = this.dataSource.createQueryRunner();
-    try {
-      await runner.connect();
-      // A consistent snapshot needs REPEATABLE READ, whatever the server's default isolation is.
-      await runner.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
-      await runner.query('START TRANSACTION WITH CONSISTENT SNAPSHOT');
-      try {
-        const [sale] = (await runner.query(
-          'SELECT stock, begin_time AS beginTime, end_time AS endTime FROM tb_seckill_voucher WHERE voucher_id = ?',
-          [voucherId],
-        )) as { stock: number; beginTime: Date; endTime: Date }[];
-        if (!sale) {
-          return null;
-        }
-        const rows = (await runner.query(
-          'SELECT id, user_id AS userId, live_user_id AS liveUserId FROM tb_voucher_order WHERE voucher_id = ?',
-          [voucherId],
-        )) as { id: string; userId: string; liveUserId: string | null }[];
-        const returns = (await runner.query('SELECT units FROM tb_stock_return WHERE voucher_id = ?', [voucherId])) as {
-          units: string;
-        }[];
-        return {
-          stock: Number(sale.stock),
-          beginTime: new Date(sale.beginTime),
-          endTime: new Date(sale.endTime),
-          orders: rows.map((row) => ({ orderId: String(row.id), userId: String(row.userId) })),
-          liveBuyers: rows.filter((row) => row.liveUserId !== null).map((row) => String(row.userId)),
-          returnsInFlight: returns.flatMap((row) => parseUnits(voucherId, row.units).map((unit) => unit.orderId)),
-        };
-      } finally {
-        await runner.query('COMMIT').catch(() => undefined);
-      }
-    } finally {
-      await runner.release().catch(() => undefined);
-    }
   }
 
   /**

@@ -4,7 +4,7 @@ import type { AuthUser } from '../auth/auth-user';
 import { CurrentUser } from '../auth/auth.decorators';
 import { ParseIdPipe } from '../common/parse-id.pipe';
 import { VoucherOrderResponse } from './dto/voucher-order.response';
-import { OrderService } from './order.service';
+import { OrderLookupService } from './order-lookup.service';
 import { ApiErrors } from '../common/errors/api-errors.decorator';
 
 /** `POST /voucher-order/seckill/:id` is served by `SeckillRoute` (a native Fastify route). */
@@ -12,7 +12,7 @@ import { ApiErrors } from '../common/errors/api-errors.decorator';
 @ApiBearerAuth()
 @Controller('voucher-order')
 export class OrderController {
-  constructor(private readonly orders: OrderService) {}
+  constructor(private readonly orders: OrderLookupService) {}
 
   @Get(':id')
   @ApiOperation({ summary: 'An order of the caller (admins: any order)' })

@@ -6,6 +6,7 @@ import { VoucherModule } from '../voucher/voucher.module';
 import { OrderCoreModule } from './order-core.module';
 import { OrderController } from './order.controller';
 import { OrderRepository } from './order.repository';
+import { OrderLookupService } from './order-lookup.service';
 import { OrderService } from './order.service';
 import { SeckillRoute } from './seckill.route';
 import { BatchedOrderPlacer } from './sync/batched-order.placer';
@@ -26,6 +27,7 @@ import { StockReturnRelay } from './lifecycle/stock-return.relay';
   controllers: [OrderLifecycleController, OrderController, AdminOrderController],
   providers: [
     OrderService,
+    OrderLookupService,
     OrderRepository,
     SeckillRoute,
     // The synchronous path's group commit (ORDER_SYNC_BATCH_MAX > 1).

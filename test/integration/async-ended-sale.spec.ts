@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { OrderBatchRepository } from '../../src/order/order-batch.repository';
+import { SaleSnapshotRepository } from '../../src/order/async/sale-snapshot.repository';
 import { VoucherRepository } from '../../src/voucher/voucher.repository';
 import { orderStreamKeys } from '../../src/order/async/order-stream.keys';
 import { startTestApp, type TestApp } from '../support/test-app';
@@ -36,7 +36,7 @@ describe('ORDER_MODE=async: a sale over whose Redis state expired', () => {
     // Its keys expired the moment they were written (PEXPIREAT a day after the end).
     expect(await redis.exists(orderStreamKeys(voucherId).state)).toBe(0);
     const mysqlReads = jest.spyOn(t.app.get(VoucherRepository), 'findSeckill');
-    const snapshots = jest.spyOn(t.app.get(OrderBatchRepository), 'snapshot');
+    const snapshots = jest.spyOn(t.app.get(SaleSnapshotRepository), 'snapshot');
     try {
       await expectEnded(voucherId, '51');
       await expectEnded(voucherId, '52');

@@ -18,6 +18,7 @@ import { ordersStreamPublishHook } from './orders-stream.publish-hook';
 import { RedisDurabilityCheck } from './redis-durability.check';
 import { SaleRebuilder } from './sale-rebuilder';
 import { SaleRestoreStore } from './sale-restore.store';
+import { SaleSnapshotRepository } from './sale-snapshot.repository';
 import { SoldOutMemory } from './sold-out-memory';
 
 /**
@@ -47,6 +48,7 @@ import { SoldOutMemory } from './sold-out-memory';
     OrderStreamMetrics,
     SaleRebuilder,
     SaleRestoreStore,
+    SaleSnapshotRepository,
     // Every published sale gets its orders stream and consumer group first.
     {
       provide: SALE_PUBLISH_HOOK,

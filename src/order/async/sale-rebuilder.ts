@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { LockService } from '@seckill/lock';
-import { OrderBatchRepository } from '../order-batch.repository';
+import { SaleSnapshotRepository } from './sale-snapshot.repository';
 import { OrderStreamMetrics } from './order-stream.metrics';
 import { OrderStreamQueries } from './order-stream.queries';
 import { ActiveSales } from './active-sales';
@@ -30,7 +30,7 @@ export class SaleRebuilder {
 
   constructor(
     private readonly locks: LockService,
-    private readonly repository: OrderBatchRepository,
+    private readonly repository: SaleSnapshotRepository,
     private readonly queries: OrderStreamQueries,
     private readonly metrics: OrderStreamMetrics,
     private readonly sales: ActiveSales,
