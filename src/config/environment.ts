@@ -66,6 +66,14 @@ export class Environment {
   /** Seconds a MySQL statement waits for a row lock before it fails (session innodb_lock_wait_timeout). */
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(600) MYSQL_LOCK_WAIT_TIMEOUT_S = 10;
 
+  /**
+   * Every statement of the app (TypeORM's query timeout) answers within this or fails with 503
+   * DATABASE_UNAVAILABLE: a MySQL that stops answering (paused, cut off without a reset) is never a
+   * hang. Keep it above MYSQL_LOCK_WAIT_TIMEOUT_S, so a row-lock wait ends as MySQL's own timeout.
+   * Migrations are not bounded.
+   */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(600_000) MYSQL_QUERY_TIMEOUT_MS = 12_000;
+
   /** MariaDB: seconds a connection may sit idle inside a transaction before the server ends it (rolled back). */
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(3600) MYSQL_IDLE_TRANSACTION_TIMEOUT_S = 10;
 

@@ -8,6 +8,7 @@ import { LOCK_TRANSACTION_BRIDGE } from '@seckill/lock/nest';
 import { LockTransactionBridgeTypeOrm } from './lock-transaction.bridge';
 import { buildDataSourceOptions } from './typeorm-options';
 import { PoolAcquireTimeout } from './pool-acquire-timeout';
+import { QueryTimeout } from './query-timeout';
 import { SessionSettings } from './session-settings';
 
 /**
@@ -38,6 +39,8 @@ import { SessionSettings } from './session-settings';
   ],
   providers: [
     { provide: LOCK_TRANSACTION_BRIDGE, useClass: LockTransactionBridgeTypeOrm },
+    // Before SessionSettings: each connection is bounded before its session settings are sent.
+    QueryTimeout,
     SessionSettings,
     PoolAcquireTimeout,
   ],

@@ -4,6 +4,8 @@ import type { DataSource } from 'typeorm';
 export interface PooledConnection {
   query(sql: string, callback: (error: unknown) => void): void;
   release(): void;
+  /** Closes the connection and takes it out of the pool. */
+  destroy(): void;
 }
 
 export type AcquireCallback = (error: Error | null, connection?: PooledConnection) => void;

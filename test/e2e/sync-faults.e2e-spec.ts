@@ -151,6 +151,8 @@ describe('Sync sale under infrastructure faults (3 replicas behind nginx, own Ma
         MYSQL_LOCK_WAIT_TIMEOUT_S: '2',
         RECONCILE_INTERVAL_MS: '2000',
         ORDER_TEST_COMMIT_DELAY_MS: '40',
+        // Above the lock wait (2 s): a statement MariaDB does not answer fails after 2.5 s.
+        MYSQL_QUERY_TIMEOUT_MS: '2500',
       },
     });
   });
@@ -189,6 +191,39 @@ describe('Sync sale under infrastructure faults (3 replicas behind nginx, own Ma
     expect(invariants.stock).toBe(99);
     // Every unit reserved for a failed order went back to Redis.
     expect((await readRedisSale(cluster.redis.url, voucherId)).stock).toBe(99);
+  });
+
+  it('answers 503 DATABASE_UNAVAILABLE within the statement timeout while MariaDB is SIGSTOPped — no hang — and sells again after SIGCONT', async () => {
+    const voucherId = await createSeckillVoucher(cluster.url, 100);
+    // Every replica has pooled connections open: the requests below reach MariaDB, not a failing connect.
+    await burst(cluster.url, voucherId, 3000, 6);
+    cluster.mariadb!.process.pause();
+    let down: Awaited<ReturnType<typeof burst>>;
+    try {
+      down = await burst(cluster.url, voucherId, 3100, 20);
+    } finally {
+      cluster.mariadb!.process.resume();
+    }
+    const resumedAt = performance.now();
+    for (const attempt of down) {
+      expect({ status: attempt.status, code: attempt.code }).toEqual({ status: 503, code: 'DATABASE_UNAVAILABLE' });
+      // The statement and its ROLLBACK each bounded by MYSQL_QUERY_TIMEOUT_MS (2.5 s), not the pause.
+      expect(attempt.ms).toBeLessThan(8000);
+    }
+    let after = await orderOnce(cluster.url, voucherId, '3200');
+    const deadline = Date.now() + 30_000;
+    while (after.status === 503) {
+      expect(Date.now()).toBeLessThan(deadline);
+      await sleep(250);
+      after = await orderOnce(cluster.url, voucherId, '3200');
+    }
+    expect(after.status).toBe(201);
+    report('MariaDB SIGSTOPped', down, resumedAt);
+    // Nothing a timed-out request sent committed once MariaDB went on; every reserved unit came back.
+    const invariants = await readInvariants(cluster.mysqlUrl, voucherId);
+    expect(invariants.orders).toBe(7);
+    expect(invariants.stock).toBe(93);
+    await untilRedisStockIs(93, voucherId);
   });
 
   it('answers 503 REDIS_UNAVAILABLE while Redis is SIGKILLed mid-sale, sells again once it is back empty; invariants hold', async () => {

@@ -1,0 +1,59 @@
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { appConfig, type AppConfig } from '../config/app-config';
+import { mysqlPoolOf, type PooledConnection } from './mysql-pool';
+
+type QueryCallback = (error: unknown, ...results: unknown[]) => void;
+type QueryOptions = { sql: string; timeout?: number } & Record<string, unknown>;
+
+/**
+ * Every statement sent on a pooled connection answers within MYSQL_QUERY_TIMEOUT_MS or fails with
+ * mysql2's `PROTOCOL_SEQUENCE_TIMEOUT` (→ 503 DATABASE_UNAVAILABLE), and the connection is then
+ * closed: mysql2 runs a connection's commands one after another, so the ROLLBACK that follows a
+ * timed-out statement would otherwise wait behind it, unbounded, for a MySQL that stopped answering.
+ * Closed, the connection leaves the pool, its next command fails at once, and the server rolls its
+ * transaction back when it sees the disconnect. (TypeORM's own `enableQueryTimeout` sets the same
+ * timer but leaves the connection stuck.) Migrations run outside the app: not bounded.
+ */
+@Injectable()
+export class QueryTimeout implements OnModuleInit {
+  private readonly bounded = new WeakSet<PooledConnection>();
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    // On acquisition, not creation: the pool holds connections opened before this module started.
+    mysqlPoolOf(this.dataSource)?.on('acquire', (connection) => {
+      if (!this.bounded.has(connection)) {
+        this.bounded.add(connection);
+        this.bound(connection);
+      }
+    });
+  }
+
+  private bound(connection: PooledConnection): void {
+    const timeout = this.config.MYSQL_QUERY_TIMEOUT_MS;
+    const query = connection.query.bind(connection) as (...args: unknown[]) => unknown;
+    (connection as { query: unknown }).query = (
+      sql: string | QueryOptions,
+      values?: unknown,
+      callback?: QueryCallback,
+    ) => {
+      const options: QueryOptions = typeof sql === 'string' ? { sql, timeout } : { timeout, ...sql };
+      const done = (typeof values === 'function' ? values : callback) as QueryCallback | undefined;
+      const closing: QueryCallback = (error, ...results) => {
+        if ((error as { code?: string } | null)?.code === 'PROTOCOL_SEQUENCE_TIMEOUT') {
+          connection.destroy();
+        }
+        done?.(error, ...results);
+      };
+      return typeof values === 'function' || values === undefined
+        ? query(options, closing)
+        : query(options, values, closing);
+    };
+  }
+}
