@@ -44,3 +44,12 @@ export const ADMIT_ADMISSIONS: readonly Admission[] = [
   'backlog',
   'rate-limited',
 ];
+
+/** One request's admission as both paths' batchers answer it. */
+export interface AdmissionOutcome {
+  admission: Admission;
+  /** When a rate-limited request may try again (ms; 0 otherwise). */
+  retryAfterMs: number;
+  /** The sale's end (ms, Redis' clock; 0 if it has no state). */
+  endMs: number;
+}

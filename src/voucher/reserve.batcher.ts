@@ -5,15 +5,8 @@ import { TurnBatcher } from '../common/turn-batcher';
 import { MetricsService } from '../metrics/metrics.service';
 import { RateLimitPolicy } from '../rate-limit/rate-limit.policy';
 import type { SaleRequest } from './sale-request';
-import type { Admission } from './admission';
+import type { AdmissionOutcome } from './admission';
 import { SeckillStateStore } from './seckill-state.store';
-
-/** One request's reservation: its admission, the sale's end (Redis' clock) and, if limited, when to retry. */
-export interface Reservation {
-  admission: Admission;
-  endMs: number;
-  retryAfterMs: number;
-}
 
 /**
  * The synchronous sale's admission (`seckill-reserve.lua`) for the requests of one voucher that
@@ -22,7 +15,7 @@ export interface Reservation {
  */
 @Injectable()
 export class ReserveBatcher {
-  private readonly batcher: TurnBatcher<{ userId: string; buckets?: readonly [string, string] }, Reservation>;
+  private readonly batcher: TurnBatcher<{ userId: string; buckets?: readonly [string, string] }, AdmissionOutcome>;
   private readonly batchSize: Histogram;
 
   constructor(
@@ -52,7 +45,7 @@ export class ReserveBatcher {
   }
 
   /** Checks the request's rate limits, the window, stock and buyer; on success one unit is reserved. */
-  reserve(request: SaleRequest): Promise<Reservation> {
+  reserve(request: SaleRequest): Promise<AdmissionOutcome> {
     return this.batcher.add(request.voucherId, {
       userId: request.userId,
       buckets: this.rateLimits.forRequest(request)?.keys,
