@@ -1,7 +1,11 @@
-import { HeldLocks, LOCAL_HANDOVER_MAX_AGE_MS } from './held-locks';
+import { LOCAL_HANDOVER_MAX_AGE_MS, type HeldLock } from './held-lock';
+import { HeldLocks } from './held-locks';
 import { LocalGate } from './local-gate';
 import { lockKeys } from './lock-keys';
 import { LOCAL_TOKENS } from './lua/local-tokens';
+
+/** A hold's fields as only HeldLocks may write them: set here to build the states a rule must judge. */
+const writable = (state: HeldLock) => state as { -readonly [K in keyof HeldLock]: HeldLock[K] };
 
 describe(HeldLocks.name, () => {
   const keys = lockKeys('lock:', 'unit');
@@ -55,7 +59,7 @@ describe(HeldLocks.name, () => {
     const fresh = holding();
     expect(fresh.holds.canHandOver(fresh.state, { leaseMs: 5000 }, 16)).toBe(false);
     expect(fresh.holds.canHandOver(fresh.state, WATCHDOG_WAITER, 0)).toBe(false);
-    fresh.state.localHandovers = LOCAL_TOKENS;
+    writable(fresh.state).localHandovers = LOCAL_TOKENS;
     expect(fresh.holds.canHandOver(fresh.state, WATCHDOG_WAITER, 64)).toBe(false);
     // Confirmed by Redis more than LOCAL_HANDOVER_MAX_AGE_MS ago: Redis must say whether it is still held.
     const stale = holding({ renewedMsAgo: LOCAL_HANDOVER_MAX_AGE_MS + 100 });
@@ -64,13 +68,13 @@ describe(HeldLocks.name, () => {
     expect(recent.holds.canHandOver(recent.state, WATCHDOG_WAITER, 16)).toBe(true);
     // A direct grant whose first lease (2 s) is not extended yet counts from the grant.
     const granted = holding({ renewedMsAgo: 30_000 - 2000 + 800 });
-    granted.state.awaitingRenewal = true;
+    writable(granted.state).awaitingRenewal = true;
     expect(granted.holds.canHandOver(granted.state, WATCHDOG_WAITER, 16)).toBe(true);
-    granted.state.lastRenewedAt -= 300;
+    writable(granted.state).lastRenewedAt -= 300;
     expect(granted.holds.canHandOver(granted.state, WATCHDOG_WAITER, 16)).toBe(false);
     // A short lease: half of it.
     const short = holding({ leaseTime: undefined, renewedMsAgo: 200 });
-    short.state.leaseMs = 300;
+    writable(short.state).leaseMs = 300;
     expect(short.holds.canHandOver(short.state, WATCHDOG_WAITER, 16)).toBe(false);
   });
 

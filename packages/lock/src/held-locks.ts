@@ -1,76 +1,13 @@
+import { firstHoldOf, mayHandOverLocally, successorOf, type Grant, type HeldLock } from './held-lock';
 import type { HandedOver, LocalGate } from './local-gate';
-import { LOCAL_TOKENS } from './lua/local-tokens';
-import { GRANT_LEASE_MS } from './lua/release.lua';
-import type { LockKeys } from './lock-keys';
 import { LockLostError } from './lock.errors';
 import type { LockLostEvent } from './lock.types';
 import { inNeutralContext } from './neutral-context';
 import { VacatingMap } from './vacating-map';
 
-/**
- * How long a confirmation by Redis (a grant, a hand-over, a renewal) lets holds be handed on in the
- * process without asking again. A hot lock goes to Redis every LOCAL_TOKENS hand-overs anyway; this
- * bounds slower chains.
- */
-export const LOCAL_HANDOVER_MAX_AGE_MS = 1000;
-
-/** The lease a hold counts on now: its own, or a direct grant's shorter first lease until it is extended. */
-const leaseOf = (state: HeldLock) => (state.awaitingRenewal ? Math.min(state.leaseMs, GRANT_LEASE_MS) : state.leaseMs);
-
-/**
- * How long ago Redis last confirmed the hold: since its last renewal, less the time a direct grant's
- * renewal time is set back by so that its lease ends with the first lease (ReentrantLock.directGrant).
- */
-const confirmedAgo = (state: HeldLock) => performance.now() - state.lastRenewedAt - (state.leaseMs - leaseOf(state));
-
-/** Local bookkeeping of one (node, lock, owner) held by this process. */
-export interface HeldLock {
-  /** Key of the lock in the held registry and the local gate (see `gateKey`). */
-  gateId: string;
-  node: number;
-  name: string;
-  owner: string;
-  keys: LockKeys;
-  count: number;
-  fencingToken: number;
-  /**
-   * The owner field that carries this hold in Redis: `owner` itself, or — after local hand-overs
-   * (see `handOver`) — the owner Redis granted the lock to, whose process passed it on since.
-   */
-  heldAs: string;
-  /** The token Redis issued with that grant; `fencingToken` is it plus `localHandovers`. */
-  redisToken: number;
-  /** Hand-overs in this process since Redis last granted the lock (each took the next token). */
-  localHandovers: number;
-  /** A direct grant's short first lease not yet extended (ReentrantLock.directGrant): its lease timer runs. */
-  awaitingRenewal: boolean;
-  /** Created on first use: most critical sections never look at their signal. */
-  controller?: AbortController;
-  /** Renewed by the watchdog (no fixed lease). */
-  watchdog: boolean;
-  leaseMs: number;
-  lastRenewedAt: number;
-  leaseTimer?: NodeJS.Timeout;
-  releasing: boolean;
-  lost?: LockLostError;
-  /** A first hold's replica check in flight (`replicaSync`): a re-entry meanwhile waits for it. */
-  confirming?: Promise<void>;
-}
-
-/** A grant to record: a first hold or a re-entry. */
-export interface Grant {
-  gateId: string;
-  node: number;
-  name: string;
-  keys: LockKeys;
-  owner: string;
-  /** When the granting request was sent: the lease counts from then. */
-  sentAt: number;
-  fencingToken: number;
-  holdCount: number;
-  /** A fixed lease; absent: a watchdog lease. */
-  leaseTime?: number;
-}
+/** The writable form of a hold: only this file writes a HeldLock (everyone else reads its read-only view). */
+type HoldRecord = { -readonly [K in keyof HeldLock]: HeldLock[K] };
+const record = (state: HeldLock) => state as HoldRecord;
 
 /** What the registry needs from the engine around it. */
 export interface HeldLocksOptions {
@@ -86,10 +23,11 @@ export interface HeldLocksOptions {
 }
 
 /**
- * The locks this process holds, one entry per (node, lock): where a hold is entered (`enter`), left
- * (`leave`) and lost (`markLost`) — and nowhere else. Redis lets one owner at a time hold a lock, so
- * one entry per (node, lock) suffices; a lost holder's state may be replaced by the next holder's
- * while its handle still refers to it.
+ * The locks this process holds, one entry per (node, lock), and the only writer of a hold's state:
+ * a hold is entered (`enter`), renewed, released, handed over, left (`leave`) and lost (`markLost`)
+ * here and nowhere else — `HeldLock` is read-only to everyone else. Redis lets one owner at a time
+ * hold a lock, so one entry per (node, lock) suffices; a lost holder's state may be replaced by the
+ * next holder's while its handle still refers to it.
  */
 export class HeldLocks {
   private readonly held = new VacatingMap<string, HeldLock>();
@@ -130,33 +68,15 @@ export class HeldLocks {
         // part, or a holder whose key expired): tell it now, not at its unlock.
         this.markLost(state, 'expired-or-taken');
       }
-      state = {
-        gateId,
-        node: grant.node,
-        name: grant.name,
-        owner,
-        keys: grant.keys,
-        count: grant.holdCount,
-        fencingToken: grant.fencingToken,
-        heldAs: owner,
-        redisToken: grant.fencingToken,
-        localHandovers: 0,
-        awaitingRenewal: false,
-        watchdog: leaseTime === undefined,
-        leaseMs: leaseTime ?? this.options.watchdogTimeoutMs,
-        lastRenewedAt: sentAt,
-        leaseTimer: undefined,
-        controller: undefined,
-        releasing: false,
-        lost: undefined,
-      };
+      state = firstHoldOf(grant, this.options.watchdogTimeoutMs);
       this.held.set(gateId, state);
     } else {
-      state.count = grant.holdCount;
-      state.lastRenewedAt = sentAt;
+      const entered = record(state);
+      entered.count = grant.holdCount;
+      entered.lastRenewedAt = sentAt;
       // A re-entry keeps the lock's mode: a watchdog lock stays renewed, a fixed lease takes the new length.
       if (leaseTime !== undefined && !state.watchdog) {
-        state.leaseMs = leaseTime;
+        entered.leaseMs = leaseTime;
       }
     }
     if (state.watchdog) {
@@ -168,13 +88,22 @@ export class HeldLocks {
   }
 
   /** A fixed lease ends on its own in Redis; tell the holder when it may be gone (counted from the request). */
-  armLeaseTimer(state: HeldLock): void {
+  private armLeaseTimer(state: HeldLock): void {
     clearTimeout(state.leaseTimer);
     const left = state.leaseMs - (performance.now() - state.lastRenewedAt);
-    state.leaseTimer = inNeutralContext(() =>
-      setTimeout(() => this.markLost(state, 'lease-elapsed'), Math.max(0, left)),
-    );
-    state.leaseTimer.unref();
+    const timer = inNeutralContext(() => setTimeout(() => this.markLost(state, 'lease-elapsed'), Math.max(0, left)));
+    timer.unref();
+    record(state).leaseTimer = timer;
+  }
+
+  /**
+   * A release granted the hold straight from the Redis queue with a short first lease: lost when
+   * that lease ends, unless a renewal lands before (`renewed` re-arms or clears this timer) — a
+   * watchdog hold would otherwise learn of a failed renewal only at the watchdog's next tick.
+   */
+  awaitRenewal(state: HeldLock): void {
+    record(state).awaitingRenewal = true;
+    this.armLeaseTimer(state);
   }
 
   /**
@@ -199,8 +128,8 @@ export class HeldLocks {
     if (state === undefined) {
       return;
     }
-    state.lastRenewedAt = sentAt;
-    state.awaitingRenewal = false;
+    record(state).lastRenewedAt = sentAt;
+    record(state).awaitingRenewal = false;
     if (!state.watchdog) {
       // renew.lua extended the fixed lease too.
       this.armLeaseTimer(state);
@@ -212,23 +141,10 @@ export class HeldLocks {
 
   /**
    * Whether `state`'s final release may pass the lock to the next local waiter without telling
-   * Redis: a watchdog hold (a fixed lease runs from its own acquisition, which Redis must see) to a
-   * watchdog waiter, while tokens of this Redis grant are left (`LOCAL_TOKENS`), the burst allows
-   * it, and Redis confirmed the hold recently: less than `LOCAL_HANDOVER_MAX_AGE_MS` (and half the
-   * lease, or of a direct grant's first lease) ago. Otherwise the hand-over goes through Redis,
-   * which answers whether the hold is still there — so after the key vanished (a forced release
-   * elsewhere, a Redis restart) new sections start here for at most that long, and a hold whose
-   * renewals fail is never passed on.
+   * Redis: `state` is the registered hold and `mayHandOverLocally` allows it.
    */
   canHandOver(state: HeldLock, next: { leaseMs: number }, burstLimit: number): boolean {
-    return (
-      state.watchdog &&
-      next.leaseMs === 0 &&
-      state.localHandovers < burstLimit &&
-      state.localHandovers < LOCAL_TOKENS &&
-      this.held.get(state.gateId) === state &&
-      confirmedAgo(state) < Math.min(leaseOf(state) / 2, LOCAL_HANDOVER_MAX_AGE_MS)
-    );
+    return this.held.get(state.gateId) === state && mayHandOverLocally(state, next, burstLimit);
   }
 
   /**
@@ -247,20 +163,7 @@ export class HeldLocks {
    */
   handOver(state: HeldLock, to: string): HeldLock {
     clearTimeout(state.leaseTimer);
-    const localHandovers = state.localHandovers + 1;
-    // The same Redis hold (field, grant, lease, renewal time) under its new owner.
-    const successor: HeldLock = {
-      ...state,
-      owner: to,
-      count: 1,
-      fencingToken: state.redisToken + localHandovers,
-      localHandovers,
-      leaseTimer: undefined,
-      controller: undefined,
-      releasing: false,
-      lost: undefined,
-      confirming: undefined,
-    };
+    const successor = successorOf(state, to);
     this.held.set(state.gateId, successor);
     if (successor.awaitingRenewal) {
       // The first lease of a direct grant still runs out unless its renewal lands (for this hold now).
@@ -305,19 +208,52 @@ export class HeldLocks {
       return new LockLostError(`Lock ${state.name} is being released`, state.name);
     }
     clearTimeout(state.leaseTimer);
-    state.lost = new LockLostError(`Lock ${state.name} was lost (${reason})`, state.name);
-    state.watchdog = false;
+    const lost = new LockLostError(`Lock ${state.name} was lost (${reason})`, state.name);
+    record(state).lost = lost;
+    record(state).watchdog = false;
     this.options.logger?.warn(`Lock ${state.name} lost by ${state.owner}: ${reason}`);
     // The lost holder no longer holds anything: let the next local waiter compete in Redis.
     this.options.gate.leave(state.gateId, state.owner);
-    state.controller?.abort(state.lost);
+    state.controller?.abort(lost);
     try {
       inNeutralContext(() => this.options.emitLost({ name: state.name, owner: state.owner, reason }));
     } catch (error) {
       // A listener's bug must not turn a lost lock into a crash.
       this.options.logger?.warn(`lockLost listener failed: ${String(error)}`);
     }
-    return state.lost;
+    return lost;
+  }
+
+  /** Marks the hold lost (see `markLost`, also while its release is under way) and leaves it; returns the error. */
+  markLostAndLeave(state: HeldLock, reason: LockLostEvent['reason']): LockLostError {
+    record(state).releasing = false;
+    const lost = this.markLost(state, reason);
+    this.leave(state);
+    return lost;
+  }
+
+  /** A final release is under way: the watchdog no longer renews the hold, and a loss meanwhile is no news. */
+  startRelease(state: HeldLock): void {
+    record(state).releasing = true;
+  }
+
+  /** One re-entry was released in Redis: `holdCount` holds are left. */
+  reentryReleased(state: HeldLock, holdCount: number): void {
+    record(state).count = holdCount;
+    record(state).releasing = false;
+  }
+
+  /**
+   * A new hold's replica check (`replicaSync`): a re-entry made meanwhile waits for it (reads
+   * `confirming`). Resolves or rejects as `confirmation` does.
+   */
+  async confirmWith(state: HeldLock, confirmation: Promise<void>): Promise<void> {
+    record(state).confirming = confirmation;
+    try {
+      await confirmation;
+    } finally {
+      record(state).confirming = undefined;
+    }
   }
 
   /** Shutdown: no lease timer fires any more. */
@@ -330,11 +266,13 @@ export class HeldLocks {
 
 /** The AbortSignal of a held lock, created lazily; already aborted if the lock was lost. */
 export function signalOf(state: HeldLock): AbortSignal {
-  if (!state.controller) {
-    state.controller = new AbortController();
+  let controller = state.controller;
+  if (!controller) {
+    controller = new AbortController();
+    record(state).controller = controller;
     if (state.lost) {
-      state.controller.abort(state.lost);
+      controller.abort(state.lost);
     }
   }
-  return state.controller.signal;
+  return controller.signal;
 }

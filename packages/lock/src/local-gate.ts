@@ -1,4 +1,4 @@
-import type { HeldLock } from './held-locks';
+import type { HeldLock } from './held-lock';
 import { VacatingMap } from './vacating-map';
 
 /**

@@ -2,20 +2,16 @@
    (nodes, events, pub/sub, shutdown); issue 22 part 2 splits it so that ReentrantLock uses it through
    a narrow interface. */
 import { EventEmitter } from 'node:events';
-import { HeldLocks, type HeldLock } from './held-locks';
+import type { HeldLock } from './held-lock';
+import { HeldLocks } from './held-locks';
 import { LocalGate } from './local-gate';
 import { LockKeys, lockKeys } from './lock-keys';
 import { LockOwners } from './lock-owner';
 import { LockPubSub } from './lock-pubsub';
-import {
-  acquire,
-  forceRelease,
-  release,
-  renew,
-  confirmOnReplicas,
-  type AcquireResult,
-  type ReleaseResult,
-} from './lock-script-calls';
+import { acquire, type AcquireResult } from './calls/acquire.call';
+import { forceRelease } from './calls/force-release.call';
+import { release, type ReleaseResult } from './calls/release.call';
+import { confirmOnReplicas, renew } from './calls/renew.call';
 import { LockWatchdog } from './lock-watchdog';
 import type { LockRedisClient, LockRedisSubscriber } from './redis-client';
 import { LockNotHeldError, LockNotReplicatedError, LockUnavailableError } from './lock.errors';
@@ -236,7 +232,7 @@ export class LockEngine extends EventEmitter<LockEvents> {
     }
     const finalHold = state === undefined || state.count <= 1;
     if (state !== undefined && finalHold) {
-      state.releasing = true;
+      this.holds.startRelease(state);
     }
     const next =
       state !== undefined && finalHold && !state.lost ? this.gate.peekNext(state.gateId, state.owner) : undefined;
@@ -296,15 +292,11 @@ export class LockEngine extends EventEmitter<LockEvents> {
       if (!state) {
         throw new LockNotHeldError(`Lock ${name} is not held by this owner`, name);
       }
-      state.releasing = false;
-      const lost = this.holds.markLost(state, 'expired-or-taken');
-      this.holds.leave(state);
-      throw lost;
+      throw this.holds.markLostAndLeave(state, 'expired-or-taken');
     }
     if (result.kind === 'left') {
       if (state) {
-        state.count = result.holdCount;
-        state.releasing = false;
+        this.holds.reentryReleased(state, result.holdCount);
       }
       return;
     }

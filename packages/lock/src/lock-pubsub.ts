@@ -1,4 +1,4 @@
-import { parseGrant } from './lock-script-calls';
+import { parseGrant } from './calls/release.call';
 import type { LockRedisSubscriber } from './redis-client';
 
 interface Channel {

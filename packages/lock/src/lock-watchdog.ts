@@ -1,5 +1,6 @@
-import type { HeldLocks, HeldLock } from './held-locks';
-import { renewMany } from './lock-script-calls';
+import type { HeldLock } from './held-lock';
+import type { HeldLocks } from './held-locks';
+import { renewMany } from './calls/renew.call';
 import type { LockRedisClient } from './redis-client';
 import { inNeutralContext } from './neutral-context';
 

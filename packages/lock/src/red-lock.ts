@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { signalOf, type HeldLock } from './held-locks';
+import type { HeldLock } from './held-lock';
+import { signalOf } from './held-locks';
 import { gateKey, type LockEngine, type VerifyMode } from './lock-engine';
-import { holdCountOf } from './lock-script-calls';
+import { holdCountOf } from './calls/acquire.call';
 import { LockKeys } from './lock-keys';
 import { LockLostError, LockUnavailableError } from './lock.errors';
 import type { AcquireOptions, LockHandle, Lockable } from './lock.types';

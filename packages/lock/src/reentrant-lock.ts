@@ -1,9 +1,11 @@
 /* eslint-disable max-lines -- acquire, waiting (local gate, Redis queue, pub/sub) and release in one
    class around HeldLock; issue 22 part 2 splits waiting into named steps and moves hold state to one
    owner. */
-import { signalOf, type HeldLock } from './held-locks';
+import type { HeldLock } from './held-lock';
+import { signalOf } from './held-locks';
 import { gateKey, LockEngine, replicaSyncOf, type VerifyMode } from './lock-engine';
-import { holdCountOf, leaveQueue } from './lock-script-calls';
+import { holdCountOf } from './calls/acquire.call';
+import { leaveQueue } from './calls/leave-queue.call';
 import { GRANT_LEASE_MS } from './lua/release.lua';
 import { alreadyReleased } from './lock-handle';
 import { LockKeys } from './lock-keys';
@@ -95,12 +97,7 @@ export class ReentrantLock implements Lockable {
       return handle;
     }
     if (handle.holdCount === 1) {
-      state.confirming = this.engine.confirmReplicated(state, sync);
-      try {
-        await state.confirming;
-      } finally {
-        state.confirming = undefined;
-      }
+      await this.engine.holds.confirmWith(state, this.engine.confirmReplicated(state, sync));
     } else if (state.confirming) {
       // Re-entered while the first hold is still being confirmed: not confirmed until it is; if it
       // fails, this re-entry gives its own count back too.
@@ -415,10 +412,7 @@ export class ReentrantLock implements Lockable {
     const handle = this.firstHold(busySentAt - (leaseMs - firstLeaseMs), fencingToken, leaseTime, startedAt);
     const state = this.engine.holds.of(this.gateId, this.owner);
     if (!(handle instanceof Promise) && state) {
-      state.awaitingRenewal = true;
-      // Lost when the first lease ends, unless the renewal below lands before (it re-arms or clears
-      // this timer): a watchdog lock would otherwise learn of a failed renewal only at the next tick.
-      this.engine.holds.armLeaseTimer(state);
+      this.engine.holds.awaitRenewal(state);
       this.engine.renewHold(state).catch(() => undefined);
     }
     return handle;

@@ -1,8 +1,15 @@
 import { Redis } from 'ioredis';
 import { lockKeys } from '../src/lock-keys';
-import * as calls from '../src/lock-script-calls';
+import * as acquireCall from '../src/calls/acquire.call';
+import * as forceReleaseCall from '../src/calls/force-release.call';
+import * as leaveQueueCall from '../src/calls/leave-queue.call';
+import * as releaseCall from '../src/calls/release.call';
+import * as renewCall from '../src/calls/renew.call';
 import { LOCAL_TOKENS } from '../src/lua/local-tokens';
 import { simpleReleaseScript, type RedisServer, startTestRedis } from './support/repo';
+
+/** One typed function per script (src/calls/). */
+const calls = { ...acquireCall, ...releaseCall, ...renewCall, ...forceReleaseCall, ...leaveQueueCall };
 
 describe('lock Lua scripts through their typed wrappers (real Redis)', () => {
   let server: RedisServer;

@@ -1,15 +1,19 @@
 import { NO_LOCK_EVENTS, type LockBackendEvents } from '../lock-backend';
 import { LockLostError } from '../lock.errors';
 import type { LockLostEvent } from '../lock.types';
+import { inNeutralContext } from '../neutral-context';
 
-/** What every backend keeps of one owner's hold on one lock. */
+/** What every backend keeps of one owner's hold on one lock; `BackendHolds` alone writes these fields. */
 export interface BackendHold {
   readonly name: string;
   readonly owner: string;
   readonly controller: AbortController;
-  leaseTimer?: NodeJS.Timeout;
-  lost?: LockLostError;
+  readonly leaseTimer?: NodeJS.Timeout;
+  readonly lost?: LockLostError;
 }
+
+/** The writable form of the shared fields: only this file writes them. */
+type BackendHoldRecord = { -readonly [K in keyof BackendHold]: BackendHold[K] };
 
 /**
  * The holds of one non-Redis backend in this process, one per (lock, owner), and where they are
@@ -47,6 +51,11 @@ export class BackendHolds<H extends BackendHold> {
     return this.holds.get(holdKey(hold.name, hold.owner)) === hold;
   }
 
+  /** A fixed lease the holder enforces: after `leaseMs`, `onElapsed` (which marks the hold lost, and more). */
+  armLease(hold: H, leaseMs: number, onElapsed: () => void): void {
+    (hold as BackendHoldRecord).leaseTimer = inNeutralContext(() => setTimeout(onElapsed, leaseMs).unref());
+  }
+
   /** The hold is over: its lease timer stops and it leaves the registry (unless replaced meanwhile). */
   remove(hold: H): void {
     clearTimeout(hold.leaseTimer);
@@ -57,16 +66,18 @@ export class BackendHolds<H extends BackendHold> {
 
   /** Marks `hold` lost, once; returns its error. */
   markLost(hold: H, reason: LockLostEvent['reason'], detail?: string): LockLostError {
-    if (!hold.lost) {
-      clearTimeout(hold.leaseTimer);
-      const why = detail ? `${reason}: ${detail}` : reason;
-      hold.lost = new LockLostError(`Lock ${hold.name} was lost (${why})`, hold.name);
-      this.options.logger?.warn(`Lock ${hold.name} (${this.options.kind}) lost by ${hold.owner}: ${why}`);
-      this.options.onLost?.(hold);
-      hold.controller.abort(hold.lost);
-      this.events.lost({ name: hold.name, owner: hold.owner, reason });
+    if (hold.lost) {
+      return hold.lost;
     }
-    return hold.lost;
+    clearTimeout(hold.leaseTimer);
+    const why = detail ? `${reason}: ${detail}` : reason;
+    const lost = new LockLostError(`Lock ${hold.name} was lost (${why})`, hold.name);
+    (hold as BackendHoldRecord).lost = lost;
+    this.options.logger?.warn(`Lock ${hold.name} (${this.options.kind}) lost by ${hold.owner}: ${why}`);
+    this.options.onLost?.(hold);
+    hold.controller.abort(lost);
+    this.events.lost({ name: hold.name, owner: hold.owner, reason });
+    return lost;
   }
 }
 

@@ -159,7 +159,7 @@ export class MySqlSessionLockBackend implements LockBackend {
     this.holds.add(entered);
     inNeutralContext(() => {
       if (hold.leaseMs !== undefined) {
-        entered.leaseTimer = setTimeout(() => this.markLost(entered, 'lease-elapsed'), hold.leaseMs).unref();
+        this.holds.armLease(entered, hold.leaseMs, () => this.markLost(entered, 'lease-elapsed'));
       }
       this.heartbeat ??= setInterval(() => void this.checkAll(), this.heartbeatMs).unref();
     });

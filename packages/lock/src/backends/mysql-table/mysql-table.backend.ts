@@ -154,9 +154,7 @@ export class MySqlTableLockBackend implements LockBackend {
     if (entered.watchdog) {
       this.ensureWatchdog();
     } else {
-      entered.leaseTimer = inNeutralContext(() =>
-        setTimeout(() => this.markLost(entered, 'lease-elapsed'), entered.leaseMs).unref(),
-      );
+      this.holds.armLease(entered, entered.leaseMs, () => this.markLost(entered, 'lease-elapsed'));
     }
     return entered;
   }

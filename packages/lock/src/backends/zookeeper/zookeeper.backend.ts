@@ -130,10 +130,10 @@ export class ZooKeeperLockBackend implements LockBackend {
     this.holds.add(entered);
     inNeutralContext(() => {
       if (leaseMs !== undefined) {
-        entered.leaseTimer = setTimeout(() => {
+        this.holds.armLease(entered, leaseMs, () => {
           this.markLost(entered, 'lease-elapsed');
           this.removeNode(entered.session, entered.name, entered.path);
-        }, leaseMs).unref();
+        });
       }
       if (!this.heartbeat) {
         // Every sixth of the session timeout: the session's margin is a third (see ZooKeeperSession).
