@@ -3,7 +3,7 @@ import type { HandedOver, LocalGate } from './local-gate';
 import { LockLostError } from './lock.errors';
 import type { LockLostEvent } from './lock.types';
 import { inNeutralContext } from './neutral-context';
-import { VacatingMap } from './vacating-map';
+import { HeldLockRegistry } from './held-lock-registry';
 
 /** The writable form of a hold: only this file writes a HeldLock (everyone else reads its read-only view). */
 type HoldRecord = { -readonly [K in keyof HeldLock]: HeldLock[K] };
@@ -23,39 +23,13 @@ export interface HeldLocksOptions {
 }
 
 /**
- * The locks this process holds, one entry per (node, lock), and the only writer of a hold's state:
- * a hold is entered (`enter`), renewed, released, handed over, left (`leave`) and lost (`markLost`)
- * here and nowhere else — `HeldLock` is read-only to everyone else. Redis lets one owner at a time
- * hold a lock, so one entry per (node, lock) suffices; a lost holder's state may be replaced by the
- * next holder's while its handle still refers to it.
+ * The locks this process holds (the lookups: `HeldLockRegistry`), and the only writer of a hold's
+ * state: a hold is entered (`enter`), renewed, released, handed over, left (`leave`) and lost
+ * (`markLost`) here and nowhere else — `HeldLock` is read-only to everyone else.
  */
-export class HeldLocks {
-  private readonly held = new VacatingMap<string, HeldLock>();
-
-  constructor(private readonly options: HeldLocksOptions) {}
-
-  get size(): number {
-    return this.held.size;
-  }
-
-  values(): IterableIterator<HeldLock> {
-    return this.held.values();
-  }
-
-  /** Whatever state is registered for the lock (any owner's). */
-  entry(gateId: string): HeldLock | undefined {
-    return this.held.get(gateId);
-  }
-
-  /** This process's state of `owner`'s hold on a lock, if it holds it. */
-  of(gateId: string, owner: string): HeldLock | undefined {
-    const state = this.held.get(gateId);
-    return state !== undefined && state.owner === owner ? state : undefined;
-  }
-
-  /** Whether `state` is the registered hold (not lost and replaced, not yet released). */
-  isCurrent(state: HeldLock): boolean {
-    return this.held.get(state.gateId) === state;
+export class HeldLocks extends HeldLockRegistry {
+  constructor(private readonly options: HeldLocksOptions) {
+    super();
   }
 
   /** Records a successful acquisition (first or re-entry) and returns its state. */
@@ -107,19 +81,6 @@ export class HeldLocks {
   }
 
   /**
-   * The registered hold that carries on `state`'s hold in Redis: `state` itself, or the owner it was
-   * handed to locally since (same Redis owner field, same Redis grant). A renewal or check sent for
-   * `state` counts for that one.
-   */
-  carrierOf(state: HeldLock): HeldLock | undefined {
-    const current = this.held.get(state.gateId);
-    return current === state ||
-      (current !== undefined && current.heldAs === state.heldAs && current.redisToken === state.redisToken)
-      ? current
-      : undefined;
-  }
-
-  /**
    * A renewal (or check) sent at `sentAt` for `sent` succeeded: the lease of whoever carries that
    * hold now runs from then — unless it was released (or replaced) meanwhile.
    */
@@ -134,7 +95,7 @@ export class HeldLocks {
       // renew.lua extended the fixed lease too.
       this.armLeaseTimer(state);
     } else {
-      // A direct grant's first-lease timer (see ReentrantLock.directGrant): the watchdog has it now.
+      // A direct grant's first-lease timer (see `awaitRenewal`): the watchdog has it now.
       clearTimeout(state.leaseTimer);
     }
   }
@@ -145,15 +106,6 @@ export class HeldLocks {
    */
   canHandOver(state: HeldLock, next: { leaseMs: number }, burstLimit: number): boolean {
     return this.held.get(state.gateId) === state && mayHandOverLocally(state, next, burstLimit);
-  }
-
-  /**
-   * A registered hold of another owner carried by `owner`'s Redis field (handed over locally), not
-   * lost: `owner` must neither take nor release that field meanwhile.
-   */
-  carriedFor(gateId: string, owner: string): HeldLock | undefined {
-    const entry = this.held.get(gateId);
-    return entry !== undefined && entry.heldAs === owner && entry.owner !== owner && !entry.lost ? entry : undefined;
   }
 
   /**

@@ -7,7 +7,7 @@ export { LockService, type LockServiceOptions, type LockExecutor, type WithLockO
 export type { ReentrantLock } from './reentrant-lock';
 export type { MultiLock } from './multi-lock';
 export type { RedLock, RedLockOptions } from './red-lock';
-export type { VerifyMode } from './lock-engine';
+export type { VerifyMode } from './lock-steps';
 export type {
   AcquireOptions,
   LockAcquiredEvent,

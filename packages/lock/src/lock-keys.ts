@@ -72,3 +72,6 @@ function buildKeys(prefix: string, name: string): LockKeys {
     handoverKeys: [lock, channel, waiters, fence, waiterInfo, burst],
   };
 }
+
+/** Identifies a lock of one node in this process; node 0's is the lock key itself (no string built per call). */
+export const gateKey = (node: number, lockKey: string) => (node === 0 ? lockKey : `${node}|${lockKey}`);

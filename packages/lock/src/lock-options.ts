@@ -1,4 +1,4 @@
-import type { AcquireOptions } from './lock.types';
+import type { AcquireOptions, ReplicaSync } from './lock.types';
 
 /** Largest duration Node timers and Redis' PEXPIRE both take without overflow (2^31 − 1 ms, ~24.8 days). */
 export const MAX_DURATION_MS = 2 ** 31 - 1;
@@ -64,3 +64,8 @@ export const DEFAULT_REPLICA_SYNC_TIMEOUT_MS = 1000;
 
 /** How much of a lease `assertHeld('lease')` does not trust (the renewal may be about to be late). */
 export const leaseSafetyMargin = (leaseMs: number) => Math.max(1000, leaseMs / 10);
+
+/** The replica-safe grant setting with its timeout filled in; undefined when off. */
+export function replicaSyncOf(sync: ReplicaSync | false | undefined): Required<ReplicaSync> | undefined {
+  return sync ? { replicas: sync.replicas, timeoutMs: sync.timeoutMs ?? DEFAULT_REPLICA_SYNC_TIMEOUT_MS } : undefined;
+}

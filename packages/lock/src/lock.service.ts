@@ -1,6 +1,6 @@
 import { REDIS_BACKEND, type LockBackend, type LockBackendEvents } from './lock-backend';
-import { LockEngine, type LockEngineOptions, type LockEvents } from './lock-engine';
-import { inNeutralContext } from './neutral-context';
+import { LockEngine } from './lock-engine';
+import type { LockEngineOptions, LockEvents } from './lock-engine-options';
 import { MultiLock } from './multi-lock';
 import { ReentrantLock } from './reentrant-lock';
 import { RedLock, RedLockOptions } from './red-lock';
@@ -186,9 +186,7 @@ export class LockService implements LockExecutor {
   /** A backend's events, emitted as the service's (outside any caller's async context, as Redis' are). */
   private eventsOf(kind: string): LockBackendEvents {
     const emit = <E extends keyof LockEvents>(event: E, payload: LockEvents[E][0]) =>
-      inNeutralContext(() =>
-        (this.engine.emit as (e: E, p: LockEvents[E][0]) => boolean)(event, { ...payload, backend: kind }),
-      );
+      this.engine.emitNeutral(event, { ...payload, backend: kind });
     return {
       acquired: (event) => emit('lockAcquired', event),
       timedOut: (event) => emit('lockTimedOut', event),

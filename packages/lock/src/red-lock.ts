@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { HeldLock } from './held-lock';
 import { signalOf } from './held-locks';
-import { gateKey, type LockEngine, type VerifyMode } from './lock-engine';
+import type { LockSteps, VerifyMode } from './lock-steps';
 import { holdCountOf } from './calls/acquire.call';
-import { LockKeys } from './lock-keys';
+import { gateKey, type LockKeys } from './lock-keys';
 import { LockLostError, LockUnavailableError } from './lock.errors';
 import type { AcquireOptions, LockHandle, Lockable } from './lock.types';
 import { invalidAcquireOptions } from './lock-options';
@@ -23,6 +23,11 @@ export interface RedLockOptions {
 const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> =>
   Promise.race([promise, sleep(ms, undefined, { ref: false }).then(() => Promise.reject(new Error('node timeout')))]);
 
+/** What a RedLock needs of the engine: a lock's steps, and giving back one re-entry on one node. */
+export interface RedLockSteps extends LockSteps {
+  releaseReentry(node: number, name: string, owner: string): Promise<void>;
+}
+
 /**
  * RedLock over N independent Redis nodes: the lock is held when a majority (N/2+1) granted it
  * within the validity time (lease − elapsed − drift). On failure every node is released.
@@ -36,13 +41,13 @@ export class RedLock implements Lockable {
   private readonly quorum: number;
 
   constructor(
-    private readonly engine: LockEngine,
+    private readonly steps: RedLockSteps,
     readonly name: string,
     readonly owner: string,
     private readonly nodes: number[],
     private readonly options: RedLockOptions = {},
   ) {
-    this.keys = engine.keys(name);
+    this.keys = steps.keys(name);
     this.quorum = Math.floor(nodes.length / 2) + 1;
   }
 
@@ -52,11 +57,11 @@ export class RedLock implements Lockable {
       throw invalid;
     }
     const deadline = performance.now() + (options.waitTime ?? 0);
-    const leaseMs = options.leaseTime ?? this.engine.watchdogTimeoutMs;
+    const leaseMs = options.leaseTime ?? this.steps.watchdogTimeoutMs;
     const drift = leaseMs * (this.options.clockDriftFactor ?? 0.01) + 2;
     for (;;) {
-      if (this.engine.isClosed) {
-        throw this.engine.closedError(this.name);
+      if (this.steps.isClosed) {
+        throw this.steps.closedError(this.name);
       }
       // Parts this owner already holds: on those nodes this round is a re-entry.
       const heldParts = this.nodes.map((node) => this.heldOn(node));
@@ -65,7 +70,7 @@ export class RedLock implements Lockable {
       const results = await Promise.allSettled(
         this.nodes.map((node, i) =>
           withTimeout(
-            this.engine.attempt(
+            this.steps.attempt(
               {
                 node,
                 keys: this.keys,
@@ -94,13 +99,13 @@ export class RedLock implements Lockable {
           });
         } else if (heldParts[i] !== undefined) {
           // A re-entry found this part gone: the outer hold lost it.
-          this.engine.holds.markLost(heldParts[i], 'expired-or-taken');
+          this.steps.markLost(heldParts[i]);
         }
       });
       const validity = leaseMs - (performance.now() - startedAt) - drift;
       const majorityKept =
         !reentering || heldParts.filter((part) => part !== undefined && !part.lost).length >= this.quorum;
-      if (granted.length >= this.quorum && validity > 0 && majorityKept && !this.engine.isClosed) {
+      if (granted.length >= this.quorum && validity > 0 && majorityKept && !this.steps.isClosed) {
         return this.handle(startedAt, granted, options.leaseTime);
       }
       // A re-entry round gives back only the holds it added; a first round clears every node (a
@@ -109,8 +114,8 @@ export class RedLock implements Lockable {
       if (!majorityKept) {
         throw new LockLostError(`RedLock ${this.name} lost its majority`, this.name);
       }
-      if (this.engine.isClosed) {
-        throw this.engine.closedError(this.name);
+      if (this.steps.isClosed) {
+        throw this.steps.closedError(this.name);
       }
       if (unreachable > this.nodes.length - this.quorum) {
         throw new LockUnavailableError(
@@ -136,7 +141,7 @@ export class RedLock implements Lockable {
     leaseTime?: number,
   ): LockHandle {
     const parts = granted.map((part) =>
-      this.engine.holds.enter({
+      this.steps.hold({
         gateId: gateKey(part.node, this.keys.lock),
         node: part.node,
         name: this.name,
@@ -165,7 +170,7 @@ export class RedLock implements Lockable {
       holdCount: Math.min(...granted.map((part) => part.count)),
       signal: controller.signal,
       assertHeld: async (mode?: VerifyMode) => {
-        const results = await Promise.allSettled(parts.map((part) => this.engine.verify(part, mode)));
+        const results = await Promise.allSettled(parts.map((part) => this.steps.verify(part, mode)));
         const held = results.filter((result) => result.status === 'fulfilled').length;
         if (held < this.quorum) {
           throw new LockLostError(`RedLock ${this.name} is held by only ${held} node(s)`, this.name);
@@ -174,7 +179,7 @@ export class RedLock implements Lockable {
       unlock: unlockOnce(this.name, async () => {
         const results = await Promise.allSettled(
           granted.map((part, i) =>
-            this.engine.release({ node: part.node, name: this.name, owner: this.owner, state: parts[i] }),
+            this.steps.release({ node: part.node, name: this.name, owner: this.owner, state: parts[i] }),
           ),
         );
         const ok = results.filter((result) => result.status === 'fulfilled').length;
@@ -186,7 +191,7 @@ export class RedLock implements Lockable {
   }
 
   private heldOn(node: number) {
-    return this.engine.holds.of(gateKey(node, this.keys.lock), this.owner);
+    return this.steps.holdOf(gateKey(node, this.keys.lock), this.owner);
   }
 
   /** Gives back what a failed re-entry round added: one hold where a part was held, the new hold elsewhere. */
@@ -196,8 +201,8 @@ export class RedLock implements Lockable {
       granted.map(({ node }) =>
         withTimeout(
           heldParts[this.nodes.indexOf(node)] !== undefined
-            ? this.engine.releaseReentry(node, this.name, this.owner)
-            : this.engine.release({ node, name: this.name, owner: this.owner }),
+            ? this.steps.releaseReentry(node, this.name, this.owner)
+            : this.steps.release({ node, name: this.name, owner: this.owner }),
           timeout,
         ),
       ),
@@ -209,7 +214,7 @@ export class RedLock implements Lockable {
     await Promise.allSettled(
       nodes.map((node) =>
         withTimeout(
-          this.engine.release({ node, name: this.name, owner: this.owner }),
+          this.steps.release({ node, name: this.name, owner: this.owner }),
           this.options.nodeTimeoutMs ?? 100,
         ),
       ),

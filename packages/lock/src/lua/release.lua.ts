@@ -5,7 +5,7 @@ import type { PublishCommand } from './publish-command';
 
 /**
  * The first lease of a direct grant to another process (see grantLeaseMs below); the new holder
- * (ReentrantLock.directGrant) extends it at once and counts its hold from it.
+ * (LockAcquisition.wonInRedis) extends it at once and counts its hold from it.
  */
 export const GRANT_LEASE_MS = 2000;
 
