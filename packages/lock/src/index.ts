@@ -1,7 +1,9 @@
 /**
- * The lock library's core entry (no framework): named reentrant locks on Redis with a watchdog,
- * pub/sub waiting, fencing tokens and a lost-lock signal; MultiLock and RedLock over independent
- * nodes; `withLock`. The NestJS module and `@DistributedLock` are in `./nest`.
+ * The lock library's core entry (no framework), what a Redis user needs: named reentrant locks on
+ * Redis with a watchdog, pub/sub waiting, fencing tokens and a lost-lock signal; MultiLock and
+ * RedLock over independent nodes; `withLock`; the errors and the fencing helpers. The NestJS module
+ * and `@DistributedLock` are in `./nest`, the MySQL and ZooKeeper backends in `./mysql` and
+ * `./zookeeper`, the script runner and the structural Redis client types in `./lua`.
  */
 export { LockService, type LockServiceOptions, type LockExecutor, type WithLockOptions } from './lock.service';
 export type { ReentrantLock } from './reentrant-lock';
@@ -29,32 +31,7 @@ export {
   LockTimeoutError,
   LockUnavailableError,
 } from './lock.errors';
-export { InvalidLockOptionError, MAX_DURATION_MS } from './lock-options';
+export { InvalidLockOptionError } from './lock-options';
 export { StaleFencingTokenError, assertFencedWrite, fencedUpdate, type FencedUpdate } from './fencing';
 export { REDIS_BACKEND, type LockBackend } from './lock-backend';
 export { LocalLockService } from './local-lock.service';
-export { MySqlTableLockBackend, type MySqlTableLockOptions } from './backends/mysql-table/mysql-table.backend';
-export type { MySqlLockClient } from './backends/mysql-table/mysql-client';
-export { LuaScript } from './lua-script';
-export type {
-  LockRedisClient,
-  LockRedisPipeline,
-  LockRedisSubscriber,
-  LockScriptClient,
-  ScriptArg,
-} from './redis-client';
-export { MySqlNamedLockBackend, type MySqlNamedLockOptions } from './backends/mysql-named/mysql-named.backend';
-export { MySqlRowLockBackend, type MySqlRowLockOptions } from './backends/mysql-row/mysql-row.backend';
-export type { MySqlSessionLockOptions } from './backends/mysql-session/mysql-session.backend';
-export type {
-  MySqlPinnedConnection,
-  MySqlSessionPool,
-  TimedQuery,
-} from './backends/mysql-session/mysql-session-client';
-export { ZooKeeperLockBackend, type ZooKeeperLockOptions } from './backends/zookeeper/zookeeper.backend';
-export type {
-  ZooKeeperLockClient,
-  ZooKeeperStat,
-  ZooKeeperEvent,
-  ZooKeeperError,
-} from './backends/zookeeper/zookeeper-client';

@@ -12,13 +12,11 @@ import {
   LockService,
   LockTimeoutError,
   LockUnavailableError,
-  MySqlNamedLockBackend,
-  MySqlRowLockBackend,
-  MySqlTableLockBackend,
-  ZooKeeperLockBackend,
   type Lockable,
   type LockHandle,
 } from '../src';
+import { MySqlNamedLockBackend, MySqlRowLockBackend, MySqlTableLockBackend } from '../src/mysql';
+import { ZooKeeperLockBackend } from '../src/zookeeper';
 import {
   type RedisServer,
   RedisCluster,
@@ -42,7 +40,12 @@ const ZK_SESSION_MS = 800;
  * keeps it until killed.
  */
 const CHILD_JS = `
-const lib = require(${JSON.stringify(PACKAGE_ROOT)});
+const manifest = require(${JSON.stringify(join(PACKAGE_ROOT, 'package.json'))});
+// What a user imports: the core entry, and the backends from their own entries.
+const lib = Object.assign(
+  {},
+  ...['.', './mysql', './zookeeper'].map((entry) => require(${JSON.stringify(PACKAGE_ROOT)} + '/' + manifest.exports[entry].default)),
+);
 const { Cluster, Redis } = require(${JSON.stringify(join(REPO_ROOT, 'node_modules/ioredis'))});
 const { createPool } = require(${JSON.stringify(join(REPO_ROOT, 'node_modules/mysql2/promise'))});
 const zookeeper = require(${JSON.stringify(join(REPO_ROOT, 'node_modules/node-zookeeper-client'))});

@@ -98,6 +98,38 @@ describe('The lock library as a package (npm pack, installed into an empty proje
     expect(files.filter((file) => file.endsWith('.lua'))).toEqual([]);
   });
 
+  it('exports from its root what a Redis user needs; backends and low-level pieces only from their subpaths', async () => {
+    const script = `const entries = {};
+      for (const entry of ['', '/nest', '/mysql', '/zookeeper', '/lua']) {
+        entries[entry || '.'] = Object.keys(require('@seckill/lock' + entry)).sort();
+      }
+      process.stdout.write(JSON.stringify(entries));`;
+    const { stdout } = await run('node', ['-e', script], { cwd: consumer, timeout: 30_000 });
+    const entries = JSON.parse(stdout) as Record<string, string[]>;
+    expect(entries['.']).toEqual(
+      [
+        'InvalidLockKeyError',
+        'InvalidLockOptionError',
+        'LocalLockService',
+        'LockError',
+        'LockInsideTransactionError',
+        'LockLostError',
+        'LockNotHeldError',
+        'LockNotReplicatedError',
+        'LockService',
+        'LockTimeoutError',
+        'LockUnavailableError',
+        'REDIS_BACKEND',
+        'StaleFencingTokenError',
+        'assertFencedWrite',
+        'fencedUpdate',
+      ].sort(),
+    );
+    expect(entries['/mysql']).toEqual(['MySqlNamedLockBackend', 'MySqlRowLockBackend', 'MySqlTableLockBackend']);
+    expect(entries['/zookeeper']).toEqual(['ZooKeeperLockBackend']);
+    expect(entries['/lua']).toEqual(['LuaScript', 'MAX_DURATION_MS']);
+  });
+
   it("compiles the README's examples (strict) and runs the first to its end: it takes the lock and exits", async () => {
     await run(process.execPath, [TSC, ...TSC_CONSUMER, ...TSC_TARGET, ...examples], {
       cwd: consumer,

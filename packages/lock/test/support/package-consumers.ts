@@ -44,11 +44,11 @@ const [url, instanceId, rounds] = process.argv.slice(2);
 
 /** Typed, compiled against the declarations of every entry only (strict). */
 export const CONSUMER_TS = `
-import { LockService, type LockServiceOptions, type LockHandle, LockLostError, LuaScript } from '@seckill/lock';
+import { LockService, type LockServiceOptions, type LockHandle, LockLostError } from '@seckill/lock';
 import { LockModule, DistributedLock, LOCK_EXECUTOR, type LockModuleOptions } from '@seckill/lock/nest';
 import { MySqlTableLockBackend, type MySqlLockClient } from '@seckill/lock/mysql';
 import { ZooKeeperLockBackend, type ZooKeeperLockClient } from '@seckill/lock/zookeeper';
-import { LuaScript as OwnScript, type LockScriptClient } from '@seckill/lock/lua';
+import { LuaScript, MAX_DURATION_MS, type LockScriptClient, type LockRedisClient } from '@seckill/lock/lua';
 import { Redis } from 'ioredis';
 
 const redis = new Redis();
@@ -64,9 +64,10 @@ async function critical(): Promise<number> {
 }
 const moduleOptions: LockModuleOptions = { instanceId: 'typed', nodes: [redis], mode: 'redis' };
 const script = new LuaScript('one', 'return 1', 0);
-const ownScript: LuaScript = new OwnScript('own', 'return 1', 0);
 const scriptClient: LockScriptClient = redis;
+const node: LockRedisClient = redis;
+const longest: number = MAX_DURATION_MS;
 type Backends = [MySqlTableLockBackend, ZooKeeperLockBackend, MySqlLockClient, ZooKeeperLockClient];
-void [critical, moduleOptions, script, ownScript, scriptClient, LockModule, DistributedLock, LOCK_EXECUTOR, LockLostError];
+void [critical, moduleOptions, script, scriptClient, node, longest, LockModule, DistributedLock, LOCK_EXECUTOR, LockLostError];
 void (null as unknown as Backends);
 `;
