@@ -78,6 +78,16 @@ describe(HeldLocks.name, () => {
     expect(short.holds.canHandOver(short.state, WATCHDOG_WAITER, 16)).toBe(false);
   });
 
+  it('is the only writer of a hold: the state everyone else gets is read-only (tsc checks this spec)', () => {
+    const { state } = holding();
+    const writeOutside = () => {
+      // @ts-expect-error HeldLock is read-only outside held-locks.ts
+      state.count = 2;
+    };
+    expect(writeOutside).toBeInstanceOf(Function);
+    expect(state.count).toBe(1);
+  });
+
   it('does not name a lost carried hold as carried (its field may be taken anew)', () => {
     const { gate, holds, state } = holding();
     void gate.enter(keys.lock, 'b', 1000);
