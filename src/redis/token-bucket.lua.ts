@@ -1,8 +1,8 @@
 // Embedded (the lock library's convention for every script of the repository): the build ships it
 // inside its JavaScript, with no .lua asset to copy or find at run time.
 export const TOKEN_BUCKET_LUA = String.raw`
--- Token buckets, prepended to the admission scripts (seckill-reserve.lua, seckill-admit.lua) when
--- they are loaded, so a request's rate limits are checked in the same round trip as its admission.
+-- Token buckets, prepended to the admission scripts (seckill-reserve.lua, seckill-admit.lua, through
+-- admission-batch.lua.ts) when they are loaded, so a request's rate limits are checked in the same round trip as its admission.
 -- A bucket holds at most 'burst' tokens and refills at 'ratePerSecond'; a request takes one token
 -- from each of its buckets — from all of them or, if any is empty, from none (a user over their
 -- own limit does not drain the address bucket they share, and a refusal writes nothing).

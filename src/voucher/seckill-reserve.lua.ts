@@ -2,9 +2,10 @@
 // inside its JavaScript, with no .lua asset to copy or find at run time.
 export const SECKILL_RESERVE_LUA = String.raw`
 -- Synchronous admission of a batch of requests for one voucher, one round trip for all of them: each
--- request's rate limits (per user and per client address, token buckets of this sale; takeTokens is
--- prepended from token-bucket.lua), then the window against this server's clock (TIME, so replicas
--- with skewed clocks agree), then for each request in order the stock and the buyer; an admitted
+-- request's rate limits (per user and per client address, token buckets of this sale), then the
+-- window against this server's clock (TIME, so replicas with skewed clocks agree), then for each
+-- request in order the stock and the buyer (newBatch, limitBatch, batchReply and takeTokens are
+-- prepended from admission-batch.lua.ts); an admitted
 -- request reserves one unit, so only about 'stock' requests go on to MySQL. Replicas send the
 -- requests that arrived in the same event-loop turn together (ReserveBatcher).
 -- KEYS: state, buyers, then (only when a limit is on) for each request its user bucket and its
@@ -26,63 +27,35 @@ local limited = #KEYS > 2
 
 local now = redis.call('time')
 local nowMs = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-local codes = {}
-local retries = {}
-
-local function reply(endMs)
-  local out = {endMs}
-  for i = 1, requests do
-    out[2 * i] = codes[i]
-    out[2 * i + 1] = retries[i] or 0
-  end
-  return out
-end
-
+local batch = newBatch(requests)
 -- Limits first: a refused request costs nothing else and counts whatever the sale's state.
 if limited then
-  for i = 1, requests do
-    local allowed, retryAfterMs = takeTokens({
-      {KEYS[1 + 2 * i], userRate, userBurst},
-      {KEYS[2 + 2 * i], addressRate, addressBurst},
-    }, nowMs)
-    if not allowed then
-      codes[i] = 6
-      retries[i] = retryAfterMs
-    end
-  end
-end
-
--- Answers every request the limits let through with one code.
-local function all(code, endMs)
-  for i = 1, requests do
-    codes[i] = codes[i] or code
-  end
-  return reply(endMs)
+  limitBatch(batch, 3, {userRate, userBurst, addressRate, addressBurst}, nowMs, 6)
 end
 
 local state = redis.call('hmget', stateKey, 'stock', 'begin', 'end')
 -- A partial hash (e.g. only a sold-out mark survived) counts as unpublished: MySQL will repair it.
 if not state[1] or not state[2] or not state[3] then
-  return all(0, 0)
+  return batchReply(batch, 0, 0)
 end
 local endMs = tonumber(state[3])
 if nowMs < tonumber(state[2]) then
-  return all(1, endMs)
+  return batchReply(batch, endMs, 1)
 end
 if nowMs >= endMs then
-  return all(2, endMs)
+  return batchReply(batch, endMs, 2)
 end
 
 local stock = tonumber(state[1])
 local taken = 0
 for i = 1, requests do
-  if not codes[i] then
+  if not batch.codes[i] then
     if stock - taken <= 0 then
-      codes[i] = 3
+      batch.codes[i] = 3
     elseif redis.call('sismember', buyersKey, ARGV[FIRST_REQUEST_ARG + i - 1]) == 1 then
-      codes[i] = 4
+      batch.codes[i] = 4
     else
-      codes[i] = 5
+      batch.codes[i] = 5
       taken = taken + 1
     end
   end
@@ -90,5 +63,5 @@ end
 if taken > 0 then
   redis.call('hincrby', stateKey, 'stock', -taken)
 end
-return reply(endMs)
+return batchReply(batch, endMs)
 `;

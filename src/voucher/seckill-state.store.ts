@@ -3,7 +3,7 @@ import type { AppRedis } from '../redis/redis-connections';
 import { redisNowMs } from '../redis/redis-clock';
 import { RedisScript, writtenAtOnce } from '../redis/redis-script';
 import type { LockScriptClient } from '@seckill/lock/lua';
-import { TOKEN_BUCKET_LUA } from '../redis/token-bucket';
+import { ADMISSION_BATCH_LUA } from './admission-batch.lua';
 import type { RateLimitArgs } from '../rate-limit/rate-limit.policy';
 import { REDIS_CLIENT } from '../redis/redis.tokens';
 import { RESERVE_ADMISSIONS, type Admission } from './admission';
@@ -15,7 +15,7 @@ import { SECKILL_STOCK_LUA } from './seckill-stock.lua';
 import { KEEP_AFTER_END_MS, RESTOCK_CHANNEL, seckillKeys } from './seckill-keys';
 import { SALE_PUBLISH_HOOK, type SalePublishHook } from './sale-publish.hook';
 
-const reserveScript = RedisScript.withPrelude(TOKEN_BUCKET_LUA, {
+const reserveScript = RedisScript.withPrelude(ADMISSION_BATCH_LUA, {
   name: 'seckill-reserve.lua',
   source: SECKILL_RESERVE_LUA,
   keys: [2, 2002],

@@ -4,7 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { LockScriptClient } from '@seckill/lock/lua';
 import { masterOf, onNodeOf, type AppRedis } from '../../redis/redis-connections';
 import { RedisScript, writtenAtOnce } from '../../redis/redis-script';
-import { TOKEN_BUCKET_LUA } from '../../redis/token-bucket';
+import { ADMISSION_BATCH_LUA } from '../../voucher/admission-batch.lua';
 import { REDIS_CLIENT } from '../../redis/redis.tokens';
 import { KEEP_AFTER_END_MS, RESTOCK_CHANNEL } from '../../voucher/seckill-keys';
 import { ORDER_CONSUMER_GROUP, orderStreamKeys } from './order-stream.keys';
@@ -16,7 +16,7 @@ import { parseEntries, type MalformedEntry, type RawEntry, type StreamOrder } fr
 import { groupByVoucher } from '../group-by-voucher';
 
 // 4 keys of the sale, then two rate-limit buckets per request (ORDER_ADMISSION_BATCH_MAX ≤ 1,000).
-const admitScript = RedisScript.withPrelude(TOKEN_BUCKET_LUA, {
+const admitScript = RedisScript.withPrelude(ADMISSION_BATCH_LUA, {
   name: 'seckill-admit.lua',
   source: SECKILL_ADMIT_LUA,
   keys: [4, 2004],

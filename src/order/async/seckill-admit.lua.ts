@@ -2,10 +2,10 @@
 // inside its JavaScript, with no .lua asset to copy or find at run time.
 export const SECKILL_ADMIT_LUA = String.raw`
 -- Asynchronous admission of a batch of requests for one voucher, one round trip for all of them:
--- each request's rate limits (per user and per client address, token buckets of this sale;
--- takeTokens is prepended from token-bucket.lua), then the window against this server's clock (TIME,
--- never a replica's), then for each request in order the stock, the buyer and the persistence
--- backlog; an admitted request takes its unit, records its buyer and appends its order to the
+-- each request's rate limits (per user and per client address, token buckets of this sale), then
+-- the window against this server's clock (TIME, never a replica's), then for each request in order
+-- the stock, the buyer and the persistence backlog (newBatch, limitBatch, batchReply and takeTokens
+-- are prepended from admission-batch.lua.ts); an admitted request takes its unit, records its buyer and appends its order to the
 -- voucher's stream, all atomically. Replicas send the requests that arrived in the same event-loop
 -- turn together (one script call per voucher instead of one per request: in Node the round trip
 -- costs more than the script).
@@ -33,51 +33,23 @@ local limited = #KEYS > 4
 
 local now = redis.call('time')
 local nowMs = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-local codes = {}
-local retries = {}
-
-local function reply(endMs)
-  local out = {endMs}
-  for i = 1, requests do
-    out[2 * i] = codes[i]
-    out[2 * i + 1] = retries[i] or 0
-  end
-  return out
-end
-
+local batch = newBatch(requests)
 -- Limits first: a refused request costs nothing else and counts whatever the sale's state.
 if limited then
-  for i = 1, requests do
-    local allowed, retryAfterMs = takeTokens({
-      {KEYS[3 + 2 * i], userRate, userBurst},
-      {KEYS[4 + 2 * i], addressRate, addressBurst},
-    }, nowMs)
-    if not allowed then
-      codes[i] = 7
-      retries[i] = retryAfterMs
-    end
-  end
-end
-
--- Answers every request the limits let through with one code.
-local function all(code, endMs)
-  for i = 1, requests do
-    codes[i] = codes[i] or code
-  end
-  return reply(endMs)
+  limitBatch(batch, 5, {userRate, userBurst, addressRate, addressBurst}, nowMs, 7)
 end
 
 local state = redis.call('hmget', stateKey, 'stock', 'begin', 'end', 'accepted', 'settled')
 -- A partial hash (e.g. only a counter survived) counts as missing: it is rebuilt from MySQL.
 if not state[1] or not state[2] or not state[3] then
-  return all(0, 0)
+  return batchReply(batch, 0, 0)
 end
 local endMs = tonumber(state[3])
 if nowMs < tonumber(state[2]) then
-  return all(1, endMs)
+  return batchReply(batch, endMs, 1)
 end
 if nowMs >= endMs then
-  return all(2, endMs)
+  return batchReply(batch, endMs, 2)
 end
 
 local stock = tonumber(state[1])
@@ -85,17 +57,17 @@ local stock = tonumber(state[1])
 local backlog = tonumber(state[4] or 0) - tonumber(state[5] or 0)
 local taken = 0
 for i = 1, requests do
-  if not codes[i] then
+  if not batch.codes[i] then
     local userId = ARGV[FIRST_REQUEST_ARG + 2 * (i - 1)]
     local orderId = ARGV[FIRST_REQUEST_ARG + 2 * (i - 1) + 1]
     if stock - taken <= 0 then
-      codes[i] = 3
+      batch.codes[i] = 3
     elseif redis.call('sismember', buyersKey, userId) == 1 then
-      codes[i] = 4
+      batch.codes[i] = 4
     elseif backlog + taken >= maxBacklog then
-      codes[i] = 6
+      batch.codes[i] = 6
     else
-      codes[i] = 5
+      batch.codes[i] = 5
       taken = taken + 1
       -- Added at once, so a second request of the same user in this batch is already a buyer.
       redis.call('sadd', buyersKey, userId)
@@ -114,5 +86,5 @@ if taken > 0 then
   redis.call('pexpireat', buyersKey, expireAt)
   redis.call('pexpireat', pendingKey, expireAt)
 end
-return reply(endMs)
+return batchReply(batch, endMs)
 `;
