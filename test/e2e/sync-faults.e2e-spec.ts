@@ -20,6 +20,18 @@ async function burst(url: string, voucherId: string, firstUser: number, count: n
   );
 }
 
+/** The user's order, tried every 250 ms while it answers 503 (for at most 30 s): the first other answer. */
+async function untilNot503(url: string, voucherId: string, userId: string): Promise<OrderAttempt> {
+  const deadline = Date.now() + 30_000;
+  let attempt = await orderOnce(url, voucherId, userId);
+  while (attempt.status === 503) {
+    expect(Date.now()).toBeLessThan(deadline);
+    await sleep(250);
+    attempt = await orderOnce(url, voucherId, userId);
+  }
+  return attempt;
+}
+
 /** One line for docs/FAULTS.md: what the fault cost. */
 function report(fault: string, down: { status: number; ms: number }[], restartedAt: number) {
   const slowest = Math.max(...down.map((attempt) => attempt.ms));
@@ -177,14 +189,7 @@ describe('Sync sale under infrastructure faults (3 replicas behind nginx, own Ma
     }
     await cluster.mariadb!.process.start();
     const restarted = performance.now();
-    const deadline = Date.now() + 30_000;
-    let after = await orderOnce(cluster.url, voucherId, '2000');
-    while (after.status === 503) {
-      expect(Date.now()).toBeLessThan(deadline);
-      await sleep(250);
-      after = await orderOnce(cluster.url, voucherId, '2000');
-    }
-    expect(after.status).toBe(201);
+    expect((await untilNot503(cluster.url, voucherId, '2000')).status).toBe(201);
     report('MySQL stopped', down, restarted);
     const invariants = await readInvariants(cluster.mysqlUrl, voucherId);
     expect(invariants.orders).toBe(1);
@@ -210,14 +215,7 @@ describe('Sync sale under infrastructure faults (3 replicas behind nginx, own Ma
       // The statement and its ROLLBACK each bounded by MYSQL_QUERY_TIMEOUT_MS (2.5 s), not the pause.
       expect(attempt.ms).toBeLessThan(8000);
     }
-    let after = await orderOnce(cluster.url, voucherId, '3200');
-    const deadline = Date.now() + 30_000;
-    while (after.status === 503) {
-      expect(Date.now()).toBeLessThan(deadline);
-      await sleep(250);
-      after = await orderOnce(cluster.url, voucherId, '3200');
-    }
-    expect(after.status).toBe(201);
+    expect((await untilNot503(cluster.url, voucherId, '3200')).status).toBe(201);
     report('MariaDB SIGSTOPped', down, resumedAt);
     // Nothing a timed-out request sent committed once MariaDB went on; every reserved unit came back.
     const invariants = await readInvariants(cluster.mysqlUrl, voucherId);
