@@ -4,13 +4,13 @@ import { Public, RequireRole } from '../auth/auth.decorators';
 import { ParseIdPipe } from '../common/parse-id.pipe';
 import { CreatedIdResponse, CreateSeckillVoucherRequest, CreateVoucherRequest } from './dto/create-voucher.dto';
 import { VoucherResponse } from './dto/voucher.response';
-import { VoucherService } from './voucher.service';
+import { VoucherCatalogService } from './voucher-catalog.service';
 import { ApiErrors } from '../common/errors/api-errors.decorator';
 
 @ApiTags('voucher')
 @Controller('voucher')
 export class VoucherController {
-  constructor(private readonly vouchers: VoucherService) {}
+  constructor(private readonly vouchers: VoucherCatalogService) {}
 
   @Post()
   @HttpCode(201)

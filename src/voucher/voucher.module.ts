@@ -6,6 +6,7 @@ import { ReconcilerStatusStore } from './reconciler-status.store';
 import { VoucherReconciler } from './voucher-reconciler';
 import { VoucherController } from './voucher.controller';
 import { VoucherRepository } from './voucher.repository';
+import { VoucherCatalogService } from './voucher-catalog.service';
 import { VoucherService } from './voucher.service';
 
 @Module({
@@ -13,6 +14,7 @@ import { VoucherService } from './voucher.service';
   controllers: [VoucherController],
   providers: [
     VoucherService,
+    VoucherCatalogService,
     VoucherRepository,
     SeckillStateStore,
     ReserveBatcher,
