@@ -11,8 +11,11 @@ import { OrderStreamQueries } from '../../src/order/async/order-stream.queries';
 import { OrderStreamStore } from '../../src/order/async/order-stream.store';
 import { RedisDurabilityCheck } from '../../src/order/async/redis-durability.check';
 import { SaleRebuilder } from '../../src/order/async/sale-rebuilder';
+import { SaleRestoreStore } from '../../src/order/async/sale-restore.store';
+import { SaleSnapshotRepository } from '../../src/order/async/sale-snapshot.repository';
 import { SoldOutMemory } from '../../src/order/async/sold-out-memory';
 import { OrderService } from '../../src/order/order.service';
+import { SALE_PUBLISH_HOOK } from '../../src/voucher/sale-publish.hook';
 import { sampleOf } from '../support/metrics-text';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -41,6 +44,9 @@ describe('App (real MariaDB + Redis)', () => {
         OrderRecovery,
         OrderStreamMetrics,
         SaleRebuilder,
+        SaleRestoreStore,
+        SaleSnapshotRepository,
+        SALE_PUBLISH_HOOK,
       ];
       for (const provider of asyncOnly) {
         expect(() => t.app.get(provider, { strict: false })).toThrow();

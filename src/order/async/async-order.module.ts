@@ -26,9 +26,10 @@ import { SoldOutMemory } from './sold-out-memory';
  * consumers, recovery, dead letters and the rebuild of a lost sale state. Registered only in async mode
  * (`AppModule.forEnvironment`): a sync replica creates none of these providers and starts no consumer.
  *
- * Global so that `OrderModule` — registered in both modes — finds its one export without importing it;
- * its exports are the narrow `ASYNC_ORDERS` (`AsyncOrders`) and the voucher module's
- * `SALE_PUBLISH_HOOK` (the orders stream created with a sale's state), never a store.
+ * Global so that `OrderModule` and `VoucherModule`, registered in both modes, find its exports without
+ * importing it (an import would create it in sync mode too); both take them `@Optional()`. Its exports
+ * are narrow: `ASYNC_ORDERS` (`AsyncOrders`) and the voucher module's `SALE_PUBLISH_HOOK` (the orders
+ * stream created with a sale's state), never a store.
  */
 @Global()
 @Module({
