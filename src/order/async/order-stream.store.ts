@@ -36,7 +36,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /**
  * Redis side of the asynchronous order path: the admission script, the voucher streams and their
  * consumer group, settlement, dead-lettering and replica confirmation. Only this class writes those
- * keys; `OrderStreamQueries` reads them (status lookups, backlog, what a rebuild needs).
+ * keys — but for the rebuild's atomic restore of the pending hash (`SaleRestoreStore`);
+ * `OrderStreamQueries` reads them (status lookups, backlog, what a rebuild needs).
  */
 @Injectable()
 export class OrderStreamStore {
