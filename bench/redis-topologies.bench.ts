@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { LockService } from '@seckill/lock';
-import { OrderStreamStore } from '../src/order/async/order-stream.store';
+import { OrderAdmissionStore } from '../src/order/async/order-admission.store';
+import { ReplicaConfirmationStore } from '../src/order/async/replica-confirmation.store';
 import { createRedisCluster, createRedisConnection, mastersOf, type AppRedis } from '../src/redis/redis-connections';
 import { redisNowMs } from '../src/redis/redis-clock';
 import { SeckillStateStore } from '../src/voucher/seckill-state.store';
@@ -68,7 +69,8 @@ async function measure(redis: AppRedis, op: (i: number) => Promise<unknown>) {
 
 async function admissions(redis: AppRedis, waitReplicas = 0) {
   const state = new SeckillStateStore(redis);
-  const stream = new OrderStreamStore(redis);
+  const admission = new OrderAdmissionStore(redis);
+  const replicas = new ReplicaConfirmationStore(redis);
   const now = await redisNowMs(redis);
   const vouchers = Array.from({ length: VOUCHERS }, (_, i) => String(900_000 + i));
   for (const voucherId of vouchers) {
@@ -80,10 +82,10 @@ async function admissions(redis: AppRedis, waitReplicas = 0) {
   }
   return measure(redis, async (i) => {
     const voucherId = vouchers[i % VOUCHERS];
-    await stream.admit({ voucherId, userId: String(i), orderId: String(1e12 + i), maxBacklog: 1e9 });
+    await admission.admit({ voucherId, userId: String(i), orderId: String(1e12 + i), maxBacklog: 1e9 });
     if (
       waitReplicas > 0 &&
-      (await stream.waitForReplicas(voucherId, { replicas: waitReplicas, timeoutMs: 1000 })) < waitReplicas
+      (await replicas.waitForReplicas(voucherId, { replicas: waitReplicas, timeoutMs: 1000 })) < waitReplicas
     ) {
       throw new Error('not confirmed');
     }

@@ -24,7 +24,7 @@ import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { createConnection, type Connection } from 'mysql2/promise';
 import { SegmentIdWorker } from '../src/id-worker/id-segment.service';
-import { OrderStreamStore } from '../src/order/async/order-stream.store';
+import { OrderAdmissionStore } from '../src/order/async/order-admission.store';
 import { createSeckillVoucher } from '../scripts/stack/api-client';
 import { DEV_JWT_SECRET } from '../scripts/stack/local-stack';
 import { AppReplica } from '../scripts/stack/app-replica';
@@ -206,7 +206,7 @@ function untilPersisted(db: Connection, voucherId: string) {
 async function fillBacklog(redisUrl: string, voucherId: string, total: number): Promise<void> {
   const redis = new Redis(redisUrl, { enableAutoPipelining: true });
   try {
-    const store = new OrderStreamStore(redis);
+    const store = new OrderAdmissionStore(redis);
     const ids = new SegmentIdWorker(redis, () => Date.now(), 10_000);
     let next = 0;
     await Promise.all(

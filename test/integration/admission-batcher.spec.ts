@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import type { AppConfig } from '../../src/config/app-config';
 import { AdmissionBatcher } from '../../src/order/async/admission-batcher';
 import { OrderStreamMetrics } from '../../src/order/async/order-stream.metrics';
-import { OrderStreamStore } from '../../src/order/async/order-stream.store';
+import { OrderAdmissionStore } from '../../src/order/async/order-admission.store';
 import { MetricsService } from '../../src/metrics/metrics.service';
 import { RateLimitPolicy } from '../../src/rate-limit/rate-limit.policy';
 import { SeckillStateStore } from '../../src/voucher/seckill-state.store';
@@ -19,14 +19,14 @@ const scriptCalls = async (redis: Redis) => {
 describe('AdmissionBatcher on real Redis: one script call per voucher per event-loop turn', () => {
   let server: RedisServer;
   let redis: Redis;
-  let stream: OrderStreamStore;
+  let store: OrderAdmissionStore;
   let state: SeckillStateStore;
   const metrics = new OrderStreamMetrics(new MetricsService());
 
-  const batcher = (max: number, store = stream) =>
+  const batcher = (max: number, admissionStore = store) =>
     new AdmissionBatcher(
       { ORDER_ADMISSION_BATCH_MAX: max, ORDER_MAX_BACKLOG: 100_000 } as AppConfig,
-      store,
+      admissionStore,
       metrics,
       new RateLimitPolicy({
         RATE_LIMIT_USER_PER_SECOND: 0,
@@ -46,10 +46,10 @@ describe('AdmissionBatcher on real Redis: one script call per voucher per event-
   beforeAll(async () => {
     server = await startTestRedis();
     redis = new Redis(server.url);
-    stream = new OrderStreamStore(redis);
+    store = new OrderAdmissionStore(redis);
     state = new SeckillStateStore(redis);
     // Loads the script (a first EVALSHA fails with NOSCRIPT and is retried as EVAL: two calls).
-    await stream.admit({ voucherId: '0', userId: '0', orderId: '1', maxBacklog: 1 });
+    await store.admit({ voucherId: '0', userId: '0', orderId: '1', maxBacklog: 1 });
   });
   beforeEach(async () => {
     await redis.flushall();
@@ -100,8 +100,8 @@ describe('AdmissionBatcher on real Redis: one script call per voucher per event-
     await publish('4', 10);
     const requests = new AsyncLocalStorage<string>();
     const seen: (string | undefined)[] = [];
-    const watched = new (class extends OrderStreamStore {
-      override admitBatch(options: Parameters<OrderStreamStore['admitBatch']>[0]) {
+    const watched = new (class extends OrderAdmissionStore {
+      override admitBatch(options: Parameters<OrderAdmissionStore['admitBatch']>[0]) {
         seen.push(requests.getStore());
         return super.admitBatch(options);
       }
@@ -118,7 +118,7 @@ describe('AdmissionBatcher on real Redis: one script call per voucher per event-
     await publish('5', 10);
     const admissions = batcher(1000);
     const broken = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false });
-    const failing = batcher(1000, new OrderStreamStore(broken));
+    const failing = batcher(1000, new OrderAdmissionStore(broken));
     const results = await Promise.allSettled(
       [1, 2, 3].map((i) => failing.admit({ voucherId: '5', userId: String(i), orderId: String(5000 + i) })),
     );

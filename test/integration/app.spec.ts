@@ -2,14 +2,20 @@ import { LockService } from '@seckill/lock';
 import { ASYNC_ORDERS } from '../../src/order/async-orders';
 import { ActiveSales } from '../../src/order/async/active-sales';
 import { AdmissionBatcher } from '../../src/order/async/admission-batcher';
+import { AdmissionDurability } from '../../src/order/async/admission-durability';
+import { AsyncAdmissionService } from '../../src/order/async/async-admission.service';
+import { AsyncOrderLookupService } from '../../src/order/async/async-order-lookup.service';
 import { AsyncOrderService } from '../../src/order/async/async-order.service';
+import { OrderAdmissionStore } from '../../src/order/async/order-admission.store';
+import { OrderDeliveryStore } from '../../src/order/async/order-delivery.store';
 import { OrderPersister } from '../../src/order/async/order-persister';
 import { OrderRecovery } from '../../src/order/async/order-recovery';
 import { OrderStreamConsumer } from '../../src/order/async/order-stream.consumer';
 import { OrderStreamMetrics } from '../../src/order/async/order-stream.metrics';
+import { OrderSettlementStore } from '../../src/order/async/order-settlement.store';
 import { OrderStreamQueries } from '../../src/order/async/order-stream.queries';
-import { OrderStreamStore } from '../../src/order/async/order-stream.store';
 import { RedisDurabilityCheck } from '../../src/order/async/redis-durability.check';
+import { ReplicaConfirmationStore } from '../../src/order/async/replica-confirmation.store';
 import { SaleRebuilder } from '../../src/order/async/sale-rebuilder';
 import { SaleRestoreStore } from '../../src/order/async/sale-restore.store';
 import { SaleSnapshotRepository } from '../../src/order/async/sale-snapshot.repository';
@@ -33,10 +39,16 @@ describe('App (real MariaDB + Redis)', () => {
       const asyncOnly = [
         ASYNC_ORDERS,
         AsyncOrderService,
+        AsyncAdmissionService,
+        AsyncOrderLookupService,
+        AdmissionDurability,
         RedisDurabilityCheck,
         ActiveSales,
         SoldOutMemory,
-        OrderStreamStore,
+        OrderAdmissionStore,
+        OrderDeliveryStore,
+        OrderSettlementStore,
+        ReplicaConfirmationStore,
         OrderStreamQueries,
         AdmissionBatcher,
         OrderPersister,

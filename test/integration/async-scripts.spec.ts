@@ -1,6 +1,9 @@
 import { Redis } from 'ioredis';
 import { OrderStreamQueries } from '../../src/order/async/order-stream.queries';
-import { OrderStreamStore, type StreamOrder } from '../../src/order/async/order-stream.store';
+import { OrderAdmissionStore } from '../../src/order/async/order-admission.store';
+import { OrderDeliveryStore } from '../../src/order/async/order-delivery.store';
+import { OrderSettlementStore } from '../../src/order/async/order-settlement.store';
+import type { StreamOrder } from '../../src/order/async/order-stream.entries';
 import { SoldOutMemory } from '../../src/order/async/sold-out-memory';
 import { ORDER_CONSUMER_GROUP, orderStreamKeys } from '../../src/order/async/order-stream.keys';
 import { SeckillStateStore } from '../../src/voucher/seckill-state.store';
@@ -15,7 +18,9 @@ describe('Async order scripts (seckill-admit/settle/compensate.lua) on real Redi
   let server: RedisServer;
   let redis: Redis;
   let reader: Redis;
-  let stream: OrderStreamStore;
+  let admission: OrderAdmissionStore;
+  let delivery: OrderDeliveryStore;
+  let settlement: OrderSettlementStore;
   let queries: OrderStreamQueries;
   let state: SeckillStateStore;
   let restorer: SaleRestoreStore;
@@ -28,18 +33,20 @@ describe('Async order scripts (seckill-admit/settle/compensate.lua) on real Redi
       endTime: new Date(serverNowMs + window.toMs),
     });
   const admit = (voucherId: string, userId: string, orderId: string, maxBacklog = 1000) =>
-    stream.admit({ voucherId, userId, orderId, maxBacklog });
+    admission.admit({ voucherId, userId, orderId, maxBacklog });
   const readAll = async (voucherId: string) =>
-    (await stream.read(reader, { consumer: 'c1', voucherIds: [voucherId], count: 100, blockMs: 10 })).orders;
+    (await delivery.read(reader, { consumer: 'c1', voucherIds: [voucherId], count: 100, blockMs: 10 })).orders;
 
   beforeAll(async () => {
     server = await startTestRedis();
     redis = new Redis(server.url);
     reader = new Redis(server.url);
-    stream = new OrderStreamStore(redis);
+    admission = new OrderAdmissionStore(redis);
+    delivery = new OrderDeliveryStore(redis);
+    settlement = new OrderSettlementStore(redis);
     queries = new OrderStreamQueries(redis);
-    state = new SeckillStateStore(redis, ordersStreamPublishHook(stream));
-    restorer = new SaleRestoreStore(redis, stream);
+    state = new SeckillStateStore(redis, ordersStreamPublishHook(delivery));
+    restorer = new SaleRestoreStore(redis, delivery);
   });
   beforeEach(async () => {
     await redis.flushall();
@@ -106,7 +113,7 @@ describe('Async order scripts (seckill-admit/settle/compensate.lua) on real Redi
     expect((await admit('6', '2', '302', 2)).admission).toBe('accepted');
     expect((await admit('6', '3', '303', 2)).admission).toBe('backlog');
     const orders = await readAll('6');
-    expect(await stream.settle('6', orders.slice(0, 1))).toBe(1);
+    expect(await settlement.settle('6', orders.slice(0, 1))).toBe(1);
     expect((await admit('6', '3', '303', 2)).admission).toBe('accepted');
   });
 
@@ -125,7 +132,7 @@ describe('Async order scripts (seckill-admit/settle/compensate.lua) on real Redi
       await publish(voucherId, 4);
       expect((await admit(voucherId, '9', '500', maxBacklog)).admission).toBe('accepted');
       if (batched) {
-        return (await stream.admitBatch({ voucherId, maxBacklog, requests })).admissions.map(
+        return (await admission.admitBatch({ voucherId, maxBacklog, requests })).admissions.map(
           (outcome) => outcome.admission,
         );
       }
@@ -171,8 +178,8 @@ describe('Async order scripts (seckill-admit/settle/compensate.lua) on real Redi
     await publish('7', 10);
     await admit('7', '1', '401');
     const orders = await readAll('7');
-    expect(await stream.settle('7', orders)).toBe(1);
-    expect(await stream.settle('7', orders)).toBe(0);
+    expect(await settlement.settle('7', orders)).toBe(1);
+    expect(await settlement.settle('7', orders)).toBe(0);
     expect(await redis.hget(orderStreamKeys('7').state, 'settled')).toBe('1');
     expect(await redis.hlen(orderStreamKeys('7').pending)).toBe(0);
     expect(await redis.xpending(orderStreamKeys('7').orders, ORDER_CONSUMER_GROUP)).toEqual([0, null, null, null]);
@@ -183,7 +190,7 @@ describe('Async order scripts (seckill-admit/settle/compensate.lua) on real Redi
     await admit('8', '1', '501');
     const orders = await readAll('8');
     await redis.del(orderStreamKeys('8').state);
-    expect(await stream.settle('8', orders)).toBe(1);
+    expect(await settlement.settle('8', orders)).toBe(1);
     expect(await redis.exists(orderStreamKeys('8').state)).toBe(0);
   });
 
@@ -199,8 +206,8 @@ describe('Async order scripts (seckill-admit/settle/compensate.lua) on real Redi
       memory.remember('9', memory.mark());
       expect(memory.isSoldOut('9')).toBe(true);
       const results = await Promise.all([
-        stream.compensate(order, { reason: 'DATA_ERROR', keepBuyer: false }),
-        stream.compensate(order, { reason: 'DATA_ERROR', keepBuyer: false }),
+        settlement.compensate(order, { reason: 'DATA_ERROR', keepBuyer: false }),
+        settlement.compensate(order, { reason: 'DATA_ERROR', keepBuyer: false }),
       ]);
       expect(results.sort()).toEqual([false, true]);
       expect(await redis.hget(orderStreamKeys('9').state, 'stock')).toBe('1');
@@ -223,7 +230,7 @@ describe('Async order scripts (seckill-admit/settle/compensate.lua) on real Redi
     await publish('10', 5);
     await admit('10', '7', '701');
     const [order] = await readAll('10');
-    expect(await stream.compensate(order, { reason: 'ALREADY_ORDERED', keepBuyer: true })).toBe(true);
+    expect(await settlement.compensate(order, { reason: 'ALREADY_ORDERED', keepBuyer: true })).toBe(true);
     expect(await redis.sismember(orderStreamKeys('10').buyers, '7')).toBe(1);
     expect(await redis.hget(orderStreamKeys('10').state, 'stock')).toBe('5');
   });
@@ -232,11 +239,11 @@ describe('Async order scripts (seckill-admit/settle/compensate.lua) on real Redi
     await publish('11', 5);
     await admit('11', '7', '801');
     await readAll('11'); // delivered to c1, never acknowledged (c1 "crashed")
-    expect((await stream.claimIdle({ voucherId: '11', consumer: 'c2', minIdleMs: 60_000, count: 10 })).orders).toEqual(
-      [],
-    );
+    expect(
+      (await delivery.claimIdle({ voucherId: '11', consumer: 'c2', minIdleMs: 60_000, count: 10 })).orders,
+    ).toEqual([]);
     await sleep(60);
-    const claimed = await stream.claimIdle({ voucherId: '11', consumer: 'c2', minIdleMs: 50, count: 10 });
+    const claimed = await delivery.claimIdle({ voucherId: '11', consumer: 'c2', minIdleMs: 50, count: 10 });
     expect(claimed.orders.map((entry: StreamOrder) => entry.orderId)).toEqual(['801']);
     const [, , , consumers] = (await redis.xpending(orderStreamKeys('11').orders, ORDER_CONSUMER_GROUP)) as [
       number,

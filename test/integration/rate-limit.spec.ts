@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import type { AppConfig } from '../../src/config/app-config';
-import { OrderStreamStore } from '../../src/order/async/order-stream.store';
+import { OrderAdmissionStore } from '../../src/order/async/order-admission.store';
 import { RateLimitPolicy } from '../../src/rate-limit/rate-limit.policy';
 import { rateBucketKeys } from '../../src/voucher/seckill-keys';
 import { SeckillStateStore } from '../../src/voucher/seckill-state.store';
@@ -14,7 +14,7 @@ describe('Rate limits inside the admission scripts (real Redis)', () => {
   let server: RedisServer;
   let redis: Redis;
   let state: SeckillStateStore;
-  let stream: OrderStreamStore;
+  let admission: OrderAdmissionStore;
 
   const policy = (user: [number, number], address: [number, number] = [0, 1]) =>
     new RateLimitPolicy({
@@ -35,7 +35,7 @@ describe('Rate limits inside the admission scripts (real Redis)', () => {
     server = await startTestRedis();
     redis = new Redis(server.url);
     state = new SeckillStateStore(redis);
-    stream = new OrderStreamStore(redis);
+    admission = new OrderAdmissionStore(redis);
   });
   beforeEach(() => redis.flushall());
   afterAll(async () => {
@@ -108,7 +108,7 @@ describe('Rate limits inside the admission scripts (real Redis)', () => {
         orderId: String(900 + n),
         buckets: limits.forRequest({ voucherId, userId: n < 5 ? '7' : '8', clientAddress: '203.0.113.1' })!.keys,
       }));
-    const { admissions } = await stream.admitBatch({
+    const { admissions } = await admission.admitBatch({
       voucherId: '3',
       maxBacklog: 1000,
       requests: requests('3'),
@@ -126,7 +126,7 @@ describe('Rate limits inside the admission scripts (real Redis)', () => {
     expect(admissions[0].retryAfterMs).toBe(0);
     expect(await redis.xlen('seckill:{3}:orders')).toBe(2);
     // Refused requests are refused whatever the sale's state: here, not yet published.
-    const unpublished = await stream.admitBatch({
+    const unpublished = await admission.admitBatch({
       voucherId: '4',
       maxBacklog: 1000,
       requests: requests('4'),

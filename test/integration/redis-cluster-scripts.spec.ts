@@ -2,7 +2,10 @@ import { Cluster } from 'ioredis';
 import { SegmentIdWorker } from '../../src/id-worker/id-segment.service';
 import { IdWorker } from '../../src/id-worker/id-worker.service';
 import { OrderStreamQueries } from '../../src/order/async/order-stream.queries';
-import { OrderStreamStore } from '../../src/order/async/order-stream.store';
+import { OrderAdmissionStore } from '../../src/order/async/order-admission.store';
+import { OrderDeliveryStore } from '../../src/order/async/order-delivery.store';
+import { OrderSettlementStore } from '../../src/order/async/order-settlement.store';
+import { ReplicaConfirmationStore } from '../../src/order/async/replica-confirmation.store';
 import { SoldOutMemory } from '../../src/order/async/sold-out-memory';
 import { durabilityProblems } from '../../src/order/async/redis-durability.check';
 import { createRedisCluster, masterOf as slotMapMasterOf } from '../../src/redis/redis-connections';
@@ -28,7 +31,10 @@ describe('The app’s Redis scripts and stores on a Redis Cluster (3 masters, re
   let subscriber: Cluster;
   let state: SeckillStateStore;
   let restorer: SaleRestoreStore;
-  let stream: OrderStreamStore;
+  let admission: OrderAdmissionStore;
+  let delivery: OrderDeliveryStore;
+  let settlement: OrderSettlementStore;
+  let replicas: ReplicaConfirmationStore;
   let queries: OrderStreamQueries;
   let nowMs: number;
   /** Vouchers whose slots cover all three masters. */
@@ -51,9 +57,12 @@ describe('The app’s Redis scripts and stores on a Redis Cluster (3 masters, re
     await Promise.all(
       [redis, reader, subscriber].map((client) => new Promise((resolve) => client.once('ready', resolve))),
     );
-    stream = new OrderStreamStore(redis);
-    state = new SeckillStateStore(redis, ordersStreamPublishHook(stream));
-    restorer = new SaleRestoreStore(redis, stream);
+    admission = new OrderAdmissionStore(redis);
+    delivery = new OrderDeliveryStore(redis);
+    settlement = new OrderSettlementStore(redis);
+    replicas = new ReplicaConfirmationStore(redis);
+    state = new SeckillStateStore(redis, ordersStreamPublishHook(delivery));
+    restorer = new SaleRestoreStore(redis, delivery);
     queries = new OrderStreamQueries(redis);
     nowMs = await redisNowMs(redis);
     vouchers = [];
@@ -97,7 +106,7 @@ describe('The app’s Redis scripts and stores on a Redis Cluster (3 masters, re
     const async = vouchers.map((id) => String(Number(id) + 1000));
     for (const voucherId of async) {
       await publish(voucherId, 3);
-      const { admissions } = await stream.admitBatch({
+      const { admissions } = await admission.admitBatch({
         voucherId,
         maxBacklog: 100,
         rates: [0, 1, 0, 1],
@@ -114,27 +123,27 @@ describe('The app’s Redis scripts and stores on a Redis Cluster (3 masters, re
         'accepted',
       ]);
       expect(
-        (await stream.admit({ voucherId, userId: '4', orderId: `${voucherId}009`, maxBacklog: 100 })).admission,
+        (await admission.admit({ voucherId, userId: '4', orderId: `${voucherId}009`, maxBacklog: 100 })).admission,
       ).toBe('sold-out');
-      expect(await stream.waitForReplicas(voucherId, { replicas: 0, timeoutMs: 10 })).toBe(0);
+      expect(await replicas.waitForReplicas(voucherId, { replicas: 0, timeoutMs: 10 })).toBe(0);
     }
     // One read returns the new entries of every sale, wherever its slot lives.
-    const { orders } = await stream.read(reader, { consumer: 'c1', voucherIds: async, count: 100, blockMs: 200 });
+    const { orders } = await delivery.read(reader, { consumer: 'c1', voucherIds: async, count: 100, blockMs: 200 });
     expect(orders).toHaveLength(9);
     const [settled, ...rest] = async;
     const mine = (voucherId: string) => orders.filter((order) => order.voucherId === voucherId);
-    expect(await stream.settle(settled, mine(settled))).toBe(3);
+    expect(await settlement.settle(settled, mine(settled))).toBe(3);
     expect(await queries.backlog(settled)).toMatchObject({ pending: 0, lag: 0, length: 3 });
     // The others' entries stay pending; another consumer claims them once idle.
     await sleep(60);
     for (const voucherId of rest) {
-      const claimed = await stream.claimIdle({ voucherId, consumer: 'c2', minIdleMs: 50, count: 10 });
+      const claimed = await delivery.claimIdle({ voucherId, consumer: 'c2', minIdleMs: 50, count: 10 });
       expect(claimed.orders).toHaveLength(3);
       expect((await queries.unackedStreamIds(voucherId)).ids.size).toBe(3);
-      expect(await stream.recordAttempt(voucherId, claimed.orders[0].orderId)).toBe(1);
+      expect(await settlement.recordAttempt(voucherId, claimed.orders[0].orderId)).toBe(1);
       expect(await queries.lookup(claimed.orders[1].orderId, async)).toMatchObject({ state: 'PENDING' });
-      expect(await stream.compensate(claimed.orders[0], { reason: 'DATA_ERROR', keepBuyer: false })).toBe(true);
-      expect(await stream.compensate(claimed.orders[0], { reason: 'DATA_ERROR', keepBuyer: false })).toBe(false);
+      expect(await settlement.compensate(claimed.orders[0], { reason: 'DATA_ERROR', keepBuyer: false })).toBe(true);
+      expect(await settlement.compensate(claimed.orders[0], { reason: 'DATA_ERROR', keepBuyer: false })).toBe(false);
       expect(await queries.lookup(claimed.orders[0].orderId, async)).toMatchObject({ state: 'FAILED' });
       expect(await queries.deadOrderIds(voucherId)).toEqual(new Set([claimed.orders[0].orderId]));
       expect(await queries.orderCounts(voucherId)).toEqual({ pending: 2, failed: 1 });
@@ -171,14 +180,15 @@ describe('The app’s Redis scripts and stores on a Redis Cluster (3 masters, re
     try {
       const voucherId = vouchers[0] + '3000';
       await publish(voucherId, 1);
-      expect((await stream.admit({ voucherId, userId: '5', orderId: '5001', maxBacklog: 10 })).admission).toBe(
+      expect((await admission.admit({ voucherId, userId: '5', orderId: '5001', maxBacklog: 10 })).admission).toBe(
         'accepted',
       );
       memory.remember(voucherId, memory.mark());
-      const [order] = (await stream.read(reader, { consumer: 'c1', voucherIds: [voucherId], count: 10, blockMs: 100 }))
-        .orders;
+      const [order] = (
+        await delivery.read(reader, { consumer: 'c1', voucherIds: [voucherId], count: 10, blockMs: 100 })
+      ).orders;
       await sleep(200); // the restock subscription is confirmed
-      expect(await stream.compensate(order, { reason: 'DATA_ERROR', keepBuyer: false })).toBe(true);
+      expect(await settlement.compensate(order, { reason: 'DATA_ERROR', keepBuyer: false })).toBe(true);
       const deadline = Date.now() + 3000;
       while (memory.isSoldOut(voucherId) && Date.now() < deadline) {
         await sleep(20);
@@ -222,7 +232,7 @@ describe('The app’s Redis scripts and stores on a Redis Cluster (3 masters, re
     };
     const before = await waits();
     const read = many.map((voucherId) => ({ streamId: '1-0', orderId: '1', userId: '1', voucherId }));
-    expect(await stream.confirmReplicated(read, { consumer: 'c1', replicas: 0, timeoutMs: 10 })).toEqual({
+    expect(await replicas.confirmReplicated(read, { consumer: 'c1', replicas: 0, timeoutMs: 10 })).toEqual({
       claimed: [],
       replicated: true,
     });

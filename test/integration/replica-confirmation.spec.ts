@@ -1,6 +1,9 @@
 import { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { OrderStreamStore, type StreamOrder } from '../../src/order/async/order-stream.store';
+import { OrderAdmissionStore } from '../../src/order/async/order-admission.store';
+import { OrderDeliveryStore } from '../../src/order/async/order-delivery.store';
+import type { StreamOrder } from '../../src/order/async/order-stream.entries';
+import { ReplicaConfirmationStore } from '../../src/order/async/replica-confirmation.store';
 import { redisNowMs } from '../../src/redis/redis-clock';
 import { SeckillStateStore } from '../../src/voucher/seckill-state.store';
 import { ordersStreamPublishHook } from '../../src/order/async/orders-stream.publish-hook';
@@ -14,7 +17,7 @@ import { startTestRedis } from '../support/shared-stack';
  * behind a proxy that holds the replication link back, and consumers that read on one connection
  * and confirm on another (a reconnect).
  */
-describe('OrderStreamStore.confirmReplicated (a master and a replica whose link is held back)', () => {
+describe('ReplicaConfirmationStore.confirmReplicated (a master and a replica whose link is held back)', () => {
   let master: RedisServer;
   let replica: RedisServer;
   let proxy: ReplicationLinkProxy;
@@ -44,21 +47,23 @@ describe('OrderStreamStore.confirmReplicated (a master and a replica whose link 
 
   it('waits for the replica on the confirming connection (not a fresh one’s no writes), and persists only what the current master still holds', async () => {
     const redis = client(master);
-    const stream = new OrderStreamStore(redis);
+    const admission = new OrderAdmissionStore(redis);
+    const delivery = new OrderDeliveryStore(redis);
+    const confirmation = new ReplicaConfirmationStore(redis);
     const now = await redisNowMs(redis);
-    await new SeckillStateStore(redis, ordersStreamPublishHook(stream)).publish('1', {
+    await new SeckillStateStore(redis, ordersStreamPublishHook(delivery)).publish('1', {
       stock: 10,
       beginTime: new Date(now - 60_000),
       endTime: new Date(now + 600_000),
     });
     const read = async () =>
-      (await stream.read(client(master), { consumer: 'c1', voucherIds: ['1'], count: 10, blockMs: 100 })).orders;
+      (await delivery.read(client(master), { consumer: 'c1', voucherIds: ['1'], count: 10, blockMs: 100 })).orders;
     const confirm = (orders: StreamOrder[], on: Redis, replicas = 1) =>
-      stream.confirmReplicated(orders, { consumer: 'c1', replicas, timeoutMs: 300, connection: on });
+      confirmation.confirmReplicated(orders, { consumer: 'c1', replicas, timeoutMs: 300, connection: on });
 
     // The replica lags; the consumer read the entry, then its connection was replaced.
     proxy.pause();
-    expect((await stream.admit({ voucherId: '1', userId: '7', orderId: '701', maxBacklog: 100 })).admission).toBe(
+    expect((await admission.admit({ voucherId: '1', userId: '7', orderId: '701', maxBacklog: 100 })).admission).toBe(
       'accepted',
     );
     const [lagging] = await read();
@@ -69,7 +74,7 @@ describe('OrderStreamStore.confirmReplicated (a master and a replica whose link 
 
     // An entry the promoted replica never got: the new master does not hold it, so it is not persisted.
     proxy.pause();
-    expect((await stream.admit({ voucherId: '1', userId: '8', orderId: '801', maxBacklog: 100 })).admission).toBe(
+    expect((await admission.admit({ voucherId: '1', userId: '8', orderId: '801', maxBacklog: 100 })).admission).toBe(
       'accepted',
     );
     const [lost] = await read();

@@ -5,7 +5,7 @@ import { RateLimitPolicy } from '../../rate-limit/rate-limit.policy';
 import type { SaleRequest } from '../../voucher/sale-request';
 import { OrderStreamMetrics } from './order-stream.metrics';
 import type { AdmissionOutcome } from '../../voucher/admission';
-import { OrderStreamStore } from './order-stream.store';
+import { OrderAdmissionStore } from './order-admission.store';
 
 /**
  * The async admission (`seckill-admit.lua`) for the requests of one voucher that arrive in the same
@@ -22,7 +22,7 @@ export class AdmissionBatcher {
 
   constructor(
     @Inject(appConfig.KEY) config: AppConfig,
-    stream: OrderStreamStore,
+    store: OrderAdmissionStore,
     metrics: OrderStreamMetrics,
     private readonly rateLimits: RateLimitPolicy,
   ) {
@@ -30,7 +30,7 @@ export class AdmissionBatcher {
       maxBatch: config.ORDER_ADMISSION_BATCH_MAX,
       send: async (voucherId, requests) => {
         metrics.admissionBatchSize.observe(requests.length);
-        const { admissions, endMs } = await stream.admitBatch({
+        const { admissions, endMs } = await store.admitBatch({
           voucherId,
           maxBacklog: config.ORDER_MAX_BACKLOG,
           requests,

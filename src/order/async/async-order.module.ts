@@ -7,15 +7,21 @@ import { ASYNC_ORDERS } from '../async-orders';
 import { OrderCoreModule } from '../order-core.module';
 import { ActiveSales } from './active-sales';
 import { AdmissionBatcher } from './admission-batcher';
+import { AdmissionDurability } from './admission-durability';
+import { AsyncAdmissionService } from './async-admission.service';
+import { AsyncOrderLookupService } from './async-order-lookup.service';
 import { AsyncOrderService } from './async-order.service';
+import { OrderAdmissionStore } from './order-admission.store';
+import { OrderDeliveryStore } from './order-delivery.store';
 import { OrderPersister } from './order-persister';
 import { OrderRecovery } from './order-recovery';
 import { OrderStreamConsumer } from './order-stream.consumer';
 import { OrderStreamMetrics } from './order-stream.metrics';
+import { OrderSettlementStore } from './order-settlement.store';
 import { OrderStreamQueries } from './order-stream.queries';
-import { OrderStreamStore } from './order-stream.store';
 import { ordersStreamPublishHook } from './orders-stream.publish-hook';
 import { RedisDurabilityCheck } from './redis-durability.check';
+import { ReplicaConfirmationStore } from './replica-confirmation.store';
 import { SaleRebuilder } from './sale-rebuilder';
 import { SaleRestoreStore } from './sale-restore.store';
 import { SaleSnapshotRepository } from './sale-snapshot.repository';
@@ -38,9 +44,15 @@ import { SoldOutMemory } from './sold-out-memory';
     RedisDurabilityCheck,
     AsyncOrderService,
     { provide: ASYNC_ORDERS, useExisting: AsyncOrderService },
+    AsyncAdmissionService,
+    AsyncOrderLookupService,
+    AdmissionDurability,
     ActiveSales,
     SoldOutMemory,
-    OrderStreamStore,
+    OrderAdmissionStore,
+    OrderDeliveryStore,
+    OrderSettlementStore,
+    ReplicaConfirmationStore,
     OrderStreamQueries,
     AdmissionBatcher,
     OrderPersister,
@@ -53,7 +65,7 @@ import { SoldOutMemory } from './sold-out-memory';
     // Every published sale gets its orders stream and consumer group first.
     {
       provide: SALE_PUBLISH_HOOK,
-      inject: [OrderStreamStore],
+      inject: [OrderDeliveryStore],
       useFactory: ordersStreamPublishHook,
     },
   ],

@@ -1,157 +1,32 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { Counter } from 'prom-client';
+import { Injectable } from '@nestjs/common';
 import type { AuthUser } from '../../auth/auth-user';
-import { DomainError } from '../../common/errors/domain-error';
-import { appConfig, type AppConfig } from '../../config/app-config';
-import { SegmentIdWorker } from '../../id-worker/id-segment.service';
-import { RateLimitedError } from '../../rate-limit/rate-limit.errors';
-import { VoucherNotFoundError } from '../../voucher/voucher.errors';
-import { VoucherService } from '../../voucher/voucher.service';
+import type { SaleRequest } from '../../voucher/sale-request';
 import type { AsyncOrders, OrderLookup } from '../async-orders';
 import type { AsyncSaleBacklog } from '../dto/sale-orders.response';
-import { OrderMetrics } from '../order-metrics';
-import { saleRejection, SaleEndedError, SoldOutError } from '../order.errors';
-import { ActiveSales } from './active-sales';
-import { AdmissionBatcher } from './admission-batcher';
-import {
-  DurabilityUnconfirmedError,
-  OrderBacklogError,
-  RedisNotDurableError,
-  SaleUnavailableError,
-} from './async-order.errors';
-import { RedisDurabilityCheck } from './redis-durability.check';
-import { OrderStreamQueries } from './order-stream.queries';
-import { OrderStreamStore } from './order-stream.store';
-import { SaleRebuilder } from './sale-rebuilder';
-import { SoldOutMemory } from './sold-out-memory';
-import type { SaleRequest } from '../../voucher/sale-request';
+import { AsyncAdmissionService } from './async-admission.service';
+import { AsyncOrderLookupService } from './async-order-lookup.service';
 
 /**
- * The asynchronous sale (ORDER_MODE=async): a request is decided by one Lua script in Redis (window
- * by Redis TIME, stock, one order per user, backlog) which also appends the order to the voucher's
- * stream; the answer is 202 at once and consumers persist it in batches. MySQL is not touched on
- * this path, and no lock is taken: the script is atomic per voucher, and MySQL's primary and unique
- * keys make persistence idempotent.
+ * The asynchronous path as the order module's shared code sees it (`ASYNC_ORDERS`): the admission
+ * (`AsyncAdmissionService`) and the reads of orders on their way (`AsyncOrderLookupService`) behind
+ * the one narrow interface `AsyncOrders`.
  */
 @Injectable()
 export class AsyncOrderService implements AsyncOrders {
-  /** The counter child bound once: prom-client hashes the labels on every `inc({…})`. */
-  private readonly accepted: Counter.Internal;
-
   constructor(
-    @Inject(appConfig.KEY) private readonly config: AppConfig,
-    private readonly ids: SegmentIdWorker,
-    private readonly stream: OrderStreamStore,
-    private readonly queries: OrderStreamQueries,
-    private readonly soldOut: SoldOutMemory,
-    private readonly sales: ActiveSales,
-    private readonly vouchers: VoucherService,
-    private readonly rebuilder: SaleRebuilder,
-    private readonly metrics: OrderMetrics,
-    private readonly durability: RedisDurabilityCheck,
-    private readonly admissions: AdmissionBatcher,
-  ) {
-    this.accepted = metrics.outcomes.labels('accepted');
+    private readonly admission: AsyncAdmissionService,
+    private readonly lookups: AsyncOrderLookupService,
+  ) {}
+
+  seckill(request: SaleRequest): Promise<string> {
+    return this.admission.seckill(request);
   }
 
-  /** Accepts one order; resolves with its id once it is durably in the voucher's stream. */
-  async seckill(request: SaleRequest): Promise<string> {
-    try {
-      const orderId = await this.admit(request);
-      this.accepted.inc();
-      return orderId;
-    } catch (error) {
-      this.metrics.outcomes.inc({ outcome: error instanceof DomainError ? error.code : 'error' });
-      throw error;
-    }
+  lookup(orderId: string, user: AuthUser): Promise<OrderLookup | null> {
+    return this.lookups.lookup(orderId, user);
   }
 
-  /** An order that is not in MySQL: pending or failed, if it is its caller's (or the caller is an admin). */
-  async lookup(orderId: string, user: AuthUser): Promise<OrderLookup | null> {
-    const found =
-      (await this.queries.lookup(orderId, await this.sales.list())) ??
-      // A sale created within the last second may not be listed yet.
-      (await this.queries.lookup(orderId, await this.sales.fresh()));
-    return found && (user.role === 'admin' || found.userId === user.id) ? found : null;
-  }
-
-  /** Where a sale's accepted orders are on their way to MySQL (admin view). */
-  async backlog(voucherId: string): Promise<AsyncSaleBacklog> {
-    const [group, orders] = await Promise.all([this.queries.backlog(voucherId), this.queries.orderCounts(voucherId)]);
-    return {
-      streamLength: group.length,
-      pendingOrders: orders.pending,
-      delivered: group.pending,
-      undelivered: group.lag,
-      deadLettered: orders.failed,
-    };
-  }
-
-  private async admit(request: SaleRequest): Promise<string> {
-    const { voucherId } = request;
-    // A sale found over with its Redis state gone stays over: answered from memory (no Redis, no MySQL).
-    if (this.vouchers.endedAt(voucherId) !== undefined) {
-      throw new SaleEndedError('The sale has ended');
-    }
-    // The flood after the last unit is answered from memory (no Redis, no MySQL).
-    if (this.soldOut.isSoldOut(voucherId)) {
-      throw new SoldOutError('Sold out');
-    }
-    if (!this.durability.ok) {
-      throw new RedisNotDurableError('Redis would not keep this order through a crash; try again later');
-    }
-    const orderId = (this.ids.take('order') ?? (await this.ids.nextId('order'))).toString();
-    const restocks = this.soldOut.mark();
-    const { admission, retryAfterMs, endMs } = await this.admissions.admit({ ...request, orderId });
-    switch (admission) {
-      case 'rate-limited':
-        throw RateLimitedError.after(retryAfterMs);
-      case 'accepted':
-        this.sales.add(voucherId);
-        await this.confirmDurable(voucherId);
-        return orderId;
-      case 'backlog':
-        throw new OrderBacklogError('Orders are being persisted; try again shortly');
-      case 'unpublished':
-        return this.unpublished(voucherId);
-      default:
-        if (admission === 'sold-out') {
-          this.soldOut.remember(voucherId, restocks, endMs);
-        }
-        throw saleRejection(admission)!;
-    }
-  }
-
-  /**
-   * No sale state in Redis: a voucher that does not exist, a sale over whose keys expired (a day after
-   * its end, or at once for one created already ended: ENDED, remembered), or a live sale whose state
-   * is missing (new and not yet published, or lost). The last is rebuilt; until then it is unavailable.
-   */
-  private async unpublished(voucherId: string): Promise<never> {
-    const sale = await this.vouchers.unpublishedSale(voucherId);
-    if (sale === 'missing') {
-      throw new VoucherNotFoundError(`Seckill voucher ${voucherId} does not exist`);
-    }
-    if (sale === 'ended') {
-      throw new SaleEndedError('The sale has ended');
-    }
-    void this.rebuilder.request(voucherId);
-    throw new SaleUnavailableError('The sale is being restored; try again shortly');
-  }
-
-  /** ORDER_DURABILITY=replicas: the admission counts only once enough replicas have it. */
-  private async confirmDurable(voucherId: string): Promise<void> {
-    if (this.config.ORDER_DURABILITY !== 'replicas') {
-      return;
-    }
-    const acknowledged = await this.stream.waitForReplicas(voucherId, {
-      replicas: this.config.ORDER_DURABILITY_REPLICAS,
-      timeoutMs: this.config.ORDER_DURABILITY_TIMEOUT_MS,
-    });
-    if (acknowledged < this.config.ORDER_DURABILITY_REPLICAS) {
-      throw new DurabilityUnconfirmedError(
-        `Only ${acknowledged} of ${this.config.ORDER_DURABILITY_REPLICAS} Redis replicas confirmed the order`,
-      );
-    }
+  backlog(voucherId: string): Promise<AsyncSaleBacklog> {
+    return this.lookups.backlog(voucherId);
   }
 }

@@ -11,9 +11,10 @@ import {
 } from '../order-batch.repository';
 import { OrderPersister, PersistenceUnavailableError } from './order-persister';
 import { OrderStreamMetrics } from './order-stream.metrics';
-import type { OrderStreamStore, StreamOrder } from './order-stream.store';
+import type { StreamOrder } from './order-stream.entries';
+import type { OrderSettlementStore } from './order-settlement.store';
 
-/** A repository that fails as told, and a stream store that records what was settled or compensated. */
+/** A repository that fails as told, and a settlement store that records what was settled or compensated. */
 function setup(persist: (orders: BatchOrder[]) => Promise<BatchOutcome>, inMysql: Set<string> = new Set()) {
   const settled: string[] = [];
   const compensated: { orderId: string; reason: string; keepBuyer: boolean }[] = [];
@@ -36,7 +37,7 @@ function setup(persist: (orders: BatchOrder[]) => Promise<BatchOutcome>, inMysql
       compensated.push({ orderId: order.orderId, ...options });
       return Promise.resolve(true);
     },
-  } as unknown as OrderStreamStore;
+  } as unknown as OrderSettlementStore;
   const metrics = new OrderStreamMetrics({ registry: new Registry() } as MetricsService);
   const config = { ORDER_MAX_ATTEMPTS: 2, ORDER_UNSAFE_ACK_BEFORE_COMMIT: false } as AppConfig;
   const persister = new OrderPersister(repository, stream, metrics, config);

@@ -8,7 +8,8 @@ import {
   type BatchOutcome,
 } from '../order-batch.repository';
 import { OrderStreamMetrics } from './order-stream.metrics';
-import { OrderStreamStore, type MalformedEntry, type StreamOrder } from './order-stream.store';
+import type { MalformedEntry, StreamOrder } from './order-stream.entries';
+import { OrderSettlementStore } from './order-settlement.store';
 import { groupByVoucher } from '../group-by-voucher';
 
 /** MySQL or Redis could not be used: keep the entries pending and try again later. */
@@ -29,7 +30,7 @@ export class OrderPersister {
 
   constructor(
     private readonly repository: OrderBatchRepository,
-    private readonly stream: OrderStreamStore,
+    private readonly settlement: OrderSettlementStore,
     private readonly metrics: OrderStreamMetrics,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {}
@@ -52,7 +53,7 @@ export class OrderPersister {
       this.logger.error(
         `Discarding malformed entry ${entry.streamId} of voucher ${entry.voucherId}: ${JSON.stringify(entry.fields)}`,
       );
-      await this.stream.discard(entry.voucherId, [entry.streamId]);
+      await this.settlement.discard(entry.voucherId, [entry.streamId]);
       this.metrics.deadLettered.inc({ reason: 'MALFORMED' });
     }
   }
@@ -62,7 +63,7 @@ export class OrderPersister {
     const stopTimer = this.metrics.persistSeconds.startTimer();
     if (this.config.ORDER_UNSAFE_ACK_BEFORE_COMMIT) {
       // Negative control: the bug the crash test must catch (a crash before COMMIT loses these).
-      await this.stream.settle(voucherId, batch);
+      await this.settlement.settle(voucherId, batch);
     }
     let outcome: BatchOutcome;
     try {
@@ -94,7 +95,7 @@ export class OrderPersister {
     const persisted = new Set(outcome.persisted);
     const conflicts = new Set(outcome.conflicts);
     const idCollisions = new Set(outcome.idCollisions);
-    const settled = await this.stream
+    const settled = await this.settlement
       .settle(
         batch[0].voucherId,
         batch.filter((order) => persisted.has(order.orderId)),
@@ -135,7 +136,7 @@ export class OrderPersister {
   }
 
   private async failedAttempt(order: StreamOrder, error: unknown): Promise<void> {
-    const attempts = await this.stream.recordAttempt(order.voucherId, order.orderId);
+    const attempts = await this.settlement.recordAttempt(order.voucherId, order.orderId);
     this.logger.warn(
       {
         event: 'order.persist_failed',
@@ -159,7 +160,7 @@ export class OrderPersister {
   }
 
   private async deadLetter(order: StreamOrder, reason: string, keepBuyer: boolean): Promise<void> {
-    if (await this.stream.compensate(order, { reason, keepBuyer })) {
+    if (await this.settlement.compensate(order, { reason, keepBuyer })) {
       this.metrics.deadLettered.inc({ reason });
       this.logger.error(
         {

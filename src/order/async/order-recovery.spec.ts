@@ -7,7 +7,9 @@ import type { OrderPersister } from './order-persister';
 import { OrderRecovery } from './order-recovery';
 import { OrderStreamMetrics } from './order-stream.metrics';
 import type { OrderStreamQueries } from './order-stream.queries';
-import type { OrderStreamStore, StreamOrder } from './order-stream.store';
+import type { OrderDeliveryStore } from './order-delivery.store';
+import type { StreamOrder } from './order-stream.entries';
+import type { ReplicaConfirmationStore } from './replica-confirmation.store';
 import type { SaleRebuilder } from './sale-rebuilder';
 
 const idle = (voucherId: string): StreamOrder => ({ streamId: '1-0', orderId: '7001', userId: '7', voucherId });
@@ -21,7 +23,7 @@ describe(OrderRecovery.name, () => {
           voucherId === '1'
             ? Promise.reject(new Error("NOGROUP No such key 'seckill:{1}:orders' or consumer group 'order-writers'"))
             : Promise.resolve({ orders: [idle(voucherId)], malformed: [], deleted: [], next: '0-0' }),
-      } as unknown as OrderStreamStore;
+      } as unknown as OrderDeliveryStore;
       const queries = {
         backlog: () => Promise.resolve({ pending: 0, lag: 0, length: 1 }),
       } as unknown as OrderStreamQueries;
@@ -36,6 +38,7 @@ describe(OrderRecovery.name, () => {
         { ORDER_DURABILITY: 'aof', INSTANCE_ID: 'r1', ORDER_CLAIM_IDLE_MS: 100, ORDER_BATCH_SIZE: 10 } as AppConfig,
         { list: () => Promise.resolve(['1', '2', '3']) } as unknown as ActiveSales,
         stream,
+        {} as ReplicaConfirmationStore,
         queries,
         persister,
         new OrderStreamMetrics({ registry: new Registry() } as MetricsService),

@@ -4,7 +4,9 @@ import { ActiveSales } from './active-sales';
 import { OrderPersister } from './order-persister';
 import { OrderStreamMetrics } from './order-stream.metrics';
 import { OrderStreamQueries } from './order-stream.queries';
-import { OrderStreamStore, type StreamOrder } from './order-stream.store';
+import { OrderDeliveryStore } from './order-delivery.store';
+import type { StreamOrder } from './order-stream.entries';
+import { ReplicaConfirmationStore } from './replica-confirmation.store';
 import { SaleRebuilder } from './sale-rebuilder';
 import { VoucherService } from '../../voucher/voucher.service';
 
@@ -26,7 +28,8 @@ export class OrderRecovery implements OnApplicationBootstrap, BeforeApplicationS
   constructor(
     @Inject(appConfig.KEY) private readonly config: AppConfig,
     private readonly sales: ActiveSales,
-    private readonly stream: OrderStreamStore,
+    private readonly delivery: OrderDeliveryStore,
+    private readonly replicas: ReplicaConfirmationStore,
     private readonly queries: OrderStreamQueries,
     private readonly persister: OrderPersister,
     private readonly metrics: OrderStreamMetrics,
@@ -61,7 +64,7 @@ export class OrderRecovery implements OnApplicationBootstrap, BeforeApplicationS
     if (this.config.ORDER_DURABILITY !== 'replicas' || orders.length === 0) {
       return orders;
     }
-    const { claimed, replicated } = await this.stream.confirmReplicated(orders, {
+    const { claimed, replicated } = await this.replicas.confirmReplicated(orders, {
       consumer: this.config.INSTANCE_ID,
       replicas: this.config.ORDER_DURABILITY_REPLICAS,
       timeoutMs: this.config.ORDER_DURABILITY_TIMEOUT_MS,
@@ -105,7 +108,7 @@ export class OrderRecovery implements OnApplicationBootstrap, BeforeApplicationS
     let claimed = 0;
     let cursor = '0-0';
     for (let page = 0; page < MAX_PAGES; page++) {
-      const found = await this.stream.claimIdle({
+      const found = await this.delivery.claimIdle({
         voucherId,
         consumer: this.config.INSTANCE_ID,
         minIdleMs: this.config.ORDER_CLAIM_IDLE_MS,

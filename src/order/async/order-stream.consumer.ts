@@ -5,7 +5,9 @@ import { connectAppRedis, logConnectionErrors } from '../../redis/redis-connecti
 import { KEEP_AFTER_END_MS } from '../../voucher/seckill-keys';
 import { ActiveSales } from './active-sales';
 import { OrderPersister, PersistenceUnavailableError } from './order-persister';
-import { OrderStreamStore, type StreamOrder } from './order-stream.store';
+import { OrderDeliveryStore } from './order-delivery.store';
+import type { StreamOrder } from './order-stream.entries';
+import { ReplicaConfirmationStore } from './replica-confirmation.store';
 
 /** XREADGROUP blocks this long, so a shutdown is noticed within it. */
 const BLOCK_MS = 500;
@@ -30,7 +32,8 @@ export class OrderStreamConsumer implements OnApplicationBootstrap, BeforeApplic
   constructor(
     @Inject(appConfig.KEY) private readonly config: AppConfig,
     private readonly sales: ActiveSales,
-    private readonly stream: OrderStreamStore,
+    private readonly stream: OrderDeliveryStore,
+    private readonly replicas: ReplicaConfirmationStore,
     private readonly persister: OrderPersister,
   ) {}
 
@@ -95,7 +98,7 @@ export class OrderStreamConsumer implements OnApplicationBootstrap, BeforeApplic
 
   /**
    * ORDER_DURABILITY=replicas: waits until the replicas have the entries just read (see
-   * `OrderStreamStore.confirmReplicated`), retrying while they lag; returns those the current master
+   * `ReplicaConfirmationStore.confirmReplicated`), retrying while they lag; returns those the current master
    * still holds for this consumer (all of them, but after a failover that lost some). Nothing on
    * shutdown: the entries stay pending for whoever claims them.
    */
@@ -104,7 +107,7 @@ export class OrderStreamConsumer implements OnApplicationBootstrap, BeforeApplic
       return orders;
     }
     for (let delay = 50; !this.stopping; delay = Math.min(MAX_BACKOFF_MS, delay * 2)) {
-      const { claimed, replicated } = await this.stream.confirmReplicated(orders, {
+      const { claimed, replicated } = await this.replicas.confirmReplicated(orders, {
         consumer: this.config.INSTANCE_ID,
         replicas: this.config.ORDER_DURABILITY_REPLICAS,
         timeoutMs: this.config.ORDER_DURABILITY_TIMEOUT_MS,

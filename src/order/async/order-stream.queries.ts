@@ -7,7 +7,7 @@ import { parseEntries, type MalformedEntry, type RawEntry, type StreamOrder } fr
 import type { OrderLookup } from '../async-orders';
 
 /**
- * Read-only views of the async order path's Redis keys (the writes are `OrderStreamStore`'s): an
+ * Read-only views of the async order path's Redis keys (the writes are the `*.store.ts` classes' beside it): an
  * order's state while it is not in MySQL, a sale's backlog for operators, and what a rebuild reads.
  */
 @Injectable()

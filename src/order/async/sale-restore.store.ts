@@ -5,7 +5,7 @@ import { RedisScript } from '../../redis/redis-script';
 import { REDIS_CLIENT } from '../../redis/redis.tokens';
 import { KEEP_AFTER_END_MS } from '../../voucher/seckill-keys';
 import { orderStreamKeys } from './order-stream.keys';
-import { OrderStreamStore } from './order-stream.store';
+import { OrderDeliveryStore } from './order-delivery.store';
 import { SECKILL_RESTORE_LUA } from './seckill-restore.lua';
 
 const restoreScript = RedisScript.of('seckill-restore.lua', SECKILL_RESTORE_LUA, 5);
@@ -29,7 +29,7 @@ export interface RestoredSale {
 export class SaleRestoreStore {
   constructor(
     @Inject(REDIS_CLIENT) private readonly redis: AppRedis,
-    private readonly stream: OrderStreamStore,
+    private readonly delivery: OrderDeliveryStore,
   ) {}
 
   /**
@@ -44,7 +44,7 @@ export class SaleRestoreStore {
     const rebuild = randomUUID();
     const staged = { buyers: `${keys.buyers}:staged:${rebuild}`, pending: `${keys.pending}:staged:${rebuild}` };
     const expireAt = sale.endTime.getTime() + KEEP_AFTER_END_MS;
-    await this.stream.ensureOrdersStream(voucherId, expireAt);
+    await this.delivery.ensureOrdersStream(voucherId, expireAt);
     const chunk = 5000;
     for (let i = 0; i < sale.buyers.length; i += chunk) {
       await this.redis.sadd(staged.buyers, ...sale.buyers.slice(i, i + chunk));

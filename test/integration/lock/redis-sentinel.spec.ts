@@ -2,7 +2,8 @@ import { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LockNotReplicatedError, LockService, type LockHandle } from '@seckill/lock';
 import { OrderStreamQueries } from '../../../src/order/async/order-stream.queries';
-import { OrderStreamStore } from '../../../src/order/async/order-stream.store';
+import { OrderAdmissionStore } from '../../../src/order/async/order-admission.store';
+import { ReplicaConfirmationStore } from '../../../src/order/async/replica-confirmation.store';
 import { redisNowMs } from '../../../src/redis/redis-clock';
 import { seckillKeys } from '../../../src/voucher/seckill-keys';
 import { SeckillStateStore } from '../../../src/voucher/seckill-state.store';
@@ -88,7 +89,8 @@ describe('Replica-safe grants (replicaSync / WAIT) through a Redis Sentinel fail
     const a = service('a', SYNC);
     const b = service('b');
     const redis = client();
-    const stream = new OrderStreamStore(redis);
+    const admission = new OrderAdmissionStore(redis);
+    const replicas = new ReplicaConfirmationStore(redis);
     const state = new SeckillStateStore(redis);
     const now = await redisNowMs(redis);
     await state.publish('1', { stock: 100, beginTime: new Date(now - 60_000), endTime: new Date(now + 600_000) });
@@ -99,10 +101,10 @@ describe('Replica-safe grants (replicaSync / WAIT) through a Redis Sentinel fail
     const free = await b.getLock('sync:lagging').tryLock();
     expect(free).not.toBeNull();
     await free!.unlock();
-    expect((await stream.admit({ voucherId: '1', userId: '999', orderId: '999', maxBacklog: 1000 })).admission).toBe(
+    expect((await admission.admit({ voucherId: '1', userId: '999', orderId: '999', maxBacklog: 1000 })).admission).toBe(
       'accepted',
     );
-    expect(await stream.waitForReplicas('1', SYNC)).toBe(0);
+    expect(await replicas.waitForReplicas('1', SYNC)).toBe(0);
     // The same for a grant another process's release wrote straight to a queued waiter (renewed on
     // the waiter's connection before its WAIT, or the WAIT would not cover it).
     const lagging = await b.getLock('sync:direct-lagging').lock();
@@ -121,10 +123,10 @@ describe('Replica-safe grants (replicaSync / WAIT) through a Redis Sentinel fail
     const confirmedOrders: string[] = [];
     for (let i = 0; i < 20; i++) {
       const orderId = String(1000 + i);
-      expect((await stream.admit({ voucherId: '1', userId: orderId, orderId, maxBacklog: 1000 })).admission).toBe(
+      expect((await admission.admit({ voucherId: '1', userId: orderId, orderId, maxBacklog: 1000 })).admission).toBe(
         'accepted',
       );
-      expect(await stream.waitForReplicas('1', SYNC)).toBe(1);
+      expect(await replicas.waitForReplicas('1', SYNC)).toBe(1);
       confirmedOrders.push(orderId);
     }
     const held = await a.getLock('sync:held').lock({ waitTime: 1000 });
