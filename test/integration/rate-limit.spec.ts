@@ -45,7 +45,8 @@ describe('Rate limits inside the admission scripts (real Redis)', () => {
 
   it('sync: lets a burst through, refuses the rest with when to retry (nothing reserved), refills at the rate', async () => {
     await publish('1', 100);
-    const limits = policy([10, 5]);
+    // 2/s: slow enough that a loaded machine's scheduling delay (up to 250 ms) changes no answer.
+    const limits = policy([2, 5]);
     const reserve = (userId: string) =>
       state.reserve('1', userId, limits.forRequest({ voucherId: '1', userId, clientAddress: '203.0.113.9' }));
     const burst = await Promise.all(Array.from({ length: 8 }, () => reserve('42')));
@@ -55,18 +56,18 @@ describe('Rate limits inside the admission scripts (real Redis)', () => {
     ]);
     for (const refused of burst.slice(5)) {
       expect(refused.retryAfterMs).toBeGreaterThan(0);
-      expect(refused.retryAfterMs).toBeLessThanOrEqual(100);
+      expect(refused.retryAfterMs).toBeLessThanOrEqual(500);
     }
     // Only admitted requests reserved a unit (the buyer is recorded on confirm, so these all reserved).
     expect(await redis.hget('seckill:{1}', 'stock')).toBe('95');
-    await sleep(250); // 10/s: two tokens back (and a half)
+    await sleep(1250); // 2/s: two tokens back (and a half); the third at 1,500 ms
     const later = await Promise.all(Array.from({ length: 4 }, () => reserve('42')));
     expect(later.map((result) => result.admission)).toEqual(['reserved', 'reserved', 'rate-limited', 'rate-limited']);
     // Another user has a bucket of its own; a bucket lives only as long as a refill takes (+1 s).
     expect((await reserve('43')).admission).toBe('reserved');
     const [userBucket] = rateBucketKeys('1', '42', '203.0.113.9');
     expect(await redis.pttl(userBucket)).toBeGreaterThan(0);
-    expect(await redis.pttl(userBucket)).toBeLessThanOrEqual(1500);
+    expect(await redis.pttl(userBucket)).toBeLessThanOrEqual(3500);
   });
 
   it('sync: limits one client address across users, and does nothing when the limits are off', async () => {
