@@ -14,6 +14,7 @@ import { OrderStreamConsumer } from '../../src/order/async/order-stream.consumer
 import { OrderStreamMetrics } from '../../src/order/async/order-stream.metrics';
 import { OrderSettlementStore } from '../../src/order/async/order-settlement.store';
 import { OrderStreamQueries } from '../../src/order/async/order-stream.queries';
+import { OrderStreamSnapshotStore } from '../../src/order/async/order-stream-snapshot.store';
 import { RedisDurabilityCheck } from '../../src/order/async/redis-durability.check';
 import { ReplicaConfirmationStore } from '../../src/order/async/replica-confirmation.store';
 import { SaleRebuilder } from '../../src/order/async/sale-rebuilder';
@@ -50,6 +51,7 @@ describe('App (real MariaDB + Redis)', () => {
         OrderSettlementStore,
         ReplicaConfirmationStore,
         OrderStreamQueries,
+        OrderStreamSnapshotStore,
         AdmissionBatcher,
         OrderPersister,
         OrderStreamConsumer,

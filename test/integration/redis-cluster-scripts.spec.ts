@@ -2,6 +2,7 @@ import { Cluster } from 'ioredis';
 import { SegmentIdWorker } from '../../src/id-worker/id-segment.service';
 import { IdWorker } from '../../src/id-worker/id-worker.service';
 import { OrderStreamQueries } from '../../src/order/async/order-stream.queries';
+import { OrderStreamSnapshotStore } from '../../src/order/async/order-stream-snapshot.store';
 import { OrderAdmissionStore } from '../../src/order/async/order-admission.store';
 import { OrderDeliveryStore } from '../../src/order/async/order-delivery.store';
 import { OrderSettlementStore } from '../../src/order/async/order-settlement.store';
@@ -36,6 +37,7 @@ describe('The app’s Redis scripts and stores on a Redis Cluster (3 masters, re
   let settlement: OrderSettlementStore;
   let replicas: ReplicaConfirmationStore;
   let queries: OrderStreamQueries;
+  let snapshot: OrderStreamSnapshotStore;
   let nowMs: number;
   /** Vouchers whose slots cover all three masters. */
   let vouchers: string[];
@@ -64,6 +66,7 @@ describe('The app’s Redis scripts and stores on a Redis Cluster (3 masters, re
     state = new SeckillStateStore(redis, ordersStreamPublishHook(delivery));
     restorer = new SaleRestoreStore(redis, delivery);
     queries = new OrderStreamQueries(redis);
+    snapshot = new OrderStreamSnapshotStore(redis);
     nowMs = await redisNowMs(redis);
     vouchers = [];
     const masters = new Set<string>();
@@ -139,15 +142,15 @@ describe('The app’s Redis scripts and stores on a Redis Cluster (3 masters, re
     for (const voucherId of rest) {
       const claimed = await delivery.claimIdle({ voucherId, consumer: 'c2', minIdleMs: 50, count: 10 });
       expect(claimed.orders).toHaveLength(3);
-      expect((await queries.unackedStreamIds(voucherId)).ids.size).toBe(3);
+      expect((await snapshot.unackedStreamIds(voucherId)).ids.size).toBe(3);
       expect(await settlement.recordAttempt(voucherId, claimed.orders[0].orderId)).toBe(1);
       expect(await queries.lookup(claimed.orders[1].orderId, async)).toMatchObject({ state: 'PENDING' });
       expect(await settlement.compensate(claimed.orders[0], { reason: 'DATA_ERROR', keepBuyer: false })).toBe(true);
       expect(await settlement.compensate(claimed.orders[0], { reason: 'DATA_ERROR', keepBuyer: false })).toBe(false);
       expect(await queries.lookup(claimed.orders[0].orderId, async)).toMatchObject({ state: 'FAILED' });
-      expect(await queries.deadOrderIds(voucherId)).toEqual(new Set([claimed.orders[0].orderId]));
+      expect(await snapshot.deadOrderIds(voucherId)).toEqual(new Set([claimed.orders[0].orderId]));
       expect(await queries.orderCounts(voucherId)).toEqual({ pending: 2, failed: 1 });
-      expect(await queries.allEntries(voucherId)).toHaveLength(3);
+      expect(await snapshot.allEntries(voucherId)).toHaveLength(3);
     }
   });
 

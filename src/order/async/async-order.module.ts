@@ -19,6 +19,7 @@ import { OrderStreamConsumer } from './order-stream.consumer';
 import { OrderStreamMetrics } from './order-stream.metrics';
 import { OrderSettlementStore } from './order-settlement.store';
 import { OrderStreamQueries } from './order-stream.queries';
+import { OrderStreamSnapshotStore } from './order-stream-snapshot.store';
 import { ordersStreamPublishHook } from './orders-stream.publish-hook';
 import { RedisDurabilityCheck } from './redis-durability.check';
 import { ReplicaConfirmationStore } from './replica-confirmation.store';
@@ -54,6 +55,7 @@ import { SoldOutMemory } from './sold-out-memory';
     OrderSettlementStore,
     ReplicaConfirmationStore,
     OrderStreamQueries,
+    OrderStreamSnapshotStore,
     AdmissionBatcher,
     OrderPersister,
     OrderStreamConsumer,

@@ -1,6 +1,6 @@
 import { pairsToRecord } from '../../redis/redis-replies';
 
-/** What a voucher's orders stream holds, as the store and its queries read it. */
+/** What a voucher's orders stream holds, as its stores and queries read it. */
 
 /** One accepted order as read from a voucher's stream. */
 export interface StreamOrder {

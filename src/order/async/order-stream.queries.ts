@@ -3,12 +3,12 @@ import type { AppRedis } from '../../redis/redis-connections';
 import { pairsToRecord } from '../../redis/redis-replies';
 import { REDIS_CLIENT } from '../../redis/redis.tokens';
 import { ORDER_CONSUMER_GROUP, orderStreamKeys } from './order-stream.keys';
-import { parseEntries, type MalformedEntry, type RawEntry, type StreamOrder } from './order-stream.entries';
 import type { OrderLookup } from '../async-orders';
 
 /**
- * Read-only views of the async order path's Redis keys (the writes are the `*.store.ts` classes' beside it): an
- * order's state while it is not in MySQL, a sale's backlog for operators, and what a rebuild reads.
+ * Read-only views of the async order path's Redis keys (the writes are the `*.store.ts` classes' beside
+ * it): an order's state while it is not in MySQL, and a sale's backlog (the admin view, the gauges).
+ * What a rebuild reads is `OrderStreamSnapshotStore`'s.
  */
 @Injectable()
 export class OrderStreamQueries {
@@ -41,48 +41,6 @@ export class OrderStreamQueries {
     return null;
   }
 
-  /** Ids of the sale's dead-lettered orders: the failed hash and the dead-letter stream (either may survive alone). */
-  async deadOrderIds(voucherId: string): Promise<Set<string>> {
-    const keys = orderStreamKeys(voucherId);
-    const ids = new Set(await this.redis.hkeys(keys.failed));
-    const dead = (await this.redis.xrange(keys.dead, '-', '+')) as RawEntry[];
-    for (const [, fields] of dead) {
-      const { orderId } = pairsToRecord(fields ?? []);
-      if (orderId) {
-        ids.add(orderId);
-      }
-    }
-    return ids;
-  }
-
-  /**
-   * Stream ids of entries not yet acknowledged: delivered but pending (XPENDING), or not yet
-   * delivered (after the group's last-delivered-id). `all: true` when there is no group: then
-   * nothing was ever acknowledged.
-   */
-  async unackedStreamIds(voucherId: string): Promise<{ all: boolean; ids: Set<string>; lastDelivered: string }> {
-    const key = orderStreamKeys(voucherId).orders;
-    const lastDelivered = (await this.groupInfo(voucherId))?.['last-delivered-id'] as string | undefined;
-    if (lastDelivered === undefined) {
-      return { all: true, ids: new Set(), lastDelivered: '0-0' };
-    }
-    const ids = new Set<string>();
-    let start = '-';
-    for (;;) {
-      const page = (await this.redis.xpending(key, ORDER_CONSUMER_GROUP, start, '+', 10_000)) as [
-        string,
-        ...unknown[],
-      ][];
-      for (const [id] of page) {
-        ids.add(id);
-      }
-      if (page.length < 10_000) {
-        return { all: false, ids, lastDelivered };
-      }
-      start = `(${page[page.length - 1][0]}`;
-    }
-  }
-
   /**
    * Entries accepted but not yet acknowledged by a consumer, per the group (0 if no group): delivered
    * and pending, and not yet delivered (lag); and the stream's length (it is never trimmed while the
@@ -90,7 +48,7 @@ export class OrderStreamQueries {
    */
   async backlog(voucherId: string): Promise<{ pending: number; lag: number; length: number }> {
     const [group, length] = await Promise.all([
-      this.groupInfo(voucherId),
+      consumerGroupInfo(this.redis, voucherId),
       this.redis.xlen(orderStreamKeys(voucherId).orders),
     ]);
     return { pending: Number(group?.pending ?? 0), lag: Number(group?.lag ?? 0), length };
@@ -102,35 +60,25 @@ export class OrderStreamQueries {
     const [pending, failed] = await Promise.all([this.redis.hlen(keys.pending), this.redis.hlen(keys.failed)]);
     return { pending, failed };
   }
+}
 
-  /** XINFO GROUPS of the voucher's stream, the consumer group's entry; undefined without stream or group. */
-  private async groupInfo(voucherId: string): Promise<Record<string, unknown> | undefined> {
-    try {
-      const groups = (await this.redis.xinfo('GROUPS', orderStreamKeys(voucherId).orders)) as unknown[][];
-      return groups.map((group) => pairsToRecord(group)).find((record) => record.name === ORDER_CONSUMER_GROUP);
-    } catch (error) {
-      // No stream (yet, or any more): no group either. Anything else (Redis down) is the caller's 503.
-      if (error instanceof Error && /no such key/i.test(error.message)) {
-        return undefined;
-      }
-      throw error;
+/**
+ * XINFO GROUPS of the voucher's stream, the consumer group's entry; undefined without stream or group.
+ * Also what a rebuild asks (`OrderStreamSnapshotStore.unackedStreamIds`).
+ */
+export async function consumerGroupInfo(
+  redis: AppRedis,
+  voucherId: string,
+): Promise<Record<string, unknown> | undefined> {
+  try {
+    const groups = (await redis.xinfo('GROUPS', orderStreamKeys(voucherId).orders)) as unknown[][];
+    return groups.map((group) => pairsToRecord(group)).find((record) => record.name === ORDER_CONSUMER_GROUP);
+  } catch (error) {
+    // No stream (yet, or any more): no group either. Anything else (Redis down) is the caller's 503.
+    if (error instanceof Error && /no such key/i.test(error.message)) {
+      return undefined;
     }
-  }
-
-  /** Every entry of a voucher's stream (for a rebuild), oldest first, paged. */
-  async allEntries(voucherId: string, pageSize = 10_000): Promise<StreamOrder[]> {
-    const key = orderStreamKeys(voucherId).orders;
-    const orders: StreamOrder[] = [];
-    const malformed: MalformedEntry[] = [];
-    let start = '-';
-    for (;;) {
-      const page = (await this.redis.xrange(key, start, '+', 'COUNT', pageSize)) as RawEntry[];
-      parseEntries(voucherId, page, orders, malformed);
-      if (page.length < pageSize) {
-        return orders;
-      }
-      start = `(${page[page.length - 1][0]}`;
-    }
+    throw error;
   }
 }
 

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { LockService } from '@seckill/lock';
 import { SaleSnapshotRepository } from './sale-snapshot.repository';
 import { OrderStreamMetrics } from './order-stream.metrics';
-import { OrderStreamQueries } from './order-stream.queries';
+import { OrderStreamSnapshotStore } from './order-stream-snapshot.store';
 import { ActiveSales } from './active-sales';
 import { SaleRestoreStore } from './sale-restore.store';
 import { KEEP_AFTER_END_MS } from '../../voucher/seckill-keys';
@@ -31,7 +31,7 @@ export class SaleRebuilder {
   constructor(
     private readonly locks: LockService,
     private readonly repository: SaleSnapshotRepository,
-    private readonly queries: OrderStreamQueries,
+    private readonly stream: OrderStreamSnapshotStore,
     private readonly metrics: OrderStreamMetrics,
     private readonly sales: ActiveSales,
     private readonly vouchers: VoucherService,
@@ -78,13 +78,13 @@ export class SaleRebuilder {
         return false;
       }
       const inMysql = new Set(snapshot.orders.map((order) => `${order.orderId}:${order.userId}`));
-      const dead = await this.queries.deadOrderIds(voucherId);
-      const unacked = await this.queries.unackedStreamIds(voucherId);
+      const dead = await this.stream.deadOrderIds(voucherId);
+      const unacked = await this.stream.unackedStreamIds(voucherId);
       // Entries sold but not in the snapshot (still pending, or committed after it) take stock;
       // only the unacknowledged ones are still pending.
       const sold = new Map<string, string>();
       const pending = new Map<string, string>();
-      for (const entry of await this.queries.allEntries(voucherId)) {
+      for (const entry of await this.stream.allEntries(voucherId)) {
         if (inMysql.has(`${entry.orderId}:${entry.userId}`) || dead.has(entry.orderId)) {
           continue;
         }

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LockNotReplicatedError, LockService, type LockHandle } from '@seckill/lock';
-import { OrderStreamQueries } from '../../../src/order/async/order-stream.queries';
+import { OrderStreamSnapshotStore } from '../../../src/order/async/order-stream-snapshot.store';
 import { OrderAdmissionStore } from '../../../src/order/async/order-admission.store';
 import { ReplicaConfirmationStore } from '../../../src/order/async/replica-confirmation.store';
 import { redisNowMs } from '../../../src/redis/redis-clock';
@@ -134,7 +134,7 @@ describe('Replica-safe grants (replicaSync / WAIT) through a Redis Sentinel fail
 
     // No second owner after the failover, and every confirmed order is on the new master.
     expect(await tryLockAfterFailover(b, 'sync:held')).toBeNull();
-    const entries = await new OrderStreamQueries(redis).allEntries('1');
+    const entries = await new OrderStreamSnapshotStore(redis).allEntries('1');
     expect(entries.map((entry) => entry.orderId)).toEqual(expect.arrayContaining(confirmedOrders));
     expect(await redis.sismember(seckillKeys('1').buyers, '1019')).toBe(1);
     await held.unlock();
