@@ -118,6 +118,8 @@ describe('AdmissionBatcher on real Redis: one script call per voucher per event-
     await publish('5', 10);
     const admissions = batcher(1000);
     const broken = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false });
+    // Its connection errors are the point; without a listener ioredis prints them as unhandled.
+    broken.on('error', () => undefined);
     const failing = batcher(1000, new OrderAdmissionStore(broken));
     const results = await Promise.allSettled(
       [1, 2, 3].map((i) => failing.admit({ voucherId: '5', userId: String(i), orderId: String(5000 + i) })),
