@@ -44,9 +44,8 @@ interface Waiting {
 
 /**
  * Group commit for the synchronous sale (ORDER_SYNC_BATCH_MAX > 1): orders of one voucher that are
- * ready while its previous batch commits share the next transaction — one multi-row INSERT, one
- * conditional stock UPDATE, one COMMIT (a read of the buyers only when the unique key met a repeat
- * buyer) — instead of one transaction each on
+ * ready while its previous batch commits share the next transaction — one read of the buyers, one
+ * multi-row INSERT, one conditional stock UPDATE, one COMMIT — instead of one transaction each on
  * the hot stock row. Every member holds its own user's lock until its promise settles (after the
  * COMMIT), so `@DistributedLock`'s rule holds per order. A member that cannot be inserted (a
  * duplicate user, an id collision) or whose deadline or lock is gone before COMMIT is taken out and
@@ -170,31 +169,45 @@ export class SyncOrderBatcher {
     members: Waiting[],
     alone: Answer[],
   ): Promise<{ left: Waiting[]; commit: boolean }> {
+    const sentAt = performance.now();
+    const live = await this.repository.liveBuyers(
+      runner,
+      voucherId,
+      members.map((waiting) => waiting.member.userId),
+    );
+    let left = members.filter((waiting) => {
+      const existing = live.get(waiting.member.userId);
+      if (existing !== undefined) {
+        // Inserted after the lock was granted? Durations only (the database's for the order, this
+        // process's monotonic clock for the lock); the read's own transit makes it err towards no.
+        const raced = existing.msBeforeRead < sentAt - waiting.member.lockedAt;
+        alone.push({ waiting, outcome: { kind: 'already-ordered', orderId: existing.orderId, raced } });
+      }
+      return existing === undefined;
+    });
+    if (left.length < members.length || left.length === 0) {
+      return { left, commit: false };
+    }
     let outcome;
     try {
       outcome = await this.repository.writeIn(
         runner,
         voucherId,
-        members.map(({ member }) => ({ orderId: member.orderId, userId: member.userId })),
+        left.map(({ member }) => ({ orderId: member.orderId, userId: member.userId })),
       );
     } catch (error) {
       if (!(error instanceof StockMismatchError)) {
         throw error;
       }
       // Never commit this attempt: its rows took no stock.
-      return { left: await this.shareStock(runner, voucherId, members, alone), commit: false };
+      return { left: await this.shareStock(runner, voucherId, left, alone), commit: false };
     }
     const conflicts = new Set(outcome.conflicts);
     const collisions = new Set(outcome.idCollisions);
-    const live = conflicts.size === 0 ? undefined : await this.whenOrdered(runner, voucherId, members, conflicts);
-    const left = members.filter(({ member }) => !conflicts.has(member.orderId) && !collisions.has(member.orderId));
+    left = left.filter(({ member }) => !conflicts.has(member.orderId) && !collisions.has(member.orderId));
     for (const waiting of members) {
       if (conflicts.has(waiting.member.orderId)) {
-        const existing = live!.get(waiting.member.userId);
-        // Inserted after the lock was granted? Durations only (the database's for the order, this
-        // process's monotonic clock for the lock); the read's own transit makes it err towards no.
-        const raced = existing === undefined || existing.msBeforeRead < existing.readSentAt - waiting.member.lockedAt;
-        alone.push({ waiting, outcome: { kind: 'already-ordered', orderId: existing?.orderId, raced } });
+        alone.push({ waiting, outcome: { kind: 'already-ordered', raced: true } });
       } else if (collisions.has(waiting.member.orderId)) {
         alone.push({ waiting, outcome: { kind: 'id-collision' } });
       }
@@ -219,8 +232,8 @@ export class SyncOrderBatcher {
         }
       }),
     );
-    const held = checked.filter((waiting): waiting is Waiting => waiting !== null);
-    return { left: held, commit: held.length === members.length };
+    left = checked.filter((waiting): waiting is Waiting => waiting !== null);
+    return { left, commit: left.length === members.length };
   }
 
   /**
@@ -246,23 +259,6 @@ export class SyncOrderBatcher {
         () => true,
         () => false,
       );
-  }
-
-  /**
-   * The live orders of the members whose INSERT met one (the unique key caught a second live order of
-   * the user): their ids, and how long before this read each was inserted. Read only then, so a batch
-   * without a repeat buyer costs no read.
-   */
-  private async whenOrdered(
-    runner: QueryRunner,
-    voucherId: string,
-    members: Waiting[],
-    conflicts: Set<string>,
-  ): Promise<Map<string, { orderId: string; msBeforeRead: number; readSentAt: number }>> {
-    const userIds = members.filter(({ member }) => conflicts.has(member.orderId)).map(({ member }) => member.userId);
-    const readSentAt = performance.now();
-    const live = await this.repository.liveBuyers(runner, voucherId, userIds);
-    return new Map([...live].map(([userId, order]) => [userId, { ...order, readSentAt }]));
   }
 
   /** Less stock than members: the first `stock` try again, the others are sold out. */
