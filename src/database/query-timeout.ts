@@ -38,22 +38,38 @@ export class QueryTimeout implements OnModuleInit {
   private bound(connection: PooledConnection): void {
     const timeout = this.config.MYSQL_QUERY_TIMEOUT_MS;
     const query = connection.query.bind(connection) as (...args: unknown[]) => unknown;
-    (connection as { query: unknown }).query = (
-      sql: string | QueryOptions,
-      values?: unknown,
-      callback?: QueryCallback,
-    ) => {
-      const options: QueryOptions = typeof sql === 'string' ? { sql, timeout } : { timeout, ...sql };
+    // This connection's statements not answered yet: the callback mysql2 gets → the caller's.
+    const pending = new Map<QueryCallback, QueryCallback>();
+    (connection as { query: unknown }).query = (sql: unknown, values?: unknown, callback?: QueryCallback) => {
       const done = (typeof values === 'function' ? values : callback) as QueryCallback | undefined;
-      const closing: QueryCallback = (error, ...results) => {
-        if ((error as { code?: string } | null)?.code === 'PROTOCOL_SEQUENCE_TIMEOUT') {
+      const text = typeof sql === 'string' || (typeof sql === 'object' && sql !== null && !('onResult' in sql));
+      if (!done || !text) {
+        // A stream (no callback) or a Query object built elsewhere: run as mysql2 would.
+        return query(sql, values, callback);
+      }
+      const options: QueryOptions = typeof sql === 'string' ? { sql, timeout } : { timeout, ...(sql as QueryOptions) };
+      const answer: QueryCallback = (error, ...results) => {
+        if (!pending.delete(answer)) {
+          return; // answered already, when an earlier statement timed out
+        }
+        const timedOut = (error as { code?: string } | null)?.code === 'PROTOCOL_SEQUENCE_TIMEOUT';
+        if (timedOut) {
           connection.destroy();
         }
-        done?.(error, ...results);
+        done(error, ...results);
+        if (timedOut) {
+          // Statements queued behind it would never start (their timers start when they do): they
+          // fail now with the same error, and whatever mysql2 says of them later is ignored.
+          for (const [queued, caller] of pending) {
+            pending.delete(queued);
+            caller(error);
+          }
+        }
       };
+      pending.set(answer, done);
       return typeof values === 'function' || values === undefined
-        ? query(options, closing)
-        : query(options, values, closing);
+        ? query(options, answer)
+        : query(options, values, answer);
     };
   }
 }
