@@ -4,7 +4,7 @@ import { TOKEN_BUCKET_LUA } from '../redis/token-bucket.lua';
 // inside its JavaScript, with no .lua asset to copy or find at run time.
 /**
  * What both batched admission scripts (seckill-reserve.lua, seckill-admit.lua) share, prepended to
- * them with the token buckets: each request's rate limits, and the reply.
+ * them with the token buckets: each request's rate limits, the sale's window, and the reply.
  */
 export const ADMISSION_BATCH_LUA =
   TOKEN_BUCKET_LUA +
@@ -39,5 +39,22 @@ local function batchReply(batch, endMs, code)
     out[2 * i + 1] = batch.retries[i] or 0
   end
   return out
+end
+
+-- The sale's state {stock, begin, end, ...} against nowMs (this server's clock): the reply that
+-- decides every request the limits let through — 0 no complete state (a partial hash counts as
+-- missing), 1 not started, 2 ended — or nil while the sale is open.
+local function closedSaleReply(batch, state, nowMs)
+  if not state[1] or not state[2] or not state[3] then
+    return batchReply(batch, 0, 0)
+  end
+  local endMs = tonumber(state[3])
+  if nowMs < tonumber(state[2]) then
+    return batchReply(batch, endMs, 1)
+  end
+  if nowMs >= endMs then
+    return batchReply(batch, endMs, 2)
+  end
+  return nil
 end
 `;

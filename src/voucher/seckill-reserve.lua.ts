@@ -4,10 +4,10 @@ export const SECKILL_RESERVE_LUA = String.raw`
 -- Synchronous admission of a batch of requests for one voucher, one round trip for all of them: each
 -- request's rate limits (per user and per client address, token buckets of this sale), then the
 -- window against this server's clock (TIME, so replicas with skewed clocks agree), then for each
--- request in order the stock and the buyer (newBatch, limitBatch, batchReply and takeTokens are
--- prepended from admission-batch.lua.ts); an admitted
--- request reserves one unit, so only about 'stock' requests go on to MySQL. Replicas send the
--- requests that arrived in the same event-loop turn together (ReserveBatcher).
+-- request in order the stock and the buyer; an admitted request reserves one unit, so only about
+-- 'stock' requests go on to MySQL. Replicas send the requests that arrived in the same event-loop
+-- turn together (ReserveBatcher). newBatch, limitBatch, closedSaleReply, batchReply and takeTokens
+-- are prepended from admission-batch.lua.ts.
 -- KEYS: state, buyers, then (only when a limit is on) for each request its user bucket and its
 -- address bucket.
 -- ARGV: userRate, userBurst, addressRate, addressBurst (a rate of 0: that limit is off), then the
@@ -35,16 +35,11 @@ end
 
 local state = redis.call('hmget', stateKey, 'stock', 'begin', 'end')
 -- A partial hash (e.g. only a sold-out mark survived) counts as unpublished: MySQL will repair it.
-if not state[1] or not state[2] or not state[3] then
-  return batchReply(batch, 0, 0)
+local closed = closedSaleReply(batch, state, nowMs)
+if closed then
+  return closed
 end
 local endMs = tonumber(state[3])
-if nowMs < tonumber(state[2]) then
-  return batchReply(batch, endMs, 1)
-end
-if nowMs >= endMs then
-  return batchReply(batch, endMs, 2)
-end
 
 local stock = tonumber(state[1])
 local taken = 0

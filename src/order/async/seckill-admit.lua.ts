@@ -4,11 +4,11 @@ export const SECKILL_ADMIT_LUA = String.raw`
 -- Asynchronous admission of a batch of requests for one voucher, one round trip for all of them:
 -- each request's rate limits (per user and per client address, token buckets of this sale), then
 -- the window against this server's clock (TIME, never a replica's), then for each request in order
--- the stock, the buyer and the persistence backlog (newBatch, limitBatch, batchReply and takeTokens
--- are prepended from admission-batch.lua.ts); an admitted request takes its unit, records its buyer and appends its order to the
--- voucher's stream, all atomically. Replicas send the requests that arrived in the same event-loop
--- turn together (one script call per voucher instead of one per request: in Node the round trip
--- costs more than the script).
+-- the stock, the buyer and the persistence backlog; an admitted request takes its unit, records its
+-- buyer and appends its order to the voucher's stream, all atomically. Replicas send the requests
+-- that arrived in the same event-loop turn together (one script call per voucher instead of one per
+-- request: in Node the round trip costs more than the script). newBatch, limitBatch,
+-- closedSaleReply, batchReply and takeTokens are prepended from admission-batch.lua.ts.
 -- KEYS: state, buyers, orders, pending, then (only when a limit is on) for each request its user
 -- bucket and its address bucket.
 -- ARGV: maxBacklog, keepAfterEndMs, voucherId, userRate, userBurst, addressRate, addressBurst
@@ -41,16 +41,11 @@ end
 
 local state = redis.call('hmget', stateKey, 'stock', 'begin', 'end', 'accepted', 'settled')
 -- A partial hash (e.g. only a counter survived) counts as missing: it is rebuilt from MySQL.
-if not state[1] or not state[2] or not state[3] then
-  return batchReply(batch, 0, 0)
+local closed = closedSaleReply(batch, state, nowMs)
+if closed then
+  return closed
 end
 local endMs = tonumber(state[3])
-if nowMs < tonumber(state[2]) then
-  return batchReply(batch, endMs, 1)
-end
-if nowMs >= endMs then
-  return batchReply(batch, endMs, 2)
-end
 
 local stock = tonumber(state[1])
 -- Accepted but not yet persisted orders; beyond the bound the sale pauses instead of growing.
