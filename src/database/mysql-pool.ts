@@ -20,3 +20,18 @@ export interface MysqlPool {
 export function mysqlPoolOf(dataSource: DataSource): MysqlPool | undefined {
   return (dataSource.driver as unknown as { pool?: MysqlPool }).pool;
 }
+
+/**
+ * Runs `setup` once for each of the pool's connections, on its first acquisition: not on creation,
+ * since the pool holds connections opened before the app's modules started. Listeners run in the
+ * order they were added.
+ */
+export function onFirstAcquire(pool: MysqlPool, setup: (connection: PooledConnection) => void): void {
+  const seen = new WeakSet<PooledConnection>();
+  pool.on('acquire', (connection) => {
+    if (!seen.has(connection)) {
+      seen.add(connection);
+      setup(connection);
+    }
+  });
+}

@@ -2,7 +2,7 @@ import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { appConfig, type AppConfig } from '../config/app-config';
-import { mysqlPoolOf, type PooledConnection } from './mysql-pool';
+import { mysqlPoolOf, onFirstAcquire, type PooledConnection } from './mysql-pool';
 
 type QueryCallback = (error: unknown, ...results: unknown[]) => void;
 type QueryOptions = { sql: string; timeout?: number } & Record<string, unknown>;
@@ -18,21 +18,16 @@ type QueryOptions = { sql: string; timeout?: number } & Record<string, unknown>;
  */
 @Injectable()
 export class QueryTimeout implements OnModuleInit {
-  private readonly bounded = new WeakSet<PooledConnection>();
-
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {}
 
   onModuleInit(): void {
-    // On acquisition, not creation: the pool holds connections opened before this module started.
-    mysqlPoolOf(this.dataSource)?.on('acquire', (connection) => {
-      if (!this.bounded.has(connection)) {
-        this.bounded.add(connection);
-        this.bound(connection);
-      }
-    });
+    const pool = mysqlPoolOf(this.dataSource);
+    if (pool) {
+      onFirstAcquire(pool, (connection) => this.bound(connection));
+    }
   }
 
   private bound(connection: PooledConnection): void {

@@ -2,7 +2,7 @@ import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { appConfig, type AppConfig } from '../config/app-config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { mysqlPoolOf, type PooledConnection } from './mysql-pool';
+import { mysqlPoolOf, onFirstAcquire } from './mysql-pool';
 
 /**
  * Settings of every MySQL session, sent once per connection on its first acquisition (mysql2 runs a
@@ -17,8 +17,6 @@ import { mysqlPoolOf, type PooledConnection } from './mysql-pool';
  */
 @Injectable()
 export class SessionSettings implements OnModuleInit {
-  private readonly initialised = new WeakSet<PooledConnection>();
-
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
@@ -26,11 +24,10 @@ export class SessionSettings implements OnModuleInit {
 
   onModuleInit(): void {
     const pool = mysqlPoolOf(this.dataSource);
-    pool?.on('acquire', (connection) => {
-      if (this.initialised.has(connection)) {
-        return;
-      }
-      this.initialised.add(connection);
+    if (!pool) {
+      return;
+    }
+    onFirstAcquire(pool, (connection) => {
       connection.query("SET time_zone = '+00:00'", () => undefined);
       connection.query(
         `SET SESSION innodb_lock_wait_timeout = ${this.config.MYSQL_LOCK_WAIT_TIMEOUT_S}`,
