@@ -11,6 +11,7 @@ import { OrderService } from './order.service';
 import { SeckillRoute } from './seckill.route';
 import { BatchedOrderPlacer } from './sync/batched-order.placer';
 import { SyncOrderBatcher } from './sync/sync-order.batcher';
+import { SyncBatchWriter } from './sync/sync-batch.writer';
 import { AdminOrderController } from './lifecycle/admin-order.controller';
 import { LifecycleMetrics } from './lifecycle/lifecycle.metrics';
 import { OrderExpiryScheduler } from './lifecycle/order-expiry.scheduler';
@@ -33,6 +34,7 @@ import { StockReturnRelay } from './lifecycle/stock-return.relay';
     // The synchronous path's group commit (ORDER_SYNC_BATCH_MAX > 1).
     BatchedOrderPlacer,
     SyncOrderBatcher,
+    SyncBatchWriter,
     // After the sale: pay, cancel, use, refund, expiry and the units they give back.
     OrderLifecycleService,
     OrderTransitionRepository,

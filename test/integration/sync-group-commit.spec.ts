@@ -1,6 +1,7 @@
 import { createConnection } from 'mysql2/promise';
 import type { LockContext } from '@seckill/lock';
-import { SyncOrderBatcher, type SyncBatchMember } from '../../src/order/sync/sync-order.batcher';
+import type { SyncBatchMember } from '../../src/order/sync/sync-batch.types';
+import { SyncOrderBatcher } from '../../src/order/sync/sync-order.batcher';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 /** A lock that is held (or, with `lost`, was lost before COMMIT). */
