@@ -1,3 +1,5 @@
+// Longer than 250 lines on purpose: one validated table of every setting (class Environment), each with
+// its documentation; the logic is validateEnvironment at the end.
 import { hostname } from 'node:os';
 import { plainToInstance, Transform } from 'class-transformer';
 import {
