@@ -2,6 +2,8 @@ import { createConnection } from 'mysql2/promise';
 import type { LockContext } from '@seckill/lock';
 import type { SyncBatchMember } from '../../src/order/sync/sync-batch.types';
 import { SyncOrderBatcher } from '../../src/order/sync/sync-order.batcher';
+import { Redis } from 'ioredis';
+import { sampleOf } from '../support/metrics-text';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 /** A lock that is held (or, with `lost`, was lost before COMMIT). */
@@ -112,5 +114,33 @@ describe('Sync group commit (in-process app, real MariaDB + Redis)', () => {
       code: 'ALREADY_ORDERED',
       orderId: answers[1].json<{ orderId: string }>().orderId,
     });
+  });
+
+  it("confirms a committed batch's buyers in Redis with the batch, before answering them", async () => {
+    const voucherId = await t.createSeckill(10);
+    const saleEndMs = Date.now() + 3_600_000;
+    const members = ['700', '701', '702'].map((userId) => member(voucherId, userId, { saleEndMs }));
+    const outcomes = await Promise.all(members.map((m) => batcher.submit(m)));
+    // Confirmed by the batch (each request then skips its own confirm), and there once answered.
+    expect(outcomes).toEqual(members.map(() => ({ kind: 'created', buyerConfirmed: true })));
+    const redis = new Redis(t.redis.url);
+    try {
+      expect((await redis.smembers(`seckill:{${voucherId}}:buyers`)).sort()).toEqual(['700', '701', '702']);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('counts requests per reservation call and orders per group-commit transaction', async () => {
+    const voucherId = await t.createSeckill(10);
+    const scrape = async () => (await t.internal('/metrics')).body;
+    const before = await scrape();
+    const answers = await Promise.all(['600', '601', '602'].map((userId) => t.order(voucherId, userId)));
+    expect(answers.map((answer) => answer.statusCode)).toEqual([201, 201, 201]);
+    const after = await scrape();
+    const grew = (series: string) => sampleOf(after, series) - sampleOf(before, series);
+    expect(grew('seckill_sync_reserve_batch_size_sum')).toBe(3);
+    expect(grew('seckill_sync_commit_batch_size_sum')).toBeGreaterThanOrEqual(3);
+    expect(grew('seckill_sync_commit_batch_size_count')).toBeGreaterThanOrEqual(1);
   });
 });
