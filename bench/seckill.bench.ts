@@ -13,7 +13,9 @@
  *      batching saves (req/s, and Redis CPU per order)
  *   8. sync sale endpoint (per-user lock; orders of the voucher ready together share one transaction,
  *      ORDER_SYNC_BATCH_MAX=64), every request a new buyer
- *   9. the same with one transaction per order (ORDER_SYNC_BATCH_MAX=1): what the group commit saves
+ *   9. the same with LOCK_MODE=local (a per-process lock: unsafe across replicas, the e2e suite's negative
+ *      control): what the per-user distributed lock costs the sync sale
+ *  10. the sync sale with one transaction per order (ORDER_SYNC_BATCH_MAX=1): what the group commit saves
  *
  * Env: BENCH_DURATION_S (8), BENCH_CONNECTIONS (100), BENCH_LIVE_STOCK (10000), BENCH_DRAIN (100000).
  */
@@ -434,6 +436,23 @@ async function main(): Promise<void> {
       await syncCluster.stop();
     }
 
+    // What the per-user distributed lock costs the sync sale: the same row with LOCK_MODE=local (a
+    // per-process lock, no Redis round trip: the e2e suite's negative control, not safe across replicas).
+    process.stdout.write('sync sale, per-process lock…\n');
+    const localCluster = await startReplicas(stack, { ORDER_MODE: 'sync', LOCK_MODE: 'local' }, 'sync-local');
+    try {
+      const big = await createSeckillVoucher(localCluster.url, 10_000_000);
+      buyers = fresh();
+      rows.push({
+        name: 'sync sale, per-process lock (LOCK_MODE=local; unsafe across replicas, for the cost of the distributed lock)',
+        result: await measured(meterFor(stack, localCluster), () =>
+          load(`${localCluster.url}/voucher-order/seckill/${big}`, buyers),
+        ),
+      });
+    } finally {
+      await localCluster.stop();
+    }
+
     process.stdout.write('sync sale, one transaction per order…\n');
     const singleCluster = await startReplicas(stack, { ORDER_MODE: 'sync', ORDER_SYNC_BATCH_MAX: '1' }, 'sync-single');
     try {
@@ -469,6 +488,8 @@ async function main(): Promise<void> {
       ceilingNote(rows[0].result, byName('async sale, new')),
       `Ratios: async/no-op ${(byName('async sale, new').rps / noop).toFixed(2)}×; sync/async ${(
         byName('sync sale, new').rps / byName('async sale, new').rps
+      ).toFixed(2)}×; sync with the per-process lock/async ${(
+        byName('sync sale, per-process').rps / byName('async sale, new').rps
       ).toFixed(2)}×; group commit/one transaction per order ${(
         byName('sync sale, new').rps / byName('sync sale, one').rps
       ).toFixed(2)}×; appendfsync always/everysec ${(

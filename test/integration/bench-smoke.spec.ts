@@ -48,12 +48,13 @@ describe('bench:seckill (smoke run, no speed asserted)', () => {
       'async sale, new buyer',
       'sync sale, new buyer',
       'sync sale, one',
+      'sync sale, per-process lock',
       'live async sale',
     ]) {
       expect(stdout).toMatch(new RegExp(`^\\| ${row}[^|]* \\| [\\d,]+ \\|`, 'm'));
     }
     expect(stdout).toMatch(/^Drain: 2,000 accepted orders persisted by 3 replicas in [\d.]+ s/m);
-    expect(stdout).toMatch(/^Ratios: async\/no-op [\d.]+×/m);
+    expect(stdout).toMatch(/^Ratios: async\/no-op [\d.]+×.*; sync with the per-process lock\/async [\d.]+×/m);
     // Where the cores went: a CPU row per load row with a number in every process group's cell.
     expect(stdout).toMatch(/^\| async sale, new buyer[^|]*( \| [\d.]+){6} \| \d+ % \|$/m);
     expect(stdout).toMatch(/^CPU bound: the no-op costs the box \d+ µs a request/m);
