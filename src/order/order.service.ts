@@ -112,10 +112,11 @@ export class OrderService {
     } catch (error) {
       const committed = await this.readBack(error, attempt);
       if (committed === undefined) {
-        // MySQL said sold out: Redis was marked 0 already; otherwise the unit goes back.
-        if (!(error instanceof SoldOutError)) {
-          await this.vouchers.releaseUnit(voucherId).catch(() => undefined);
-        }
+        // MySQL said sold out: Redis is marked 0 (its stock was wrong, the reserved unit included),
+        // outside the transaction and the lock; otherwise the unit goes back.
+        await (
+          error instanceof SoldOutError ? this.vouchers.markSoldOut(voucherId) : this.vouchers.releaseUnit(voucherId)
+        ).catch(() => undefined);
         throw error;
       }
       orderId = committed;
@@ -179,7 +180,6 @@ export class OrderService {
     const orderId = await this.insertWithFreshId(userId, voucherId);
     attempt.orderId = orderId;
     if (!(await this.vouchers.decrementStock(voucherId))) {
-      await this.vouchers.markSoldOut(voucherId).catch(() => undefined);
       throw new SoldOutError('Sold out');
     }
     // Past the request's deadline nginx may have answered 504 already: roll back rather than

@@ -23,7 +23,7 @@ const reserveScript = RedisScript.withPrelude(ADMISSION_BATCH_LUA, {
 /** The reserve script's rate arguments when no limit applies. */
 const NO_LIMITS = [0, 1, 0, 1] as const;
 const confirmScript = RedisScript.of('seckill-confirm.lua', SECKILL_CONFIRM_LUA, 1);
-const stockScript = RedisScript.of('seckill-stock.lua', SECKILL_STOCK_LUA, 1);
+const stockScript = RedisScript.of('seckill-stock.lua', SECKILL_STOCK_LUA, 2);
 const publishScript = RedisScript.of('seckill-publish.lua', SECKILL_PUBLISH_LUA, 2);
 const returnScript = RedisScript.of('seckill-return.lua', SECKILL_RETURN_LUA, 3);
 
@@ -112,7 +112,8 @@ export class SeckillStateStore {
 
   /** The order did not happen (rejected or failed): give the reserved unit back. */
   async release(voucherId: string): Promise<void> {
-    await stockScript.run(this.redis, [SeckillStateStore.keys(voucherId)[0]], ['release']);
+    const keys = seckillKeys(voucherId);
+    await stockScript.run(this.redis, [keys.state, keys.returned], ['release', 0]);
   }
 
   /** Redis' clock (ms) that decides for this sale: the one its scripts read (its master's, on a Cluster). */
@@ -177,8 +178,13 @@ export class SeckillStateStore {
     return this.redis.scard(seckillKeys(voucherId).returned);
   }
 
-  async markSoldOut(voucherId: string): Promise<void> {
-    await stockScript.run(this.redis, [SeckillStateStore.keys(voucherId)[0]], ['sold-out']);
+  /**
+   * Stock 0 in Redis (MySQL had none left), unless a unit came back since the returned set held
+   * `returnedBefore` orders (`returnedCount`, read before MySQL's stock). True if marked.
+   */
+  async markSoldOut(voucherId: string, returnedBefore: number): Promise<boolean> {
+    const keys = seckillKeys(voucherId);
+    return (await stockScript.run<number>(this.redis, [keys.state, keys.returned], ['sold-out', returnedBefore])) === 1;
   }
 
   /** The sale's Redis state for operators: stock and counters as stored, and how many buyers. */

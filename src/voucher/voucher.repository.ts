@@ -1,6 +1,7 @@
 import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { affectedRows } from '../database/affected-rows';
 import { SeckillVoucher } from './seckill-voucher.entity';
 import { Voucher } from './voucher.entity';
@@ -10,7 +11,11 @@ export type VoucherWithSale = Voucher & { seckill?: SeckillVoucher };
 /** MySQL access for vouchers; joins the active transaction if there is one. */
 @Injectable()
 export class VoucherRepository {
-  constructor(private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>) {}
+  constructor(
+    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+    // Reads that must not join the caller's transaction (`committedStock`).
+    private readonly dataSource: DataSource,
+  ) {}
 
   private get vouchers() {
     return this.txHost.tx.getRepository(Voucher);
@@ -77,6 +82,18 @@ export class VoucherRepository {
       units,
       voucherId,
     ]);
+  }
+
+  /**
+   * The stock as last committed, read outside any open transaction (whose snapshot may be older);
+   * null if the voucher has no seckill row.
+   */
+  async committedStock(voucherId: string): Promise<number | null> {
+    const rows = await this.dataSource.query<{ stock: number | string }[]>(
+      'SELECT stock FROM tb_seckill_voucher WHERE voucher_id = ?',
+      [voucherId],
+    );
+    return rows.length === 0 ? null : Number(rows[0].stock);
   }
 
   /** Whether the voucher's sale is still running by the database's clock. */

@@ -103,9 +103,17 @@ export class VoucherService {
     return this.stateStore.confirm(voucherId, userIds, endMs);
   }
 
-  /** MySQL had no stock left: Redis answers SOLD_OUT from now on. */
-  markSoldOut(voucherId: string): Promise<void> {
-    return this.stateStore.markSoldOut(voucherId);
+  /**
+   * MySQL had no stock left: Redis answers SOLD_OUT from now on. A unit given back meanwhile (a
+   * cancelled or lapsed order: MySQL's stock first, then Redis') must not be overwritten by the 0:
+   * the returns are counted first, then MySQL's committed stock is read, and the mark applies only if
+   * that stock is 0 and no return reached Redis since the count (see seckill-stock.lua).
+   */
+  async markSoldOut(voucherId: string): Promise<void> {
+    const returnedBefore = await this.stateStore.returnedCount(voucherId);
+    if ((await this.repository.committedStock(voucherId)) === 0) {
+      await this.stateStore.markSoldOut(voucherId, returnedBefore);
+    }
   }
 
   /** Whether the sale's state hash is in Redis (complete). */

@@ -33,8 +33,23 @@ describe('SeckillStateStore scripts (seckill-reserve.lua, seckill-confirm.lua) o
 
   it('never creates a partial state without a TTL when correcting a missing one', async () => {
     await store.release('1');
-    await store.markSoldOut('1');
+    expect(await store.markSoldOut('1', 0)).toBe(false);
     expect(await redis.exists('seckill:{1}')).toBe(0);
+  });
+
+  it('marks a sale sold out only if no unit came back since the caller counted the returns', async () => {
+    await store.publish('1', sale);
+    // A replica counts the returns, then reads MySQL (stock 0); meanwhile an order is cancelled:
+    // MySQL's stock first, then its unit back in Redis.
+    const counted = await store.returnedCount('1');
+    expect(await store.returnUnits('1', [{ orderId: '501', userId: '7' }])).toBe(1);
+    expect(await store.stock('1')).toBe(3);
+    // The late mark must not take the returned unit away (an unconditional 0 would).
+    expect(await store.markSoldOut('1', counted)).toBe(false);
+    expect(await store.stock('1')).toBe(3);
+    // Counted after the return, the mark applies.
+    expect(await store.markSoldOut('1', await store.returnedCount('1'))).toBe(true);
+    expect(await store.stock('1')).toBe(0);
   });
 
   it('checks the window against Redis TIME, whatever the caller’s clock says', async () => {

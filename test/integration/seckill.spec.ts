@@ -170,6 +170,16 @@ describe('Vouchers and seckill orders (in-process app, real MariaDB + Redis)', (
       expect(orderId).toMatch(/^\d+$/);
     });
 
+    it('marks Redis sold out when MySQL refuses for want of stock, the reserved unit included', async () => {
+      const voucherId = await createSeckill({ stock: 2 });
+      // Redis believes in 2 units, MySQL has none left (drift the reconciler has not repaired yet).
+      await db.query(`UPDATE tb_seckill_voucher SET stock = 0 WHERE voucher_id = ${voucherId}`);
+      const refused = await order(voucherId, '110');
+      expect(refused.json()).toMatchObject({ code: 'SOLD_OUT' });
+      expect(await redis.hget(`seckill:{${voucherId}}`, 'stock')).toBe('0');
+      expect(await count(`SELECT COUNT(*) AS n FROM tb_voucher_order WHERE voucher_id = ${voucherId}`)).toBe(0);
+    });
+
     it('carries an order id above 2^53 unchanged from API to MySQL and back', async () => {
       const voucherId = await createSeckill();
       const { orderId } = (await order(voucherId, '200')).json<{ orderId: string }>();

@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { SegmentIdWorker } from '../../id-worker/id-segment.service';
 import type { LockContext } from '@seckill/lock';
 import { DistributedLock } from '@seckill/lock/nest';
-import { VoucherService } from '../../voucher/voucher.service';
 import { ID_ATTEMPTS, USER_LOCK_WAIT_MS, type OrderAttempt } from '../order-attempt';
 import { OrderMetrics } from '../order-metrics';
 import { AlreadyOrderedError, OrderDeadlineExceededError, SoldOutError } from '../order.errors';
@@ -22,7 +21,6 @@ export class BatchedOrderPlacer {
     // Ids from blocks reserved in Redis (as the async path): no Redis round trip per order.
     private readonly ids: SegmentIdWorker,
     private readonly metrics: OrderMetrics,
-    private readonly vouchers: VoucherService,
   ) {}
 
   /** Places the order; `attempt.orderId` is set while its outcome may be unknown (for a read-back). */
@@ -66,7 +64,6 @@ export class BatchedOrderPlacer {
           throw outcome.orderId ? error.withOrder(outcome.orderId) : error;
         }
         case 'sold-out':
-          await this.vouchers.markSoldOut(voucherId).catch(() => undefined);
           throw new SoldOutError('Sold out');
         case 'deadline':
           throw new OrderDeadlineExceededError('The order took too long and was not placed; try again');
