@@ -33,6 +33,7 @@ import { AppReplica } from '../scripts/stack/app-replica';
 import { startLocalStack, type LocalStack } from '../scripts/stack/local-stack';
 import { NginxServer } from '../scripts/stack/nginx';
 import { CpuMeter } from './cpu-meter';
+import { WakeMeter, type WakeSample } from './wake-meter';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
@@ -52,6 +53,8 @@ interface LoadResult {
   lastAcceptedAt: number;
   /** µs of CPU per request of each process group during the row (`measured`), where measured. */
   cpu?: Map<string, number>;
+  /** Context switches and Redis commands per request during the row (`measured`), where measured. */
+  wakes?: WakeSample;
   /** Share of the machine's cores the whole box used during the row. */
   busy?: number;
 }
@@ -141,34 +144,45 @@ async function startReplicas(stack: LocalStack, env: NodeJS.ProcessEnv, tag: str
 /** The sum of a map's values (a row's CPU per group, its answers per status). */
 const sum = (map: Map<unknown, number>) => [...map.values()].reduce((a, b) => a + b, 0);
 
+/** What `measured` reads of a row's box: CPU, and wake-ups and Redis commands. */
+interface Meters {
+  cpu: CpuMeter;
+  wakes: WakeMeter;
+}
+
 /** The processes of a row's box, for `measured`: what each spent per request. */
-function meterFor(stack: LocalStack, cluster: { replicas: AppReplica[]; nginx: NginxServer }): CpuMeter {
-  return new CpuMeter([
+function meterFor(stack: LocalStack, cluster: { replicas: AppReplica[]; nginx: NginxServer }): Meters {
+  const groups = [
     { name: 'replicas', pids: () => cluster.replicas.map((replica) => replica.process.pid) },
     { name: 'nginx', pids: () => [cluster.nginx.process.pid] },
     { name: 'Redis', pids: () => [stack.redis.process.pid] },
     { name: 'MariaDB', pids: () => [stack.mariadb?.process.pid] },
-  ]);
+  ];
+  return { cpu: new CpuMeter(groups), wakes: new WakeMeter(groups, stack.redis.url) };
 }
 
 /**
  * Runs a load and adds each process group's CPU per request, and how busy the cores were during it.
  * `settle` (e.g. until the consumers have persisted the row's orders) runs before the costs are read,
- * so work a request leaves behind counts too; "busy" is over the load alone.
+ * so work a request leaves behind counts too; "busy" is over the load alone. Wake-ups and Redis
+ * commands per request likewise.
  */
 async function measured(
-  meter: CpuMeter,
+  meters: Meters,
   run: () => Promise<LoadResult>,
   settle?: (result: LoadResult) => Promise<unknown>,
 ): Promise<LoadResult> {
-  const before = meter.read();
+  const wakesBefore = await meters.wakes.read();
+  const before = meters.cpu.read();
   const t0 = performance.now();
   const result = await run();
   const seconds = (performance.now() - t0) / 1000;
-  const atEnd = meter.read();
+  const atEnd = meters.cpu.read();
   await settle?.(result);
-  const cpu = CpuMeter.perRequest(before, meter.read(), sum(result.statuses));
-  return { ...result, cpu, busy: (sum(atEnd) - sum(before)) / seconds / cpus().length };
+  const requests = sum(result.statuses);
+  const cpu = CpuMeter.perRequest(before, meters.cpu.read(), requests);
+  const wakes = WakeMeter.perRequest(wakesBefore, await meters.wakes.read(), requests);
+  return { ...result, cpu, wakes, busy: (sum(atEnd) - sum(before)) / seconds / cpus().length };
 }
 
 async function count(db: Connection, sql: string, args: unknown[] = []): Promise<number> {
@@ -251,6 +265,32 @@ function cpuTable(rows: { name: string; result: LoadResult }[]): string[] {
         const cells = GROUPS.map((group) => us(result.cpu!.get(group)));
         return `| ${name} | ${cells.join(' | ')} | ${us(sum(result.cpu!))} | ${((result.busy ?? 0) * 100).toFixed(0)} % |`;
       }),
+  ];
+}
+
+const WAKE_COLUMNS = [
+  'replicas sleeps',
+  'replicas preempted',
+  'Redis sleeps',
+  'MariaDB sleeps',
+  'Redis commands',
+  'Redis script calls',
+] as const;
+
+function wakeTable(rows: { name: string; result: LoadResult }[]): string[] {
+  return [
+    'Wake-ups and Redis commands per request (context switches from /proc: a sleep is a process waiting ' +
+      'for I/O, so each is one wake-up; preempted = taken off a core with work left; commands from INFO commandstats, ' +
+      'a script call counting once as EVALSHA and once per command it runs):',
+    '',
+    `| row | ${WAKE_COLUMNS.join(' | ')} |`,
+    `|---|${WAKE_COLUMNS.map(() => '---:').join('|')}|`,
+    ...rows
+      .filter(({ result }) => result.wakes)
+      .map(
+        ({ name, result }) =>
+          `| ${name} | ${WAKE_COLUMNS.map((column) => (result.wakes!.get(column) ?? 0).toFixed(2)).join(' | ')} |`,
+      ),
   ];
 }
 
@@ -483,6 +523,8 @@ async function main(): Promise<void> {
       ),
       '',
       ...cpuTable(rows),
+      '',
+      ...wakeTable(rows),
       '',
       ...notes,
       ceilingNote(rows[0].result, byName('async sale, new')),

@@ -58,6 +58,9 @@ describe('bench:seckill (smoke run, no speed asserted)', () => {
     // Where the cores went: a CPU row per load row with a number in every process group's cell.
     expect(stdout).toMatch(/^\| async sale, new buyer[^|]*( \| [\d.]+){6} \| \d+ % \|$/m);
     expect(stdout).toMatch(/^CPU bound: the no-op costs the box \d+ µs a request/m);
+    // Wake-ups and Redis commands per request: a number in every cell; the async sale asks Redis something.
+    expect(stdout).toMatch(/^\| sync sale, new buyer[^|]*( \| [\d.]+){6} \|$/m);
+    expect(stdout).not.toMatch(/^\| async sale, new buyer[^|]*( \| [\d.]+){4} \| 0\.00 \|/m);
   }, 180_000);
 });
 
