@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { appConfig, type AppConfig } from '../config/app-config';
 import { OrderLookupService } from './order-lookup.service';
 import { DomainError } from '../common/errors/domain-error';
@@ -42,6 +42,8 @@ const isRetryableTransactionError = (error: unknown) => {
 
 @Injectable()
 export class OrderService {
+  private readonly logger = new Logger(OrderService.name);
+
   constructor(
     private readonly vouchers: VoucherService,
     private readonly orders: OrderRepository,
@@ -114,9 +116,14 @@ export class OrderService {
       if (committed === undefined) {
         // MySQL said sold out: Redis is marked 0 (its stock was wrong, the reserved unit included),
         // outside the transaction and the lock; otherwise the unit goes back.
+        // Failing, Redis is left above MySQL (admission only; MySQL still decides) until the reconciler.
         await (
           error instanceof SoldOutError ? this.vouchers.markSoldOut(voucherId) : this.vouchers.releaseUnit(voucherId)
-        ).catch(() => undefined);
+        ).catch((correction: unknown) =>
+          this.logger.warn(
+            `Voucher ${voucherId}: Redis stock not corrected after a refused order: ${String(correction)}`,
+          ),
+        );
         throw error;
       }
       orderId = committed;

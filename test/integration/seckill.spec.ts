@@ -170,16 +170,6 @@ describe('Vouchers and seckill orders (in-process app, real MariaDB + Redis)', (
       expect(orderId).toMatch(/^\d+$/);
     });
 
-    it('marks Redis sold out when MySQL refuses for want of stock, the reserved unit included', async () => {
-      const voucherId = await createSeckill({ stock: 2 });
-      // Redis believes in 2 units, MySQL has none left (drift the reconciler has not repaired yet).
-      await db.query(`UPDATE tb_seckill_voucher SET stock = 0 WHERE voucher_id = ${voucherId}`);
-      const refused = await order(voucherId, '110');
-      expect(refused.json()).toMatchObject({ code: 'SOLD_OUT' });
-      expect(await redis.hget(`seckill:{${voucherId}}`, 'stock')).toBe('0');
-      expect(await count(`SELECT COUNT(*) AS n FROM tb_voucher_order WHERE voucher_id = ${voucherId}`)).toBe(0);
-    });
-
     it('carries an order id above 2^53 unchanged from API to MySQL and back', async () => {
       const voucherId = await createSeckill();
       const { orderId } = (await order(voucherId, '200')).json<{ orderId: string }>();
@@ -380,5 +370,36 @@ describe('A replica stuck inside an order transaction (MariaDB idle_transaction_
       await runner.release().catch(() => undefined);
       await other.end();
     }
+  });
+});
+
+describe.each([
+  { batch: '64', path: 'group commit' },
+  { batch: '1', path: 'one transaction per order' },
+])('A refused order marks Redis sold out (ORDER_SYNC_BATCH_MAX=$batch, $path)', ({ batch }) => {
+  let t: TestApp;
+  let db: Connection;
+  let redis: Redis;
+
+  beforeAll(async () => {
+    t = await startTestApp({ ORDER_SYNC_BATCH_MAX: batch });
+    db = await createConnection(t.mysqlUrl);
+    redis = new Redis(t.redis.url);
+  });
+  afterAll(async () => {
+    await db?.end();
+    redis?.disconnect();
+    await t?.close();
+  });
+
+  it('sets the Redis stock to 0 when MySQL has none left, the reserved unit included', async () => {
+    const voucherId = await t.createSeckill(2);
+    // Redis believes in 2 units, MySQL has none left (drift the reconciler has not repaired yet).
+    await db.query('UPDATE tb_seckill_voucher SET stock = 0 WHERE voucher_id = ?', [voucherId]);
+    const refused = await t.order(voucherId, '110');
+    expect(refused.json()).toMatchObject({ code: 'SOLD_OUT' });
+    expect(await redis.hget(`seckill:{${voucherId}}`, 'stock')).toBe('0');
+    const [rows] = await db.query('SELECT COUNT(*) AS n FROM tb_voucher_order WHERE voucher_id = ?', [voucherId]);
+    expect(Number((rows as { n: number }[])[0].n)).toBe(0);
   });
 });
