@@ -461,52 +461,38 @@ async function main(): Promise<void> {
       await unbatchedCluster.stop();
     }
 
-    process.stdout.write('sync sale…\n');
-    const syncCluster = await startReplicas(stack, { ORDER_MODE: 'sync' }, 'sync');
-    try {
-      const big = await createSeckillVoucher(syncCluster.url, 10_000_000);
-      buyers = fresh();
-      rows.push({
-        name: 'sync sale, new buyer per request (201), group commit',
-        result: await measured(meterFor(stack, syncCluster), () =>
-          load(`${syncCluster.url}/voucher-order/seckill/${big}`, buyers),
-        ),
-      });
-    } finally {
-      await syncCluster.stop();
-    }
-
+    /** A sync sale row on replicas of its own, started with `env` (ORDER_MODE=sync beneath it). */
+    const syncRow = async (progress: string, name: string, env: NodeJS.ProcessEnv, tag: string) => {
+      process.stdout.write(`${progress}…\n`);
+      const cluster = await startReplicas(stack, { ORDER_MODE: 'sync', ...env }, tag);
+      try {
+        const big = await createSeckillVoucher(cluster.url, 10_000_000);
+        buyers = fresh();
+        rows.push({
+          name,
+          result: await measured(meterFor(stack, cluster), () =>
+            load(`${cluster.url}/voucher-order/seckill/${big}`, buyers),
+          ),
+        });
+      } finally {
+        await cluster.stop();
+      }
+    };
+    await syncRow('sync sale', 'sync sale, new buyer per request (201), group commit', {}, 'sync');
     // What the per-user distributed lock costs the sync sale: the same row with LOCK_MODE=local (a
     // per-process lock, no Redis round trip: the e2e suite's negative control, not safe across replicas).
-    process.stdout.write('sync sale, per-process lock…\n');
-    const localCluster = await startReplicas(stack, { ORDER_MODE: 'sync', LOCK_MODE: 'local' }, 'sync-local');
-    try {
-      const big = await createSeckillVoucher(localCluster.url, 10_000_000);
-      buyers = fresh();
-      rows.push({
-        name: 'sync sale, per-process lock (LOCK_MODE=local; unsafe across replicas, for the cost of the distributed lock)',
-        result: await measured(meterFor(stack, localCluster), () =>
-          load(`${localCluster.url}/voucher-order/seckill/${big}`, buyers),
-        ),
-      });
-    } finally {
-      await localCluster.stop();
-    }
-
-    process.stdout.write('sync sale, one transaction per order…\n');
-    const singleCluster = await startReplicas(stack, { ORDER_MODE: 'sync', ORDER_SYNC_BATCH_MAX: '1' }, 'sync-single');
-    try {
-      const big = await createSeckillVoucher(singleCluster.url, 10_000_000);
-      buyers = fresh();
-      rows.push({
-        name: 'sync sale, one transaction per order (ORDER_SYNC_BATCH_MAX=1)',
-        result: await measured(meterFor(stack, singleCluster), () =>
-          load(`${singleCluster.url}/voucher-order/seckill/${big}`, buyers),
-        ),
-      });
-    } finally {
-      await singleCluster.stop();
-    }
+    await syncRow(
+      'sync sale, per-process lock',
+      'sync sale, per-process lock (LOCK_MODE=local; unsafe across replicas, for the cost of the distributed lock)',
+      { LOCK_MODE: 'local' },
+      'sync-local',
+    );
+    await syncRow(
+      'sync sale, one transaction per order',
+      'sync sale, one transaction per order (ORDER_SYNC_BATCH_MAX=1)',
+      { ORDER_SYNC_BATCH_MAX: '1' },
+      'sync-single',
+    );
 
     const noop = rows[0].result.rps;
     const byName = (prefix: string) => rows.find((row) => row.name.startsWith(prefix))!.result;
