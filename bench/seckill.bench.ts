@@ -13,9 +13,10 @@
  *      batching saves (req/s, and Redis CPU per order)
  *   8. sync sale endpoint (per-user lock; orders of the voucher ready together share one transaction,
  *      ORDER_SYNC_BATCH_MAX=64), every request a new buyer
- *   9. the same with LOCK_MODE=local (a per-process lock: unsafe across replicas, the e2e suite's negative
- *      control): what the per-user distributed lock costs the sync sale
- *  10. the sync sale with one transaction per order (ORDER_SYNC_BATCH_MAX=1): what the group commit saves
+ *   9. the same on Redis `appendfsync everysec`: all sync mode needs of Redis (MySQL decides every order)
+ *  10. the sync sale with LOCK_MODE=local (a per-process lock: unsafe across replicas, the e2e suite's
+ *      negative control): what the per-user distributed lock costs the sync sale
+ *  11. the sync sale with one transaction per order (ORDER_SYNC_BATCH_MAX=1): what the group commit saves
  *
  * Env: BENCH_DURATION_S (8), BENCH_CONNECTIONS (100), BENCH_LIVE_STOCK (10000), BENCH_DRAIN (100000).
  */
@@ -479,6 +480,20 @@ async function main(): Promise<void> {
       }
     };
     await syncRow('sync sale', 'sync sale, new buyer per request (201), group commit', {}, 'sync');
+    // The same sale on the Redis persistence sync mode needs: MySQL decides every order, so Redis need
+    // not fsync each write (see ARCHITECTURE.md, "What each mode needs of Redis"); the row above runs
+    // on the async path's `appendfsync always`, where every Redis round trip of the order waits for a disk flush.
+    await redis.config('SET', 'appendfsync', 'everysec');
+    try {
+      await syncRow(
+        'sync sale, appendfsync everysec',
+        'sync sale, Redis appendfsync everysec (all sync mode needs: MySQL decides)',
+        {},
+        'sync-everysec',
+      );
+    } finally {
+      await redis.config('SET', 'appendfsync', 'always');
+    }
     // What the per-user distributed lock costs the sync sale: the same row with LOCK_MODE=local (a
     // per-process lock, no Redis round trip: the e2e suite's negative control, not safe across replicas).
     await syncRow(
@@ -516,6 +531,8 @@ async function main(): Promise<void> {
       ceilingNote(rows[0].result, byName('async sale, new')),
       `Ratios: async/no-op ${(byName('async sale, new').rps / noop).toFixed(2)}×; sync/async ${(
         byName('sync sale, new').rps / byName('async sale, new').rps
+      ).toFixed(2)}×; sync on appendfsync everysec/async ${(
+        byName('sync sale, Redis appendfsync').rps / byName('async sale, new').rps
       ).toFixed(2)}×; sync with the per-process lock/async ${(
         byName('sync sale, per-process').rps / byName('async sale, new').rps
       ).toFixed(2)}×; group commit/one transaction per order ${(

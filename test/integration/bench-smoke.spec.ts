@@ -47,6 +47,7 @@ describe('bench:seckill (smoke run, no speed asserted)', () => {
       'no-op endpoint',
       'async sale, new buyer',
       'sync sale, new buyer',
+      'sync sale, Redis appendfsync everysec',
       'sync sale, one',
       'sync sale, per-process lock',
       'live async sale',
@@ -54,7 +55,9 @@ describe('bench:seckill (smoke run, no speed asserted)', () => {
       expect(stdout).toMatch(new RegExp(`^\\| ${row}[^|]* \\| [\\d,]+ \\|`, 'm'));
     }
     expect(stdout).toMatch(/^Drain: 2,000 accepted orders persisted by 3 replicas in [\d.]+ s/m);
-    expect(stdout).toMatch(/^Ratios: async\/no-op [\d.]+×.*; sync with the per-process lock\/async [\d.]+×/m);
+    expect(stdout).toMatch(
+      /^Ratios: async\/no-op [\d.]+×.*; sync on appendfsync everysec\/async [\d.]+×; sync with the per-process lock\/async [\d.]+×/m,
+    );
     // Where the cores went: a CPU row per load row with a number in every process group's cell.
     expect(stdout).toMatch(/^\| async sale, new buyer[^|]*( \| [\d.]+){6} \| \d+ % \|$/m);
     expect(stdout).toMatch(/^CPU bound: the no-op costs the box \d+ µs a request/m);
