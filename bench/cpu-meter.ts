@@ -24,6 +24,12 @@ function cpuSecondsOf(pid: number): number | undefined {
   );
 }
 
+/** A group's processes now: its live root pids and their descendants (nginx's workers). */
+export function membersOf(group: CpuGroup): Set<number> {
+  const roots = group.pids().filter((pid): pid is number => pid !== undefined);
+  return new Set(roots.flatMap((pid) => [pid, ...descendantsOf(pid)]));
+}
+
 /**
  * Per-process CPU accounting for a benchmark row: where a machine's cores went, per request. The
  * load generator runs in this process, so it is measured with `process.cpuUsage()`.
@@ -35,10 +41,8 @@ export class CpuMeter {
   read(): CpuSample {
     const sample: CpuSample = new Map();
     for (const group of this.groups) {
-      const roots = group.pids().filter((pid): pid is number => pid !== undefined);
-      const members = new Set(roots.flatMap((pid) => [pid, ...descendantsOf(pid)]));
       let seconds = 0;
-      for (const pid of members) {
+      for (const pid of membersOf(group)) {
         seconds += cpuSecondsOf(pid) ?? 0;
       }
       sample.set(group.name, seconds);

@@ -1,7 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { Redis } from 'ioredis';
-import type { CpuGroup } from './cpu-meter';
-import { descendantsOf } from '../scripts/stack/process-tree';
+import type { Redis } from 'ioredis';
+import { membersOf, type CpuGroup } from './cpu-meter';
 
 /** Context switches and Redis commands so far, per name (see `WakeMeter.read`). */
 export type WakeSample = Map<string, number>;
@@ -32,16 +31,16 @@ function contextSwitchesOf(pid: number): [number, number] {
 export class WakeMeter {
   constructor(
     private readonly groups: CpuGroup[],
-    private readonly redisUrl: string,
+    /** A connection to the measured Redis (its `INFO` call counts once in each sample, the same in both). */
+    private readonly redis: Pick<Redis, 'info'>,
   ) {}
 
   async read(): Promise<WakeSample> {
     const sample: WakeSample = new Map();
     for (const group of this.groups) {
-      const roots = group.pids().filter((pid): pid is number => pid !== undefined);
       let voluntary = 0;
       let involuntary = 0;
-      for (const pid of new Set(roots.flatMap((root) => [root, ...descendantsOf(root)]))) {
+      for (const pid of membersOf(group)) {
         const [v, i] = contextSwitchesOf(pid);
         voluntary += v;
         involuntary += i;
@@ -49,20 +48,14 @@ export class WakeMeter {
       sample.set(`${group.name} sleeps`, voluntary);
       sample.set(`${group.name} preempted`, involuntary);
     }
-    const redis = new Redis(this.redisUrl, { lazyConnect: true, commandTimeout: 5000 });
-    try {
-      await redis.connect();
-      let commands = 0;
-      let scripts = 0;
-      for (const [, name, calls] of (await redis.info('commandstats')).matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)) {
-        commands += Number(calls);
-        scripts += name === 'evalsha' || name === 'eval' ? Number(calls) : 0;
-      }
-      sample.set('Redis commands', commands);
-      sample.set('Redis script calls', scripts);
-    } finally {
-      redis.disconnect();
+    let commands = 0;
+    let scripts = 0;
+    for (const [, name, calls] of (await this.redis.info('commandstats')).matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)) {
+      commands += Number(calls);
+      scripts += name === 'evalsha' || name === 'eval' ? Number(calls) : 0;
     }
+    sample.set('Redis commands', commands);
+    sample.set('Redis script calls', scripts);
     return sample;
   }
 
