@@ -14,7 +14,7 @@ export interface HeldLocksOptions {
   gate: LocalGate;
   watchdogTimeoutMs: number;
   logger?: { warn(message: string): void };
-  /** Emits `lockLost` (already in a neutral context). */
+  /** Emits `lockLost` in a neutral async context (the engine's `emitNeutral`): no listener runs as the losing owner. */
   emitLost(event: LockLostEvent): void;
   /** A watchdog-leased hold was entered: the renewal loop must run. */
   watchdogNeeded(): void;
@@ -105,7 +105,7 @@ export class HeldLocks extends HeldLockRegistry {
    * Redis: `state` is the registered hold and `mayHandOverLocally` allows it.
    */
   canHandOver(state: HeldLock, next: { leaseMs: number }, burstLimit: number): boolean {
-    return this.held.get(state.gateId) === state && mayHandOverLocally(state, next, burstLimit);
+    return this.isCurrent(state) && mayHandOverLocally(state, next, burstLimit);
   }
 
   /**
@@ -168,7 +168,7 @@ export class HeldLocks extends HeldLockRegistry {
     this.options.gate.leave(state.gateId, state.owner);
     state.controller?.abort(lost);
     try {
-      inNeutralContext(() => this.options.emitLost({ name: state.name, owner: state.owner, reason }));
+      this.options.emitLost({ name: state.name, owner: state.owner, reason });
     } catch (error) {
       // A listener's bug must not turn a lost lock into a crash.
       this.options.logger?.warn(`lockLost listener failed: ${String(error)}`);

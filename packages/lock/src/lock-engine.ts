@@ -26,11 +26,11 @@ import type { ReplicaSync } from './lock.types';
  */
 export class LockEngine extends LockEventEmitter implements LockSteps {
   readonly owners: LockOwners;
-  readonly gate = new LocalGate();
+  private readonly gate = new LocalGate();
   readonly watchdogTimeoutMs: number;
-  readonly localBurst: number;
+  private readonly localBurst: number;
   /** Waiters are told by sharded pub/sub (see `shardedPubSub`). */
-  readonly sharded: boolean;
+  private readonly sharded: boolean;
   /** The service's replica-safe grant setting (see `replicaSync`), timeout filled in. */
   readonly replicaSync?: Required<ReplicaSync>;
   /** Every hold of this process: written there only. */
@@ -57,7 +57,7 @@ export class LockEngine extends LockEventEmitter implements LockSteps {
       gate: this.gate,
       watchdogTimeoutMs: this.watchdogTimeoutMs,
       logger: options.logger,
-      emitLost: (event) => this.emit('lockLost', event),
+      emitLost: (event) => this.emitNeutral('lockLost', event),
       watchdogNeeded: () => this.watchdog.ensure(),
       releaseOrphan: (state, owner) =>
         void this.release({ node: state.node, name: state.name, owner }).catch(() => undefined),

@@ -157,10 +157,10 @@ export class MySqlSessionLockBackend implements LockBackend {
     hold.connection.on('error', onEnd);
     hold.connection.on('end', onEnd);
     this.holds.add(entered);
+    if (hold.leaseMs !== undefined) {
+      this.holds.armLease(entered, hold.leaseMs, () => this.markLost(entered, 'lease-elapsed'));
+    }
     inNeutralContext(() => {
-      if (hold.leaseMs !== undefined) {
-        this.holds.armLease(entered, hold.leaseMs, () => this.markLost(entered, 'lease-elapsed'));
-      }
       this.heartbeat ??= setInterval(() => void this.checkAll(), this.heartbeatMs).unref();
     });
     return entered;

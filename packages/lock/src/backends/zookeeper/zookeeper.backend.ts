@@ -128,13 +128,13 @@ export class ZooKeeperLockBackend implements LockBackend {
   enter(hold: Omit<ZooKeeperHold, 'holds' | 'controller'>, leaseMs: number | undefined): ZooKeeperHold {
     const entered: ZooKeeperHold = { ...hold, holds: 1, controller: new AbortController() };
     this.holds.add(entered);
+    if (leaseMs !== undefined) {
+      this.holds.armLease(entered, leaseMs, () => {
+        this.markLost(entered, 'lease-elapsed');
+        this.removeNode(entered.session, entered.name, entered.path);
+      });
+    }
     inNeutralContext(() => {
-      if (leaseMs !== undefined) {
-        this.holds.armLease(entered, leaseMs, () => {
-          this.markLost(entered, 'lease-elapsed');
-          this.removeNode(entered.session, entered.name, entered.path);
-        });
-      }
       if (!this.heartbeat) {
         // Every sixth of the session timeout: the session's margin is a third (see ZooKeeperSession).
         const every = Math.max(20, Math.floor(hold.session.sessionTimeoutMs / 6));
