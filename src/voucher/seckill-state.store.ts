@@ -6,7 +6,7 @@ import type { LockScriptClient } from '@seckill/lock/lua';
 import { ADMISSION_BATCH_LUA } from './admission-batch.lua';
 import type { RateLimitArgs } from '../rate-limit/rate-limit.policy';
 import { REDIS_CLIENT } from '../redis/redis.tokens';
-import { RESERVE_ADMISSIONS, type Admission } from './admission';
+import { RESERVE_ADMISSIONS, type AdmissionOutcome } from './admission';
 import { SECKILL_CONFIRM_LUA } from './seckill-confirm.lua';
 import { SECKILL_PUBLISH_LUA } from './seckill-publish.lua';
 import { SECKILL_RESERVE_LUA } from './seckill-reserve.lua';
@@ -64,7 +64,7 @@ export class SeckillStateStore {
     voucherId: string,
     userId: string,
     limits?: RateLimitArgs,
-  ): Promise<{ admission: Admission; endMs: number; retryAfterMs: number }> {
+  ): Promise<AdmissionOutcome> {
     const { admissions, endMs } = await this.reserveBatch({
       voucherId,
       requests: [{ userId, buckets: limits?.keys }],
@@ -82,7 +82,7 @@ export class SeckillStateStore {
     voucherId: string;
     requests: readonly { userId: string; buckets?: readonly [string, string] }[];
     rates?: RateLimitArgs['args'];
-  }): Promise<{ admissions: { admission: Admission; retryAfterMs: number }[]; endMs: number }> {
+  }): Promise<{ admissions: Omit<AdmissionOutcome, 'endMs'>[]; endMs: number }> {
     const keys: string[] = SeckillStateStore.keys(options.voucherId);
     const args: (string | number)[] = [...(options.rates ?? NO_LIMITS)];
     for (const request of options.requests) {
@@ -92,7 +92,7 @@ export class SeckillStateStore {
       }
     }
     const [endMs, ...outcomes] = await reserveScript.run<number[]>(this.batchClient, keys, args);
-    const admissions: { admission: Admission; retryAfterMs: number }[] = [];
+    const admissions: Omit<AdmissionOutcome, 'endMs'>[] = [];
     for (let i = 0; i < outcomes.length; i += 2) {
       admissions.push({ admission: RESERVE_ADMISSIONS[outcomes[i]], retryAfterMs: outcomes[i + 1] });
     }

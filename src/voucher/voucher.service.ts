@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ReserveBatcher } from './reserve.batcher';
 import { ReconcilerStatusStore } from './reconciler-status.store';
 import type { SaleStatus } from './dto/sale-status.response';
-import type { Admission } from './admission';
+import type { AdmissionOutcome } from './admission';
 import { SeckillStateStore, type ReturnedUnit } from './seckill-state.store';
 import { VoucherNotFoundError } from './voucher.errors';
 import { VoucherRepository } from './voucher.repository';
@@ -57,7 +57,7 @@ export class VoucherService {
    * A sale found ended (its Redis state expires a day after its end) is remembered, so requests for
    * it are answered ENDED without Redis or MySQL: once ended, a sale stays ended.
    */
-  async admit(request: SaleRequest): Promise<{ admission: Admission; endMs: number; retryAfterMs: number } | null> {
+  async admit(request: SaleRequest): Promise<AdmissionOutcome | null> {
     const { voucherId, userId } = request;
     const endedAt = this.endedSales.get(voucherId);
     if (endedAt !== undefined) {

@@ -4,7 +4,7 @@ import type { AppRedis } from '../../redis/redis-connections';
 import { RedisScript, writtenAtOnce } from '../../redis/redis-script';
 import { REDIS_CLIENT } from '../../redis/redis.tokens';
 import { ADMISSION_BATCH_LUA } from '../../voucher/admission-batch.lua';
-import { ADMIT_ADMISSIONS, type Admission } from '../../voucher/admission';
+import { ADMIT_ADMISSIONS, type Admission, type AdmissionOutcome } from '../../voucher/admission';
 import { KEEP_AFTER_END_MS } from '../../voucher/seckill-keys';
 import { orderStreamKeys } from './order-stream.keys';
 import { SECKILL_ADMIT_LUA } from './seckill-admit.lua';
@@ -61,7 +61,7 @@ export class OrderAdmissionStore {
     requests: readonly { userId: string; orderId: string; buckets?: readonly [string, string] }[];
     /** userRate, userBurst, addressRate, addressBurst (see RateLimitPolicy). */
     rates?: readonly [number, number, number, number];
-  }): Promise<{ admissions: { admission: Admission; retryAfterMs: number }[]; endMs: number }> {
+  }): Promise<{ admissions: Omit<AdmissionOutcome, 'endMs'>[]; endMs: number }> {
     let saleKeys = this.admitKeys.get(options.voucherId);
     if (!saleKeys) {
       if (this.admitKeys.size >= 10_000) {
@@ -88,7 +88,7 @@ export class OrderAdmissionStore {
     // full batch at once), so written at once: the auto-pipeline would only add a pipeline and a turn.
     // With ORDER_ADMISSION_BATCH_MAX=1 that is one socket write per request.
     return admitScript.call(this.admitClient, keys, args, ([endMs, ...outcomes]: number[]) => {
-      const admissions: { admission: Admission; retryAfterMs: number }[] = [];
+      const admissions: Omit<AdmissionOutcome, 'endMs'>[] = [];
       for (let i = 0; i < outcomes.length; i += 2) {
         admissions.push({ admission: ADMIT_ADMISSIONS[outcomes[i]], retryAfterMs: outcomes[i + 1] });
       }

@@ -5,7 +5,7 @@ import { parseEntries, type MalformedEntry, type RawEntry, type StreamOrder } fr
 import { ORDER_CONSUMER_GROUP, orderStreamKeys } from './order-stream.keys';
 
 /** On a Cluster, how long a read of several sales' streams that found nothing waits before the next. */
-export const CLUSTER_POLL_MS = 20;
+const CLUSTER_POLL_MS = 20;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
