@@ -5,6 +5,7 @@ import type { AppReplica } from '../../scripts/stack/app-replica';
 import type { LocalStack } from '../../scripts/stack/local-stack';
 import { createSeckillVoucher, orderOnce, readInvariants, type OrderAttempt } from '../support/flash-sale';
 import { readRedisSale } from '../support/async-sale';
+import { waitFor } from '../support/lifecycle';
 import { startTestCluster } from '../support/test-cluster';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -20,17 +21,13 @@ async function burst(url: string, voucherId: string, firstUser: number, count: n
   );
 }
 
-/** The user's order, tried every 250 ms while it answers 503 (for at most 30 s): the first other answer. */
-async function untilNot503(url: string, voucherId: string, userId: string): Promise<OrderAttempt> {
-  const deadline = Date.now() + 30_000;
-  let attempt = await orderOnce(url, voucherId, userId);
-  while (attempt.status === 503) {
-    expect(Date.now()).toBeLessThan(deadline);
-    await sleep(250);
-    attempt = await orderOnce(url, voucherId, userId);
-  }
-  return attempt;
-}
+/** The user's order, tried while it answers 503 (for at most 30 s): the first other answer, or the last 503. */
+const untilNot503 = (url: string, voucherId: string, userId: string): Promise<OrderAttempt> =>
+  waitFor(
+    () => orderOnce(url, voucherId, userId),
+    (attempt) => attempt.status !== 503,
+    30_000,
+  );
 
 /** One line for docs/FAULTS.md: what the fault cost. */
 function report(fault: string, down: { status: number; ms: number }[], restartedAt: number) {

@@ -155,6 +155,8 @@ describe('Vouchers and seckill orders (in-process app, real MariaDB + Redis)', (
   });
 
   describe('seckill orders', () => {
+    itMarksRedisSoldOut(() => ({ t, db, redis }));
+
     it('sells one per user until sold out, then answers from Redis', async () => {
       const voucherId = await createSeckill({ stock: 2 });
       const first = await order(voucherId, '100');
@@ -373,26 +375,13 @@ describe('A replica stuck inside an order transaction (MariaDB idle_transaction_
   });
 });
 
-describe.each([
-  { batch: '64', path: 'group commit' },
-  { batch: '1', path: 'one transaction per order' },
-])('A refused order marks Redis sold out (ORDER_SYNC_BATCH_MAX=$batch, $path)', ({ batch }) => {
-  let t: TestApp;
-  let db: Connection;
-  let redis: Redis;
-
-  beforeAll(async () => {
-    t = await startTestApp({ ORDER_SYNC_BATCH_MAX: batch });
-    db = await createConnection(t.mysqlUrl);
-    redis = new Redis(t.redis.url);
-  });
-  afterAll(async () => {
-    await db?.end();
-    redis?.disconnect();
-    await t?.close();
-  });
-
-  it('sets the Redis stock to 0 when MySQL has none left, the reserved unit included', async () => {
+/**
+ * MySQL refuses an admitted order for want of stock: Redis is marked sold out. Run on the default
+ * group commit (ORDER_SYNC_BATCH_MAX=64, the first describe's app) and on one transaction per order.
+ */
+function itMarksRedisSoldOut(app: () => { t: TestApp; db: Connection; redis: Redis }): void {
+  it('a refused order sets the Redis stock to 0 when MySQL has none left, the reserved unit included', async () => {
+    const { t, db, redis } = app();
     const voucherId = await t.createSeckill(2);
     // Redis believes in 2 units, MySQL has none left (drift the reconciler has not repaired yet).
     await db.query('UPDATE tb_seckill_voucher SET stock = 0 WHERE voucher_id = ?', [voucherId]);
@@ -402,4 +391,23 @@ describe.each([
     const [rows] = await db.query('SELECT COUNT(*) AS n FROM tb_voucher_order WHERE voucher_id = ?', [voucherId]);
     expect(Number((rows as { n: number }[])[0].n)).toBe(0);
   });
+}
+
+describe('One transaction per order (ORDER_SYNC_BATCH_MAX=1)', () => {
+  let t: TestApp;
+  let db: Connection;
+  let redis: Redis;
+
+  beforeAll(async () => {
+    t = await startTestApp({ ORDER_SYNC_BATCH_MAX: '1' });
+    db = await createConnection(t.mysqlUrl);
+    redis = new Redis(t.redis.url);
+  });
+  afterAll(async () => {
+    await db?.end();
+    redis?.disconnect();
+    await t?.close();
+  });
+
+  itMarksRedisSoldOut(() => ({ t, db, redis }));
 });

@@ -141,6 +141,7 @@ describe('Sync group commit (in-process app, real MariaDB + Redis)', () => {
     const grew = (series: string) => sampleOf(after, series) - sampleOf(before, series);
     expect(grew('seckill_sync_reserve_batch_size_sum')).toBe(3);
     expect(grew('seckill_sync_commit_batch_size_sum')).toBeGreaterThanOrEqual(3);
-    expect(grew('seckill_sync_commit_batch_size_count')).toBeGreaterThanOrEqual(1);
+    // No more transactions than orders: a commit that ran with no member would be counted here.
+    expect(grew('seckill_sync_commit_batch_size_count')).toBeLessThanOrEqual(3);
   });
 });

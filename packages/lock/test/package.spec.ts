@@ -125,6 +125,7 @@ describe('The lock library as a package (npm pack, installed into an empty proje
         'fencedUpdate',
       ].sort(),
     );
+    expect(entries['/nest']).toEqual(['DistributedLock', 'LOCK_EXECUTOR', 'LOCK_TRANSACTION_BRIDGE', 'LockModule']);
     expect(entries['/mysql']).toEqual(['MySqlNamedLockBackend', 'MySqlRowLockBackend', 'MySqlTableLockBackend']);
     expect(entries['/zookeeper']).toEqual(['ZooKeeperLockBackend']);
     expect(entries['/lua']).toEqual(['LuaScript', 'MAX_DURATION_MS']);
