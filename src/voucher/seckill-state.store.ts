@@ -60,11 +60,7 @@ export class SeckillStateStore {
    * Checks the request's rate limits (if given), the window (Redis TIME), stock and buyer; on
    * success one unit is reserved (confirm or release it). One round trip (a batch of one).
    */
-  async reserve(
-    voucherId: string,
-    userId: string,
-    limits?: RateLimitArgs,
-  ): Promise<AdmissionOutcome> {
+  async reserve(voucherId: string, userId: string, limits?: RateLimitArgs): Promise<AdmissionOutcome> {
     const { admissions, endMs } = await this.reserveBatch({
       voucherId,
       requests: [{ userId, buckets: limits?.keys }],
