@@ -21,6 +21,8 @@ export function buildDataSourceOptions(mysqlUrl: string, poolSize = 20): DataSou
     poolSize,
     // A MySQL that does not answer a connect within 2 s is a 503 DATABASE_UNAVAILABLE, not a hang.
     connectTimeout: 2000,
-    extra: { connectionLimit: poolSize, enableKeepAlive: true },
+    // `trace: false`: mysql2 would otherwise capture a stack trace on every query (for its errors'
+    // call sites), ~2 % of a replica's CPU on the sync sale; TypeORM's errors name the query anyway.
+    extra: { connectionLimit: poolSize, enableKeepAlive: true, trace: false },
   };
 }

@@ -35,6 +35,7 @@ describe('bench:seckill (smoke run, no speed asserted)', () => {
         env: {
           ...process.env,
           BENCH_DURATION_S: '1',
+          BENCH_WARMUP_S: '1',
           BENCH_CONNECTIONS: '20',
           BENCH_LIVE_STOCK: '300',
           BENCH_DRAIN: '2000',

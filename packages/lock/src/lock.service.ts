@@ -126,7 +126,10 @@ export class LockService implements LockExecutor {
       let result: T;
       try {
         result = await fn({
-          signal: handle.signal,
+          // Read lazily: most callers never look, and an AbortController per hold is not free.
+          get signal() {
+            return handle.signal;
+          },
           fencingToken: handle.fencingToken,
           assertHeld: (mode) => handle.assertHeld(mode),
         });
