@@ -30,6 +30,14 @@ export interface WithLockOptions extends AcquireOptions {
   waitTime?: number;
   /** Which store holds the lock: `redis` or the `kind` of a backend given to the service (default: the service's `defaultBackend`). */
   backend?: string;
+  /**
+   * `false`: the call is an owner of its own and opens no AsyncLocalStorage frame, so an acquisition
+   * of the same lock inside `fn` waits for this one instead of re-entering. For critical sections
+   * that never re-enter (the order path): on Node 20 an active AsyncLocalStorage puts a hook on
+   * every promise of the process, which costs the sync sale's replicas ~10 % of their CPU
+   * (docs/BENCHMARKS.md). Default true.
+   */
+  reentrant?: boolean;
 }
 
 /** Anything that can run a function under a named lock (the Redis LockService or the local mutex). */
@@ -89,15 +97,19 @@ export class LockService implements LockExecutor {
    * `getLock`'s by the current async call chain.
    */
   getLockIn(backend: string, name: string): Lockable {
+    return this.lockOf(backend, name, this.currentOwner());
+  }
+
+  private lockOf(backend: string, name: string, owner: string): Lockable {
     if (backend === REDIS_BACKEND) {
-      return this.getLock(name);
+      return new ReentrantLock(this.engine, name, owner, {});
     }
     const store = this.backends.get(backend);
     if (!store) {
       const known = [REDIS_BACKEND, ...this.backends.keys()].join(', ');
       throw new Error(`No lock backend ${backend} (configured: ${known})`);
     }
-    return store.getLock(name, this.currentOwner());
+    return store.getLock(name, owner);
   }
 
   /** All-or-nothing over several locks. */
@@ -117,29 +129,40 @@ export class LockService implements LockExecutor {
 
   /**
    * Runs `fn` under the lock and always releases it. Inside `fn` the async call chain owns the lock,
-   * so nested acquisitions of the same name re-enter. If the lock is lost, `context.signal` fires and
-   * this rejects with `LockLostError` after `fn` settles.
+   * so nested acquisitions of the same name re-enter (unless `reentrant: false`). If the lock is
+   * lost, `context.signal` fires and this rejects with `LockLostError` after `fn` settles.
    */
   withLock<T>(name: string, options: WithLockOptions, fn: (context: LockContext) => Promise<T>): Promise<T> {
-    return this.withOwner(async () => {
-      const handle = await this.getLockIn(options.backend ?? this.defaultBackend, name).lock(options);
-      let result: T;
-      try {
-        result = await fn({
-          // Read lazily: most callers never look, and an AbortController per hold is not free.
-          get signal() {
-            return handle.signal;
-          },
-          fencingToken: handle.fencingToken,
-          assertHeld: (mode) => handle.assertHeld(mode),
-        });
-      } catch (error) {
-        await handle.unlock().catch(() => undefined);
-        throw error;
-      }
-      await handle.unlock();
-      return result;
-    });
+    const backend = options.backend ?? this.defaultBackend;
+    if (options.reentrant === false) {
+      return this.runHeld(this.lockOf(backend, name, this.engine.owners.newOwnerId()), options, fn);
+    }
+    return this.withOwner(() => this.runHeld(this.getLockIn(backend, name), options, fn));
+  }
+
+  /** Takes `lock`, runs `fn` with its context, and releases it whatever `fn` did. */
+  private async runHeld<T>(
+    lock: Lockable,
+    options: WithLockOptions,
+    fn: (context: LockContext) => Promise<T>,
+  ): Promise<T> {
+    const handle = await lock.lock(options);
+    let result: T;
+    try {
+      result = await fn({
+        // Read lazily: most callers never look, and an AbortController per hold is not free.
+        get signal() {
+          return handle.signal;
+        },
+        fencingToken: handle.fencingToken,
+        assertHeld: (mode) => handle.assertHeld(mode),
+      });
+    } catch (error) {
+      await handle.unlock().catch(() => undefined);
+      throw error;
+    }
+    await handle.unlock();
+    return result;
   }
 
   /** Runs `fn` as one lock owner (reentrancy scope); joins the current owner if one is active. */

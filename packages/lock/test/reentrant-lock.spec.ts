@@ -31,6 +31,21 @@ describe('ReentrantLock (real Redis)', () => {
   });
 
   describe('reentrancy', () => {
+    it('reentrant: false opens no owner frame, so the same lock taken inside waits for the outer hold', async () => {
+      await replicaA.withLock(name, { reentrant: false }, async () => {
+        expect(replicaA.currentOwnerId()).toBeUndefined();
+        await expect(replicaA.withLock(name, { waitTime: 100 }, () => Promise.resolve())).rejects.toBeInstanceOf(
+          LockTimeoutError,
+        );
+      });
+      expect(await redis.exists(`lock:{${name}}`)).toBe(0);
+      // The control: by default the same nesting re-enters.
+      await replicaA.withLock(name, {}, async () => {
+        expect(replicaA.currentOwnerId()).toBeDefined();
+        await replicaA.withLock(name, { waitTime: 100 }, () => Promise.resolve());
+      });
+    });
+
     it('re-enters within one async call chain and releases at hold count zero', async () => {
       await replicaA.withLock(name, {}, async () => {
         const inner = await replicaA.getLock(name).tryLock();

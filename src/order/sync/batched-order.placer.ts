@@ -24,7 +24,14 @@ export class BatchedOrderPlacer {
   ) {}
 
   /** Places the order; `attempt.orderId` is set while its outcome may be unknown (for a read-back). */
-  @DistributedLock('order:{userId}', { waitTime: USER_LOCK_WAIT_MS, transaction: false, withContext: true })
+  // `reentrant: false`: an order never takes its user's lock twice, and without an owner frame no
+  // AsyncLocalStorage hooks every promise of the process (~10 % of a replica's CPU, docs/BENCHMARKS.md).
+  @DistributedLock('order:{userId}', {
+    waitTime: USER_LOCK_WAIT_MS,
+    transaction: false,
+    withContext: true,
+    reentrant: false,
+  })
   async place(userId: string, voucherId: string, attempt: OrderAttempt, lock?: LockContext): Promise<string> {
     const lockedAt = performance.now();
     for (let tries = 1; ; tries++) {
