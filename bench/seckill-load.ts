@@ -1,6 +1,7 @@
 // One load of `bench:seckill`: fresh buyers' tokens and autocannon against one URL.
 import { createHmac } from 'node:crypto';
 import autocannon from 'autocannon';
+import { createSeckillVoucher } from '../scripts/stack/api-client';
 import { DEV_JWT_SECRET } from '../scripts/stack/local-stack';
 import type { WakeSample } from './wake-meter';
 
@@ -83,4 +84,22 @@ export async function load(
     ],
   });
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, statuses, lastAcceptedAt };
+}
+
+/**
+ * The unmeasured warm-up of a cluster's sale path (JIT, pools, connections): WARMUP_S on a sale of its
+ * own with `buyers()`; `settle` (async: its orders persisted) runs before the measured row starts, so
+ * none of the warm-up's work is counted there.
+ */
+export async function warmUp(
+  url: string,
+  buyers: () => Buyers,
+  settle?: (voucherId: string, result: LoadResult) => Promise<unknown>,
+): Promise<void> {
+  if (WARMUP_S <= 0) {
+    return;
+  }
+  const voucherId = await createSeckillVoucher(url, 10_000_000);
+  const result = await load(`${url}/voucher-order/seckill/${voucherId}`, buyers(), { duration: WARMUP_S });
+  await settle?.(voucherId, result);
 }

@@ -21,6 +21,9 @@
  * Every row's replicas first serve an unmeasured warm-up (BENCH_WARMUP_S) on a sale of its own, so that
  * no row is measured on cold JIT, cold pools and cold connections while another was measured warm.
  *
+ * Longer than 250 lines on purpose: `main` lists every row in run order, one place to read the run;
+ * its pieces live in seckill-load.ts, seckill-box.ts, seckill-db.ts and seckill-report.ts.
+ *
  * Env: BENCH_DURATION_S (8), BENCH_WARMUP_S (10), BENCH_CONNECTIONS (100), BENCH_LIVE_STOCK (10000),
  * BENCH_DRAIN (100000).
  */
@@ -31,7 +34,7 @@ import { createSeckillVoucher } from '../scripts/stack/api-client';
 import { startLocalStack } from '../scripts/stack/local-stack';
 import { measured, meterFor, REPLICAS, startReplicas, sum } from './seckill-box';
 import { questions, sleep, untilPersisted, waitForOrders, fillBacklog } from './seckill-db';
-import { Buyers, CONNECTIONS, DURATION_S, load, USERS, WARMUP_S, type LoadResult } from './seckill-load';
+import { Buyers, CONNECTIONS, DURATION_S, load, USERS, warmUp, type LoadResult } from './seckill-load';
 import { ceilingNote, cpuTable, fmt, mix, wakeTable } from './seckill-report';
 
 const LIVE_STOCK = Number(process.env.BENCH_LIVE_STOCK ?? 10_000);
@@ -52,20 +55,8 @@ async function main(): Promise<void> {
       return buyers;
     };
     let buyers = fresh();
-    /**
-     * The unmeasured warm-up of a cluster's sale path: a sale of its own for WARMUP_S, and (async)
-     * its orders persisted before the measured row starts, so none of its work is counted there.
-     */
-    const warmUp = async (url: string, persisted: boolean): Promise<void> => {
-      if (WARMUP_S <= 0) {
-        return;
-      }
-      const voucherId = await createSeckillVoucher(url, 10_000_000);
-      const result = await load(`${url}/voucher-order/seckill/${voucherId}`, fresh(), { duration: WARMUP_S });
-      if (persisted) {
-        await untilPersisted(db, voucherId)(result);
-      }
-    };
+    /** Settles an async warm-up: its orders persisted before the measured row starts. */
+    const persisted = (voucherId: string, result: LoadResult) => untilPersisted(db, voucherId)(result);
 
     /**
      * A row on replicas of its own (started with `env`), a new 10,000,000-unit sale and new buyers;
@@ -81,7 +72,7 @@ async function main(): Promise<void> {
       process.stdout.write(`${row.progress}…\n`);
       const cluster = await startReplicas(stack, row.env, row.tag);
       try {
-        await warmUp(cluster.url, row.persisted === true);
+        await warmUp(cluster.url, fresh, row.persisted ? persisted : undefined);
         const voucherId = await createSeckillVoucher(cluster.url, 10_000_000);
         const rowBuyers = fresh();
         const result = await measured(
@@ -112,7 +103,7 @@ async function main(): Promise<void> {
     const meter = meterFor(stack, asyncCluster, redis);
     try {
       const url = asyncCluster.url;
-      await warmUp(url, true);
+      await warmUp(url, fresh, persisted);
       process.stdout.write('no-op endpoint…\n');
       rows.push({
         name: 'no-op endpoint (same auth + id parsing, no I/O)',

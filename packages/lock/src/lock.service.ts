@@ -34,8 +34,8 @@ export interface WithLockOptions extends AcquireOptions {
    * `false`: the call is an owner of its own and opens no AsyncLocalStorage frame, so an acquisition
    * of the same lock inside `fn` waits for this one instead of re-entering. For critical sections
    * that never re-enter (the order path): on Node 20 an active AsyncLocalStorage puts a hook on
-   * every promise of the process, which costs the sync sale's replicas ~10 % of their CPU
-   * (docs/BENCHMARKS.md). Default true.
+   * every promise of the process (up to ~10 % of a sync-sale replica's CPU in paired runs,
+   * docs/BENCHMARKS.md). Default true.
    */
   reentrant?: boolean;
 }

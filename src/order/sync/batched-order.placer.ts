@@ -24,8 +24,8 @@ export class BatchedOrderPlacer {
   ) {}
 
   /** Places the order; `attempt.orderId` is set while its outcome may be unknown (for a read-back). */
-  // `reentrant: false`: an order never takes its user's lock twice, and without an owner frame no
-  // AsyncLocalStorage hooks every promise of the process (~10 % of a replica's CPU, docs/BENCHMARKS.md).
+  // `reentrant: false`: an order never takes its user's lock twice, so it needs no owner frame (and
+  // no AsyncLocalStorage hook on every promise; see WithLockOptions.reentrant).
   @DistributedLock('order:{userId}', {
     waitTime: USER_LOCK_WAIT_MS,
     transaction: false,
