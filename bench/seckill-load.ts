@@ -7,7 +7,7 @@ import type { WakeSample } from './wake-meter';
 
 export const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 8);
 /** Unmeasured load each row's replicas serve first (JIT, pools, connections), in seconds. */
-export const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 10);
+export const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 30);
 export const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
 /** Buyers (tokens) per row: more than a row's requests, so nobody orders twice. */
 export const USERS = Number(process.env.BENCH_USERS ?? 120_000);

@@ -24,7 +24,7 @@
  * Longer than 250 lines on purpose: `main` lists every row in run order, one place to read the run;
  * its pieces live in seckill-load.ts, seckill-box.ts, seckill-db.ts and seckill-report.ts.
  *
- * Env: BENCH_DURATION_S (8), BENCH_WARMUP_S (10), BENCH_CONNECTIONS (100), BENCH_LIVE_STOCK (10000),
+ * Env: BENCH_DURATION_S (8), BENCH_WARMUP_S (30), BENCH_CONNECTIONS (100), BENCH_LIVE_STOCK (10000),
  * BENCH_DRAIN (100000).
  */
 import { cpus } from 'node:os';
