@@ -97,33 +97,58 @@ export class OrderBatchRepository {
   }
 
   /**
-   * Of these users, those holding a live order of the voucher. A plain read, the group commit's
-   * first: its snapshot sees every order committed before the batch began (a user's earlier order
-   * committed before its lock was released); a locking read would take gap locks that deadlock
-   * concurrent batches' inserts.
+   * The group commit's INSERT, first statement of its transaction (no read before it): undefined, or
+   * the duplicate-key error when a key was taken (the statement was rolled back as a whole; `heldBy`
+   * tells who holds what).
    */
-  async liveBuyers(
-    runner: QueryRunner,
-    voucherId: string,
-    userIds: string[],
-  ): Promise<Map<string, { orderId: string; msBeforeRead: number }>> {
-    // How long before this read each order was inserted, by the database's clock alone.
-    const rows = (await runner.query(
-      `SELECT id, live_user_id AS userId, TIMESTAMPDIFF(MICROSECOND, create_time, NOW(3)) AS usBefore
-       FROM tb_voucher_order WHERE voucher_id = ? AND live_user_id IN (${placeholders(userIds.length)})`,
-      [voucherId, ...userIds],
-    )) as { id: string; userId: string; usBefore: string | number }[];
-    return new Map(
-      rows.map((row) => [String(row.userId), { orderId: String(row.id), msBeforeRead: Number(row.usBefore) / 1000 }]),
-    );
+  async tryInsert(runner: QueryRunner, voucherId: string, orders: BatchOrder[]): Promise<Error | undefined> {
+    try {
+      await this.insert(runner, voucherId, orders);
+      return undefined;
+    } catch (error) {
+      if (isDuplicateKey(error)) {
+        return error as Error;
+      }
+      throw error;
+    }
   }
 
   /**
-   * The batch's writes on a transaction the caller runs (the synchronous path's group commit): the
+   * After an INSERT hit a taken key: which of these ids MySQL holds (for whom), and which users hold
+   * a live order of the voucher, with how long before this read it was inserted (the database's clock
+   * alone). It must see the latest commits: a `locking` read does whatever the transaction read
+   * before (its gap locks cost nothing on this rare path); a plain read only as the transaction's
+   * first (the sync group commit's, whose snapshot is so taken right after the collision).
+   */
+  async heldBy(
+    runner: QueryRunner,
+    voucherId: string,
+    orders: BatchOrder[],
+    locking = false,
+  ): Promise<{ ids: Map<string, string>; live: Map<string, { orderId: string; msBeforeRead: number }> }> {
+    const rows = (await runner.query(
+      `SELECT id, user_id AS userId, voucher_id AS voucherId, live_user_id AS liveUserId,
+         TIMESTAMPDIFF(MICROSECOND, create_time, NOW(3)) AS usBefore
+       FROM tb_voucher_order
+       WHERE id IN (${placeholders(orders.length)}) OR (voucher_id = ? AND live_user_id IN (${placeholders(orders.length)}))
+       ${locking ? 'LOCK IN SHARE MODE' : ''}`,
+      [...orders.map((order) => order.orderId), voucherId, ...orders.map((order) => order.userId)],
+    )) as { id: string; userId: string; voucherId: string; liveUserId: string | null; usBefore: string | number }[];
+    const live = rows.filter((row) => String(row.voucherId) === voucherId && row.liveUserId !== null);
+    return {
+      ids: new Map(rows.map((row) => [String(row.id), `${row.userId}:${row.voucherId}`])),
+      live: new Map(
+        live.map((row) => [String(row.userId), { orderId: String(row.id), msBeforeRead: Number(row.usBefore) / 1000 }]),
+      ),
+    };
+  }
+
+  /**
+   * A batch's writes on a transaction the caller runs (`persist`, the async consumers'): the
    * multi-row INSERT sorted by what MySQL holds, then one conditional stock UPDATE for the rows
    * inserted (`StockMismatchError` if the voucher has less stock).
    */
-  async writeIn(runner: QueryRunner, voucherId: string, orders: BatchOrder[]): Promise<BatchOutcome> {
+  private async writeIn(runner: QueryRunner, voucherId: string, orders: BatchOrder[]): Promise<BatchOutcome> {
     let toInsert = orders;
     const persisted: string[] = [];
     const conflicts: string[] = [];
@@ -136,19 +161,21 @@ export class OrderBatchRepository {
       }
       // A redelivery (some ids are already in) or a second order of a user: the failed statement
       // was rolled back as a whole; sort the batch by what MySQL holds and insert the rest.
-      const existing = await this.existing(runner, voucherId, orders);
+      const existing = await this.heldBy(runner, voucherId, orders, true);
+      // Only a live order (not cancelled or refunded) keeps its user from ordering again.
+      const users = new Set(existing.live.keys());
       toInsert = [];
       for (const order of orders) {
         const holder = existing.ids.get(order.orderId);
         if (holder !== undefined) {
           // The same order again (a redelivery), or an id repeated by a counter that went back.
           (holder === `${order.userId}:${voucherId}` ? persisted : idCollisions).push(order.orderId);
-        } else if (existing.users.has(order.userId)) {
+        } else if (users.has(order.userId)) {
           conflicts.push(order.orderId);
         } else {
           toInsert.push(order);
           // A second order of the same user in this batch is a conflict too (the first one goes in).
-          existing.users.add(order.userId);
+          users.add(order.userId);
         }
       }
       if (toInsert.length > 0) {
@@ -156,18 +183,21 @@ export class OrderBatchRepository {
       }
     }
     if (toInsert.length > 0) {
-      const result: unknown = await runner.query(
-        'UPDATE tb_seckill_voucher SET stock = stock - ? WHERE voucher_id = ? AND stock >= ?',
-        [toInsert.length, voucherId, toInsert.length],
-      );
-      if (affectedRows(result) !== 1) {
-        throw new StockMismatchError(
-          `Voucher ${voucherId} has no seckill row or less than ${toInsert.length} stock left in MySQL`,
-        );
-      }
+      await this.takeStock(runner, voucherId, toInsert.length);
       persisted.push(...toInsert.map((order) => order.orderId));
     }
     return { persisted, conflicts, idCollisions };
+  }
+
+  /** The one conditional stock UPDATE for `count` inserted orders (`StockMismatchError` if short). */
+  async takeStock(runner: QueryRunner, voucherId: string, count: number): Promise<void> {
+    const result: unknown = await runner.query(
+      'UPDATE tb_seckill_voucher SET stock = stock - ? WHERE voucher_id = ? AND stock >= ?',
+      [count, voucherId, count],
+    );
+    if (affectedRows(result) !== 1) {
+      throw new StockMismatchError(`Voucher ${voucherId} has no seckill row or less than ${count} stock left in MySQL`);
+    }
   }
 
   private async insert(runner: QueryRunner, voucherId: string, orders: BatchOrder[]): Promise<void> {
@@ -196,33 +226,6 @@ export class OrderBatchRepository {
       `INSERT INTO tb_voucher_order (id, user_id, voucher_id, pay_deadline) VALUES ${rows.join(', ')}`,
       values,
     );
-  }
-
-  /**
-   * What MySQL holds of a batch whose INSERT hit a duplicate key. A locking read: it sees the latest
-   * commits, not the transaction's snapshot (a group commit's first read may predate the order it
-   * collided with). Only on this rare path, so its gap locks cost nothing in the common case.
-   */
-  private async existing(
-    runner: QueryRunner,
-    voucherId: string,
-    orders: BatchOrder[],
-  ): Promise<{ ids: Map<string, string>; users: Set<string> }> {
-    const rows = (await runner.query(
-      `SELECT id, user_id AS userId, voucher_id AS voucherId, live_user_id AS liveUserId FROM tb_voucher_order
-       WHERE id IN (${placeholders(orders.length)}) OR (voucher_id = ? AND live_user_id IN (${placeholders(orders.length)}))
-       LOCK IN SHARE MODE`,
-      [...orders.map((order) => order.orderId), voucherId, ...orders.map((order) => order.userId)],
-    )) as { id: string; userId: string; voucherId: string; liveUserId: string | null }[];
-    return {
-      ids: new Map(rows.map((row) => [String(row.id), `${row.userId}:${row.voucherId}`])),
-      // Only a live order (not cancelled or refunded) keeps its user from ordering again.
-      users: new Set(
-        rows
-          .filter((row) => String(row.voucherId) === voucherId && row.liveUserId !== null)
-          .map((row) => String(row.userId)),
-      ),
-    };
   }
 }
 

@@ -72,6 +72,26 @@ describe('Sync group commit (in-process app, real MariaDB + Redis)', () => {
     expect(again).toEqual({ kind: 'already-ordered', orderId: members[1].orderId, raced: false });
   });
 
+  it('answers a member whose order id is taken id-collision while its batch-mates commit', async () => {
+    const voucherId = await t.createSeckill(50);
+    const first = member(voucherId, '250');
+    expect(await batcher.submit(first)).toMatchObject({ kind: 'created' });
+    // Another user's committed order holds one id; another id is taken twice within the batch.
+    const twice = String(id++);
+    const members = [
+      member(voucherId, '251', { orderId: first.orderId }),
+      member(voucherId, '252', { orderId: twice }),
+      member(voucherId, '253'),
+      member(voucherId, '254', { orderId: twice }),
+    ];
+    const outcomes = await Promise.all(members.map((m) => batcher.submit(m)));
+    expect(outcomes.map((outcome) => outcome.kind)).toEqual(['id-collision', 'created', 'created', 'id-collision']);
+    expect(await orders(voucherId)).toEqual({
+      ids: [first.orderId, twice, members[2].orderId].sort(),
+      stock: 47,
+    });
+  });
+
   it('takes out a member whose lock was lost or whose deadline passed; the others commit', async () => {
     const voucherId = await t.createSeckill(50);
     const members = [

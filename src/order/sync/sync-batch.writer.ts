@@ -24,51 +24,23 @@ export class SyncBatchWriter {
     alone: Answer[],
   ): Promise<{ left: Waiting[]; commit: boolean }> {
     const sentAt = performance.now();
-    const live = await this.repository.liveBuyers(
-      runner,
-      voucherId,
-      members.map((waiting) => waiting.member.userId),
-    );
-    let left = members.filter((waiting) => {
-      const existing = live.get(waiting.member.userId);
-      if (existing !== undefined) {
-        // Inserted after the lock was granted? Durations only (the database's for the order, this
-        // process's monotonic clock for the lock); the read's own transit makes it err towards no.
-        const raced = existing.msBeforeRead < sentAt - waiting.member.lockedAt;
-        alone.push({ waiting, outcome: { kind: 'already-ordered', orderId: existing.orderId, raced } });
-      }
-      return existing === undefined;
-    });
-    if (left.length < members.length || left.length === 0) {
-      return { left, commit: false };
+    const orders = members.map(({ member }) => ({ orderId: member.orderId, userId: member.userId }));
+    // The INSERT first, no read before it: new buyers are the common case, so the common batch is
+    // INSERT, UPDATE, COMMIT. A repeat buyer (or an id collision) fails the statement as a whole.
+    const collision = await this.repository.tryInsert(runner, voucherId, orders);
+    if (collision) {
+      return { left: await this.sortOut(runner, { voucherId, members, alone, sentAt, collision }), commit: false };
     }
-    let outcome;
     try {
-      outcome = await this.repository.writeIn(
-        runner,
-        voucherId,
-        left.map(({ member }) => ({ orderId: member.orderId, userId: member.userId })),
-      );
+      await this.repository.takeStock(runner, voucherId, members.length);
     } catch (error) {
       if (!(error instanceof StockMismatchError)) {
         throw error;
       }
       // Never commit this attempt: its rows took no stock.
-      return { left: await this.shareStock(runner, voucherId, left, alone), commit: false };
+      return { left: await this.shareStock(runner, voucherId, members, alone), commit: false };
     }
-    const conflicts = new Set(outcome.conflicts);
-    const collisions = new Set(outcome.idCollisions);
-    left = left.filter(({ member }) => !conflicts.has(member.orderId) && !collisions.has(member.orderId));
-    for (const waiting of members) {
-      if (conflicts.has(waiting.member.orderId)) {
-        alone.push({ waiting, outcome: { kind: 'already-ordered', raced: true } });
-      } else if (collisions.has(waiting.member.orderId)) {
-        alone.push({ waiting, outcome: { kind: 'id-collision' } });
-      }
-    }
-    if (left.length < members.length) {
-      return { left, commit: false };
-    }
+    let left = members;
     // Right before COMMIT: every member is still within its deadline and holds its lock.
     const now = performance.now();
     const checked = await Promise.all(
@@ -88,6 +60,50 @@ export class SyncBatchWriter {
     );
     left = checked.filter((waiting): waiting is Waiting => waiting !== null);
     return { left, commit: left.length === members.length };
+  }
+
+  /**
+   * The batch's INSERT hit a taken key: each member that cannot go in is answered alone (a repeat
+   * buyer with the order MySQL holds, a second order of a user within the batch, an id collision);
+   * the others are returned to try again. Should none of them be found to cause it, `collision` is
+   * thrown (the same INSERT would fail again).
+   */
+  private async sortOut(
+    runner: QueryRunner,
+    batch: { voucherId: string; members: Waiting[]; alone: Answer[]; sentAt: number; collision: Error },
+  ): Promise<Waiting[]> {
+    const { voucherId, members, alone, sentAt, collision } = batch;
+    const held = await this.repository.heldBy(
+      runner,
+      voucherId,
+      members.map(({ member }) => ({ orderId: member.orderId, userId: member.userId })),
+    );
+    const users = new Set<string>();
+    const ids = new Set<string>();
+    const left = members.filter((waiting) => {
+      const { orderId, userId, lockedAt } = waiting.member;
+      const existing = held.live.get(userId);
+      if (held.ids.has(orderId) || ids.has(orderId)) {
+        alone.push({ waiting, outcome: { kind: 'id-collision' } });
+      } else if (existing !== undefined) {
+        // Inserted after the lock was granted? Durations only (the database's for the order, this
+        // process's monotonic clock for the lock); the read's own transit makes it err towards no.
+        const raced = existing.msBeforeRead < sentAt - lockedAt;
+        alone.push({ waiting, outcome: { kind: 'already-ordered', orderId: existing.orderId, raced } });
+      } else if (users.has(userId)) {
+        // A second order of a user within this batch: what a missing per-user lock lets through.
+        alone.push({ waiting, outcome: { kind: 'already-ordered', raced: true } });
+      } else {
+        users.add(userId);
+        ids.add(orderId);
+        return true;
+      }
+      return false;
+    });
+    if (left.length === members.length) {
+      throw collision;
+    }
+    return left;
   }
 
   /** Less stock than members: the first `stock` try again, the others are sold out. */

@@ -10,8 +10,8 @@ import type { Answer, SyncBatchMember, SyncBatchOutcome, Waiting } from './sync-
 
 /**
  * Group commit for the synchronous sale (ORDER_SYNC_BATCH_MAX > 1): orders of one voucher that are
- * ready while its previous batch commits share the next transaction — one read of the buyers, one
- * multi-row INSERT, one conditional stock UPDATE, one COMMIT — instead of one transaction each on
+ * ready while its previous batch commits share the next transaction — one multi-row INSERT, one
+ * conditional stock UPDATE, one COMMIT — instead of one transaction each on
  * the hot stock row. Every member holds its own user's lock until its promise settles (after the
  * COMMIT), so `@DistributedLock`'s rule holds per order. A member that cannot be inserted (a
  * duplicate user, an id collision) or whose deadline or lock is gone before COMMIT is taken out and
@@ -75,9 +75,9 @@ export class SyncOrderBatcher {
       const alone: Answer[] = [];
       try {
         await runner.connect();
-        // The server's isolation (REPEATABLE READ): the first read's snapshot sees every commit before
-        // the batch began; a duplicate found by the INSERT is sorted with a locking read, which sees
-        // the latest commits (one round trip less than setting READ COMMITTED per transaction).
+        // The server's isolation (REPEATABLE READ): the INSERT comes first, and a duplicate it finds
+        // is sorted by the transaction's first read, whose snapshot is taken then and so sees the
+        // committed order collided with (one round trip less than setting READ COMMITTED).
         await runner.startTransaction();
         this.metrics.syncBatchSize.observe(members.length);
         const attempt = await this.writer.writeOrAnswer(runner, voucherId, members, alone);
