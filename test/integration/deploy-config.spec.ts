@@ -136,7 +136,8 @@ describe('Deployment configuration (static checks; no Docker engine here)', () =
       const redis = compose.services.redis as ComposeService & { command?: string[]; volumes?: string[] };
       const command = (redis.command ?? []).join(' ');
       expect(command).toContain('--appendonly yes');
-      expect(command).toContain('--appendfsync always');
+      // Always by default; REDIS_APPENDFSYNC=everysec only for a sync-mode deployment.
+      expect(command).toContain('--appendfsync ${REDIS_APPENDFSYNC:-always}');
       expect(command).toContain('--maxmemory-policy noeviction');
       expect(redis.volumes?.some((volume) => volume.endsWith(':/data'))).toBe(true);
       expect(app.environment?.ORDER_MODE).toMatch(/^\$\{ORDER_MODE:-sync\}$/);

@@ -124,6 +124,27 @@ describe('Sync group commit (in-process app, real MariaDB + Redis)', () => {
     });
   });
 
+  it('sorts a batch with a repeat buyer and too little stock: the repeat answered first, then the stock shared', async () => {
+    const voucherId = await t.createSeckill(2);
+    const earlier = member(voucherId, '450');
+    expect(await batcher.submit(earlier)).toMatchObject({ kind: 'created' });
+    // One unit left; the repeat buyer fails the INSERT, the three new buyers then share the unit.
+    const members = [
+      member(voucherId, '451'),
+      member(voucherId, '450'),
+      member(voucherId, '452'),
+      member(voucherId, '453'),
+    ];
+    const outcomes = await Promise.all(members.map((m) => batcher.submit(m)));
+    expect(outcomes).toEqual([
+      { kind: 'created', buyerConfirmed: false },
+      { kind: 'already-ordered', orderId: earlier.orderId, raced: false },
+      { kind: 'sold-out' },
+      { kind: 'sold-out' },
+    ]);
+    expect(await orders(voucherId)).toEqual({ ids: [earlier.orderId, members[0].orderId].sort(), stock: 0 });
+  });
+
   it('answers orders through HTTP with batching on: 201 each, a repeat 409 ALREADY_ORDERED with its orderId', async () => {
     const voucherId = await t.createSeckill(10);
     const answers = await Promise.all(['500', '501', '502', '503'].map((userId) => t.order(voucherId, userId)));
