@@ -108,8 +108,15 @@ describe.each(['sync', 'async'] as const)('Order lifecycle (%s mode, 3 replicas 
     });
     expect(repeatBody.body.orderId).toBe(payers[1].orderId);
     const losers = [...cancellers, ...lapsers].map((a) => a.userId);
+    const startedAt = performance.now();
     const second = await placeAll(voucherId, [...users(9000, 500), ...losers]);
-    expect(second.placed).toHaveLength(80);
+    if (performance.now() - startedAt < PAYMENT_TIMEOUT_MS) {
+      expect(second.placed).toHaveLength(80);
+    } else {
+      // A round slower than the payment timeout (a loaded machine) sees its own first orders lapse
+      // and their units sell once more; the accounting below still holds every unit to one order.
+      expect(second.placed.length).toBeGreaterThanOrEqual(80);
+    }
     expect(second.attempts.filter((a) => a.status !== created).every((a) => a.code === 'SOLD_OUT')).toBe(true);
 
     // MySQL and Redis agree, every unit is accounted for, and every cancelled order came back once.

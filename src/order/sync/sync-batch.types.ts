@@ -21,8 +21,8 @@ export type SyncBatchOutcome =
   | { kind: 'created'; buyerConfirmed: boolean }
   /**
    * The user holds a live order of this voucher. `raced`: that order was placed while this member held
-   * the user's lock (caught by the unique key, or found inserted after the lock was granted) — what
-   * the per-user lock excludes, so never under a working distributed lock.
+   * the user's lock (a second order of the user within the batch, or one found inserted after the
+   * lock was granted) — what the per-user lock excludes, so never under a working distributed lock.
    */
   | { kind: 'already-ordered'; orderId?: string; raced: boolean }
   | { kind: 'id-collision' }

@@ -23,13 +23,21 @@ export class SyncBatchWriter {
     members: Waiting[],
     alone: Answer[],
   ): Promise<{ left: Waiting[]; commit: boolean }> {
-    const sentAt = performance.now();
     const orders = members.map(({ member }) => ({ orderId: member.orderId, userId: member.userId }));
     // The INSERT first, no read before it: new buyers are the common case, so the common batch is
     // INSERT, UPDATE, COMMIT. A repeat buyer (or an id collision) fails the statement as a whole.
     const collision = await this.repository.tryInsert(runner, voucherId, orders);
     if (collision) {
-      return { left: await this.sortOut(runner, { voucherId, members, alone, sentAt, collision }), commit: false };
+      const left = await this.sortOut(runner, voucherId, members, alone);
+      if (left.length < members.length) {
+        return { left, commit: false };
+      }
+      // Nobody holds the key any more (the order collided with was cancelled in between): once more,
+      // and a second collision no read explained fails the batch.
+      const again = await this.repository.tryInsert(runner, voucherId, orders);
+      if (again) {
+        throw again;
+      }
     }
     try {
       await this.repository.takeStock(runner, voucherId, members.length);
@@ -65,14 +73,15 @@ export class SyncBatchWriter {
   /**
    * The batch's INSERT hit a taken key: each member that cannot go in is answered alone (a repeat
    * buyer with the order MySQL holds, a second order of a user within the batch, an id collision);
-   * the others are returned to try again. Should none of them be found to cause it, `collision` is
-   * thrown (the same INSERT would fail again).
+   * the others are returned, to try again.
    */
   private async sortOut(
     runner: QueryRunner,
-    batch: { voucherId: string; members: Waiting[]; alone: Answer[]; sentAt: number; collision: Error },
+    voucherId: string,
+    members: Waiting[],
+    alone: Answer[],
   ): Promise<Waiting[]> {
-    const { voucherId, members, alone, sentAt, collision } = batch;
+    const readAt = performance.now();
     const held = await this.repository.heldBy(
       runner,
       voucherId,
@@ -80,15 +89,16 @@ export class SyncBatchWriter {
     );
     const users = new Set<string>();
     const ids = new Set<string>();
-    const left = members.filter((waiting) => {
+    return members.filter((waiting) => {
       const { orderId, userId, lockedAt } = waiting.member;
       const existing = held.live.get(userId);
       if (held.ids.has(orderId) || ids.has(orderId)) {
         alone.push({ waiting, outcome: { kind: 'id-collision' } });
       } else if (existing !== undefined) {
         // Inserted after the lock was granted? Durations only (the database's for the order, this
-        // process's monotonic clock for the lock); the read's own transit makes it err towards no.
-        const raced = existing.msBeforeRead < sentAt - lockedAt;
+        // process's monotonic clock for the lock), up to the read; its own transit makes it err
+        // towards no (never yes under a working lock).
+        const raced = existing.msBeforeRead < readAt - lockedAt;
         alone.push({ waiting, outcome: { kind: 'already-ordered', orderId: existing.orderId, raced } });
       } else if (users.has(userId)) {
         // A second order of a user within this batch: what a missing per-user lock lets through.
@@ -100,10 +110,6 @@ export class SyncBatchWriter {
       }
       return false;
     });
-    if (left.length === members.length) {
-      throw collision;
-    }
-    return left;
   }
 
   /** Less stock than members: the first `stock` try again, the others are sold out. */
