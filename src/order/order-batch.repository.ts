@@ -97,8 +97,8 @@ export class OrderBatchRepository {
   }
 
   /**
-   * The group commit's INSERT, first statement of its transaction (no read before it): undefined, or
-   * the duplicate-key error when a key was taken (the statement was rolled back as a whole; `heldBy`
+   * A batch's multi-row INSERT (the sync group commit's first statement): undefined, or the
+   * duplicate-key error when a key was taken (the statement was rolled back as a whole; `heldBy`
    * tells who holds what).
    */
   async tryInsert(runner: QueryRunner, voucherId: string, orders: BatchOrder[]): Promise<Error | undefined> {
@@ -153,12 +153,7 @@ export class OrderBatchRepository {
     const persisted: string[] = [];
     const conflicts: string[] = [];
     const idCollisions: string[] = [];
-    try {
-      await this.insert(runner, voucherId, toInsert);
-    } catch (error) {
-      if (!isDuplicateKey(error)) {
-        throw error;
-      }
+    if (await this.tryInsert(runner, voucherId, toInsert)) {
       // A redelivery (some ids are already in) or a second order of a user: the failed statement
       // was rolled back as a whole; sort the batch by what MySQL holds and insert the rest.
       const existing = await this.heldBy(runner, voucherId, orders, true);

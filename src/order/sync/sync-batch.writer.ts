@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { QueryRunner } from 'typeorm';
-import { OrderBatchRepository, StockMismatchError } from '../order-batch.repository';
+import { OrderBatchRepository, StockMismatchError, type BatchOrder } from '../order-batch.repository';
 import type { Answer, Waiting } from './sync-batch.types';
 
 /**
@@ -28,7 +28,7 @@ export class SyncBatchWriter {
     // INSERT, UPDATE, COMMIT. A repeat buyer (or an id collision) fails the statement as a whole.
     const collision = await this.repository.tryInsert(runner, voucherId, orders);
     if (collision) {
-      const left = await this.sortOut(runner, voucherId, members, alone);
+      const left = await this.sortOut(runner, { voucherId, members, orders, alone });
       if (left.length < members.length) {
         return { left, commit: false };
       }
@@ -48,11 +48,10 @@ export class SyncBatchWriter {
       // Never commit this attempt: its rows took no stock.
       return { left: await this.shareStock(runner, voucherId, members, alone), commit: false };
     }
-    let left = members;
     // Right before COMMIT: every member is still within its deadline and holds its lock.
     const now = performance.now();
     const checked = await Promise.all(
-      left.map(async (waiting) => {
+      members.map(async (waiting) => {
         if (now > waiting.member.deadline) {
           alone.push({ waiting, outcome: { kind: 'deadline' } });
           return null;
@@ -66,7 +65,7 @@ export class SyncBatchWriter {
         }
       }),
     );
-    left = checked.filter((waiting): waiting is Waiting => waiting !== null);
+    const left = checked.filter((waiting): waiting is Waiting => waiting !== null);
     return { left, commit: left.length === members.length };
   }
 
@@ -77,16 +76,11 @@ export class SyncBatchWriter {
    */
   private async sortOut(
     runner: QueryRunner,
-    voucherId: string,
-    members: Waiting[],
-    alone: Answer[],
+    batch: { voucherId: string; members: Waiting[]; orders: BatchOrder[]; alone: Answer[] },
   ): Promise<Waiting[]> {
+    const { voucherId, members, orders, alone } = batch;
     const readAt = performance.now();
-    const held = await this.repository.heldBy(
-      runner,
-      voucherId,
-      members.map(({ member }) => ({ orderId: member.orderId, userId: member.userId })),
-    );
+    const held = await this.repository.heldBy(runner, voucherId, orders);
     const users = new Set<string>();
     const ids = new Set<string>();
     return members.filter((waiting) => {
