@@ -23,7 +23,7 @@ import { LockTableModule } from './lock-table/lock-table.module';
 import { LOCK_TABLE_BACKEND } from './lock-table/lock-table.tokens';
 import { LockMetrics } from './metrics/lock-metrics';
 import { RedisModule } from './redis/redis.module';
-import { REDIS_CLIENT, REDIS_LOCK_NODES, REDIS_SUBSCRIBER } from './redis/redis.tokens';
+import { REDIS_LOCK_CLIENT, REDIS_LOCK_NODES, REDIS_SUBSCRIBER } from './redis/redis.tokens';
 import { BenchModule } from './bench/bench.module';
 
 @Module({
@@ -60,7 +60,7 @@ import { BenchModule } from './bench/bench.module';
     RedisModule,
     LockModule.forRootAsync({
       imports: [LockTableModule],
-      inject: [appConfig.KEY, REDIS_CLIENT, REDIS_SUBSCRIBER, REDIS_LOCK_NODES, LOCK_TABLE_BACKEND],
+      inject: [appConfig.KEY, REDIS_LOCK_CLIENT, REDIS_SUBSCRIBER, REDIS_LOCK_NODES, LOCK_TABLE_BACKEND],
       useFactory: (
         config: AppConfig,
         client: AppRedis,
@@ -68,7 +68,8 @@ import { BenchModule } from './bench/bench.module';
         lockNodes: AppRedis[],
         lockTable: MySqlTableLockBackend | null,
       ) => {
-        // Node 0 (REDIS_URL) serves single-node locks; REDIS_LOCK_NODES are the independent nodes.
+        // Node 0 (REDIS_URL, on the locks' own connection) serves single-node locks; REDIS_LOCK_NODES
+        // are the independent nodes.
         const nodes = [client, ...lockNodes.filter((node) => node !== client)];
         return {
           mode: config.LOCK_MODE,
