@@ -18,7 +18,7 @@ describe('bench:lock (smoke run, no speed asserted)', () => {
     for (const contender of ['ours', 'minimal', 'redis-semaphore', 'redlock']) {
       expect(stdout).toMatch(new RegExp(`^\\| [^|]*${contender}[^|]* \\| [\\d,]+ \\| [\\d,]+ \\| [\\d,]+ \\|`, 'm'));
     }
-    expect(stdout).toMatch(/^Ratios: uncontended ours\/minimal c=1 [\d.]+×/m);
+    expect(stdout).toMatch(/^Ratios: uncontended ours\/minimal c=1 [\d.]+×.*c=64 auto-pipelined [\d.]+×/m);
   });
 });
 
