@@ -123,7 +123,7 @@ export class Environment {
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(16) LOCK_REPLICA_SYNC = 0;
 
   /**
-   * How long a replica-safe grant waits for its replicas: below the shared connection's 2 s command
+   * How long a replica-safe grant waits for its replicas: below the lock connection's 2 s command
    * timeout (a WAIT holds that connection up), so at most 1,500.
    */
   @IsOptional() @Transform(toInt) @IsInt() @Min(10) @Max(1500) LOCK_REPLICA_SYNC_TIMEOUT_MS = 500;
