@@ -471,9 +471,12 @@ describe('Lock backend contract (the same suite for every backend, real servers,
     { kind: 'mysql-named', holders: (name: string) => `SELECT IS_USED_LOCK('lock:${name}') AS id` },
     {
       kind: 'mysql-row',
-      // Every open transaction on the server (earlier tests' sessions may still hold some): the
-      // holder is the one that is new after lock().
-      holders: () => "SELECT trx_mysql_thread_id AS id FROM information_schema.INNODB_TRX WHERE trx_state = 'RUNNING'",
+      // Every open transaction in this suite's database (earlier tests' sessions may still hold some;
+      // other suites run in parallel on databases of their own): the holder is the one new after lock().
+      holders: () =>
+        'SELECT t.trx_mysql_thread_id AS id FROM information_schema.INNODB_TRX t ' +
+        'JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id ' +
+        "WHERE t.trx_state = 'RUNNING' AND p.DB = DATABASE()",
     },
   ])('$kind specifics', ({ kind, holders }) => {
     it('a session killed on the server fires the lost signal and frees the lock', async () => {
