@@ -124,7 +124,7 @@ export class OrderBatchRepository {
     runner: QueryRunner,
     voucherId: string,
     orders: BatchOrder[],
-    locking = false,
+    { locking = false }: { locking?: boolean } = {},
   ): Promise<{ ids: Map<string, string>; live: Map<string, { orderId: string; msBeforeRead: number }> }> {
     const rows = (await runner.query(
       `SELECT id, user_id AS userId, voucher_id AS voucherId, live_user_id AS liveUserId,
@@ -156,7 +156,7 @@ export class OrderBatchRepository {
     if (await this.tryInsert(runner, voucherId, toInsert)) {
       // A redelivery (some ids are already in) or a second order of a user: the failed statement
       // was rolled back as a whole; sort the batch by what MySQL holds and insert the rest.
-      const existing = await this.heldBy(runner, voucherId, orders, true);
+      const existing = await this.heldBy(runner, voucherId, orders, { locking: true });
       // Only a live order (not cancelled or refunded) keeps its user from ordering again.
       const users = new Set(existing.live.keys());
       toInsert = [];
