@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { Command } from 'ioredis';
-import { LuaScript, type LockScriptClient, type ScriptArg } from '@seckill/lock/lua';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Command, type Redis } from 'ioredis';
+import { LuaScript, type LockRedisClient, type LockScriptClient, type ScriptArg } from '@seckill/lock/lua';
 import type { AppRedis } from './redis-connections';
 
 /**
@@ -30,6 +31,20 @@ export class RedisScript extends LuaScript {
   }
 }
 
+/** EVALSHA and EVAL as ioredis `Command`s written through `sendCommand`, after `beforeWrite` (if given). */
+function scriptCalls(redis: AppRedis, beforeWrite?: () => void): LockScriptClient {
+  const send = (name: 'evalsha' | 'eval', args: ScriptArg[]): Promise<unknown> => {
+    beforeWrite?.();
+    const command = new Command(name, args, { replyEncoding: 'utf8' });
+    void redis.sendCommand(command);
+    return command.promise;
+  };
+  return {
+    evalsha: (sha, numKeys, ...args) => send('evalsha', [sha, numKeys, ...args]),
+    eval: (script, numKeys, ...args) => send('eval', [script, numKeys, ...args]),
+  };
+}
+
 /**
  * `redis`'s EVALSHA and EVAL written to the connection at once instead of through its auto-pipeline,
  * for `RedisScript.call`/`run` (the same EVALSHA → EVAL fallback). For a call its caller has already
@@ -39,13 +54,50 @@ export class RedisScript extends LuaScript {
  * command timeout applies as to any command.
  */
 export function writtenAtOnce(redis: AppRedis): LockScriptClient {
-  const send = (name: 'evalsha' | 'eval', args: ScriptArg[]): Promise<unknown> => {
-    const command = new Command(name, args, { replyEncoding: 'utf8' });
-    void redis.sendCommand(command);
-    return command.promise;
+  return scriptCalls(redis);
+}
+
+/** The async context at start-up: the uncork callback belongs to no request. */
+const atStartUp: <R>(fn: () => R) => R = AsyncLocalStorage.snapshot();
+
+/**
+ * `redis` for the lock library, its script calls (EVALSHA, and EVAL after NOSCRIPT) sent as the
+ * auto-pipeline would — every call of one event-loop turn in one socket write — but without its
+ * Pipeline: the socket is corked at the turn's first call and uncorked at the turn's end
+ * (`setImmediate`, where the auto-pipeline flushes too), and each call is a `Command` written through
+ * `sendCommand` as in `writtenAtOnce`. The lock's other commands go to `redis` as they are.
+ *
+ * The lock's acquire and release are two calls of their own per synchronous order, one at a time per
+ * caller: through the auto-pipeline each costs its share of a Pipeline, its promises and callbacks;
+ * written at once, a `write` syscall each (dear on loopback). See docs/BENCHMARKS.md ("The lock's
+ * calls written per turn"). A Cluster routes each command to a node's connection: it keeps `redis`
+ * (its auto-pipeline).
+ */
+export function writtenPerTurn(redis: AppRedis): LockRedisClient {
+  if (redis.isCluster) {
+    return redis;
+  }
+  const server = redis as Redis;
+  let corked: Redis['stream'] | undefined;
+  const uncork = () => {
+    const socket = corked;
+    corked = undefined;
+    socket?.uncork();
+  };
+  // Not ready: the command waits in ioredis' offline queue, flushed on connect without a cork.
+  const corkForTurn = () => {
+    if (corked === undefined && server.status === 'ready' && server.stream.writable) {
+      corked = server.stream;
+      corked.cork();
+      atStartUp(() => setImmediate(uncork));
+    }
   };
   return {
-    evalsha: (sha, numKeys, ...args) => send('evalsha', [sha, numKeys, ...args]),
-    eval: (script, numKeys, ...args) => send('eval', [script, numKeys, ...args]),
+    ...scriptCalls(server, corkForTurn),
+    script: (subcommand, script) => server.script(subcommand, script),
+    pipeline: () => server.pipeline(),
+    hexists: (key, field) => server.hexists(key, field),
+    pttl: (key) => server.pttl(key),
+    duplicate: () => server.duplicate(),
   };
 }

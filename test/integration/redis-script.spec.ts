@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { RedisScript, writtenAtOnce } from '../../src/redis/redis-script';
+import { RedisScript, writtenAtOnce, writtenPerTurn } from '../../src/redis/redis-script';
 import type { RedisServer } from '../../scripts/stack/redis';
 import { startTestRedis } from '../support/shared-stack';
 
@@ -104,6 +104,64 @@ describe(RedisScript.name, () => {
       expect(await piped.get('order')).toBe('100');
       const viaPipeline = [piped.set('order', 100), script.call(piped, ['order'], [1], (n: number) => n)];
       expect((await Promise.all(viaPipeline))[1]).toBe(101);
+    });
+  });
+
+  describe('writtenPerTurn (the lock connection: one socket write per event-loop turn)', () => {
+    let connection: Redis;
+    beforeAll(async () => {
+      connection = new Redis(server.url);
+      await connection.ping();
+    });
+    afterAll(() => connection?.disconnect());
+
+    /** Socket writes (`_write` / `_writev` calls) while `calls` are issued in one turn, and their replies. */
+    async function writesOf(calls: () => Promise<unknown>[]): Promise<{ writes: number; replies: unknown[] }> {
+      const socket = connection.stream as unknown as { _write: () => void; _writev: () => void };
+      const single = jest.spyOn(socket, '_write');
+      const vector = jest.spyOn(socket, '_writev');
+      try {
+        const replies = await Promise.all(calls());
+        return { writes: single.mock.calls.length + vector.mock.calls.length, replies };
+      } finally {
+        single.mockRestore();
+        vector.mockRestore();
+      }
+    }
+
+    it('sends the calls of one turn in one write, each answered in order', async () => {
+      const client = writtenPerTurn(connection);
+      await connection.set('turn', 0);
+      await script.run(client, ['turn'], [0]); // SHA loaded
+      const { writes, replies } = await writesOf(() =>
+        Array.from({ length: 5 }, () => script.call(client, ['turn'], [1], (n: number) => n)),
+      );
+      expect(replies).toEqual([1, 2, 3, 4, 5]);
+      expect(writes).toBe(1);
+    });
+
+    it('negative control: written at once, each call is a write of its own', async () => {
+      const client = writtenAtOnce(connection);
+      await connection.set('turn', 0);
+      const { writes, replies } = await writesOf(() =>
+        Array.from({ length: 5 }, () => script.call(client, ['turn'], [1], (n: number) => n)),
+      );
+      expect(replies).toEqual([1, 2, 3, 4, 5]);
+      expect(writes).toBe(5);
+    });
+
+    it('runs calls made before the connection is ready, and the lock library’s other commands', async () => {
+      const fresh = new Redis(server.url);
+      try {
+        const client = writtenPerTurn(fresh);
+        expect(fresh.status).not.toBe('ready');
+        const key = `early:${Date.now()}`;
+        expect(await script.run(client, [key], [7])).toBe(7);
+        expect(await client.pttl(key)).toBe(-1);
+        expect(await client.hexists('early-hash', 'field')).toBe(0);
+      } finally {
+        fresh.disconnect();
+      }
     });
   });
 });
