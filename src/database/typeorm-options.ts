@@ -23,6 +23,11 @@ export function buildDataSourceOptions(mysqlUrl: string, poolSize = 20): DataSou
     connectTimeout: 2000,
     // `trace: false`: mysql2 would otherwise capture a stack trace on every query (for its errors'
     // call sites), ~2 % of a replica's CPU on the sync sale; TypeORM's errors name the query anyway.
-    extra: { connectionLimit: poolSize, enableKeepAlive: true, trace: false },
+    // `multipleStatements`: the sync group commit opens its transaction, inserts its orders and
+    // takes their stock in one round trip (`OrderBatchRepository.openWith`), two fewer per batch.
+    // Every query here passes values as `?` parameters (mysql2 escapes them); what is spliced into
+    // SQL text is only placeholders, column lists and numbers from the validated config. Keep it so:
+    // with this flag an injected `;` would run a statement of its own.
+    extra: { connectionLimit: poolSize, enableKeepAlive: true, trace: false, multipleStatements: true },
   };
 }

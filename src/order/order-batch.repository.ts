@@ -5,6 +5,7 @@ import type { DataSource, QueryRunner } from 'typeorm';
 import { mysqlError } from '../database/database-errors';
 import { affectedRows } from '../database/affected-rows';
 import { isDuplicateKey } from './order.repository';
+import { batchInsert, TAKE_STOCK_SQL } from './batch-insert.statement';
 
 /** One order to write: its id and buyer (the voucher is the batch's). */
 export interface BatchOrder {
@@ -97,7 +98,36 @@ export class OrderBatchRepository {
   }
 
   /**
-   * A batch's multi-row INSERT (the sync group commit's first statement): undefined, or the
+   * The sync group commit's common batch in one round trip: START TRANSACTION, the batch's INSERT and
+   * its stock UPDATE as one multi-statement query (MySQL runs them in order and stops at the first
+   * error). `collision`: the INSERT hit a taken key; the transaction is open and holds nothing, and the
+   * UPDATE did not run (`heldBy` tells who holds what). Otherwise `stockTaken` says whether the
+   * UPDATE took the stock. Any other error: the transaction may be open; the caller rolls back.
+   */
+  async openWith(
+    runner: QueryRunner,
+    voucherId: string,
+    orders: BatchOrder[],
+  ): Promise<{ collision: Error } | { stockTaken: boolean }> {
+    const insert = batchInsert(voucherId, orders, this.config.ORDER_PAYMENT_TIMEOUT_MS);
+    try {
+      const [, , update] = (await runner.query(`START TRANSACTION; ${insert.sql}; ${TAKE_STOCK_SQL}`, [
+        ...insert.values,
+        orders.length,
+        voucherId,
+        orders.length,
+      ])) as unknown[];
+      return { stockTaken: affectedRows(update) === 1 };
+    } catch (error) {
+      if (isDuplicateKey(error)) {
+        return { collision: error as Error };
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * A batch's multi-row INSERT (the sync group commit's, after a collision): undefined, or the
    * duplicate-key error when a key was taken (the statement was rolled back as a whole; `heldBy`
    * tells who holds what).
    */
@@ -186,41 +216,15 @@ export class OrderBatchRepository {
 
   /** The one conditional stock UPDATE for `count` inserted orders (`StockMismatchError` if short). */
   async takeStock(runner: QueryRunner, voucherId: string, count: number): Promise<void> {
-    const result: unknown = await runner.query(
-      'UPDATE tb_seckill_voucher SET stock = stock - ? WHERE voucher_id = ? AND stock >= ?',
-      [count, voucherId, count],
-    );
+    const result: unknown = await runner.query(TAKE_STOCK_SQL, [count, voucherId, count]);
     if (affectedRows(result) !== 1) {
       throw new StockMismatchError(`Voucher ${voucherId} has no seckill row or less than ${count} stock left in MySQL`);
     }
   }
 
   private async insert(runner: QueryRunner, voucherId: string, orders: BatchOrder[]): Promise<void> {
-    // The payment deadline counts from the order's acceptance (its stream entry's time), not from
-    // when a consumer got to it; without an entry id, from now.
-    const values: (string | Date)[] = [];
-    const rows: string[] = [];
-    for (const order of orders) {
-      const acceptedMs = order.streamId ? Number(order.streamId.split('-')[0]) : NaN;
-      if (Number.isFinite(acceptedMs)) {
-        values.push(
-          order.orderId,
-          order.userId,
-          voucherId,
-          new Date(acceptedMs + this.config.ORDER_PAYMENT_TIMEOUT_MS),
-        );
-        rows.push('(?, ?, ?, ?)');
-      } else {
-        values.push(order.orderId, order.userId, voucherId);
-        rows.push(
-          `(?, ?, ?, CURRENT_TIMESTAMP(3) + INTERVAL ${this.config.ORDER_PAYMENT_TIMEOUT_MS * 1000} MICROSECOND)`,
-        );
-      }
-    }
-    await runner.query(
-      `INSERT INTO tb_voucher_order (id, user_id, voucher_id, pay_deadline) VALUES ${rows.join(', ')}`,
-      values,
-    );
+    const { sql, values } = batchInsert(voucherId, orders, this.config.ORDER_PAYMENT_TIMEOUT_MS);
+    await runner.query(sql, values);
   }
 }
 

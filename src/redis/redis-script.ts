@@ -70,8 +70,8 @@ const atStartUp: <R>(fn: () => R) => R = AsyncLocalStorage.snapshot();
  * The lock's acquire and release are two calls of their own per synchronous order, one at a time per
  * caller: through the auto-pipeline each costs its share of a Pipeline, its promises and callbacks;
  * written at once, a `write` syscall each (dear on loopback). See docs/BENCHMARKS.md ("The lock's
- * calls written per turn"). A Cluster routes each command to a node's connection: it keeps `redis`
- * (its auto-pipeline).
+ * calls written per turn, and two round trips per batch"). A Cluster routes each command to a node's
+ * connection: it keeps `redis` (its auto-pipeline).
  */
 export function writtenPerTurn(redis: AppRedis): LockRedisClient {
   if (redis.isCluster) {

@@ -13,9 +13,10 @@ export class SyncBatchWriter {
   constructor(private readonly repository: OrderBatchRepository) {}
 
   /**
-   * Writes the members' orders and checks what must hold at COMMIT; every member that cannot commit
-   * goes to `alone` (answered after the rollback). `commit` is true only when all of them are in and
-   * the stock was taken.
+   * Opens the transaction, writes the members' orders and checks what must hold at COMMIT; every
+   * member that cannot commit goes to `alone` (answered after the rollback). `commit` is true only
+   * when all of them are in and the stock was taken. The transaction is open on return, and on a
+   * throw it may be: the caller commits or rolls it back.
    */
   async writeOrAnswer(
     runner: QueryRunner,
@@ -24,10 +25,12 @@ export class SyncBatchWriter {
     alone: Answer[],
   ): Promise<{ left: Waiting[]; commit: boolean }> {
     const orders = members.map(({ member }) => ({ orderId: member.orderId, userId: member.userId }));
-    // The INSERT first, no read before it: new buyers are the common case, so the common batch is
-    // INSERT, UPDATE, COMMIT. A repeat buyer (or an id collision) fails the statement as a whole.
-    const collision = await this.repository.tryInsert(runner, voucherId, orders);
-    if (collision) {
+    // No read before the INSERT: new buyers are the common case, so the common batch is START
+    // TRANSACTION, INSERT and UPDATE in one round trip, then COMMIT. A repeat buyer (or an id
+    // collision) fails the INSERT as a whole, and the UPDATE does not run.
+    const opened = await this.repository.openWith(runner, voucherId, orders);
+    let stockTaken: boolean;
+    if ('collision' in opened) {
       const left = await this.sortOut(runner, { voucherId, members, orders, alone });
       if (left.length < members.length) {
         return { left, commit: false };
@@ -38,13 +41,19 @@ export class SyncBatchWriter {
       if (again) {
         throw again;
       }
+      stockTaken = await this.repository.takeStock(runner, voucherId, members.length).then(
+        () => true,
+        (error: unknown) => {
+          if (error instanceof StockMismatchError) {
+            return false;
+          }
+          throw error;
+        },
+      );
+    } else {
+      stockTaken = opened.stockTaken;
     }
-    try {
-      await this.repository.takeStock(runner, voucherId, members.length);
-    } catch (error) {
-      if (!(error instanceof StockMismatchError)) {
-        throw error;
-      }
+    if (!stockTaken) {
       // Never commit this attempt: its rows took no stock.
       return { left: await this.shareStock(runner, voucherId, members, alone), commit: false };
     }

@@ -73,18 +73,23 @@ export class SyncOrderBatcher {
     while (members.length > 0) {
       const runner = this.dataSource.createQueryRunner();
       const alone: Answer[] = [];
+      // The writer's first query opens the transaction (START TRANSACTION with the INSERT and the
+      // UPDATE, one round trip), so it is ended here by COMMIT and ROLLBACK statements rather than
+      // TypeORM's transaction calls, which track only a transaction they started themselves.
+      let open = false;
       try {
         await runner.connect();
+        this.metrics.syncBatchSize.observe(members.length);
         // The server's isolation (REPEATABLE READ): the INSERT comes first, and a duplicate it finds
         // is sorted by the transaction's first read, whose snapshot is taken then and so sees the
         // committed order collided with (one round trip less than setting READ COMMITTED).
-        await runner.startTransaction();
-        this.metrics.syncBatchSize.observe(members.length);
+        open = true;
         const attempt = await this.writer.writeOrAnswer(runner, voucherId, members, alone);
         if (!attempt.commit) {
           // Someone was answered alone (or the stock had to be shared out): the rows written with
           // them go back, and the others try again in a fresh transaction.
-          await runner.rollbackTransaction();
+          await runner.query('ROLLBACK');
+          open = false;
           members = attempt.left;
           continue;
         }
@@ -92,7 +97,8 @@ export class SyncOrderBatcher {
           await new Promise((resolve) => setTimeout(resolve, this.config.ORDER_TEST_COMMIT_DELAY_MS));
         }
         try {
-          await runner.commitTransaction();
+          await runner.query('COMMIT');
+          open = false;
         } catch (error) {
           // Sent, reply lost: each member reads its order back (a failure before this is certain).
           throw new CommitOutcomeUnknownError(`COMMIT of a batch of voucher ${voucherId} failed: ${String(error)}`, {
@@ -105,8 +111,8 @@ export class SyncOrderBatcher {
         }
         return;
       } catch (error) {
-        if (runner.isTransactionActive) {
-          await runner.rollbackTransaction().catch(() => undefined);
+        if (open) {
+          await runner.query('ROLLBACK').catch(() => undefined);
         }
         throw error;
       } finally {
