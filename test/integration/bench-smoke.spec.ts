@@ -68,6 +68,31 @@ describe('bench:seckill (smoke run, no speed asserted)', () => {
   }, 180_000);
 });
 
+/** Keeps `npm run bench:seckill:pairs` runnable on tiny settings (no speed asserted). */
+describe('bench:seckill:pairs (smoke run, no speed asserted)', () => {
+  it('runs interleaved rounds of the sync and the async sale and prints the ratio per round', async () => {
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', join(__dirname, '../../bench/seckill-pairs.bench.ts')],
+      {
+        env: {
+          ...process.env,
+          BENCH_ROUNDS: '2',
+          BENCH_DURATION_S: '1',
+          BENCH_WARMUP_S: '1',
+          BENCH_CONNECTIONS: '20',
+          BENCH_USERS: '30000',
+        },
+        timeout: 110_000,
+      },
+    );
+    for (const row of ['sync sale \\(201\\)', 'async sale \\(202\\)']) {
+      expect(stdout).toMatch(new RegExp(`^\\| ${row} \\| [\\d,]+, [\\d,]+ \\| [\\d,]+ \\|( [\\d,]+ \\|){5}$`, 'm'));
+    }
+    expect(stdout).toMatch(/^Ratio sync sale \(201\) \/ async sale \(202\) per round: [\d.]+, [\d.]+; median [\d.]+×/m);
+  }, 120_000);
+});
+
 /** Keeps `npm run bench:redis-topologies` runnable (tiny rows, no speed asserted, errors must be 0). */
 describe('bench:redis-topologies (smoke run, no speed asserted)', () => {
   it('runs every row (one server, a 3-master cluster, a server with a replica and WAIT) and prints the ratios', async () => {

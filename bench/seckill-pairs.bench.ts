@@ -1,0 +1,105 @@
+/**
+ * `npm run bench:seckill:pairs`: two (or more) cluster configurations of the sale measured in
+ * interleaved rows on one stack, for a ratio this VM's drift does not decide. `bench:seckill` measures
+ * each row once, minutes apart, and the machine's speed moves by up to 2× between 8 s rows; here every
+ * cluster is started and warmed first (BENCH_WARMUP_S each), then each round runs one 8 s row per
+ * cluster, the order reversed every round, and the ratio is reported per round.
+ *
+ * Default: the sync sale against the async admission (issue #24's ratio). BENCH_PAIRS takes other
+ * configurations as JSON, name → environment of its replicas (e.g. `{"new":{},"old":{"LOCK_MODE":"local"}}`);
+ * the first two are the ratio's numerator and denominator.
+ *
+ * Env: BENCH_PAIRS, BENCH_ROUNDS (6), BENCH_DURATION_S (8), BENCH_WARMUP_S (30), BENCH_CONNECTIONS (100).
+ */
+import { Redis } from 'ioredis';
+import { createConnection } from 'mysql2/promise';
+import { createSeckillVoucher } from '../scripts/stack/api-client';
+import { startLocalStack } from '../scripts/stack/local-stack';
+import { measured, meterFor, startReplicas, sum } from './seckill-box';
+import { untilPersisted } from './seckill-db';
+import { Buyers, CONNECTIONS, DURATION_S, USERS, load, warmUp, type LoadResult } from './seckill-load';
+import { fmt } from './seckill-report';
+
+const DEFAULT_PAIRS: Record<string, NodeJS.ProcessEnv> = {
+  'sync sale (201)': { ORDER_MODE: 'sync' },
+  'async sale (202)': { ORDER_MODE: 'async', ORDER_MAX_BACKLOG: '100000000' },
+};
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+
+async function main(): Promise<void> {
+  const configs: Record<string, NodeJS.ProcessEnv> = process.env.BENCH_PAIRS
+    ? (JSON.parse(process.env.BENCH_PAIRS) as Record<string, NodeJS.ProcessEnv>)
+    : DEFAULT_PAIRS;
+  const names = Object.keys(configs);
+  const stack = await startLocalStack({ replicas: 0, env: { LOG_LEVEL: 'warn', RATE_LIMIT_USER_PER_SECOND: '0' } });
+  const redis = new Redis(stack.redis.url);
+  const db = await createConnection({ uri: stack.mysqlUrl });
+  // An async row's cost includes its consumers persisting its orders, as in bench:seckill.
+  const isAsync = (name: string) => configs[name].ORDER_MODE === 'async';
+  const clusters: Awaited<ReturnType<typeof startReplicas>>[] = [];
+  const results = new Map<string, LoadResult[]>(names.map((name) => [name, []]));
+  try {
+    let offset = 1_000_000;
+    const fresh = () => {
+      const buyers = new Buyers(USERS, offset);
+      offset += USERS;
+      return buyers;
+    };
+    for (const [i, name] of names.entries()) {
+      clusters.push(await startReplicas(stack, configs[name], `pair-${i}`));
+    }
+    for (const [i, cluster] of clusters.entries()) {
+      await warmUp(cluster.url, fresh, isAsync(names[i]) ? (id, result) => untilPersisted(db, id)(result) : undefined);
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 === 0 ? names : [...names].reverse();
+      for (const name of order) {
+        const cluster = clusters[names.indexOf(name)];
+        const voucherId = await createSeckillVoucher(cluster.url, 10_000_000);
+        const result = await measured(
+          meterFor(stack, cluster, redis),
+          () => load(`${cluster.url}/voucher-order/seckill/${voucherId}`, fresh()),
+          isAsync(name) ? untilPersisted(db, voucherId) : undefined,
+        );
+        results.get(name)!.push(result);
+        process.stdout.write(`round ${round + 1}: ${name} ${fmt(result.rps)} req/s\n`);
+      }
+    }
+  } finally {
+    await Promise.all(clusters.map((cluster) => cluster.stop().catch(() => undefined)));
+    redis.disconnect();
+    await db.end();
+    await stack.stop();
+  }
+  const [top, bottom] = names;
+  const ratios = results.get(top)!.map((result, i) => result.rps / results.get(bottom)![i].rps);
+  const lines = [
+    '',
+    `Interleaved rows — ${ROUNDS} rounds of ${DURATION_S} s per configuration, ${CONNECTIONS} connections, ` +
+      `3 replicas behind nginx each`,
+    '',
+    '| configuration | req/s per round | mean req/s | mean p99 ms | replicas µs | Redis µs | MariaDB µs | box µs |',
+    '|---|---|---:|---:|---:|---:|---:|---:|',
+    ...names.map((name) => {
+      const rows = results.get(name)!;
+      const cpu = (group: string) => fmt(mean(rows.map((row) => row.cpu!.get(group)!)));
+      return (
+        `| ${name} | ${rows.map((row) => fmt(row.rps)).join(', ')} | ${fmt(mean(rows.map((row) => row.rps)))} | ` +
+        `${fmt(mean(rows.map((row) => row.p99)))} | ${cpu('replicas')} | ${cpu('Redis')} | ${cpu('MariaDB')} | ` +
+        `${fmt(mean(rows.map((row) => sum(row.cpu!))))} |`
+      );
+    }),
+    '',
+    `Ratio ${top} / ${bottom} per round: ${ratios.map((ratio) => ratio.toFixed(2)).join(', ')}; ` +
+      `median ${median(ratios).toFixed(2)}×, lowest ${Math.min(...ratios).toFixed(2)}×`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
