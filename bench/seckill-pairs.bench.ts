@@ -2,8 +2,8 @@
  * `npm run bench:seckill:pairs`: two (or more) cluster configurations of the sale measured in
  * interleaved rows on one stack, for a ratio this VM's drift does not decide. `bench:seckill` measures
  * each row once, minutes apart, and the machine's speed moves by up to 2× between 8 s rows; here every
- * cluster is started and warmed first (BENCH_WARMUP_S each), then each round runs one 8 s row per
- * cluster, the order reversed every round, and the ratio is reported per round.
+ * cluster is started and warmed first (BENCH_WARMUP_S each), then each round runs one row
+ * (BENCH_DURATION_S) per cluster, the order reversed every round, and the ratio is reported per round.
  *
  * Default: the sync sale against the async admission (issue #24's ratio). BENCH_PAIRS takes other
  * configurations as JSON, name → environment of its replicas (e.g. `{"new":{},"old":{"LOCK_MODE":"local"}}`);
@@ -34,11 +34,14 @@ async function main(): Promise<void> {
     ? (JSON.parse(process.env.BENCH_PAIRS) as Record<string, NodeJS.ProcessEnv>)
     : DEFAULT_PAIRS;
   const names = Object.keys(configs);
+  if (names.length < 2) {
+    throw new Error(`BENCH_PAIRS names ${names.length} configuration(s); the ratio needs two or more`);
+  }
   const stack = await startLocalStack({ replicas: 0, env: { LOG_LEVEL: 'warn', RATE_LIMIT_USER_PER_SECOND: '0' } });
   const redis = new Redis(stack.redis.url);
   const db = await createConnection({ uri: stack.mysqlUrl });
   // An async row's cost includes its consumers persisting its orders, as in bench:seckill.
-  const isAsync = (name: string) => configs[name].ORDER_MODE === 'async';
+  const isAsync = (name: string) => (configs[name].ORDER_MODE ?? process.env.ORDER_MODE) === 'async';
   const clusters: Awaited<ReturnType<typeof startReplicas>>[] = [];
   const results = new Map<string, LoadResult[]>(names.map((name) => [name, []]));
   try {

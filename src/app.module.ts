@@ -24,7 +24,7 @@ import { LOCK_TABLE_BACKEND } from './lock-table/lock-table.tokens';
 import { LockMetrics } from './metrics/lock-metrics';
 import { RedisModule } from './redis/redis.module';
 import { REDIS_LOCK_CLIENT, REDIS_LOCK_NODES, REDIS_SUBSCRIBER } from './redis/redis.tokens';
-import { writtenPerTurn } from './redis/redis-script';
+import { lockNodesOf } from './redis/lock-nodes';
 import { BenchModule } from './bench/bench.module';
 
 @Module({
@@ -71,8 +71,7 @@ import { BenchModule } from './bench/bench.module';
       ) => {
         // Node 0 (REDIS_URL, on the locks' own connection) serves single-node locks; REDIS_LOCK_NODES
         // are the independent nodes.
-        // Its script calls of one event-loop turn go out in one write (`writtenPerTurn`).
-        const nodes = [writtenPerTurn(client), ...lockNodes.filter((node) => node !== client)];
+        const { nodes, independentNodes } = lockNodesOf(client, lockNodes);
         return {
           mode: config.LOCK_MODE,
           instanceId: config.INSTANCE_ID,
@@ -85,7 +84,7 @@ import { BenchModule } from './bench/bench.module';
             config.LOCK_REPLICA_SYNC > 0
               ? { replicas: config.LOCK_REPLICA_SYNC, timeoutMs: config.LOCK_REPLICA_SYNC_TIMEOUT_MS }
               : undefined,
-          independentNodes: lockNodes.map((node) => (node === client ? 0 : nodes.indexOf(node))),
+          independentNodes,
           backends: lockTable ? [lockTable] : [],
           defaultBackend: config.LOCK_BACKEND,
         };

@@ -100,9 +100,12 @@ export class OrderBatchRepository {
   /**
    * The sync group commit's common batch in one round trip: START TRANSACTION, the batch's INSERT and
    * its stock UPDATE as one multi-statement query (MySQL runs them in order and stops at the first
-   * error). `collision`: the INSERT hit a taken key; the transaction is open and holds nothing, and the
-   * UPDATE did not run (`heldBy` tells who holds what). Otherwise `stockTaken` says whether the
-   * UPDATE took the stock. Any other error: the transaction may be open; the caller rolls back.
+   * error). `collision`: the INSERT hit a taken key; the transaction is open with no rows of its own
+   * (only InnoDB's shared locks on the keys it collided with), and the UPDATE did not run (`heldBy`
+   * tells who holds what). Otherwise `stockTaken` says whether the UPDATE took the stock. Any other
+   * error: the transaction may be open; the caller rolls back. TypeORM does not know of this
+   * transaction (`runner.isTransactionActive` stays false): nothing on this runner may start one of
+   * its own before COMMIT or ROLLBACK, or it would commit this one implicitly.
    */
   async openWith(
     runner: QueryRunner,
@@ -127,7 +130,8 @@ export class OrderBatchRepository {
   }
 
   /**
-   * A batch's multi-row INSERT (the sync group commit's, after a collision): undefined, or the
+   * A batch's multi-row INSERT (the async consumers' first, `persist`; the sync group commit's after a
+   * collision): undefined, or the
    * duplicate-key error when a key was taken (the statement was rolled back as a whole; `heldBy`
    * tells who holds what).
    */
