@@ -56,6 +56,19 @@ export class Buyers {
   }
 }
 
+/**
+ * A source of buyers never seen before, USERS at a time: every row gets new tokens, so every row pays
+ * the same JWT verification.
+ */
+export function freshBuyers(): () => Buyers {
+  let offset = 1_000_000;
+  return () => {
+    const buyers = new Buyers(USERS, offset);
+    offset += USERS;
+    return buyers;
+  };
+}
+
 export async function load(
   url: string,
   buyers: Buyers,

@@ -17,7 +17,7 @@ import { createSeckillVoucher } from '../scripts/stack/api-client';
 import { startLocalStack } from '../scripts/stack/local-stack';
 import { measured, meterFor, startReplicas, sum } from './seckill-box';
 import { untilPersisted } from './seckill-db';
-import { Buyers, CONNECTIONS, DURATION_S, USERS, load, warmUp, type LoadResult } from './seckill-load';
+import { CONNECTIONS, DURATION_S, freshBuyers, load, warmUp, type LoadResult } from './seckill-load';
 import { fmt } from './seckill-report';
 
 const DEFAULT_PAIRS: Record<string, NodeJS.ProcessEnv> = {
@@ -45,12 +45,7 @@ async function main(): Promise<void> {
   const clusters: Awaited<ReturnType<typeof startReplicas>>[] = [];
   const results = new Map<string, LoadResult[]>(names.map((name) => [name, []]));
   try {
-    let offset = 1_000_000;
-    const fresh = () => {
-      const buyers = new Buyers(USERS, offset);
-      offset += USERS;
-      return buyers;
-    };
+    const fresh = freshBuyers();
     for (const [i, name] of names.entries()) {
       clusters.push(await startReplicas(stack, configs[name], `pair-${i}`));
     }

@@ -34,7 +34,7 @@ import { createSeckillVoucher } from '../scripts/stack/api-client';
 import { startLocalStack } from '../scripts/stack/local-stack';
 import { measured, meterFor, REPLICAS, startReplicas, sum } from './seckill-box';
 import { questions, sleep, untilPersisted, waitForOrders, fillBacklog } from './seckill-db';
-import { Buyers, CONNECTIONS, DURATION_S, load, USERS, warmUp, type LoadResult } from './seckill-load';
+import { CONNECTIONS, DURATION_S, freshBuyers, load, warmUp, type LoadResult } from './seckill-load';
 import { ceilingNote, cpuTable, fmt, mix, wakeTable } from './seckill-report';
 
 const LIVE_STOCK = Number(process.env.BENCH_LIVE_STOCK ?? 10_000);
@@ -48,12 +48,7 @@ async function main(): Promise<void> {
   const notes: string[] = [];
   try {
     // Every row gets buyers (and so tokens) never seen before: the same JWT-verification cost for all.
-    let offset = 1_000_000;
-    const fresh = () => {
-      const buyers = new Buyers(USERS, offset);
-      offset += USERS;
-      return buyers;
-    };
+    const fresh = freshBuyers();
     let buyers = fresh();
     /** Settles an async warm-up: its orders persisted before the measured row starts. */
     const persisted = (voucherId: string, result: LoadResult) => untilPersisted(db, voucherId)(result);

@@ -113,20 +113,15 @@ export class OrderBatchRepository {
     orders: BatchOrder[],
   ): Promise<{ collision: Error } | { stockTaken: boolean }> {
     const insert = batchInsert(voucherId, orders, this.config.ORDER_PAYMENT_TIMEOUT_MS);
-    try {
-      const [, , update] = (await runner.query(`START TRANSACTION; ${insert.sql}; ${TAKE_STOCK_SQL}`, [
+    const sent = await unlessDuplicate(
+      runner.query(`START TRANSACTION; ${insert.sql}; ${TAKE_STOCK_SQL}`, [
         ...insert.values,
         orders.length,
         voucherId,
         orders.length,
-      ])) as unknown[];
-      return { stockTaken: affectedRows(update) === 1 };
-    } catch (error) {
-      if (isDuplicateKey(error)) {
-        return { collision: error as Error };
-      }
-      throw error;
-    }
+      ]) as Promise<unknown[]>,
+    );
+    return 'collision' in sent ? sent : { stockTaken: affectedRows(sent.reply[2]) === 1 };
   }
 
   /**
@@ -136,15 +131,8 @@ export class OrderBatchRepository {
    * tells who holds what).
    */
   async tryInsert(runner: QueryRunner, voucherId: string, orders: BatchOrder[]): Promise<Error | undefined> {
-    try {
-      await this.insert(runner, voucherId, orders);
-      return undefined;
-    } catch (error) {
-      if (isDuplicateKey(error)) {
-        return error as Error;
-      }
-      throw error;
-    }
+    const sent = await unlessDuplicate(this.insert(runner, voucherId, orders));
+    return 'collision' in sent ? sent.collision : undefined;
   }
 
   /**
@@ -229,6 +217,18 @@ export class OrderBatchRepository {
   private async insert(runner: QueryRunner, voucherId: string, orders: BatchOrder[]): Promise<void> {
     const { sql, values } = batchInsert(voucherId, orders, this.config.ORDER_PAYMENT_TIMEOUT_MS);
     await runner.query(sql, values);
+  }
+}
+
+/** A statement's reply, or the duplicate-key error it failed with (rolled back as a whole); any other error is thrown. */
+async function unlessDuplicate<T>(statement: Promise<T>): Promise<{ reply: T } | { collision: Error }> {
+  try {
+    return { reply: await statement };
+  } catch (error) {
+    if (isDuplicateKey(error)) {
+      return { collision: error as Error };
+    }
+    throw error;
   }
 }
 

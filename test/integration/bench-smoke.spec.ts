@@ -4,6 +4,15 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
+/** Runs `bench/<file>` as `npm run bench:*` does (tsx), with `env` over this process's; its stdout. */
+async function runBench(file: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string> {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', join(__dirname, '../../bench', file)], {
+    env: { ...process.env, ...env },
+    timeout: timeoutMs,
+  });
+  return stdout;
+}
+
 /**
  * Keeps `npm run bench:lock` runnable (it is not part of the suite's timing: tiny slices, and no
  * speed is asserted). Its hot-key phase also fails loudly if any of the four locks ever lets two
@@ -11,10 +20,11 @@ const run = promisify(execFile);
  */
 describe('bench:lock (smoke run, no speed asserted)', () => {
   it('runs every contender through every scenario and prints the table and ratios', async () => {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', join(__dirname, '../../bench/lock.bench.ts')], {
-      env: { ...process.env, BENCH_SLICES: '1', BENCH_SLICE_MS: '100', BENCH_DURATION_MS: '300' },
-      timeout: 50_000,
-    });
+    const stdout = await runBench(
+      'lock.bench.ts',
+      { BENCH_SLICES: '1', BENCH_SLICE_MS: '100', BENCH_DURATION_MS: '300' },
+      50_000,
+    );
     for (const contender of ['ours', 'minimal', 'redis-semaphore', 'redlock']) {
       expect(stdout).toMatch(new RegExp(`^\\| [^|]*${contender}[^|]* \\| [\\d,]+ \\| [\\d,]+ \\| [\\d,]+ \\|`, 'm'));
     }
@@ -28,21 +38,17 @@ describe('bench:lock (smoke run, no speed asserted)', () => {
  */
 describe('bench:seckill (smoke run, no speed asserted)', () => {
   it('runs every row and prints the table, the drain and the ratios', async () => {
-    const { stdout } = await run(
-      process.execPath,
-      ['--import', 'tsx', join(__dirname, '../../bench/seckill.bench.ts')],
+    const stdout = await runBench(
+      'seckill.bench.ts',
       {
-        env: {
-          ...process.env,
-          BENCH_DURATION_S: '1',
-          BENCH_WARMUP_S: '1',
-          BENCH_CONNECTIONS: '20',
-          BENCH_LIVE_STOCK: '300',
-          BENCH_DRAIN: '2000',
-          BENCH_USERS: '30000',
-        },
-        timeout: 170_000,
+        BENCH_DURATION_S: '1',
+        BENCH_WARMUP_S: '1',
+        BENCH_CONNECTIONS: '20',
+        BENCH_LIVE_STOCK: '300',
+        BENCH_DRAIN: '2000',
+        BENCH_USERS: '30000',
       },
+      170_000,
     );
     for (const row of [
       'no-op endpoint',
@@ -71,20 +77,16 @@ describe('bench:seckill (smoke run, no speed asserted)', () => {
 /** Keeps `npm run bench:seckill:pairs` runnable on tiny settings (no speed asserted). */
 describe('bench:seckill:pairs (smoke run, no speed asserted)', () => {
   it('runs interleaved rounds of the sync and the async sale and prints the ratio per round', async () => {
-    const { stdout } = await run(
-      process.execPath,
-      ['--import', 'tsx', join(__dirname, '../../bench/seckill-pairs.bench.ts')],
+    const stdout = await runBench(
+      'seckill-pairs.bench.ts',
       {
-        env: {
-          ...process.env,
-          BENCH_ROUNDS: '2',
-          BENCH_DURATION_S: '1',
-          BENCH_WARMUP_S: '1',
-          BENCH_CONNECTIONS: '20',
-          BENCH_USERS: '30000',
-        },
-        timeout: 110_000,
+        BENCH_ROUNDS: '2',
+        BENCH_DURATION_S: '1',
+        BENCH_WARMUP_S: '1',
+        BENCH_CONNECTIONS: '20',
+        BENCH_USERS: '30000',
       },
+      110_000,
     );
     for (const row of ['sync sale \\(201\\)', 'async sale \\(202\\)']) {
       expect(stdout).toMatch(new RegExp(`^\\| ${row} \\| [\\d,]+, [\\d,]+ \\| [\\d,]+ \\|( [\\d,]+ \\|){5}$`, 'm'));
@@ -96,11 +98,7 @@ describe('bench:seckill:pairs (smoke run, no speed asserted)', () => {
 /** Keeps `npm run bench:redis-topologies` runnable (tiny rows, no speed asserted, errors must be 0). */
 describe('bench:redis-topologies (smoke run, no speed asserted)', () => {
   it('runs every row (one server, a 3-master cluster, a server with a replica and WAIT) and prints the ratios', async () => {
-    const { stdout } = await run(
-      process.execPath,
-      ['--import', 'tsx', join(__dirname, '../../bench/redis-topologies.bench.ts')],
-      { env: { ...process.env, BENCH_DURATION_MS: '300' }, timeout: 60_000 },
-    );
+    const stdout = await runBench('redis-topologies.bench.ts', { BENCH_DURATION_MS: '300' }, 60_000);
     for (const row of [
       'admission, one server',
       'admission, 3-master cluster',
@@ -120,13 +118,10 @@ describe('bench:redis-topologies (smoke run, no speed asserted)', () => {
 /** Keeps `npm run bench:lifecycle` runnable (tiny rows, no speed asserted). */
 describe('bench:lifecycle (smoke run, no speed asserted)', () => {
   it('runs the admission and pay rows and the expiry of a batch due at once', async () => {
-    const { stdout } = await run(
-      process.execPath,
-      ['--import', 'tsx', join(__dirname, '../../bench/lifecycle.bench.ts')],
-      {
-        env: { ...process.env, BENCH_DURATION_S: '1', BENCH_CONNECTIONS: '10', BENCH_EXPIRE: '2000' },
-        timeout: 110_000,
-      },
+    const stdout = await runBench(
+      'lifecycle.bench.ts',
+      { BENCH_DURATION_S: '1', BENCH_CONNECTIONS: '10', BENCH_EXPIRE: '2000' },
+      110_000,
     );
     for (const row of ['async admission', 'pay']) {
       expect(stdout).toMatch(new RegExp(`^\\| ${row}[^|]* \\| [\\d,]+ \\|`, 'm'));
