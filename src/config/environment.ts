@@ -218,21 +218,6 @@ export class Environment {
    */
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(1000) ORDER_SYNC_BATCH_MAX = 64;
 
-  /**
-   * Sync group commit: a batch whose orders all go in is written and committed in one round trip
-   * (START TRANSACTION, INSERT, stock UPDATE, a guard, COMMIT); `false` = COMMIT as a statement of its
-   * own after the writes. An unanswered round trip is resolved by ending its session, then reading
-   * back.
-   */
-  @IsOptional() @Transform(toBoolean) @IsBoolean() ORDER_SYNC_ONE_ROUND_TRIP = true;
-
-  /**
-   * NEGATIVE CONTROL ONLY, answers orders against what MySQL will hold: a group commit whose COMMIT
-   * went unanswered reads its orders back without ending its session first, so a COMMIT still on its
-   * way lands after the read. Exists so the lost-reply test can show it catches that.
-   */
-  @IsOptional() @Transform(toBoolean) @IsBoolean() ORDER_UNSAFE_READ_BACK_WITHOUT_SESSION_END = false;
-
   /** Sync: how long the first order of a batch waits for others before its transaction starts. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(100) ORDER_SYNC_BATCH_LINGER_MS = 0;
 
@@ -276,8 +261,7 @@ export class Environment {
 
   /**
    * TESTS ONLY: a synchronous batch waits this long between its writes and its COMMIT, holding the
-   * stock row, so the fault suite can SIGSTOP or SIGKILL a replica inside an order transaction (its
-   * COMMIT then goes on its own, as with ORDER_SYNC_ONE_ROUND_TRIP=false).
+   * stock row, so the fault suite can SIGSTOP or SIGKILL a replica inside an order transaction.
    */
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(10_000) ORDER_TEST_COMMIT_DELAY_MS = 0;
 

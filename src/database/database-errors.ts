@@ -64,20 +64,3 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   const message = driver.message ?? '';
   return driver.fatal === true || UNAVAILABLE_MESSAGES.some((prefix) => message.startsWith(prefix));
 }
-
-/** ER_CONNECTION_KILLED and ER_SERVER_SHUTDOWN: the session ended while its statement ran. */
-const SESSION_ENDED_ERRNOS = new Set([1927, 1053]);
-
-/**
- * MySQL answered the statement with an error on a session that lives on: it did not take effect, and
- * in a multi-statement query the statements after it did not run. Not so for a lost connection, a
- * timeout (no answer) or a session ended under it: what they did is unknown.
- */
-export function isStatementRefused(error: unknown): boolean {
-  const driver = mysqlError(error);
-  return (
-    typeof driver.sqlState === 'string' &&
-    driver.fatal !== true &&
-    !(driver.errno !== undefined && SESSION_ENDED_ERRNOS.has(driver.errno))
-  );
-}

@@ -2,17 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { appConfig, type AppConfig } from '../config/app-config';
 import type { DataSource, QueryRunner } from 'typeorm';
-import { isStatementRefused } from '../database/database-errors';
-import { CommitOutcomeUnknownError, StockMismatchError } from './order-batch.errors';
+import { mysqlError } from '../database/database-errors';
 import { affectedRows } from '../database/affected-rows';
 import { isDuplicateKey } from './order.repository';
-import {
-  BATCH_DEADLINE_SQL,
-  batchInsert,
-  isStockNotTakenInTime,
-  STOCK_TAKEN_IN_TIME_OR_FAIL_SQL,
-  TAKE_STOCK_SQL,
-} from './batch-insert.statement';
+import { batchInsert, TAKE_STOCK_SQL } from './batch-insert.statement';
 
 /** One order to write: its id and buyer (the voucher is the batch's). */
 export interface BatchOrder {
@@ -30,6 +23,19 @@ export interface BatchOutcome {
   conflicts: string[];
   /** Not inserted: another order (of another user or voucher) has this id. */
   idCollisions: string[];
+}
+
+/**
+ * The batch's rows could not all take stock (the voucher's row is gone, or holds less stock than
+ * Redis admitted): a fault of the data, not of the infrastructure, so retrying will not help.
+ */
+export class StockMismatchError extends Error {
+  override readonly name = StockMismatchError.name;
+}
+
+/** COMMIT was sent but its reply was lost: the outcome is unknown until read back. */
+export class CommitOutcomeUnknownError extends Error {
+  override readonly name = CommitOutcomeUnknownError.name;
 }
 
 /**
@@ -94,67 +100,28 @@ export class OrderBatchRepository {
   /**
    * The sync group commit's common batch in one round trip: START TRANSACTION, the batch's INSERT and
    * its stock UPDATE as one multi-statement query (MySQL runs them in order and stops at the first
-   * error). With `commitWithinMs`, also the guard and COMMIT (see STOCK_TAKEN_IN_TIME_OR_FAIL_SQL): a
-   * batch that goes in whole, takes its stock and is still within that many ms on the database's clock
-   * is committed by this one round trip (`committed`).
-   * - `collision`: the INSERT hit a taken key; the transaction is open with no rows of its own (only
-   *   InnoDB's shared locks on the keys it collided with), the UPDATE did not run (`heldBy` tells who
-   *   holds what).
-   * - otherwise `stockTaken` says whether the UPDATE took the stock; with `commitWithinMs`, false also
-   *   when it took it too late. Not committed, the transaction is open with the rows.
-   * - any other error MySQL answered: the transaction may be open, nothing was committed; the caller
-   *   rolls back. With `commitWithinMs`, an error MySQL did not answer (a lost connection, a timeout)
-   *   is `CommitOutcomeUnknownError`.
-   *
-   * TypeORM does not know of this transaction (`runner.isTransactionActive` stays false): nothing on
-   * this runner may start one of its own before COMMIT or ROLLBACK, or it would commit this one.
+   * error). `collision`: the INSERT hit a taken key; the transaction is open with no rows of its own
+   * (only InnoDB's shared locks on the keys it collided with), and the UPDATE did not run (`heldBy`
+   * tells who holds what). Otherwise `stockTaken` says whether the UPDATE took the stock. Any other
+   * error: the transaction may be open; the caller rolls back. TypeORM does not know of this
+   * transaction (`runner.isTransactionActive` stays false): nothing on this runner may start one of
+   * its own before COMMIT or ROLLBACK, or it would commit this one implicitly.
    */
   async openWith(
     runner: QueryRunner,
     voucherId: string,
     orders: BatchOrder[],
-    { commitWithinMs }: { commitWithinMs?: number } = {},
-  ): Promise<{ collision: Error } | { stockTaken: boolean; committed: boolean }> {
+  ): Promise<{ collision: Error } | { stockTaken: boolean }> {
     const insert = batchInsert(voucherId, orders, this.config.ORDER_PAYMENT_TIMEOUT_MS);
-    const stock = [orders.length, voucherId, orders.length];
-    const commit = commitWithinMs !== undefined;
-    const [sql, values] = commit
-      ? [
-          [
-            'START TRANSACTION',
-            BATCH_DEADLINE_SQL,
-            insert.sql,
-            TAKE_STOCK_SQL,
-            STOCK_TAKEN_IN_TIME_OR_FAIL_SQL,
-            'COMMIT',
-          ],
-          [Math.max(0, Math.floor(commitWithinMs * 1000)), ...insert.values, ...stock],
-        ]
-      : [
-          ['START TRANSACTION', insert.sql, TAKE_STOCK_SQL],
-          [...insert.values, ...stock],
-        ];
-    let reply: unknown[];
-    try {
-      reply = (await runner.query(sql.join('; '), values)) as unknown[];
-    } catch (error) {
-      if (isDuplicateKey(error)) {
-        return { collision: error as Error };
-      }
-      if (commit && isStockNotTakenInTime(error)) {
-        return { stockTaken: false, committed: false };
-      }
-      if (commit && !isStatementRefused(error)) {
-        throw new CommitOutcomeUnknownError(
-          `A batch of voucher ${voucherId} sent with its COMMIT went unanswered: ${String(error)}`,
-          { cause: error },
-        );
-      }
-      throw error;
-    }
-    return commit
-      ? { stockTaken: true, committed: true }
-      : { stockTaken: affectedRows(reply[2]) === 1, committed: false };
+    const sent = await unlessDuplicate(
+      runner.query(`START TRANSACTION; ${insert.sql}; ${TAKE_STOCK_SQL}`, [
+        ...insert.values,
+        orders.length,
+        voucherId,
+        orders.length,
+      ]) as Promise<unknown[]>,
+    );
+    return 'collision' in sent ? sent : { stockTaken: affectedRows(sent.reply[2]) === 1 };
   }
 
   /**
@@ -267,4 +234,17 @@ async function unlessDuplicate<T>(statement: Promise<T>): Promise<{ reply: T } |
 
 function placeholders(count: number): string {
   return Array.from({ length: count }, () => '?').join(', ');
+}
+
+/**
+ * True when an error is the entry's own fault and will recur on every attempt: a stock mismatch or
+ * a data/constraint error (SQLSTATE class 22 or 23). Anything else (connection lost, timeouts,
+ * deadlocks, the server going away) is infrastructure: retry, never dead-letter.
+ */
+export function isDataError(error: unknown): boolean {
+  if (error instanceof StockMismatchError) {
+    return true;
+  }
+  const { sqlState } = mysqlError(error);
+  return typeof sqlState === 'string' && (sqlState.startsWith('22') || sqlState.startsWith('23'));
 }

@@ -143,10 +143,6 @@ export class OrderService {
    * known. Business outcomes and failures before the insert are certain: no read.
    */
   private async readBack(error: unknown, attempt: OrderAttempt): Promise<string | undefined> {
-    if (error instanceof OrderOutcomeUnknownError) {
-      // The group commit could not make sure its unanswered COMMIT can no longer run: no read decides.
-      throw error;
-    }
     if (error instanceof DomainError || attempt.orderId === undefined) {
       return undefined;
     }

@@ -1,16 +1,11 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 
-/** COM_QUERY (0x03) carrying exactly `COMMIT`, as mysql2 sends a COMMIT statement of its own. */
+/** COM_QUERY (0x03) carrying exactly `COMMIT`, as mysql2 sends it for TypeORM's commitTransaction. */
 const COMMIT = Buffer.concat([Buffer.from([0x03]), Buffer.from('COMMIT')]);
-/** The end of a multi-statement query that commits (the sync group commit's one round trip). */
-const AND_COMMIT = Buffer.from('; COMMIT');
-
-const commits = (chunk: Buffer) => chunk.includes(COMMIT) || chunk.includes(AND_COMMIT);
 
 /**
- * A TCP proxy in front of MySQL that can lose a COMMIT's reply: once armed, the next COMMIT (on its
- * own or ending a multi-statement query) is
+ * A TCP proxy in front of MySQL that can lose a COMMIT's reply: once armed, the next COMMIT is
  * forwarded to the server, which commits, and then the client's connection is cut before the
  * reply reaches it — the "outcome unknown" case, with the real server and the real driver.
  */
@@ -29,7 +24,7 @@ export class CommitCuttingProxy {
       /** The upstream side outlives the client's: it still has a COMMIT to deliver. */
       let holding = false;
       client.on('data', (chunk: Buffer) => {
-        if (proxy.commitDelayMs !== undefined && proxy.armed && commits(chunk)) {
+        if (proxy.commitDelayMs !== undefined && proxy.armed && chunk.includes(COMMIT)) {
           // The client is cut first; the server gets the COMMIT later (a commit still in flight).
           const delayMs = proxy.commitDelayMs;
           proxy.armed = false;
@@ -44,7 +39,7 @@ export class CommitCuttingProxy {
           return;
         }
         upstream.write(chunk);
-        if (proxy.armed && commits(chunk)) {
+        if (proxy.armed && chunk.includes(COMMIT)) {
           proxy.armed = false;
           proxy.cuts++;
           cutting = true;

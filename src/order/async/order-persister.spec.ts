@@ -1,8 +1,14 @@
 import { Registry } from 'prom-client';
 import type { AppConfig } from '../../config/app-config';
 import type { MetricsService } from '../../metrics/metrics.service';
-import type { BatchOrder, BatchOutcome, OrderBatchRepository } from '../order-batch.repository';
-import { CommitOutcomeUnknownError, isDataError, StockMismatchError } from '../order-batch.errors';
+import {
+  CommitOutcomeUnknownError,
+  isDataError,
+  StockMismatchError,
+  type BatchOrder,
+  type BatchOutcome,
+  type OrderBatchRepository,
+} from '../order-batch.repository';
 import { OrderPersister, PersistenceUnavailableError } from './order-persister';
 import { OrderStreamMetrics } from './order-stream.metrics';
 import type { StreamOrder } from './order-stream.entries';

@@ -1,7 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { appConfig, type AppConfig } from '../../config/app-config';
-import { OrderBatchRepository, type BatchOutcome } from '../order-batch.repository';
-import { CommitOutcomeUnknownError, isDataError, StockMismatchError } from '../order-batch.errors';
+import {
+  CommitOutcomeUnknownError,
+  isDataError,
+  OrderBatchRepository,
+  StockMismatchError,
+  type BatchOutcome,
+} from '../order-batch.repository';
 import { OrderStreamMetrics } from './order-stream.metrics';
 import type { MalformedEntry, StreamOrder } from './order-stream.entries';
 import { OrderSettlementStore } from './order-settlement.store';

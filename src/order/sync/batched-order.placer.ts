@@ -6,7 +6,7 @@ import { ID_ATTEMPTS, USER_LOCK_WAIT_MS, type OrderAttempt } from '../order-atte
 import { OrderMetrics } from '../order-metrics';
 import { AlreadyOrderedError, OrderDeadlineExceededError, SoldOutError } from '../order.errors';
 import { IdWorkerUnavailableError } from '../../id-worker/id-worker.errors';
-import { CommitOutcomeUnknownError } from '../order-batch.errors';
+import { CommitOutcomeUnknownError } from '../order-batch.repository';
 import { SyncOrderBatcher } from './sync-order.batcher';
 
 /**

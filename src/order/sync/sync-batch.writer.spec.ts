@@ -29,19 +29,11 @@ const waiting = (userId: string): Waiting => ({
  */
 function repositoryWith(inserts: (Error | undefined)[], { stockTaken = true } = {}) {
   const calls: string[] = [];
-  const opened: { orders: string[]; commit: boolean }[] = [];
   const repository = {
-    openWith: (
-      _runner: unknown,
-      _voucherId: string,
-      orders: { orderId: string }[],
-      { commitWithinMs }: { commitWithinMs?: number } = {},
-    ) => {
+    openWith: () => {
       calls.push('open');
-      const commit = commitWithinMs !== undefined;
-      opened.push({ orders: orders.map((order) => order.orderId), commit });
       const collision = inserts.shift();
-      return Promise.resolve(collision ? { collision } : { stockTaken, committed: commit && stockTaken });
+      return Promise.resolve(collision ? { collision } : { stockTaken });
     },
     tryInsert: () => {
       calls.push('insert');
@@ -56,7 +48,7 @@ function repositoryWith(inserts: (Error | undefined)[], { stockTaken = true } = 
       return Promise.resolve();
     },
   } as unknown as OrderBatchRepository;
-  return { repository, calls, opened };
+  return { repository, calls };
 }
 
 describe('SyncBatchWriter: a collision the read cannot explain', () => {
@@ -65,7 +57,7 @@ describe('SyncBatchWriter: a collision the read cannot explain', () => {
     const members = [waiting('7'), waiting('8')];
     const alone: Answer[] = [];
     const attempt = await new SyncBatchWriter(repository).writeOrAnswer(runner, '1', members, alone);
-    expect(attempt).toEqual({ left: members, outcome: 'ready' });
+    expect(attempt).toEqual({ left: members, commit: true });
     expect(alone).toEqual([]);
     expect(calls).toEqual(['open', 'read', 'insert', 'stock']);
   });
@@ -79,43 +71,12 @@ describe('SyncBatchWriter: a collision the read cannot explain', () => {
 });
 
 describe('SyncBatchWriter: the common batch', () => {
-  it('is one round trip with COMMIT: START TRANSACTION, INSERT, UPDATE, the guard and COMMIT together', async () => {
-    const { repository, calls, opened } = repositoryWith([undefined]);
-    const members = [waiting('7'), waiting('8')];
-    const writer = new SyncBatchWriter(repository);
-    const attempt = await writer.writeOrAnswer(runner, '1', members, [], { commitInOne: true });
-    expect(attempt).toEqual({ left: members, outcome: 'committed' });
-    expect(calls).toEqual(['open']);
-    expect(opened).toEqual([{ orders: ['order-7', 'order-8'], commit: true }]);
-  });
-
-  it('leaves the transaction open and ready for a COMMIT of its own without commitInOne', async () => {
-    const { repository, calls, opened } = repositoryWith([undefined]);
+  it('is one round trip before COMMIT: START TRANSACTION, INSERT and UPDATE together', async () => {
+    const { repository, calls } = repositoryWith([undefined]);
     const members = [waiting('7'), waiting('8')];
     const attempt = await new SyncBatchWriter(repository).writeOrAnswer(runner, '1', members, []);
-    expect(attempt).toEqual({ left: members, outcome: 'ready' });
+    expect(attempt).toEqual({ left: members, commit: true });
     expect(calls).toEqual(['open']);
-    expect(opened[0].commit).toBe(false);
-  });
-
-  it('answers a member past its deadline or without its lock before writing: it never joins the round trip', async () => {
-    const { repository, opened } = repositoryWith([undefined]);
-    const late = waiting('8');
-    late.member.deadline = performance.now() - 1;
-    const lost = waiting('9');
-    const gone = new Error('lock lost');
-    lost.member.lock = { ...lost.member.lock, assertHeld: () => Promise.reject(gone) };
-    const members = [waiting('7'), late, lost];
-    const alone: Answer[] = [];
-    const attempt = await new SyncBatchWriter(repository).writeOrAnswer(runner, '1', members, alone, {
-      commitInOne: true,
-    });
-    expect(attempt).toEqual({ left: [members[0]], outcome: 'committed' });
-    expect(alone).toEqual([
-      { waiting: late, outcome: { kind: 'deadline' } },
-      { waiting: lost, error: gone },
-    ]);
-    expect(opened).toEqual([{ orders: ['order-7'], commit: true }]);
   });
 
   it('shares out the stock when the UPDATE found too little, and never commits that attempt', async () => {
@@ -123,10 +84,8 @@ describe('SyncBatchWriter: the common batch', () => {
     const members = [waiting('7'), waiting('8')];
     const alone: Answer[] = [];
     const oneLeft = { query: () => Promise.resolve([{ stock: 1 }]) } as unknown as QueryRunner;
-    const attempt = await new SyncBatchWriter(repository).writeOrAnswer(oneLeft, '1', members, alone, {
-      commitInOne: true,
-    });
-    expect(attempt).toEqual({ left: [members[0]], outcome: 'retry' });
+    const attempt = await new SyncBatchWriter(repository).writeOrAnswer(oneLeft, '1', members, alone);
+    expect(attempt).toEqual({ left: [members[0]], commit: false });
     expect(alone).toEqual([{ waiting: members[1], outcome: { kind: 'sold-out' } }]);
     expect(calls).toEqual(['open']);
   });

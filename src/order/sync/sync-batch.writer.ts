@@ -1,11 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { QueryRunner } from 'typeorm';
-import { OrderBatchRepository, type BatchOrder } from '../order-batch.repository';
-import { StockMismatchError } from '../order-batch.errors';
+import { OrderBatchRepository, StockMismatchError, type BatchOrder } from '../order-batch.repository';
 import type { Answer, Waiting } from './sync-batch.types';
-
-/** The longest time budget a batch's one round trip is given (a member without a deadline). */
-const MAX_BUDGET_MS = 3_600_000;
 
 /**
  * One transaction attempt of a group commit (`SyncOrderBatcher`), up to its COMMIT: the members'
@@ -17,39 +13,27 @@ export class SyncBatchWriter {
   constructor(private readonly repository: OrderBatchRepository) {}
 
   /**
-   * Writes the members' orders and, with `commitInOne`, commits them in the same round trip when they
-   * all go in (`committed`). Every member that cannot commit — its deadline passed or its lock lost
-   * (checked before the writes, and again before a COMMIT of its own), a repeat buyer, an id
-   * collision, no stock for it — goes to `alone` (answered after the rollback); `retry`: roll back and
-   * try again with `left`. `ready`: the transaction is open with every member in and the stock taken,
-   * for the caller to COMMIT. On a throw the transaction may be open: the caller rolls it back.
+   * Opens the transaction, writes the members' orders and checks what must hold at COMMIT; every
+   * member that cannot commit goes to `alone` (answered after the rollback). `commit` is true only
+   * when all of them are in and the stock was taken. The transaction is open on return, and on a
+   * throw it may be: the caller commits or rolls it back.
    */
   async writeOrAnswer(
     runner: QueryRunner,
     voucherId: string,
-    batch: Waiting[],
+    members: Waiting[],
     alone: Answer[],
-    { commitInOne = false }: { commitInOne?: boolean } = {},
-  ): Promise<{ left: Waiting[]; outcome: 'committed' | 'ready' | 'retry' }> {
-    // Before the first write: a member out of time or lock never joins the transaction. (With the
-    // COMMIT in the same round trip this is the check before COMMIT: the lease's safety margin and
-    // the request deadline's distance to nginx's timeout cover the round trip.)
-    const members = await this.stillHeld(batch, alone);
-    if (members.length === 0) {
-      return { left: [], outcome: 'retry' };
-    }
+  ): Promise<{ left: Waiting[]; commit: boolean }> {
     const orders = members.map(({ member }) => ({ orderId: member.orderId, userId: member.userId }));
     // No read before the INSERT: new buyers are the common case, so the common batch is START
-    // TRANSACTION, INSERT and UPDATE (and COMMIT) in one round trip. A repeat buyer (or an id
-    // collision) fails the INSERT as a whole, and the statements after it do not run.
-    const opened = await this.repository.openWith(runner, voucherId, orders, {
-      commitWithinMs: commitInOne ? this.timeLeft(members) : undefined,
-    });
+    // TRANSACTION, INSERT and UPDATE in one round trip, then COMMIT. A repeat buyer (or an id
+    // collision) fails the INSERT as a whole, and the UPDATE does not run.
+    const opened = await this.repository.openWith(runner, voucherId, orders);
     let stockTaken: boolean;
     if ('collision' in opened) {
       const left = await this.sortOut(runner, { voucherId, members, orders, alone });
       if (left.length < members.length) {
-        return { left, outcome: 'retry' };
+        return { left, commit: false };
       }
       // Nobody holds the key any more (the order collided with was cancelled in between): once more,
       // and a second collision no read explained fails the batch.
@@ -66,33 +50,14 @@ export class SyncBatchWriter {
           throw error;
         },
       );
-    } else if (opened.committed) {
-      return { left: members, outcome: 'committed' };
     } else {
       stockTaken = opened.stockTaken;
     }
     if (!stockTaken) {
-      // Never commit this attempt: its rows took no stock (or took it past a member's deadline, which
-      // this process's clock sees passed too: the database's budget started after the request left).
-      const inTime = await this.stillHeld(members, alone);
-      if (inTime.length < members.length) {
-        return { left: inTime, outcome: 'retry' };
-      }
-      return { left: await this.shareStock(runner, voucherId, members, alone), outcome: 'retry' };
+      // Never commit this attempt: its rows took no stock.
+      return { left: await this.shareStock(runner, voucherId, members, alone), commit: false };
     }
-    // Right before a COMMIT of its own: every member is still within its deadline and holds its lock.
-    const left = await this.stillHeld(members, alone);
-    return { left, outcome: left.length === members.length ? 'ready' : 'retry' };
-  }
-
-  /** Milliseconds until the members' nearest deadline (capped: a member may have none). */
-  private timeLeft(members: Waiting[]): number {
-    const nearest = Math.min(...members.map(({ member }) => member.deadline));
-    return Math.min(nearest - performance.now(), MAX_BUDGET_MS);
-  }
-
-  /** The members still within their deadline and holding their lock; the others go to `alone`. */
-  private async stillHeld(members: Waiting[], alone: Answer[]): Promise<Waiting[]> {
+    // Right before COMMIT: every member is still within its deadline and holds its lock.
     const now = performance.now();
     const checked = await Promise.all(
       members.map(async (waiting) => {
@@ -109,7 +74,8 @@ export class SyncBatchWriter {
         }
       }),
     );
-    return checked.filter((waiting): waiting is Waiting => waiting !== null);
+    const left = checked.filter((waiting): waiting is Waiting => waiting !== null);
+    return { left, commit: left.length === members.length };
   }
 
   /**

@@ -1,17 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, QueryRunner } from 'typeorm';
-import { endSession, sessionIdOf } from '../../database/session-end';
-import { OrderOutcomeUnknownError } from '../order.errors';
+import type { DataSource } from 'typeorm';
 import { appConfig, type AppConfig } from '../../config/app-config';
 import { VoucherService } from '../../voucher/voucher.service';
 import { OrderMetrics } from '../order-metrics';
-import { CommitOutcomeUnknownError } from '../order-batch.errors';
+import { CommitOutcomeUnknownError } from '../order-batch.repository';
 import { SyncBatchWriter } from './sync-batch.writer';
 import type { Answer, SyncBatchMember, SyncBatchOutcome, Waiting } from './sync-batch.types';
-
-/** How long a killed session may take to end before the outcome of its batch is given up on. */
-const SESSION_END_TIMEOUT_MS = 3000;
 
 /**
  * Group commit for the synchronous sale (ORDER_SYNC_BATCH_MAX > 1): orders of one voucher that are
@@ -75,26 +70,22 @@ export class SyncOrderBatcher {
   /** One transaction for the batch; members answered alone are taken out and the rest retried. */
   private async commit(voucherId: string, batch: Waiting[]): Promise<void> {
     let members = batch;
-    // A test's delay before COMMIT needs a COMMIT of its own, with the transaction open before it.
-    const commitInOne = this.config.ORDER_SYNC_ONE_ROUND_TRIP && this.config.ORDER_TEST_COMMIT_DELAY_MS === 0;
     while (members.length > 0) {
       const runner = this.dataSource.createQueryRunner();
       const alone: Answer[] = [];
       // The writer's first query opens the transaction (START TRANSACTION with the INSERT and the
-      // UPDATE, and the COMMIT, one round trip), so it is ended here by COMMIT and ROLLBACK statements
-      // rather than TypeORM's transaction calls, which track only a transaction they started themselves.
+      // UPDATE, one round trip), so it is ended here by COMMIT and ROLLBACK statements rather than
+      // TypeORM's transaction calls, which track only a transaction they started themselves.
       let open = false;
-      let session: number | undefined;
       try {
         await runner.connect();
-        session = sessionIdOf(runner);
         this.metrics.syncBatchSize.observe(members.length);
         // The server's isolation (REPEATABLE READ): the INSERT comes first, and a duplicate it finds
         // is sorted by the transaction's first read, whose snapshot is taken then and so sees the
         // committed order collided with (one round trip less than setting READ COMMITTED).
         open = true;
-        const attempt = await this.writer.writeOrAnswer(runner, voucherId, members, alone, { commitInOne });
-        if (attempt.outcome === 'retry') {
+        const attempt = await this.writer.writeOrAnswer(runner, voucherId, members, alone);
+        if (!attempt.commit) {
           // Someone was answered alone (or the stock had to be shared out): the rows written with
           // them go back, and the others try again in a fresh transaction.
           await runner.query('ROLLBACK');
@@ -102,12 +93,18 @@ export class SyncOrderBatcher {
           members = attempt.left;
           continue;
         }
-        // Those out of time or lock before the writes never joined: `left` is who is in.
-        members = attempt.left;
-        if (attempt.outcome === 'ready') {
-          await this.commitOpen(runner, voucherId);
+        if (this.config.ORDER_TEST_COMMIT_DELAY_MS > 0) {
+          await new Promise((resolve) => setTimeout(resolve, this.config.ORDER_TEST_COMMIT_DELAY_MS));
         }
-        open = false;
+        try {
+          await runner.query('COMMIT');
+          open = false;
+        } catch (error) {
+          // Sent, reply lost: each member reads its order back (a failure before this is certain).
+          throw new CommitOutcomeUnknownError(`COMMIT of a batch of voucher ${voucherId} failed: ${String(error)}`, {
+            cause: error,
+          });
+        }
         const buyerConfirmed = await this.confirmBuyers(voucherId, members);
         for (const waiting of members) {
           waiting.resolve({ kind: 'created', buyerConfirmed });
@@ -117,7 +114,7 @@ export class SyncOrderBatcher {
         if (open) {
           await runner.query('ROLLBACK').catch(() => undefined);
         }
-        throw error instanceof CommitOutcomeUnknownError ? await this.settled(error, session) : error;
+        throw error;
       } finally {
         await runner.release().catch(() => undefined);
         // Only now, after the rollback: a member answered alone releases its lock when answered, and
@@ -130,42 +127,6 @@ export class SyncOrderBatcher {
           }
         }
       }
-    }
-  }
-
-  /** COMMIT as a statement of its own, for a transaction the writer left open and ready. */
-  private async commitOpen(runner: QueryRunner, voucherId: string): Promise<void> {
-    if (this.config.ORDER_TEST_COMMIT_DELAY_MS > 0) {
-      await new Promise((resolve) => setTimeout(resolve, this.config.ORDER_TEST_COMMIT_DELAY_MS));
-    }
-    try {
-      await runner.query('COMMIT');
-    } catch (error) {
-      // Sent, reply lost: each member reads its order back (a failure before this is certain).
-      throw new CommitOutcomeUnknownError(`COMMIT of a batch of voucher ${voucherId} failed: ${String(error)}`, {
-        cause: error,
-      });
-    }
-  }
-
-  /**
-   * A COMMIT went unanswered: its session is ended on the server and waited out (`endSession`), while
-   * the members still hold their locks, so that nothing of it can still run when each member reads
-   * its order back. If that cannot be made sure, the members are answered 503 ORDER_OUTCOME_UNKNOWN
-   * (their units stay reserved until the reconciler compares Redis with MySQL).
-   */
-  private async settled(error: CommitOutcomeUnknownError, session: number | undefined): Promise<Error> {
-    if (this.config.ORDER_UNSAFE_READ_BACK_WITHOUT_SESSION_END) {
-      return error;
-    }
-    try {
-      if (session === undefined) {
-        throw new Error('the session id is unknown');
-      }
-      await endSession(this.dataSource, session, { timeoutMs: SESSION_END_TIMEOUT_MS });
-      return error;
-    } catch (ending) {
-      return new OrderOutcomeUnknownError(`${error.message}; its session could not be ended: ${String(ending)}`);
     }
   }
 
