@@ -13,21 +13,17 @@
  */
 import { Redis } from 'ioredis';
 import { createConnection } from 'mysql2/promise';
-import { createSeckillVoucher } from '../scripts/stack/api-client';
 import { startLocalStack } from '../scripts/stack/local-stack';
-import { measured, meterFor, startReplicas, sum } from './seckill-box';
-import { untilPersisted } from './seckill-db';
-import { CONNECTIONS, DURATION_S, freshBuyers, load, warmUp, type LoadResult } from './seckill-load';
+import { startReplicas, sum } from './seckill-box';
+import { CONNECTIONS, DURATION_S, freshBuyers, type LoadResult } from './seckill-load';
 import { fmt } from './seckill-report';
+import { interleavedRounds, mean, median, ratiosOf, type RoundsEntry } from './seckill-rounds';
 
 const DEFAULT_PAIRS: Record<string, NodeJS.ProcessEnv> = {
   'sync sale (201)': { ORDER_MODE: 'sync' },
   'async sale (202)': { ORDER_MODE: 'async', ORDER_MAX_BACKLOG: '100000000' },
 };
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 
 async function main(): Promise<void> {
   const configs: Record<string, NodeJS.ProcessEnv> = process.env.BENCH_PAIRS
@@ -42,38 +38,21 @@ async function main(): Promise<void> {
   const db = await createConnection({ uri: stack.mysqlUrl });
   // An async row's cost includes its consumers persisting its orders, as in bench:seckill.
   const isAsync = (name: string) => (configs[name].ORDER_MODE ?? process.env.ORDER_MODE) === 'async';
-  const clusters: Awaited<ReturnType<typeof startReplicas>>[] = [];
-  const results = new Map<string, LoadResult[]>(names.map((name) => [name, []]));
+  const entries: RoundsEntry[] = [];
+  let results: Map<string, LoadResult[]>;
   try {
-    const fresh = freshBuyers();
     for (const [i, name] of names.entries()) {
-      clusters.push(await startReplicas(stack, configs[name], `pair-${i}`));
+      entries.push({ name, cluster: await startReplicas(stack, configs[name], `pair-${i}`), async: isAsync(name) });
     }
-    for (const [i, cluster] of clusters.entries()) {
-      await warmUp(cluster.url, fresh, isAsync(names[i]) ? (id, result) => untilPersisted(db, id)(result) : undefined);
-    }
-    for (let round = 0; round < ROUNDS; round++) {
-      const order = round % 2 === 0 ? names : [...names].reverse();
-      for (const name of order) {
-        const cluster = clusters[names.indexOf(name)];
-        const voucherId = await createSeckillVoucher(cluster.url, 10_000_000);
-        const result = await measured(
-          meterFor(stack, cluster, redis),
-          () => load(`${cluster.url}/voucher-order/seckill/${voucherId}`, fresh()),
-          isAsync(name) ? untilPersisted(db, voucherId) : undefined,
-        );
-        results.get(name)!.push(result);
-        process.stdout.write(`round ${round + 1}: ${name} ${fmt(result.rps)} req/s\n`);
-      }
-    }
+    results = await interleavedRounds({ stack, db, redis, entries, rounds: ROUNDS, fresh: freshBuyers() });
   } finally {
-    await Promise.all(clusters.map((cluster) => cluster.stop().catch(() => undefined)));
+    await Promise.all(entries.map((entry) => entry.cluster.stop().catch(() => undefined)));
     redis.disconnect();
     await db.end();
     await stack.stop();
   }
   const [top, bottom] = names;
-  const ratios = results.get(top)!.map((result, i) => result.rps / results.get(bottom)![i].rps);
+  const ratios = ratiosOf(results.get(top)!, results.get(bottom)!);
   const lines = [
     '',
     `Interleaved rows — ${ROUNDS} rounds of ${DURATION_S} s per configuration, ${CONNECTIONS} connections, ` +

@@ -3,7 +3,8 @@
  * replicas on this machine (one MariaDB, one durable Redis — appendonly + appendfsync always):
  *
  *   1. no-op endpoint behind the same guards (auth + id parsing, no I/O): the ceiling
- *   2. async sale endpoint, every request a new buyer (202 + XADD each), consumers persisting meanwhile
+ *   2. async sale endpoint, every request a new buyer (202 + XADD each), consumers persisting meanwhile:
+ *      measured in BENCH_HEADLINE_ROUNDS rounds interleaved with row 8's (see below)
  *   3. async sold-out answers (from memory) and the MySQL queries they cause
  *   4. a live async sale of LIVE_STOCK units: last 202 → last order in MySQL
  *   5. drain: DRAIN_ORDERS accepted orders waiting in the stream, persisted by 3 replicas' consumers
@@ -12,7 +13,9 @@
  *   7. the async sale with one admission script call per request (ORDER_ADMISSION_BATCH_MAX=1): what
  *      batching saves (req/s, and Redis CPU per order)
  *   8. sync sale endpoint (per-user lock; orders of the voucher ready together share one transaction,
- *      ORDER_SYNC_BATCH_MAX=64), every request a new buyer
+ *      ORDER_SYNC_BATCH_MAX=64), every request a new buyer: in rounds interleaved with row 2's, the
+ *      order reversed every round, so that the sync/async ratio (the median of the rounds' ratios) is
+ *      taken between rows seconds apart; this VM's speed drifts by up to 2× between rows minutes apart
  *   9. the same on Redis `appendfsync everysec`: all sync mode needs of Redis (MySQL decides every order)
  *  10. the sync sale with LOCK_MODE=local (a per-process lock: unsafe across replicas, the e2e suite's
  *      negative control): what the per-user distributed lock costs the sync sale
@@ -25,7 +28,7 @@
  * its pieces live in seckill-load.ts, seckill-box.ts, seckill-db.ts and seckill-report.ts.
  *
  * Env: BENCH_DURATION_S (8), BENCH_WARMUP_S (30), BENCH_CONNECTIONS (100), BENCH_LIVE_STOCK (10000),
- * BENCH_DRAIN (100000).
+ * BENCH_DRAIN (100000), BENCH_HEADLINE_ROUNDS (4).
  */
 import { cpus } from 'node:os';
 import { Redis } from 'ioredis';
@@ -36,9 +39,13 @@ import { measured, meterFor, REPLICAS, startReplicas, sum } from './seckill-box'
 import { questions, sleep, untilPersisted, waitForOrders, fillBacklog } from './seckill-db';
 import { CONNECTIONS, DURATION_S, freshBuyers, load, warmUp, type LoadResult } from './seckill-load';
 import { ceilingNote, cpuTable, fmt, mix, wakeTable } from './seckill-report';
+import { combined, interleavedRounds, median, ratiosOf, roundsLine } from './seckill-rounds';
 
 const LIVE_STOCK = Number(process.env.BENCH_LIVE_STOCK ?? 10_000);
 const DRAIN_ORDERS = Number(process.env.BENCH_DRAIN ?? 100_000);
+const HEADLINE_ROUNDS = Number(process.env.BENCH_HEADLINE_ROUNDS ?? 4);
+const ASYNC_SALE = 'async sale, new buyer per request (202)';
+const SYNC_SALE = 'sync sale, new buyer per request (201), group commit';
 
 async function main(): Promise<void> {
   const stack = await startLocalStack({ replicas: 0, env: { LOG_LEVEL: 'warn', RATE_LIMIT_USER_PER_SECOND: '0' } });
@@ -46,6 +53,8 @@ async function main(): Promise<void> {
   const redis = new Redis(stack.redis.url);
   const rows: { name: string; result: LoadResult }[] = [];
   const notes: string[] = [];
+  /** The headline pair's rounds: the async and the sync sale, interleaved. */
+  let headline = new Map<string, LoadResult[]>();
   try {
     // Every row gets buyers (and so tokens) never seen before: the same JWT-verification cost for all.
     const fresh = freshBuyers();
@@ -98,22 +107,39 @@ async function main(): Promise<void> {
     const meter = meterFor(stack, asyncCluster, redis);
     try {
       const url = asyncCluster.url;
-      await warmUp(url, fresh, persisted);
+      // The headline pair first: the async and the sync sale, warmed, then in interleaved rounds.
+      process.stdout.write(`async and sync sale, ${HEADLINE_ROUNDS} interleaved rounds…\n`);
+      const syncCluster = await startReplicas(stack, { ORDER_MODE: 'sync' }, 'sync');
+      try {
+        headline = await interleavedRounds({
+          stack,
+          db,
+          redis,
+          entries: [
+            { name: SYNC_SALE, cluster: syncCluster, async: false },
+            { name: ASYNC_SALE, cluster: asyncCluster, async: true },
+          ],
+          rounds: HEADLINE_ROUNDS,
+          fresh,
+        });
+      } finally {
+        await syncCluster.stop();
+      }
+      const ratios = ratiosOf(headline.get(SYNC_SALE)!, headline.get(ASYNC_SALE)!);
+      notes.push(
+        `Sync/async in ${HEADLINE_ROUNDS} interleaved rounds: ${ratios.map((ratio) => ratio.toFixed(2)).join(', ')}; ` +
+          `median ${median(ratios).toFixed(2)}×, lowest ${Math.min(...ratios).toFixed(2)}×.`,
+        roundsLine(ASYNC_SALE, headline.get(ASYNC_SALE)!),
+        roundsLine(SYNC_SALE, headline.get(SYNC_SALE)!),
+      );
       process.stdout.write('no-op endpoint…\n');
       rows.push({
         name: 'no-op endpoint (same auth + id parsing, no I/O)',
         result: await measured(meter, () => load(`${url}/bench/noop/1`, buyers)),
       });
 
-      process.stdout.write('async sale…\n');
-      buyers = fresh();
-      const big = await createSeckillVoucher(url, 10_000_000);
-      const asyncSale = await measured(
-        meter,
-        () => load(`${url}/voucher-order/seckill/${big}`, buyers),
-        untilPersisted(db, big),
-      );
-      rows.push({ name: 'async sale, new buyer per request (202)', result: asyncSale });
+      rows.push({ name: ASYNC_SALE, result: combined(headline.get(ASYNC_SALE)!) });
+      rows.push({ name: SYNC_SALE, result: combined(headline.get(SYNC_SALE)!) });
 
       process.stdout.write('sold-out answers…\n');
       const one = await createSeckillVoucher(url, 1);
@@ -199,12 +225,6 @@ async function main(): Promise<void> {
         `${unbatchedUs.toFixed(1)} µs (${(batchedUs / unbatchedUs).toFixed(2)}×).`,
     );
 
-    await clusterRow({
-      progress: 'sync sale',
-      name: 'sync sale, new buyer per request (201), group commit',
-      env: { ORDER_MODE: 'sync' },
-      tag: 'sync',
-    });
     // The same sale on the Redis persistence sync mode needs: MySQL decides every order, so Redis need
     // not fsync each write (see ARCHITECTURE.md, "What each mode needs of Redis"); the row above runs
     // on the async path's `appendfsync always`, where every Redis round trip of the order waits for a disk flush.
@@ -251,9 +271,9 @@ async function main(): Promise<void> {
       '',
       ...notes,
       ceilingNote(rows[0].result, byName('async sale, new')),
-      `Ratios: async/no-op ${(byName('async sale, new').rps / noop).toFixed(2)}×; sync/async ${(
-        byName('sync sale, new').rps / byName('async sale, new').rps
-      ).toFixed(2)}×; sync on appendfsync everysec/async ${(
+      `Ratios: async/no-op ${(byName('async sale, new').rps / noop).toFixed(2)}×; sync/async ${median(
+        ratiosOf(headline.get(SYNC_SALE)!, headline.get(ASYNC_SALE)!),
+      ).toFixed(2)}× (median of the interleaved rounds); sync on appendfsync everysec/async ${(
         byName('sync sale, Redis appendfsync').rps / byName('async sale, new').rps
       ).toFixed(2)}×; sync with the per-process lock/async ${(
         byName('sync sale, per-process').rps / byName('async sale, new').rps

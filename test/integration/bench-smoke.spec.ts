@@ -47,6 +47,7 @@ describe('bench:seckill (smoke run, no speed asserted)', () => {
         BENCH_LIVE_STOCK: '300',
         BENCH_DRAIN: '2000',
         BENCH_USERS: '30000',
+        BENCH_HEADLINE_ROUNDS: '2',
       },
       170_000,
     );
@@ -61,6 +62,9 @@ describe('bench:seckill (smoke run, no speed asserted)', () => {
     ]) {
       expect(stdout).toMatch(new RegExp(`^\\| ${row}[^|]* \\| [\\d,]+ \\|`, 'm'));
     }
+    // The headline pair in interleaved rounds: a ratio per round, and each row's rounds.
+    expect(stdout).toMatch(/^Sync\/async in 2 interleaved rounds: [\d.]+, [\d.]+; median [\d.]+×, lowest [\d.]+×\.$/m);
+    expect(stdout).toMatch(/^sync sale, new buyer[^:]*: req\/s [\d,]+, [\d,]+; p99 ms/m);
     expect(stdout).toMatch(/^Drain: 2,000 accepted orders persisted by 3 replicas in [\d.]+ s/m);
     expect(stdout).toMatch(
       /^Ratios: async\/no-op [\d.]+×.*; sync on appendfsync everysec\/async [\d.]+×; sync with the per-process lock\/async [\d.]+×/m,
