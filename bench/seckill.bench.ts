@@ -226,7 +226,7 @@ async function main(): Promise<void> {
     );
 
     // The same sale on the Redis persistence sync mode needs: MySQL decides every order, so Redis need
-    // not fsync each write (see ARCHITECTURE.md, "What each mode needs of Redis"); the row above runs
+    // not fsync each write (see ARCHITECTURE.md, "What each mode needs of Redis"); the headline sync row runs
     // on the async path's `appendfsync always`, where every Redis round trip of the order waits for a disk flush.
     await withEverysec(() =>
       clusterRow({
