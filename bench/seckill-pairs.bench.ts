@@ -17,7 +17,7 @@ import { startLocalStack } from '../scripts/stack/local-stack';
 import { startReplicas, sum } from './seckill-box';
 import { CONNECTIONS, DURATION_S, freshBuyers, type LoadResult } from './seckill-load';
 import { fmt } from './seckill-report';
-import { interleavedRounds, mean, median, ratiosOf, type RoundsEntry } from './seckill-rounds';
+import { combined, interleavedRounds, mean, median, ratiosOf, type RoundsEntry } from './seckill-rounds';
 
 const DEFAULT_PAIRS: Record<string, NodeJS.ProcessEnv> = {
   'sync sale (201)': { ORDER_MODE: 'sync' },
@@ -62,11 +62,12 @@ async function main(): Promise<void> {
     '|---|---|---:|---:|---:|---:|---:|---:|',
     ...names.map((name) => {
       const rows = results.get(name)!;
-      const cpu = (group: string) => fmt(mean(rows.map((row) => row.cpu!.get(group)!)));
+      const all = combined(rows);
+      const cpu = (group: string) => fmt(all.cpu!.get(group)!);
       return (
-        `| ${name} | ${rows.map((row) => fmt(row.rps)).join(', ')} | ${fmt(mean(rows.map((row) => row.rps)))} | ` +
+        `| ${name} | ${rows.map((row) => fmt(row.rps)).join(', ')} | ${fmt(all.rps)} | ` +
         `${fmt(mean(rows.map((row) => row.p99)))} | ${cpu('replicas')} | ${cpu('Redis')} | ${cpu('MariaDB')} | ` +
-        `${fmt(mean(rows.map((row) => sum(row.cpu!))))} |`
+        `${fmt(sum(all.cpu!))} |`
       );
     }),
     '',

@@ -4,6 +4,14 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
+/** The sale benches' tiny settings (one-second rows and warm-ups, few connections, fewer buyers). */
+const TINY_SALE: NodeJS.ProcessEnv = {
+  BENCH_DURATION_S: '1',
+  BENCH_WARMUP_S: '1',
+  BENCH_CONNECTIONS: '20',
+  BENCH_USERS: '30000',
+};
+
 /** Runs `bench/<file>` as `npm run bench:*` does (tsx), with `env` over this process's; its stdout. */
 async function runBench(file: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string> {
   const { stdout } = await run(process.execPath, ['--import', 'tsx', join(__dirname, '../../bench', file)], {
@@ -40,15 +48,7 @@ describe('bench:seckill (smoke run, no speed asserted)', () => {
   it('runs every row and prints the table, the drain and the ratios', async () => {
     const stdout = await runBench(
       'seckill.bench.ts',
-      {
-        BENCH_DURATION_S: '1',
-        BENCH_WARMUP_S: '1',
-        BENCH_CONNECTIONS: '20',
-        BENCH_LIVE_STOCK: '300',
-        BENCH_DRAIN: '2000',
-        BENCH_USERS: '30000',
-        BENCH_HEADLINE_ROUNDS: '2',
-      },
+      { ...TINY_SALE, BENCH_LIVE_STOCK: '300', BENCH_DRAIN: '2000', BENCH_HEADLINE_ROUNDS: '2' },
       170_000,
     );
     for (const row of [
@@ -81,17 +81,7 @@ describe('bench:seckill (smoke run, no speed asserted)', () => {
 /** Keeps `npm run bench:seckill:pairs` runnable on tiny settings (no speed asserted). */
 describe('bench:seckill:pairs (smoke run, no speed asserted)', () => {
   it('runs interleaved rounds of the sync and the async sale and prints the ratio per round', async () => {
-    const stdout = await runBench(
-      'seckill-pairs.bench.ts',
-      {
-        BENCH_ROUNDS: '2',
-        BENCH_DURATION_S: '1',
-        BENCH_WARMUP_S: '1',
-        BENCH_CONNECTIONS: '20',
-        BENCH_USERS: '30000',
-      },
-      110_000,
-    );
+    const stdout = await runBench('seckill-pairs.bench.ts', { ...TINY_SALE, BENCH_ROUNDS: '2' }, 110_000);
     for (const row of ['sync sale \\(201\\)', 'async sale \\(202\\)']) {
       expect(stdout).toMatch(new RegExp(`^\\| ${row} \\| [\\d,]+, [\\d,]+ \\| [\\d,]+ \\|( [\\d,]+ \\|){5}$`, 'm'));
     }
